@@ -1,0 +1,134 @@
+// kron: runs the problem an input deck describes.  mpirun -n P kron DECK [section.key=value ...]
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kron/core/deck.hpp"
+#include "kron/core/device.hpp"
+#include "kron/core/error.hpp"
+#include "kron/core/json.hpp"
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/core/version.hpp"
+#include "kron/problems/registry.hpp"
+
+namespace {
+
+const char* usage =
+    "usage: mpirun -n P kron DECK [section.key=value ...] [options]\n"
+    "\n"
+    "Runs the problem described by the TOML input deck DECK. Any deck key can be overridden on\n"
+    "the command line as section.key=value (the value is read as TOML; a bare word is a string).\n"
+    "\n"
+    "options:\n"
+    "  -h, --help      print this help: options, then every deck section and key\n"
+    "  --validate      parse and check the deck (grid, expressions, files, ranks), then exit\n"
+    "  --print-deck    print the effective deck (defaults filled in), then exit\n"
+    "  --version       print version and build information, then exit\n"
+    "\n"
+    "Output goes to [output] dir: <name>_<step>.h5 (open <name>.xdmf in ParaView) and\n"
+    "summary.json. Errors are reported as 'kron: error: FILE:LINE: what (hint)'.\n";
+
+bool is_root() { return kron::core::mpi::rank(MPI_COMM_WORLD) == 0; }
+
+int run(int argc, char** argv) {
+  using namespace kron;
+  std::string deck_path;
+  std::vector<std::string> overrides;
+  bool validate = false, print_deck = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      if (is_root()) std::printf("%s\ndeck sections and keys:\n%s", usage, problems::schema().help().c_str());
+      return 0;
+    }
+    if (a == "--version") {
+      if (is_root())
+        std::printf("kron %s (git %s), %s, MPI ranks: %d\n", core::version_string, core::git_hash,
+                    core::device_summary().c_str(), core::mpi::size(MPI_COMM_WORLD));
+      return 0;
+    }
+    if (a == "--validate") { validate = true; continue; }
+    if (a == "--print-deck") { print_deck = true; continue; }
+    if (a.rfind("-", 0) == 0) throw Error("unknown option '" + a + "'", {"command line", 0, {}}, "kron --help lists the options");
+    if (a.find('=') != std::string::npos) { overrides.push_back(a); continue; }
+    if (!deck_path.empty()) throw Error("more than one deck given ('" + deck_path + "' and '" + a + "')", {"command line", 0, {}}, "overrides take the form section.key=value");
+    deck_path = a;
+  }
+  if (deck_path.empty()) throw Error("no input deck given", {"command line", 0, {}}, "usage: kron DECK [section.key=value ...]; see kron --help");
+
+  const double t0 = core::wall_time();
+  const core::Schema schema = problems::schema();
+  const core::Deck deck = core::Deck::from_file(deck_path, schema, overrides);
+  core::log::set_level(core::log::parse_level(deck.string("log", "level")));
+  if (!validate && !print_deck)
+    core::log::info("kron ", core::version_string, " (git ", core::git_hash, "), ", core::mpi::size(MPI_COMM_WORLD),
+                    " MPI rank(s), problem '", deck.string("problem", "type"), "', deck ", deck_path);
+  std::unique_ptr<problems::Problem> problem;
+  {
+    core::ScopedTimer t("setup");
+    problem = problems::make(deck, MPI_COMM_WORLD);
+  }
+  if (print_deck) {
+    if (is_root()) std::printf("%s", deck.effective_text().c_str());
+    return 0;
+  }
+  if (validate) {
+    if (is_root()) std::printf("kron: %s is valid (problem '%s')\n", deck_path.c_str(), deck.string("problem", "type").c_str());
+    return 0;
+  }
+  core::Json summary = problem->run();
+  const double seconds = core::wall_time() - t0;
+  summary["nranks"] = core::mpi::size(MPI_COMM_WORLD);
+  summary["wall_seconds"] = seconds;
+  summary["kron_version"] = core::version_string;
+  summary["git_hash"] = core::git_hash;
+  core::Json timers = core::Json::object();
+  for (const auto& r : core::Timers::global().reduce(MPI_COMM_WORLD)) {
+    core::Json row;
+    row["calls"] = r.calls;
+    row["max_seconds"] = r.total_max;
+    row["min_seconds"] = r.total_min;
+    timers[r.name] = row;
+  }
+  summary["timers"] = timers;
+  std::string err;
+  if (is_root()) {
+    try {
+      core::write_file_atomic(deck.string("output", "dir") + "/summary.json", summary.dump());
+    } catch (const Error& e) {
+      err = e.what();
+    }
+  }
+  if (!core::mpi::all(err.empty(), MPI_COMM_WORLD)) throw Error(err.empty() ? "writing summary.json failed" : err);
+  if (deck.boolean("log", "timers")) {
+    const std::string table = core::Timers::global().summary(MPI_COMM_WORLD, seconds);
+    if (is_root()) std::printf("\ntimers (max/min over %d ranks)\n%s", core::mpi::size(MPI_COMM_WORLD), table.c_str());
+  }
+  core::log::info("done in ", seconds, " s; summary in ", deck.string("output", "dir"), "/summary.json");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  kron::core::mpi::Environment env(&argc, &argv);
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    const auto* ke = dynamic_cast<const kron::Error*>(&e);
+    const std::string msg = ke ? ke->formatted() : std::string("internal error: ") + e.what();
+    // A bad deck fails identically on every rank: rank 0 reports it and all exit cleanly.
+    // A failure on some ranks only cannot be waited for: report it here and abort the job.
+    if (kron::core::mpi::all_ranks_failed(5.0)) {
+      if (is_root()) std::fprintf(stderr, "kron: error: %s\n", msg.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "kron: error: rank %d: %s\n", kron::core::mpi::rank(MPI_COMM_WORLD), msg.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return 1;
+  }
+}

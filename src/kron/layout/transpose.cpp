@@ -1,0 +1,220 @@
+#include "kron/layout/transpose.hpp"
+
+#include <climits>
+
+#include "kron/core/timer.hpp"
+#include "kron/layout/box_copy.hpp"
+
+namespace kron::layout {
+
+const char* to_string(TransposeMethod m) { return m == TransposeMethod::Alltoallv ? "alltoallv" : "alltoallw"; }
+
+TransposeMethod parse_transpose_method(const std::string& s) {
+  if (s == "alltoallv") return TransposeMethod::Alltoallv;
+  if (s == "alltoallw") return TransposeMethod::Alltoallw;
+  throw Error("unknown transpose method '" + s + "'", {}, "use alltoallv or alltoallw");
+}
+
+namespace {
+
+// Derived datatype visiting box `b` of a field laid out as L in message order (x fastest,
+// then y, z, component), so sender and receiver agree element by element whatever their
+// own storage order is.
+MPI_Datatype box_type(const Box& b, const Box& local, const LocalLayout& L, MPI_Datatype elem, std::size_t esize) {
+  MPI_Datatype t = elem, next;
+  bool owned = false;
+  for (int a = 0; a < 3; ++a) {
+    core::mpi::check(MPI_Type_create_hvector(static_cast<int>(b.n[a]), 1, static_cast<MPI_Aint>(L.stride[a] * esize), t, &next), "MPI_Type_create_hvector");
+    if (owned) MPI_Type_free(&t);
+    t = next;
+    owned = true;
+  }
+  core::mpi::check(MPI_Type_create_hvector(L.ncomp, 1, static_cast<MPI_Aint>(L.cstride * esize), t, &next), "MPI_Type_create_hvector");
+  MPI_Type_free(&t);
+  t = next;
+  long off = L.offset;
+  for (int a = 0; a < 3; ++a) off += (b.lo[a] - local.lo[a]) * L.stride[a];
+  int one = 1;
+  MPI_Aint disp = static_cast<MPI_Aint>(off * esize);
+  core::mpi::check(MPI_Type_create_hindexed(1, &one, &disp, t, &next), "MPI_Type_create_hindexed");
+  MPI_Type_free(&t);
+  core::mpi::check(MPI_Type_commit(&next), "MPI_Type_commit");
+  return next;
+}
+
+int checked_int(long v, const char* what) {
+  if (v > INT_MAX) throw Error(std::string("transpose message too large for MPI int counts (") + what + ")", {}, "use more ranks");
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+template <class T>
+struct Transpose<T>::Impl {
+  Pencil from, to;
+  TransposeMethod method;
+  LocalLayout lin, lout;
+  int ncomp;
+  MPI_Comm comm = MPI_COMM_NULL;
+  int me = 0, np = 1;
+  std::vector<Box> sbox, rbox;  // per peer
+  std::vector<int> scount, sdispl, rcount, rdispl;  // elements (alltoallv)
+  std::vector<core::mpi::Type> stype, rtype;        // alltoallw
+  std::vector<int> wcount_s, wcount_r, wzero;
+  std::vector<MPI_Datatype> wst, wrt;
+  long send_total = 0, recv_total = 0;
+  mutable TransposeWork own_work;
+};
+
+template <class T>
+Transpose<T>::Transpose(const Pencil& from, const Pencil& to, int ncomp, TransposeMethod method,
+                        std::array<int, 3> halo_from, std::array<int, 3> halo_to)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  if (from.global() != to.global() || from.grid_ptr() != to.grid_ptr())
+    throw Error("transpose between pencils of different arrays or process grids");
+  m.from = from;
+  m.to = to;
+  m.method = method;
+  m.ncomp = ncomp;
+  m.lin = local_layout(from, ncomp, halo_from);
+  m.lout = local_layout(to, ncomp, halo_to);
+  const ProcessGrid& g = from.grid();
+  const int a = from.axis(), b = to.axis();
+  if ((a == 0 && b == 1) || (a == 1 && b == 0)) m.comm = g.comm1();
+  else if ((a == 1 && b == 2) || (a == 2 && b == 1)) m.comm = g.comm2();
+  else m.comm = g.comm();
+  m.me = core::mpi::rank(m.comm);
+  m.np = core::mpi::size(m.comm);
+  auto peer_coords = [&](int j) -> std::array<int, 2> {
+    if (m.comm == g.comm1()) return {j, g.c2()};
+    if (m.comm == g.comm2()) return {g.c1(), j};
+    return g.coords_of(j);
+  };
+  m.sbox.resize(m.np);
+  m.rbox.resize(m.np);
+  m.scount.assign(m.np, 0);
+  m.sdispl.assign(m.np, 0);
+  m.rcount.assign(m.np, 0);
+  m.rdispl.assign(m.np, 0);
+  long soff = 0, roff = 0;
+  for (int j = 0; j < m.np; ++j) {
+    const auto pc = peer_coords(j);
+    m.sbox[j] = intersect(from.box(), to.box_of(pc[0], pc[1]));
+    m.rbox[j] = intersect(from.box_of(pc[0], pc[1]), to.box());
+    if (j == m.me) continue;  // the local part is copied directly, never sent
+    m.scount[j] = checked_int(m.sbox[j].volume() * ncomp, "send count");
+    m.rcount[j] = checked_int(m.rbox[j].volume() * ncomp, "receive count");
+    m.sdispl[j] = checked_int(soff, "send offset");
+    m.rdispl[j] = checked_int(roff, "receive offset");
+    soff += m.scount[j];
+    roff += m.rcount[j];
+  }
+  m.send_total = soff;
+  m.recv_total = roff;
+  if (method == TransposeMethod::Alltoallw && m.np > 1) {
+    const MPI_Datatype elem = core::mpi::datatype<T>();
+    m.wcount_s.assign(m.np, 0);
+    m.wcount_r.assign(m.np, 0);
+    m.wzero.assign(m.np, 0);
+    m.wst.assign(m.np, MPI_BYTE);
+    m.wrt.assign(m.np, MPI_BYTE);
+    for (int j = 0; j < m.np; ++j) {
+      if (j == m.me) continue;
+      if (!m.sbox[j].empty()) {
+        m.stype.emplace_back(box_type(m.sbox[j], from.box(), m.lin, elem, sizeof(T)));
+        m.wst[j] = m.stype.back().get();
+        m.wcount_s[j] = 1;
+      }
+      if (!m.rbox[j].empty()) {
+        m.rtype.emplace_back(box_type(m.rbox[j], to.box(), m.lout, elem, sizeof(T)));
+        m.wrt[j] = m.rtype.back().get();
+        m.wcount_r[j] = 1;
+      }
+    }
+  }
+}
+
+template <class T>
+Transpose<T>::~Transpose() = default;
+template <class T>
+Transpose<T>::Transpose(Transpose&&) noexcept = default;
+template <class T>
+Transpose<T>& Transpose<T>::operator=(Transpose&&) noexcept = default;
+
+template <class T>
+const Pencil& Transpose<T>::from() const { return impl_->from; }
+template <class T>
+const Pencil& Transpose<T>::to() const { return impl_->to; }
+template <class T>
+TransposeMethod Transpose<T>::method() const { return impl_->method; }
+template <class T>
+std::size_t Transpose<T>::bytes_moved() const { return static_cast<std::size_t>(impl_->send_total) * sizeof(T); }
+
+template <class T>
+void Transpose<T>::execute(const Field<T>& in, Field<T>& out, TransposeWork* work) const {
+  const Impl& m = *impl_;
+  if (in.pencil() != m.from || out.pencil() != m.to || in.components() != m.ncomp || out.components() != m.ncomp ||
+      in.layout().offset != m.lin.offset || out.layout().offset != m.lout.offset)
+    throw Error("transpose: fields do not match the plan (" + in.pencil().describe() + " -> " + out.pencil().describe() + ")");
+  execute(in.data(), out.data(), work);
+}
+
+template <class T>
+void Transpose<T>::execute(const T* in, T* out, TransposeWork* work) const {
+  const Impl& m = *impl_;
+  core::ScopedTimer timer("transpose");
+  auto offset = [](const LocalLayout& L, const Box& local, const Box& b, int c) {
+    long off = L.offset + c * L.cstride;
+    for (int a = 0; a < 3; ++a) off += (b.lo[a] - local.lo[a]) * L.stride[a];
+    return off;
+  };
+  const Box& fb = m.from.box();
+  const Box& tb = m.to.box();
+  auto self_copy = [&] {
+    const Box& b = m.sbox[m.me];
+    for (int c = 0; c < m.ncomp; ++c)
+      copy_box(in + offset(m.lin, fb, b, c), m.lin.stride, out + offset(m.lout, tb, b, c), m.lout.stride, b.n);
+  };
+  if (m.np == 1) {
+    self_copy();
+    return;
+  }
+  const MPI_Datatype elem = core::mpi::datatype<T>();
+  MPI_Request req;
+  if (m.method == TransposeMethod::Alltoallw) {
+    core::mpi::check(MPI_Ialltoallw(in, m.wcount_s.data(), m.wzero.data(), m.wst.data(), out, m.wcount_r.data(),
+                                    m.wzero.data(), m.wrt.data(), m.comm, &req), "MPI_Ialltoallw");
+    self_copy();
+    core::mpi::check(MPI_Wait(&req, MPI_STATUS_IGNORE), "MPI_Wait");
+    return;
+  }
+  TransposeWork& w = work ? *work : m.own_work;
+  w.send.resize(static_cast<std::size_t>(m.send_total) * sizeof(T));
+  w.recv.resize(static_cast<std::size_t>(m.recv_total) * sizeof(T));
+  T* sbuf = reinterpret_cast<T*>(w.send.data());
+  T* rbuf = reinterpret_cast<T*>(w.recv.data());
+  for (int j = 0; j < m.np; ++j) {
+    if (j == m.me || m.scount[j] == 0) continue;
+    const Box& b = m.sbox[j];
+    for (int c = 0; c < m.ncomp; ++c)
+      copy_box(in + offset(m.lin, fb, b, c), m.lin.stride, sbuf + m.sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
+  }
+  core::mpi::check(MPI_Ialltoallv(sbuf, m.scount.data(), m.sdispl.data(), elem, rbuf, m.rcount.data(),
+                                  m.rdispl.data(), elem, m.comm, &req), "MPI_Ialltoallv");
+  self_copy();
+  core::mpi::check(MPI_Wait(&req, MPI_STATUS_IGNORE), "MPI_Wait");
+  for (int j = 0; j < m.np; ++j) {
+    if (j == m.me || m.rcount[j] == 0) continue;
+    const Box& b = m.rbox[j];
+    for (int c = 0; c < m.ncomp; ++c)
+      copy_box(static_cast<const T*>(rbuf + m.rdispl[j] + c * b.volume()), dense_strides(b.n),
+               out + offset(m.lout, tb, b, c), m.lout.stride, b.n);
+  }
+}
+
+template class Transpose<float>;
+template class Transpose<double>;
+template class Transpose<std::complex<double>>;
+
+}  // namespace kron::layout

@@ -1,0 +1,49 @@
+#include "kron/problems/registry.hpp"
+
+#include "kron/layout/deck_sections.hpp"
+#include "kron/problems/spectrum.hpp"
+
+namespace kron::problems {
+
+const std::vector<ProblemKind>& kinds() {
+  static const std::vector<ProblemKind> k = {
+      {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
+       &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }},
+  };
+  return k;
+}
+
+core::Schema schema() {
+  using core::ValueKind;
+  core::Schema s;
+  std::vector<std::string> names;
+  std::string list;
+  for (const auto& k : kinds()) {
+    names.push_back(k.name);
+    list += "\n        " + k.name + ": " + k.description;
+  }
+  core::SectionSpec problem{"problem", "Which problem kron runs.", {}};
+  problem.keys = {{"type", ValueKind::String, "", "Problem kind; one of:" + list, -1e300, 1e300, names}};
+  s.add(problem);
+  core::SectionSpec params{"parameters", "Named constants for expressions, e.g. nu = 0.01 (then \"exp(-nu*t)\").", {}};
+  params.open_real_table = true;
+  s.add(params);
+  core::SectionSpec log{"log", "Console output.", {}};
+  log.keys = {
+      {"level", ValueKind::String, "\"info\"", "Verbosity.", -1e300, 1e300, {"error", "warn", "info", "debug"}},
+      {"timers", ValueKind::Boolean, "true", "Print the timer summary (max/min over ranks) at the end of the run."},
+  };
+  s.add(log);
+  layout::declare_sections(s);
+  for (const auto& k : kinds()) k.declare(s);
+  return s;
+}
+
+std::unique_ptr<Problem> make(const core::Deck& deck, MPI_Comm comm) {
+  const std::string type = deck.string("problem", "type");
+  for (const auto& k : kinds())
+    if (k.name == type) return k.make(deck, comm);
+  throw deck.error("problem", "type", "unknown problem type '" + type + "'");
+}
+
+}  // namespace kron::problems

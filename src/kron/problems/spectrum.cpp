@@ -1,0 +1,241 @@
+#include "kron/problems/spectrum.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/layout/deck_sections.hpp"
+#include "kron/layout/evaluate.hpp"
+#include "kron/layout/output.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+
+void Spectrum::declare(core::Schema& schema) {
+  core::SectionSpec s{"spectrum", "Energy spectrum of a periodic field (turbulence post-processing).", {}, false, "spectrum"};
+  s.keys = {
+      {"source", ValueKind::String, "\"expression\"", "Where the field comes from: expression (spectrum.field) or file (spectrum.file).",
+       -1e300, 1e300, {"expression", "file"}},
+      {"field", ValueKind::StringList, "[\"sin(2*pi*x)*cos(2*pi*y)*cos(2*pi*z)\"]",
+       "Expressions of x, y, z, t, one per component (e.g. the three velocity components).", -1e300, 1e300, {}, 1, 3},
+      {"file", ValueKind::String, "", "HDF5 file to read the components from (source = file).", -1e300, 1e300, {}, 0, 0, true},
+      {"datasets", ValueKind::StringList, "[\"/fields/u\"]", "Dataset per component in spectrum.file.", -1e300, 1e300, {}, 1, 3},
+      {"names", ValueKind::StringList, "", "Output names of the components; absent: u (one component) or u, v, w.",
+       -1e300, 1e300, {}, 1, 3, true},
+      {"time", ValueKind::Real, "0.0", "Value of t in the expressions (and the time stamp of the output)."},
+  };
+  schema.add(s);
+}
+
+Spectrum::Spectrum(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
+  domain_ = layout::make_domain(deck);
+  const auto kinds = deck.strings("grid", "kind");
+  for (int a = 0; a < domain_.dim; ++a)
+    if (!domain_.axes[a].periodic())
+      throw deck.error("grid", "kind", std::string("axis ") + "xyz"[a] + " is '" + layout::to_string(domain_.axes[a].kind()) +
+                                           "' but a spectrum needs periodic axes", "set grid.kind = [\"periodic\"]");
+  grid_ = layout::make_process_grid(deck, domain_, comm);
+  time_ = deck.real("spectrum", "time");
+  const bool from_file = deck.string("spectrum", "source") == "file";
+  std::size_t ncomp = 0;
+  if (from_file) {
+    if (!deck.has("spectrum", "file"))
+      throw deck.error("spectrum", "source", "is 'file' but spectrum.file is not given", "add file = \"path.h5\" under [spectrum]");
+    file_ = deck.string("spectrum", "file");
+    datasets_ = deck.strings("spectrum", "datasets");
+    ncomp = datasets_.size();
+    // Open now so that a missing file or dataset fails validation, before any output.
+    try {
+      layout::H5File f(file_, layout::H5File::Mode::Read, comm);
+      const auto n = domain_.shape();
+      for (const auto& ds : datasets_) {
+        const auto shape = f.shape(ds);
+        std::vector<long> want;
+        for (int a = domain_.dim - 1; a >= 0; --a) want.push_back(n[a]);
+        if (shape != want) {
+          std::string s;
+          for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? " x " : "") + std::to_string(shape[i]);
+          throw Error("dataset '" + ds + "' in '" + file_ + "' has shape [" + s + "], which does not match grid.n", {},
+                      "grid.n lists [nx, ny, nz]; the dataset shape is [nz, ny, nx]");
+        }
+      }
+    } catch (const Error& e) {
+      throw deck.error("spectrum", "file", e.message(), e.hint());
+    }
+  } else {
+    const auto params = deck.table("parameters");
+    for (const auto& text : deck.strings("spectrum", "field"))
+      exprs_.emplace_back(text, params, deck.where("spectrum", "field"));
+    ncomp = exprs_.size();
+  }
+  if (deck.has("spectrum", "names")) {
+    names_ = deck.strings("spectrum", "names");
+    if (names_.size() != ncomp)
+      throw deck.error("spectrum", "names", "has " + std::to_string(names_.size()) + " entries for " + std::to_string(ncomp) + " components");
+  } else {
+    names_ = ncomp == 1 ? std::vector<std::string>{"u"} : std::vector<std::string>{"u", "v", "w"};
+    names_.resize(ncomp);
+  }
+}
+
+EnergySpectrum energy_spectrum(const layout::DistributedTransform& plan, const layout::ComplexField& uhat,
+                               const layout::Domain& d) {
+  const auto n = d.shape();
+  const layout::Box& b = uhat.pencil().box();
+  const int r2c = plan.r2c_axis();
+  double N = 1, dk = INFINITY, kmax2 = 0;
+  std::array<double, 3> scale{};
+  for (int a = 0; a < 3; ++a) {
+    N *= double(n[a]);
+    if (a < d.dim) {
+      scale[a] = 2 * M_PI / d.axes[a].length();
+      dk = std::min(dk, scale[a]);
+      const double km = scale[a] * double(n[a] / 2);
+      kmax2 += km * km;
+    }
+  }
+  EnergySpectrum s;
+  s.dk = dk;
+  const std::size_t nshell = static_cast<std::size_t>(std::sqrt(kmax2) / dk) + 2;
+  std::vector<double> E(nshell, 0.0), modes(nshell, 0.0);
+  auto signed_mode = [&](int a, long i) { return (a == r2c || 2 * i <= n[a]) ? double(i) : double(i - n[a]); };
+  const double inv_n2 = 1.0 / (N * N);
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) {
+        const std::array<long, 3> g{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+        double k2 = 0;
+        for (int a = 0; a < d.dim; ++a) {
+          const double ka = scale[a] * signed_mode(a, g[a]);
+          k2 += ka * ka;
+        }
+        // Modes of the r2c half axis stand for themselves and their conjugates.
+        double w = 1;
+        if (r2c >= 0) {
+          const long gi = g[r2c];
+          w = (gi == 0 || 2 * gi == n[r2c]) ? 1.0 : 2.0;
+        }
+        double e = 0;
+        for (int c = 0; c < uhat.components(); ++c) e += std::norm(uhat(i, j, k, c));
+        e *= 0.5 * w * inv_n2;
+        const std::size_t shell = static_cast<std::size_t>(std::lround(std::sqrt(k2) / dk));
+        E[shell] += e;
+        modes[shell] += w;
+      }
+  MPI_Comm comm = uhat.pencil().grid().comm();
+  core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, E.data(), static_cast<int>(nshell), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce");
+  core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, modes.data(), static_cast<int>(nshell), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce");
+  while (E.size() > 1 && modes.back() == 0) {  // drop empty shells past the corner of the box
+    E.pop_back();
+    modes.pop_back();
+  }
+  for (std::size_t sh = 0; sh < E.size(); ++sh) {
+    s.energy += E[sh];
+    s.k.push_back(double(sh) * dk);
+    s.E.push_back(E[sh] / dk);
+    s.modes.push_back(modes[sh]);
+  }
+  return s;
+}
+
+core::Json Spectrum::run() {
+  namespace log = core::log;
+  const int ncomp = static_cast<int>(names_.size());
+  layout::FftOptions opt = layout::fft_options(deck_);
+  opt.ncomp = ncomp;
+  std::array<layout::TransformKind, 3> kinds{};
+  for (int a = 0; a < 3; ++a) kinds[a] = a < domain_.dim ? layout::TransformKind::Fourier : layout::TransformKind::None;
+  const auto shape = domain_.shape();
+  log::info("grid ", shape[0], " x ", shape[1], " x ", shape[2], ", process grid ", grid_->p1(), " x ", grid_->p2(), ", ",
+            ncomp, " component(s)");
+
+  layout::DistributedTransform plan = [&] {
+    core::ScopedTimer t("fft.plan");
+    return layout::DistributedTransform(grid_, shape, kinds, opt);
+  }();
+  log::info("FFT plan: ", plan.describe(), "; output in the ", "xyz"[plan.output_pencil().axis()], "-pencil");
+
+  layout::RealField u(plan.input_pencil(), ncomp);
+  {
+    core::ScopedTimer t("field.setup");
+    if (!file_.empty()) {
+      layout::H5File f(file_, layout::H5File::Mode::Read, comm_);
+      for (int c = 0; c < ncomp; ++c) f.read_field(datasets_[static_cast<std::size_t>(c)], u, c);
+      log::info("read ", ncomp, " component(s) from ", file_);
+    } else {
+      for (int c = 0; c < ncomp; ++c) layout::evaluate(exprs_[static_cast<std::size_t>(c)], domain_, time_, u, c);
+    }
+  }
+  // Physical-space energy, the reference for Parseval's identity.
+  double e_local = 0;
+  bool finite = true;
+  for (int c = 0; c < ncomp; ++c) {
+    const auto& n = u.extent();
+    for (long k = 0; k < n[2]; ++k)
+      for (long j = 0; j < n[1]; ++j)
+        for (long i = 0; i < n[0]; ++i) {
+          const double v = u(i, j, k, c);
+          finite = finite && std::isfinite(v);
+          e_local += v * v;
+        }
+  }
+  if (!core::mpi::all(finite, comm_))
+    throw deck_.error("spectrum", "file", "the field read from '" + file_ + "' holds NaN or Inf values");
+  const double energy_phys = 0.5 * core::mpi::sum(e_local, comm_) / double(domain_.points());
+
+  layout::ComplexField uhat(plan.output_pencil(), ncomp);
+  plan.forward(u, uhat);
+  EnergySpectrum spec = [&] {
+    core::ScopedTimer t("spectrum.shells");
+    return energy_spectrum(plan, uhat, domain_);
+  }();
+  const double parseval = std::abs(spec.energy - energy_phys) / std::max(energy_phys, 1e-300);
+  log::info("energy: physical ", energy_phys, ", spectral ", spec.energy, " (Parseval relative difference ", parseval, ")");
+
+  const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
+  layout::Provenance prov{deck_.provenance_text(), core::mpi::size(comm_)};
+  layout::OutputWriter out(dir, name, domain_, prov, layout::output_options(deck_), comm_);
+  {
+    core::ScopedTimer t("output");
+    layout::OutputWriter::FieldList fields;
+    if (deck_.boolean("output", "write_fields"))
+      for (int c = 0; c < ncomp; ++c) fields.push_back({names_[static_cast<std::size_t>(c)], &u, c});
+    out.write_step(0, time_, fields, [&](layout::H5File& f) {
+      f.write_vector("/spectrum/k", spec.k);
+      f.write_vector("/spectrum/E", spec.E);
+      f.write_vector("/spectrum/modes", spec.modes);
+    });
+    if (core::mpi::rank(comm_) == 0) {
+      std::ostringstream csv;
+      csv << "# energy spectrum of " << deck_.path() << "; sum(E)*dk = " << spec.energy << "\nk,E,modes\n";
+      char line[96];
+      for (std::size_t i = 0; i < spec.k.size(); ++i) {
+        std::snprintf(line, sizeof line, "%.10g,%.17g,%.0f\n", spec.k[i], spec.E[i], spec.modes[i]);
+        csv << line;
+      }
+      core::write_file_atomic(dir + "/" + name + "_spectrum.csv", csv.str());
+    }
+  }
+  log::info("wrote ", out.step_path(0), ", ", dir, "/", name, ".xdmf and ", dir, "/", name, "_spectrum.csv");
+
+  core::Json j;
+  j["problem"] = "spectrum";
+  j["grid"] = core::Json(std::vector<double>{double(shape[0]), double(shape[1]), double(shape[2])});
+  j["process_grid"] = core::Json(std::vector<double>{double(grid_->p1()), double(grid_->p2())});
+  j["components"] = ncomp;
+  j["fft_plan"] = plan.describe();
+  j["energy_physical"] = energy_phys;
+  j["energy_spectral"] = spec.energy;
+  j["parseval_relative_difference"] = parseval;
+  j["dk"] = spec.dk;
+  j["k"] = core::Json(spec.k);
+  j["E"] = core::Json(spec.E);
+  j["modes"] = core::Json(spec.modes);
+  return j;
+}
+
+}  // namespace kron::problems
