@@ -354,7 +354,8 @@ Deck Deck::from_string(const std::string& text, const std::string& name, const S
       if (k.default_value.empty()) {
         if (k.optional) continue;
         throw Error("missing required key " + full, {name, 0, full},
-                    "add '" + k.name + " = ...' under [" + s.name + "]: " + k.description);
+                    "add '" + k.name + " = ...' under [" + s.name + "]" +
+                        (k.choices.empty() ? std::string() : "; one of: " + text::join(k.choices, ", ")));
       }
       toml::table def = toml::parse("v = " + k.default_value);
       def["v"].node()->visit([&](auto&& v) { t.insert_or_assign(k.name, v); });
@@ -433,6 +434,18 @@ std::string Deck::provenance_text() const {
   return s;
 }
 
+static std::string one_line(std::string s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == '\n' || c == ' ' || c == '\t') { space = true; continue; }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 std::string Deck::effective_text() const {
   std::ostringstream os;
   os << "# effective deck of " << impl_->path << " (defaults filled in)\n";
@@ -447,10 +460,10 @@ std::string Deck::effective_text() const {
     for (const auto& k : s.keys) {
       const toml::node* n = t->get(k.name);
       if (!n) {
-        os << "# " << k.name << " = (not given)  # " << k.description << "\n";
+        os << "# " << k.name << " = (not given)  # " << one_line(k.description) << "\n";
         continue;
       }
-      os << k.name << " = " << format_node(*n) << "  # " << k.description << "\n";
+      os << k.name << " = " << format_node(*n) << "  # " << one_line(k.description) << "\n";
     }
   }
   return os.str();

@@ -34,9 +34,7 @@ Expression::Expression(const std::string& text, const std::map<std::string, doub
     m.parser.Eval();  // muparser compiles lazily: force the syntax check now
     for (const auto& [name, ptr] : m.parser.GetUsedVar()) m.used.insert(name);
   } catch (const mu::Parser::exception_type& e) {
-    std::string msg = "cannot parse expression \"" + text + "\": " + e.GetMsg();
-    if (e.GetPos() >= 0 && !e.GetToken().empty()) msg += " at '" + e.GetToken() + "'";
-    throw Error(msg, where, "variables are x, y, z, t and the names in [parameters]; pi is predefined");
+    throw Error("cannot parse expression \"" + text + "\": " + e.GetMsg(), where, "variables are x, y, z, t and the names in [parameters]; pi is predefined");
   }
 }
 

@@ -60,7 +60,7 @@ Domain make_domain(const core::Deck& deck) {
   const auto files = deck.strings("grid", "files");
   auto check_len = [&](const char* key, std::size_t len) {
     if (len != 1 && static_cast<int>(len) != dim)
-      throw deck.error("grid", key, "has " + std::to_string(len) + " entries but grid.n has " + std::to_string(dim),
+      throw deck.error("grid", key, std::to_string(len) + " entries, but grid.n has " + std::to_string(dim),
                        "give one entry per axis, or one for all axes");
   };
   check_len("lower", lower.size());

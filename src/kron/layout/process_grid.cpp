@@ -51,7 +51,8 @@ std::array<int, 2> ProcessGrid::choose(const std::array<long, 3>& n, int nranks)
   auto maxblock = [](long len, int p) { return block_size(len, p, 0); };
   std::array<int, 2> best{nranks, 1};
   double best_cost = std::numeric_limits<double>::infinity(), best_local = best_cost;
-  for (int p1 = 1; p1 <= nranks; ++p1) {
+  // Larger p1 first: on ties the slab split [P, 1] wins (it keeps z whole for y<->z).
+  for (int p1 = nranks; p1 >= 1; --p1) {
     if (nranks % p1) continue;
     const int p2 = nranks / p1;
     // Largest local blocks in the three pencils.

@@ -183,10 +183,10 @@ void Transpose<T>::execute(const T* in, T* out, TransposeWork* work) const {
   const MPI_Datatype elem = core::mpi::datatype<T>();
   MPI_Request req;
   if (m.method == TransposeMethod::Alltoallw) {
-    core::mpi::check(MPI_Ialltoallw(in, m.wcount_s.data(), m.wzero.data(), m.wst.data(), out, m.wcount_r.data(),
-                                    m.wzero.data(), m.wrt.data(), m.comm, &req), "MPI_Ialltoallw");
+    // Blocking: OpenMPI 4.1's MPI_Ialltoallw crashes retaining derived datatypes.
+    core::mpi::check(MPI_Alltoallw(in, m.wcount_s.data(), m.wzero.data(), m.wst.data(), out, m.wcount_r.data(),
+                                   m.wzero.data(), m.wrt.data(), m.comm), "MPI_Alltoallw");
     self_copy();
-    core::mpi::check(MPI_Wait(&req, MPI_STATUS_IGNORE), "MPI_Wait");
     return;
   }
   TransposeWork& w = work ? *work : m.own_work;

@@ -64,7 +64,8 @@ Spectrum::Spectrum(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(c
         }
       }
     } catch (const Error& e) {
-      throw deck.error("spectrum", "file", e.message(), e.hint());
+      const std::string at = e.where().str();
+      throw deck.error("spectrum", "file", (at.empty() ? "" : at + ": ") + e.message(), e.hint());
     }
   } else {
     const auto params = deck.table("parameters");
@@ -167,7 +168,11 @@ core::Json Spectrum::run() {
       for (int c = 0; c < ncomp; ++c) f.read_field(datasets_[static_cast<std::size_t>(c)], u, c);
       log::info("read ", ncomp, " component(s) from ", file_);
     } else {
-      for (int c = 0; c < ncomp; ++c) layout::evaluate(exprs_[static_cast<std::size_t>(c)], domain_, time_, u, c);
+      try {
+        for (int c = 0; c < ncomp; ++c) layout::evaluate(exprs_[static_cast<std::size_t>(c)], domain_, time_, u, c);
+      } catch (const Error& e) {
+        throw deck_.error("spectrum", "field", e.message(), e.hint());
+      }
     }
   }
   // Physical-space energy, the reference for Parseval's identity.

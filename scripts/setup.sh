@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs kron's build dependencies (Debian packages; idempotent) and builds build/ in Release.
+# Usage: scripts/setup.sh            (BUILD_DIR and BUILD_TYPE may be set in the environment)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+BUILD_DIR=${BUILD_DIR:-build}
+BUILD_TYPE=${BUILD_TYPE:-Release}
+
+packages=(g++ cmake ninja-build pkg-config git
+          openmpi-bin libopenmpi-dev petsc-dev libfftw3-dev libfftw3-mpi-dev
+          libhdf5-openmpi-dev hdf5-tools libeigen3-dev catch2 libtomlplusplus-dev libmuparser-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
+fi
+cmake --build "$BUILD_DIR" -j "$jobs"

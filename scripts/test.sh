@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (ctest: unit, MPI at 1/2/4 ranks, CLI).
+# Extra arguments go to ctest (e.g. scripts/test.sh -R fft).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+"$here/scripts/setup.sh"
+source "$here/scripts/env.sh"
+cd "${BUILD_DIR:-build}"
+ctest --output-on-failure --timeout 600 "$@"
