@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "kron/core/app.hpp"
 #include "kron/core/deck.hpp"
 #include "kron/core/device.hpp"
 #include "kron/core/error.hpp"
@@ -115,20 +116,5 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   kron::core::mpi::Environment env(&argc, &argv);
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    const auto* ke = dynamic_cast<const kron::Error*>(&e);
-    const std::string msg = ke ? ke->formatted() : std::string("internal error: ") + e.what();
-    // A bad deck fails identically on every rank: rank 0 reports it and all exit cleanly.
-    // A failure on some ranks only cannot be waited for: report it here and abort the job.
-    if (kron::core::mpi::all_ranks_failed(5.0)) {
-      if (is_root()) std::fprintf(stderr, "kron: error: %s\n", msg.c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "kron: error: rank %d: %s\n", kron::core::mpi::rank(MPI_COMM_WORLD), msg.c_str());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-    return 1;
-  }
+  return kron::core::run_app("kron", [&] { return run(argc, argv); });
 }

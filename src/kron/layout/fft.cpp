@@ -82,12 +82,16 @@ struct State {
 
 enum Slot { IN = 0, OUT = 1, BUF_A = 2, BUF_B = 3 };
 
+// One step: a transpose, or one FFTW plan over one or more axes that are whole in the current
+// pencil. Fusing the local axes into one multi-dimensional plan lets FFTW block for cache (as
+// FFTW-MPI does with its local 2D transforms) instead of sweeping large strides per axis.
 struct Step {
   bool is_transpose = false;
   State from, to;
-  int axis = -1;
-  TransformKind kind = TransformKind::None;
+  std::vector<int> axes;              // transformed axes; for r2c the halved axis is last
+  std::vector<TransformKind> kinds;   // all Fourier, or all r2r
   bool r2c = false;  // forward r2c (backward: c2r)
+  bool stage_input = false;  // multi-dimensional c2r reading the caller's input: copy it first
   Slot in = IN, out = OUT;
   fftw_plan plan = nullptr;
   std::unique_ptr<Transpose<double>> tr_real;
@@ -139,44 +143,55 @@ struct DistributedTransform::Impl {
     const auto& ext_in = s.from.pencil.box().n;
     const auto& ext_out = s.to.pencil.box().n;
     if (s.from.pencil.local_size() == 0 || s.to.pencil.local_size() == 0) return nullptr;
-    const int a = s.axis;
     unsigned flags = effort_flag(opt.effort);
     const bool c2r = s.r2c && !forward;
-    if (c2r && s.in == IN) flags |= FFTW_PRESERVE_INPUT;
+    // FFTW has input-preserving c2r algorithms only in 1D; multi-dimensional ones stage.
+    if (c2r && s.in == IN && s.axes.size() == 1) flags |= FFTW_PRESERVE_INPUT;
+    const bool fourier = s.kinds.front() == TransformKind::Fourier;
     // On complex data an r2r transform sees doubles: strides x2 and one more batch of 2.
-    const bool r2r_on_complex = s.kind != TransformKind::Fourier && s.from.cplx;
-    const long mul_in = r2r_on_complex ? 2 : 1, mul_out = r2r_on_complex ? 2 : 1;
-    std::vector<fftw_iodim64> how;
+    const long mul = (!fourier && s.from.cplx) ? 2 : 1;
+    std::vector<fftw_iodim64> how, dims;
     for (int b = 0; b < 3; ++b) {
-      if (b == a) continue;
-      how.push_back({ext_in[b], li.stride[b] * mul_in, lo.stride[b] * mul_out});
+      if (std::find(s.axes.begin(), s.axes.end(), b) != s.axes.end()) continue;
+      how.push_back({ext_in[b], li.stride[b] * mul, lo.stride[b] * mul});
     }
-    how.push_back({opt.ncomp, li.cstride * mul_in, lo.cstride * mul_out});
-    if (r2r_on_complex) how.push_back({2, 1, 1});
-    fftw_iodim64 dim{0, li.stride[a] * mul_in, lo.stride[a] * mul_out};
+    how.push_back({opt.ncomp, li.cstride * mul, lo.cstride * mul});
+    if (mul == 2) how.push_back({2, 1, 1});
+    for (int a : s.axes) {
+      // The real side has the full length: `from` going forward, `to` going back.
+      const long len = (s.r2c && !forward) ? ext_out[a] : ext_in[a];
+      dims.push_back({len, li.stride[a] * mul, lo.stride[a] * mul});
+    }
+    const int rank = static_cast<int>(dims.size()), hr = static_cast<int>(how.size());
     fftw_plan p = nullptr;
-    if (s.kind == TransformKind::Fourier) {
-      if (s.r2c) {
-        // The real side has the full length; it is `from` going forward and `to` going back.
-        dim.n = forward ? ext_in[a] : ext_out[a];
-        if (forward)
-          p = fftw_plan_guru64_dft_r2c(1, &dim, static_cast<int>(how.size()), how.data(), pin,
-                                       reinterpret_cast<fftw_complex*>(pout), flags);
-        else
-          p = fftw_plan_guru64_dft_c2r(1, &dim, static_cast<int>(how.size()), how.data(),
-                                       reinterpret_cast<fftw_complex*>(pin), pout, flags);
-      } else {
-        dim.n = ext_in[a];
-        p = fftw_plan_guru64_dft(1, &dim, static_cast<int>(how.size()), how.data(), reinterpret_cast<fftw_complex*>(pin),
+    if (fourier) {
+      if (s.r2c && forward)
+        p = fftw_plan_guru64_dft_r2c(rank, dims.data(), hr, how.data(), pin, reinterpret_cast<fftw_complex*>(pout), flags);
+      else if (s.r2c)
+        p = fftw_plan_guru64_dft_c2r(rank, dims.data(), hr, how.data(), reinterpret_cast<fftw_complex*>(pin), pout, flags);
+      else
+        p = fftw_plan_guru64_dft(rank, dims.data(), hr, how.data(), reinterpret_cast<fftw_complex*>(pin),
                                  reinterpret_cast<fftw_complex*>(pout), forward ? FFTW_FORWARD : FFTW_BACKWARD, flags);
-      }
     } else {
-      dim.n = ext_in[a];
-      fftw_r2r_kind k = r2r_kind(s.kind, forward);
-      p = fftw_plan_guru64_r2r(1, &dim, static_cast<int>(how.size()), how.data(), pin, pout, &k, flags);
+      std::vector<fftw_r2r_kind> k;
+      for (auto kind : s.kinds) k.push_back(r2r_kind(kind, forward));
+      p = fftw_plan_guru64_r2r(rank, dims.data(), hr, how.data(), pin, pout, k.data(), flags);
     }
-    if (!p) throw Error(std::string("FFTW could not plan the ") + to_string(s.kind) + " transform along axis " + std::to_string(a));
+    if (!p) throw Error("FFTW could not plan the " + step_name(s) + " step");
     return p;
+  }
+
+  static std::string step_name(const Step& s) {
+    static const char* axis_name = "xyz";
+    std::string axes;
+    for (int a : s.axes) axes += axis_name[a];
+    const TransformKind k = s.kinds.front();
+    const std::string name = s.r2c ? "r2c" : (k == TransformKind::Fourier ? "c2c" : "");
+    if (!name.empty()) return name + "(" + axes + ")";
+    std::string out;
+    for (std::size_t i = 0; i < s.axes.size(); ++i)
+      out += std::string(i ? ", " : "") + to_string(s.kinds[i]) + "(" + axis_name[s.axes[i]] + ")";
+    return out;
   }
 
   void build(bool forward, std::vector<Step>& steps) {
@@ -191,8 +206,15 @@ struct DistributedTransform::Impl {
       }
       double* pa = reinterpret_cast<double*>(a.data());
       double* pb = reinterpret_cast<double*>(b.data());
-      const bool in_place = s.in == s.out;
-      s.plan = make_plan(s, forward, pa, in_place ? pa : pb);
+      s.stage_input = s.r2c && !forward && s.in == IN && s.axes.size() > 1;
+      if (s.stage_input) {
+        // The caller's input is copied to buffer B and transformed from there (B is never this
+        // step's output: out-of-place steps reading IN write to A or OUT).
+        s.plan = make_plan(s, forward, pb, pa);
+      } else {
+        const bool in_place = s.in == s.out;
+        s.plan = make_plan(s, forward, pa, in_place ? pa : pb);
+      }
     }
   }
 };
@@ -210,36 +232,71 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
   std::vector<Step> plan;
   std::string desc;
   static const char* axis_name = "xyz";
+  std::vector<int> pending;
   for (int a = 0; a < 3; ++a) {
-    TransformKind k = kinds[a];
+    const TransformKind k = kinds[a];
     if (k == TransformKind::DCT1 && n[a] < 2) throw Error("a DCT-I needs at least 2 points along its axis");
     if (k == TransformKind::None || (k == TransformKind::Fourier && n[a] == 1)) continue;
-    if (cur.pencil.splits(a) > 1) {
+    pending.push_back(a);
+    m.norm /= logical_size(k, n[a]);
+  }
+  auto add = [&](Step s) {
+    desc += std::string(desc.empty() ? "" : ", ") + Impl::step_name(s);
+    plan.push_back(std::move(s));
+  };
+  while (!pending.empty()) {
+    // Ready: whole in this pencil. On real data the first Fourier axis is the r2c axis; other
+    // Fourier axes join its (multi-dimensional) r2c when it is ready, and otherwise wait for it.
+    int r2c_axis = -1;
+    if (!cur.cplx)
+      for (int a : pending)
+        if (kinds[a] == TransformKind::Fourier) { r2c_axis = a; break; }
+    const bool r2c_ready = r2c_axis >= 0 && cur.pencil.splits(r2c_axis) == 1;
+    std::vector<int> r2r, dft;
+    for (int a : pending) {
+      if (cur.pencil.splits(a) > 1) continue;
+      if (kinds[a] != TransformKind::Fourier) r2r.push_back(a);
+      else if (cur.cplx || r2c_ready) dft.push_back(a);  // with real data: fused into the r2c
+    }
+    if (r2r.empty() && dft.empty()) {
       Step t;
       t.is_transpose = true;
       t.from = cur;
-      cur.pencil = cur.pencil.with_axis(a);
+      cur.pencil = cur.pencil.with_axis(pending.front());
       t.to = cur;
-      desc += std::string(desc.empty() ? "" : ", ") + "transpose to " + axis_name[a] + "-pencil";
+      desc += std::string(desc.empty() ? "" : ", ") + "transpose to " + axis_name[pending.front()] + "-pencil";
       plan.push_back(std::move(t));
+      continue;
     }
-    Step s;
-    s.axis = a;
-    s.kind = k;
-    s.from = cur;
-    if (k == TransformKind::Fourier && !cur.cplx) {
-      s.r2c = true;
-      m.r2c_axis = a;
-      auto g = cur.pencil.global();
-      g[a] = g[a] / 2 + 1;
-      cur.pencil = cur.pencil.with_global(g);
-      cur.cplx = true;
+    // Real-to-real axes first: on real data they then cost half what they would on complex.
+    if (!r2r.empty()) {
+      Step s;
+      s.from = s.to = cur;
+      s.axes = r2r;
+      for (int a : r2r) s.kinds.push_back(kinds[a]);
+      add(std::move(s));
     }
-    s.to = cur;
-    m.norm /= logical_size(k, n[a]);
-    desc += std::string(desc.empty() ? "" : ", ") + (s.r2c ? "r2c" : (k == TransformKind::Fourier ? "c2c" : to_string(k))) +
-            "(" + axis_name[a] + ")";
-    plan.push_back(std::move(s));
+    if (!dft.empty()) {
+      Step s;
+      s.from = cur;
+      if (!cur.cplx) {
+        // FFTW halves the last dimension of a multi-dimensional r2c.
+        dft.erase(std::find(dft.begin(), dft.end(), r2c_axis));
+        dft.push_back(r2c_axis);
+        s.r2c = true;
+        m.r2c_axis = r2c_axis;
+        auto g = cur.pencil.global();
+        g[r2c_axis] = g[r2c_axis] / 2 + 1;
+        cur.pencil = cur.pencil.with_global(g);
+        cur.cplx = true;
+      }
+      s.to = cur;
+      s.axes = dft;
+      s.kinds.assign(dft.size(), TransformKind::Fourier);
+      add(std::move(s));
+    }
+    for (int a : r2r) pending.erase(std::find(pending.begin(), pending.end(), a));
+    for (int a : dft) pending.erase(std::find(pending.begin(), pending.end(), a));
   }
   m.output = cur;
   m.description = desc.empty() ? "identity" : desc;
@@ -257,8 +314,8 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
     s.is_transpose = it->is_transpose;
     s.from = it->to;
     s.to = it->from;
-    s.axis = it->axis;
-    s.kind = it->kind;
+    s.axes = it->axes;
+    s.kinds = it->kinds;
     s.r2c = it->r2c;
     m.bwd.push_back(std::move(s));
   }
@@ -304,13 +361,18 @@ void DistributedTransform::run(bool fwd, const void* in, void* out) const {
     void* pin = slots[s.in];
     void* pout = slots[s.out];
     if (s.is_transpose) {
+      core::ScopedTimer t1("fft.transposes");
       if (s.tr_cplx) s.tr_cplx->execute(static_cast<const std::complex<double>*>(pin), static_cast<std::complex<double>*>(pout));
       else s.tr_real->execute(static_cast<const double*>(pin), static_cast<double*>(pout));
       continue;
     }
     if (!s.plan) continue;  // empty local block
     core::ScopedTimer t2("fft.lines");
-    if (s.kind == TransformKind::Fourier) {
+    if (s.stage_input) {
+      std::memcpy(slots[BUF_B], pin, m.bytes(s.from));
+      pin = slots[BUF_B];
+    }
+    if (s.kinds.front() == TransformKind::Fourier) {
       if (s.r2c && fwd) fftw_execute_dft_r2c(s.plan, static_cast<double*>(pin), static_cast<fftw_complex*>(pout));
       else if (s.r2c) fftw_execute_dft_c2r(s.plan, static_cast<fftw_complex*>(pin), static_cast<double*>(pout));
       else fftw_execute_dft(s.plan, static_cast<fftw_complex*>(pin), static_cast<fftw_complex*>(pout));

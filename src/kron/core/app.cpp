@@ -1,0 +1,31 @@
+#include "kron/core/app.hpp"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "kron/core/error.hpp"
+#include "kron/core/mpi.hpp"
+
+namespace kron::core {
+
+int run_app(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    const auto* ke = dynamic_cast<const Error*>(&e);
+    const std::string msg = ke ? ke->formatted() : std::string("internal error: ") + e.what();
+    if (mpi::all_ranks_failed(5.0)) {
+      if (mpi::rank(MPI_COMM_WORLD) == 0) std::fprintf(stderr, "%s: error: %s\n", program, msg.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "%s: error: rank %d: %s\n", program, mpi::rank(MPI_COMM_WORLD), msg.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return 1;
+  }
+}
+
+}  // namespace kron::core
