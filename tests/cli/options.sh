@@ -8,7 +8,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 help=$("$kron" --help) || fail "--help exited non-zero"
 for key in problem.type grid.n grid.lower grid.upper grid.kind grid.files parallel.process_grid parallel.transpose \
            fft.effort output.dir output.name output.compression output.chunk output.write_fields log.level log.timers \
-           spectrum.source spectrum.field spectrum.file spectrum.datasets spectrum.names spectrum.time --validate --print-deck; do
+           spectrum.source spectrum.field spectrum.file spectrum.datasets spectrum.names spectrum.time poisson.scheme \
+           poisson.boundary poisson.source poisson.exact poisson.gradient helmholtz.lambda --validate --print-deck; do
   echo "$help" | grep -q -- "$key" || fail "--help does not list $key"
 done
 # spectrum_from_file.toml reads the Taylor-Green example's output: make it first.

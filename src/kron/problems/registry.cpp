@@ -1,12 +1,17 @@
 #include "kron/problems/registry.hpp"
 
 #include "kron/layout/deck_sections.hpp"
+#include "kron/problems/poisson.hpp"
 #include "kron/problems/spectrum.hpp"
 
 namespace kron::problems {
 
 const std::vector<ProblemKind>& kinds() {
   static const std::vector<ProblemKind> k = {
+      {"poisson", "Laplace(u) = f with Dirichlet, Neumann or periodic boundaries, direct fast-diagonalization solve",
+       &Poisson::declare_poisson, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, false); }},
+      {"helmholtz", "Laplace(u) - lambda u = f, direct fast-diagonalization solve",
+       &Poisson::declare_helmholtz, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, true); }},
       {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
        &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }},
   };

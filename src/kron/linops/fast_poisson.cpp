@@ -1,0 +1,445 @@
+#include "kron/linops/fast_poisson.hpp"
+
+#include <fftw3.h>
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "kron/core/error.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/linops/line_kernels.hpp"
+#include "kron/linops/pencil_set.hpp"
+
+namespace kron::linops {
+
+const char* to_string(BoundaryKind b) {
+  switch (b) {
+    case BoundaryKind::Periodic: return "periodic";
+    case BoundaryKind::Dirichlet: return "dirichlet";
+    case BoundaryKind::Neumann: return "neumann";
+  }
+  return "?";
+}
+
+namespace {
+
+enum class Transform { Dst1, Rfft, Dense };
+
+struct Axis {
+  bool active = false;
+  long n = 1, lo = 0, m = 1;
+  BoundaryKind bc = BoundaryKind::Periodic;
+  Transform kind = Transform::Dense;
+  std::vector<double> lambda;
+  std::unique_ptr<LineOperator> fwd, bwd;  // dense: V^{-1} and V on the m unknowns
+  Eigen::VectorXd w_lo, w_hi;              // interior right-hand side per unit boundary datum
+  Eigen::Matrix2d S;                       // Neumann: boundary values from boundary derivatives
+  Eigen::MatrixXd d1_bi;                   // Neumann: first-derivative rows 0, n-1 on the unknowns
+  double norm = 1.0;                       // fast transforms: backward(forward) = norm * identity
+  int pencil = 0;                          // where this axis is transformed
+  fftw_plan plan_f = nullptr, plan_b = nullptr;
+};
+
+Operator1D dense_op(const Eigen::MatrixXd& m, const char* name) {
+  Operator1D op(m.rows(), name);
+  Term t;
+  t.kind = Term::Kind::Dense;
+  t.d = m;
+  op.add(std::move(t));
+  return op;
+}
+
+}  // namespace
+
+struct FastPoisson::Impl {
+  layout::ProcessGridPtr grid;
+  std::array<layout::AxisGrid, 3> grids;
+  std::array<long, 3> n{};
+  std::array<Axis, 3> ax;
+  std::array<Operator1D, 3> d2;
+  double shift = 0;
+  FastPoissonOptions opt;
+  std::unique_ptr<PencilSet> ps, tmp;
+  std::vector<std::pair<int, int>> steps;  // (axis, pencil) of the forward sweeps
+  int final_pencil = 0;
+  bool singular = false;
+  double defect = 0;
+
+  ~Impl() {
+    for (auto& a : ax) {
+      if (a.plan_f) fftw_destroy_plan(a.plan_f);
+      if (a.plan_b) fftw_destroy_plan(a.plan_b);
+    }
+  }
+
+  void setup_axis(int a, Scheme scheme, BoundaryKind bc) {
+    Axis& A = ax[a];
+    A.n = n[a];
+    A.bc = bc;
+    A.active = n[a] > 1;
+    if (!A.active) return;
+    const char* axn = a == 0 ? "x" : a == 1 ? "y" : "z";
+    if ((bc == BoundaryKind::Periodic) != grids[a].periodic())
+      throw Error(std::string("axis ") + axn + ": boundary kind '" + to_string(bc) + "' does not fit a grid of kind '" +
+                  layout::to_string(grids[a].kind()) + "'",
+                  {}, "periodic boundaries go with periodic grid axes, dirichlet/neumann with the others");
+    d2[a] = derivative(grids[a], scheme, 2);
+    const Eigen::MatrixXd D2 = d2[a].dense();
+    const long N = n[a];
+    Eigen::MatrixXd M;
+    if (bc == BoundaryKind::Periodic) {
+      A.lo = 0;
+      A.m = N;
+      M = D2;
+    } else {
+      if (N < 3) throw Error(std::string("axis ") + axn + ": a boundary-value problem needs at least 3 points");
+      A.lo = 1;
+      A.m = N - 2;
+      const long m = A.m;
+      const Eigen::MatrixXd D2ii = D2.block(1, 1, m, m);
+      Eigen::MatrixXd D2ib(m, 2);
+      D2ib.col(0) = D2.block(1, 0, m, 1);
+      D2ib.col(1) = D2.block(1, N - 1, m, 1);
+      if (bc == BoundaryKind::Dirichlet) {
+        M = D2ii;
+        A.w_lo = D2ib.col(0);
+        A.w_hi = D2ib.col(1);
+      } else {
+        const Eigen::MatrixXd D1 = derivative(grids[a], scheme, 1).dense();
+        Eigen::Matrix2d Bm;
+        Bm << D1(0, 0), D1(0, N - 1), D1(N - 1, 0), D1(N - 1, N - 1);
+        A.S = Bm.inverse();
+        A.d1_bi.resize(2, m);
+        A.d1_bi.row(0) = D1.block(0, 1, 1, m);
+        A.d1_bi.row(1) = D1.block(N - 1, 1, 1, m);
+        const Eigen::MatrixXd W = D2ib * A.S;
+        M = D2ii - W * A.d1_bi;
+        A.w_lo = W.col(0);
+        A.w_hi = W.col(1);
+      }
+    }
+    const long m = A.m;
+    const double scale = M.cwiseAbs().maxCoeff();
+    const double tol = 1e-12 * scale;
+    bool circulant = bc == BoundaryKind::Periodic, toeplitz3 = bc != BoundaryKind::Periodic && m >= 2;
+    for (long i = 0; i < m && (circulant || toeplitz3); ++i)
+      for (long j = 0; j < m; ++j) {
+        if (circulant) {
+          const long d = ((j - i) % m + m) % m;
+          if (std::abs(M(i, j) - M(0, d)) > tol || std::abs(M(0, d) - M(0, (m - d) % m)) > tol) circulant = false;
+        }
+        if (toeplitz3) {
+          const long d = std::abs(j - i);
+          const double ref = d == 0 ? M(0, 0) : d == 1 ? M(0, 1) : 0.0;
+          if (std::abs(M(i, j) - ref) > tol) toeplitz3 = false;
+        }
+      }
+    A.lambda.resize(m);
+    if (circulant) {
+      A.kind = Transform::Rfft;
+      A.norm = double(m);
+      for (long p = 0; p < m; ++p) {
+        const long k = p <= m / 2 ? p : m - p;  // FFTW's halfcomplex order
+        double s = 0;
+        for (long d = 0; d < m; ++d) s += M(0, d) * std::cos(2 * M_PI * double(k) * double(d) / double(m));
+        A.lambda[p] = s;
+      }
+    } else if (toeplitz3) {
+      A.kind = Transform::Dst1;
+      A.norm = 2.0 * double(m + 1);
+      for (long p = 0; p < m; ++p) A.lambda[p] = M(0, 0) + 2 * M(0, 1) * std::cos(M_PI * double(p + 1) / double(m + 1));
+    } else {
+      A.kind = Transform::Dense;
+      Eigen::EigenSolver<Eigen::MatrixXd> es(M);
+      if (es.info() != Eigen::Success) throw Error(std::string("axis ") + axn + ": eigendecomposition of the 1D operator failed");
+      const Eigen::VectorXcd ev = es.eigenvalues();
+      const double lmax = ev.cwiseAbs().maxCoeff();
+      if (ev.imag().cwiseAbs().maxCoeff() > 1e-8 * lmax)
+        throw Error(std::string("axis ") + axn + ": the " + to_string(scheme) + " operator with " + to_string(bc) +
+                        " boundaries has complex eigenvalues; fast diagonalization needs a real spectrum",
+                    {}, "choose another scheme for this axis");
+      const Eigen::MatrixXd V = es.eigenvectors().real();
+      Eigen::PartialPivLU<Eigen::MatrixXd> lu(V);
+      const Eigen::MatrixXd Vi = lu.inverse();
+      for (long p = 0; p < m; ++p) A.lambda[p] = ev(p).real();
+      const Eigen::MatrixXd R = V * Eigen::VectorXd::Map(A.lambda.data(), m).asDiagonal() * Vi - M;
+      if (!(R.cwiseAbs().maxCoeff() <= 1e-8 * scale))
+        throw Error(std::string("axis ") + axn + ": the " + to_string(scheme) + " operator is not diagonalizable to working accuracy");
+      A.fwd = std::make_unique<LineOperator>(dense_op(Vi, "V^-1"));
+      A.bwd = std::make_unique<LineOperator>(dense_op(V, "V"));
+    }
+  }
+
+  void plan_fast(Axis& A, int a) {
+    if (A.kind == Transform::Dense) return;
+    const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
+    if (L.outer * L.inner == 0) return;
+    fftw_iodim64 dim{A.m, L.inner, L.inner};
+    fftw_iodim64 how[2] = {{L.inner, 1, 1}, {L.outer, L.ostride, L.ostride}};
+    fftw_r2r_kind kf = A.kind == Transform::Dst1 ? FFTW_RODFT00 : FFTW_R2HC;
+    fftw_r2r_kind kb = A.kind == Transform::Dst1 ? FFTW_RODFT00 : FFTW_HC2R;
+    A.plan_f = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kf, FFTW_MEASURE);
+    A.plan_b = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kb, FFTW_MEASURE);
+    if (!A.plan_f || !A.plan_b) throw Error("FFTW could not plan the fast-diagonalization transforms");
+  }
+
+  void transform(int a, bool forward) {
+    Axis& A = ax[a];
+    if (A.kind != Transform::Dense) {
+      fftw_plan p = forward ? A.plan_f : A.plan_b;
+      if (p) fftw_execute(p);
+      return;
+    }
+    const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
+    const Lines T = lines_of(tmp->field(A.pencil), a).range(A.lo, A.m);
+    (forward ? A.fwd : A.bwd)->apply(L, T);
+    for (long o = 0; o < L.outer; ++o)
+      std::memcpy(L.p + o * L.ostride, T.p + o * T.ostride, sizeof(double) * A.m * L.inner);
+  }
+
+  // Boundary data over the face `side` of axis `a` for the local box of field `f`, listed in the
+  // field's storage order with axis a left out (so line q of lines_of(f, a) reads value q).
+  std::vector<double> face(const BoundaryData& g, int a, int side, const layout::RealField& f) const {
+    const auto& b = f.pencil().box();
+    int others[2], c = 0;
+    for (int ax2 : f.pencil().order()) if (ax2 != a) others[c++] = ax2;
+    const long n0 = b.n[others[0]], n1 = b.n[others[1]];
+    std::vector<double> v(static_cast<std::size_t>(n0 * n1));
+    for (long q1 = 0; q1 < n1; ++q1)
+      for (long q0 = 0; q0 < n0; ++q0) {
+        std::array<long, 3> gi{};
+        gi[a] = side ? n[a] - 1 : 0;
+        gi[others[0]] = b.lo[others[0]] + q0;
+        gi[others[1]] = b.lo[others[1]] + q1;
+        v[q1 * n0 + q0] = g(a, side, {grids[0][gi[0]], grids[1][gi[1]], grids[2][gi[2]]});
+      }
+    return v;
+  }
+};
+
+FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes,
+                         std::array<Scheme, 3> schemes, std::array<BoundaryKind, 3> bc, double shift, FastPoissonOptions opt)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  core::ScopedTimer timer("fastpoisson.setup");
+  m.grid = grid;
+  m.grids = axes;
+  m.shift = shift;
+  m.opt = opt;
+  for (int a = 0; a < 3; ++a) m.n[a] = axes[a].size();
+  for (int a = 0; a < 3; ++a) m.setup_axis(a, schemes[a], bc[a]);
+  m.ps = std::make_unique<PencilSet>(grid, m.n);
+  m.tmp = std::make_unique<PencilSet>(grid, m.n);
+  // Sweep order: axes local in the current pencil first, then transpose to the next one.
+  std::vector<int> pending;
+  for (int a = 0; a < 3; ++a) if (m.ax[a].active) pending.push_back(a);
+  int cur = 0;
+  while (!pending.empty()) {
+    auto it = std::find_if(pending.begin(), pending.end(), [&](int a) { return m.ps->pencil(cur).splits(a) == 1; });
+    if (it == pending.end()) {
+      cur = pending.front();
+      continue;
+    }
+    m.ax[*it].pencil = cur;
+    m.steps.push_back({*it, cur});
+    pending.erase(it);
+  }
+  m.final_pencil = cur;
+  for (auto& [a, p] : m.steps) m.plan_fast(m.ax[a], a);
+  // Singular: a zero eigenvalue on every active axis and no shift.
+  m.singular = shift == 0.0;
+  for (const Axis& A : m.ax) {
+    if (!A.active) continue;
+    double lmax = 0, lmin = 1e300;
+    for (double l : A.lambda) { lmax = std::max(lmax, std::abs(l)); lmin = std::min(lmin, std::abs(l)); }
+    if (!(lmin <= 1e-9 * lmax)) m.singular = false;
+  }
+}
+
+FastPoisson::~FastPoisson() = default;
+
+bool FastPoisson::singular() const { return impl_->singular; }
+double FastPoisson::compatibility_defect() const { return impl_->defect; }
+const std::array<Operator1D, 3>& FastPoisson::operators() const { return impl_->d2; }
+
+std::size_t FastPoisson::operator_bytes() const {
+  std::size_t b = 0;
+  for (const Axis& A : impl_->ax) {
+    b += sizeof(double) * (A.lambda.size() + A.w_lo.size() + A.w_hi.size() + A.d1_bi.size());
+    if (A.fwd) b += A.fwd->op().bytes() + A.bwd->op().bytes();
+  }
+  return b;
+}
+
+std::string FastPoisson::describe() const {
+  std::ostringstream os;
+  const char* names[] = {"dst1", "rfft", "dense"};
+  for (int a = 0; a < 3; ++a) {
+    const Axis& A = impl_->ax[a];
+    if (!A.active) continue;
+    os << (os.tellp() > 0 ? ", " : "") << "xyz"[a] << ": " << to_string(A.bc) << " " << names[int(A.kind)];
+  }
+  return os.str();
+}
+
+void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layout::RealField& u) {
+  Impl& m = *impl_;
+  core::ScopedTimer timer("fastpoisson.solve");
+  const layout::Pencil px(m.n, m.grid, 0);
+  if (f.pencil() != px || u.pencil() != px || f.has_halo() || u.has_halo())
+    throw Error("FastPoisson::solve: f and u must be x-pencils of the solver's grid without halos");
+  MPI_Comm comm = m.grid->comm();
+
+  // 1. Interior right-hand side with the boundary data moved over.
+  layout::RealField& r = m.ps->field(0);
+  const auto& b = px.box();
+  const auto& e = b.n;
+  auto interior = [&](int a, long gidx) { return !m.ax[a].active || (gidx >= m.ax[a].lo && gidx < m.ax[a].lo + m.ax[a].m); };
+  std::array<std::array<std::vector<double>, 2>, 3> faces;
+  for (int a = 0; a < 3; ++a)
+    if (m.ax[a].active && m.ax[a].bc != BoundaryKind::Periodic)
+      for (int s = 0; s < 2; ++s) faces[a][s] = m.face(g, a, s, r);
+  for (long k = 0; k < e[2]; ++k)
+    for (long j = 0; j < e[1]; ++j)
+      for (long i = 0; i < e[0]; ++i) {
+        const std::array<long, 3> gi{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}, li{i, j, k};
+        if (!(interior(0, gi[0]) && interior(1, gi[1]) && interior(2, gi[2]))) {
+          r(i, j, k) = 0;
+          continue;
+        }
+        double v = f(i, j, k);
+        for (int a = 0; a < 3; ++a) {
+          const Axis& A = m.ax[a];
+          if (!A.active || A.bc == BoundaryKind::Periodic) continue;
+          std::array<long, 3> fe = e, fl = li;
+          fe[a] = 1;
+          fl[a] = 0;
+          const long fi = (fl[2] * fe[1] + fl[1]) * fe[0] + fl[0];
+          v -= A.w_lo[gi[a] - 1] * faces[a][0][fi] + A.w_hi[gi[a] - 1] * faces[a][1][fi];
+        }
+        r(i, j, k) = v;
+      }
+
+  // 2. Forward sweeps.
+  int cur = 0;
+  for (auto [a, p] : m.steps) {
+    m.ps->move(cur, p);
+    cur = p;
+    m.transform(a, true);
+  }
+  // 3. Pointwise division by the eigenvalue sums.
+  {
+    layout::RealField& F = m.ps->field(cur);
+    const auto& fb = F.pencil().box();
+    double norm = 1, lscale = std::abs(m.shift);
+    for (const Axis& A : m.ax)
+      if (A.active) {
+        if (A.kind != Transform::Dense) norm *= A.norm;
+        double l = 0;
+        for (double x : A.lambda) l = std::max(l, std::abs(x));
+        lscale += l;
+      }
+    double zero_mode = 0, fmax = 0;
+    for (long k = 0; k < fb.n[2]; ++k)
+      for (long j = 0; j < fb.n[1]; ++j)
+        for (long i = 0; i < fb.n[0]; ++i) {
+          const std::array<long, 3> gi{fb.lo[0] + i, fb.lo[1] + j, fb.lo[2] + k};
+          double& x = F(i, j, k);
+          if (!(interior(0, gi[0]) && interior(1, gi[1]) && interior(2, gi[2]))) { x = 0; continue; }
+          double den = -m.shift;
+          for (int a = 0; a < 3; ++a) if (m.ax[a].active) den += m.ax[a].lambda[gi[a] - m.ax[a].lo];
+          fmax = std::max(fmax, std::abs(x));
+          if (std::abs(den) <= 1e-10 * lscale) {
+            if (!m.singular)
+              throw Error("the Helmholtz operator is singular for this shift (an eigenvalue sum is zero)", {},
+                          "change the shift lambda or the grid");
+            zero_mode = std::max(zero_mode, std::abs(x));
+            x = 0;  // mean-zero gauge
+            continue;
+          }
+          x /= den * norm;
+        }
+    if (m.singular) {
+      zero_mode = core::mpi::max(zero_mode, comm);
+      fmax = core::mpi::max(fmax, comm);
+      m.defect = fmax > 0 ? zero_mode / fmax : 0.0;
+      if (m.defect > m.opt.compatibility_tol) {
+        std::ostringstream os;
+        os << "the data are incompatible with the singular (periodic/Neumann) problem: the source and boundary "
+              "fluxes do not balance (null-space component "
+           << m.defect << " of the right-hand side, tolerance " << m.opt.compatibility_tol << ")";
+        throw Error(os.str(), {}, "the integral of the source must equal the net boundary flux; check source and gradient");
+      }
+    }
+  }
+  // 4. Backward sweeps, back to the x-pencil.
+  for (auto it = m.steps.rbegin(); it != m.steps.rend(); ++it) {
+    m.ps->move(cur, it->second);
+    cur = it->second;
+    m.transform(it->first, false);
+  }
+  m.ps->move(cur, 0);
+
+  // 5. Boundary values: Neumann rows from the eliminated relations (axis by axis, so edges and
+  //    corners use values recovered before them), then Dirichlet values, which win at shared points.
+  for (int a = 0; a < 3; ++a) {
+    const Axis& A = m.ax[a];
+    if (!A.active || A.bc != BoundaryKind::Neumann) continue;
+    const int p = m.ps->home(a, 0);
+    m.ps->move(0, p);
+    layout::RealField& F = m.ps->field(p);
+    const auto g0 = m.face(g, a, 0, F), g1 = m.face(g, a, 1, F);
+    const Lines L = lines_of(F, a);
+    for (long o = 0; o < L.outer; ++o)
+      for (long jn = 0; jn < L.inner; ++jn) {
+        double* line = L.p + o * L.ostride + jn;
+        double r0 = 0, r1 = 0;
+        for (long q = 0; q < A.m; ++q) {
+          r0 += A.d1_bi(0, q) * line[(q + 1) * L.inner];
+          r1 += A.d1_bi(1, q) * line[(q + 1) * L.inner];
+        }
+        const long fi = o * L.inner + jn;
+        const double d0 = g0[fi] - r0, d1 = g1[fi] - r1;
+        line[0] = A.S(0, 0) * d0 + A.S(0, 1) * d1;
+        line[(A.n - 1) * L.inner] = A.S(1, 0) * d0 + A.S(1, 1) * d1;
+      }
+    m.ps->move(p, 0);
+  }
+  layout::RealField& U = m.ps->field(0);
+  for (int a = 0; a < 3; ++a) {
+    const Axis& A = m.ax[a];
+    if (!A.active || A.bc != BoundaryKind::Dirichlet) continue;
+    for (int s = 0; s < 2; ++s) {
+      const long gb = s ? A.n - 1 : 0;
+      if (gb < b.lo[a] || gb >= b.lo[a] + e[a]) continue;
+      const auto vals = m.face(g, a, s, U);
+      std::array<long, 3> fe = e;
+      fe[a] = 1;
+      for (long k = 0; k < fe[2]; ++k)
+        for (long j = 0; j < fe[1]; ++j)
+          for (long i = 0; i < fe[0]; ++i) {
+            std::array<long, 3> li{i, j, k};
+            li[a] = gb - b.lo[a];
+            U(li[0], li[1], li[2]) = vals[(k * fe[1] + j) * fe[0] + i];
+          }
+    }
+  }
+  // 6. Gauge and finiteness.
+  double sum = 0;
+  bool finite = true;
+  for (long k = 0; k < e[2]; ++k)
+    for (long j = 0; j < e[1]; ++j)
+      for (long i = 0; i < e[0]; ++i) {
+        sum += U(i, j, k);
+        finite = finite && std::isfinite(U(i, j, k));
+      }
+  if (!core::mpi::all(finite, comm)) throw Error("the fast Poisson solve produced non-finite values", {}, "check source and boundary expressions");
+  const double mean = m.singular ? core::mpi::sum(sum, comm) / double(m.n[0] * m.n[1] * m.n[2]) : 0.0;
+  for (long k = 0; k < e[2]; ++k)
+    for (long j = 0; j < e[1]; ++j)
+      for (long i = 0; i < e[0]; ++i) u(i, j, k) = U(i, j, k) - mean;
+}
+
+}  // namespace kron::linops

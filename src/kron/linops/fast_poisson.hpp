@@ -1,0 +1,59 @@
+#pragma once
+#include <array>
+#include <functional>
+#include <memory>
+
+#include "kron/layout/axis_grid.hpp"
+#include "kron/layout/field.hpp"
+#include "kron/linops/operator1d.hpp"
+
+namespace kron::linops {
+
+enum class BoundaryKind { Periodic, Dirichlet, Neumann };
+const char* to_string(BoundaryKind b);
+
+/// Boundary data: Dirichlet value u, or Neumann value du/dx_a (derivative along +x_a, not the
+/// outward normal), at the boundary point X of side `side` (0 low, 1 high) of axis `axis`.
+using BoundaryData = std::function<double(int axis, int side, const std::array<double, 3>& X)>;
+
+struct FastPoissonOptions {
+  /// Singular problems (all axes periodic or Neumann, no shift): the largest relative size of
+  /// the right-hand side's null-space component accepted as discretisation error and projected
+  /// out; larger means the data are incompatible and the solve fails.
+  double compatibility_tol = 1e-6;
+};
+
+/// Direct solver for the separable problem  sum_a D2_a u - shift u = f  by fast diagonalization:
+/// along each axis the 1D operator (with its boundary condition folded in: Dirichlet values
+/// moved to the right-hand side, Neumann rows eliminated through the scheme's first
+/// derivative) is diagonalised once; a solve is one transform sweep per axis, a pointwise
+/// division and the inverse sweeps. Transforms: DST-I when the 1D operator is a symmetric
+/// Toeplitz tridiagonal (2nd-order Dirichlet), real FFT (R2HC) when it is circulant (periodic
+/// differences, compact and Fourier), dense eigenvectors otherwise (compact, Chebyshev,
+/// stretched, Neumann). Cost O(N log n) or O(N n); storage O(n^2) per dense axis.
+class FastPoisson {
+ public:
+  FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes, std::array<Scheme, 3> schemes,
+              std::array<BoundaryKind, 3> bc, double shift = 0.0, FastPoissonOptions opt = {});
+  ~FastPoisson();
+
+  /// Solves for u (x-pencil, full grid including boundary points) given f on the same grid
+  /// (only interior equations are used) and the boundary data. Throws kron::Error for
+  /// incompatible data of a singular problem or a non-finite result.
+  void solve(const layout::RealField& f, const BoundaryData& g, layout::RealField& u);
+
+  bool singular() const;
+  /// Singular problems: relative size of the null-space component removed by the last solve.
+  double compatibility_defect() const;
+  /// Per axis: "dst1", "rfft" or "dense".
+  std::string describe() const;
+  /// The 1D second-derivative operators (full grid) used, e.g. for residual checks.
+  const std::array<Operator1D, 3>& operators() const;
+  std::size_t operator_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kron::linops

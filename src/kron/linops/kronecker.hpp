@@ -1,0 +1,55 @@
+#pragma once
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "kron/layout/field.hpp"
+#include "kron/layout/halo.hpp"
+#include "kron/linops/line_kernels.hpp"
+#include "kron/linops/pencil_set.hpp"
+
+namespace kron::linops {
+
+/// A Kronecker sum  L = sum_a (I x .. x Op_a x .. x I) - shift * I  on a tensor-product grid,
+/// e.g. the Laplacian (Op_a = d2/dx_a^2) or Helmholtz (shift = lambda). Never assembled:
+/// operator storage is O(nx + ny + nz).
+///  - banded operators (explicit differences) apply as one fused stencil sweep over a field with
+///    halos (one halo exchange, no transposes);
+///  - compact, spectral and dense operators apply as batched line sweeps in the pencil where
+///    their axis is local (transposes as needed).
+class KroneckerSum {
+ public:
+  /// ops[a] of size 0 (default-constructed) leaves axis a out (absent axes of 1D/2D problems).
+  KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops, double shift = 0.0,
+               std::array<bool, 3> periodic = {false, false, false});
+  ~KroneckerSum();
+
+  const std::array<long, 3>& shape() const { return n_; }
+  bool stencil_path() const { return stencil_; }
+  /// Halo widths a field must have for apply_with_halo().
+  const std::array<int, 3>& halo() const { return halo_; }
+
+  /// out = L in; both on the x-pencil without halos.
+  void apply(const layout::RealField& in, layout::RealField& out);
+  /// out = L in for an x-pencil `in` allocated with halo() (stencil path only): exchanges in's
+  /// halos, then one fused sweep. Saves the copy into a halo field.
+  void apply_with_halo(layout::RealField& in, layout::RealField& out);
+
+  /// Bytes held by the operator itself (coefficients, factorizations), not by work fields.
+  std::size_t operator_bytes() const;
+
+ private:
+  void stencil_sweep(const layout::RealField& in, layout::RealField& out) const;
+  layout::ProcessGridPtr grid_;
+  std::array<long, 3> n_;
+  std::array<Operator1D, 3> ops_;
+  std::array<std::unique_ptr<LineOperator>, 3> lines_;
+  double shift_;
+  bool stencil_ = false;
+  std::array<int, 3> halo_{0, 0, 0};
+  std::unique_ptr<layout::HaloExchange<double>> exchange_;
+  std::unique_ptr<layout::RealField> with_halo_;
+  std::unique_ptr<PencilSet> work_, result_;
+};
+
+}  // namespace kron::linops

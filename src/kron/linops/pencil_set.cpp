@@ -1,0 +1,50 @@
+#include "kron/linops/pencil_set.hpp"
+
+#include <algorithm>
+
+namespace kron::linops {
+
+PencilSet::PencilSet(layout::ProcessGridPtr grid, std::array<long, 3> n, layout::TransposeMethod method)
+    : grid_(std::move(grid)), n_(n), method_(method) {
+  for (int p = 0; p < 3; ++p) pencils_[p] = layout::Pencil(n, grid_, p);
+}
+
+layout::RealField& PencilSet::field(int p) {
+  if (!fields_[p]) fields_[p] = std::make_unique<layout::RealField>(pencils_[p]);
+  return *fields_[p];
+}
+
+int PencilSet::home(int axis, int current) const {
+  return pencils_[current].splits(axis) == 1 ? current : axis;
+}
+
+const layout::Transpose<double>& PencilSet::plan(int from, int to) {
+  auto& t = plans_[{from, to}];
+  if (!t) t = std::make_unique<layout::Transpose<double>>(pencils_[from], pencils_[to], 1, method_);
+  return *t;
+}
+
+void PencilSet::move(int from, int to) {
+  if (from == to) return;
+  plan(from, to).execute(field(from), field(to), &work_);
+}
+
+void PencilSet::move_in(const layout::RealField& src, int to) {
+  const int from = src.pencil().axis();
+  if (from == to) {
+    std::copy(src.data(), src.data() + src.storage_size(), field(to).data());
+    return;
+  }
+  plan(from, to).execute(src, field(to), &work_);
+}
+
+void PencilSet::move_out(int from, layout::RealField& dst) {
+  const int to = dst.pencil().axis();
+  if (from == to) {
+    std::copy(field(from).data(), field(from).data() + dst.storage_size(), dst.data());
+    return;
+  }
+  plan(from, to).execute(field(from), dst, &work_);
+}
+
+}  // namespace kron::linops
