@@ -79,6 +79,25 @@ struct H5File::Impl {
     if (id < 0) fail(what);
     return Id(id, c);
   }
+  // Selects the local box `b` of a `rank`-dimensional dataset in `fspace` (file order: z, y, x
+  // with absent axes dropped) and returns the matching contiguous memory space. Empty boxes
+  // select nothing, so every rank still joins the collective transfer.
+  Id select_box(hid_t fspace, const Box& b, int rank) const {
+    std::vector<hsize_t> start, count;
+    for (int a = rank - 1; a >= 0; --a) {
+      start.push_back(static_cast<hsize_t>(b.lo[a]));
+      count.push_back(static_cast<hsize_t>(b.n[a]));
+    }
+    const hsize_t nloc = static_cast<hsize_t>(b.volume());
+    Id mspace = checked(H5Screate_simple(1, &nloc, nullptr), H5Sclose, "H5Screate_simple");
+    if (b.empty()) {
+      H5Sselect_none(fspace);
+      H5Sselect_none(mspace);
+    } else {
+      check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab");
+    }
+    return mspace;
+  }
   // Creates the groups on the way to `dataset` ("/a/b/name").
   Id create_dataset(const std::string& dataset, hid_t type, hid_t space, hid_t dcpl) const {
     Id lcpl = checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "H5Pcreate");
@@ -182,19 +201,7 @@ void H5File::write_field(const std::string& dataset, const Field<T>& f, int dim,
   const Box& b = p.box();
   std::vector<T> buf(static_cast<std::size_t>(b.volume()));
   copy_box(f.origin(component), f.layout().stride, buf.data(), dense_strides(b.n), b.n);
-  std::vector<hsize_t> start, count;
-  for (int a = dim - 1; a >= 0; --a) {
-    start.push_back(static_cast<hsize_t>(b.lo[a]));
-    count.push_back(static_cast<hsize_t>(b.n[a]));
-  }
-  const hsize_t nloc = static_cast<hsize_t>(b.volume());
-  Id mspace = m.checked(H5Screate_simple(1, &nloc, nullptr), H5Sclose, "H5Screate_simple");
-  if (b.empty()) {
-    H5Sselect_none(fspace);
-    H5Sselect_none(mspace);
-  } else {
-    m.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab");
-  }
+  Id mspace = m.select_box(fspace, b, dim);
   m.check(H5Dwrite(dset, type, mspace, fspace, m.xfer, buf.data()), "writing dataset " + dataset);
 }
 
@@ -221,20 +228,8 @@ void H5File::read_field(const std::string& dataset, Field<T>& f, int component) 
   }
   Id type = H5Type<T>::make();
   const Box& b = p.box();
-  std::vector<hsize_t> start, count;
-  for (int a = rank - 1; a >= 0; --a) {
-    start.push_back(static_cast<hsize_t>(b.lo[a]));
-    count.push_back(static_cast<hsize_t>(b.n[a]));
-  }
   std::vector<T> buf(static_cast<std::size_t>(b.volume()));
-  const hsize_t nloc = static_cast<hsize_t>(b.volume());
-  Id mspace = m.checked(H5Screate_simple(1, &nloc, nullptr), H5Sclose, "H5Screate_simple");
-  if (b.empty()) {
-    H5Sselect_none(fspace);
-    H5Sselect_none(mspace);
-  } else {
-    m.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab");
-  }
+  Id mspace = m.select_box(fspace, b, rank);
   m.check(H5Dread(dset, type, mspace, fspace, m.xfer, buf.data()), "reading dataset " + dataset + " (is its type right?)");
   copy_box(static_cast<const T*>(buf.data()), dense_strides(b.n), f.origin(component), f.layout().stride, b.n);
 }

@@ -15,7 +15,6 @@ KroneckerSum::KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3
   stencil_ = true;
   for (int a = 0; a < 3; ++a) {
     if (ops_[a].size() == 0) continue;
-    lines_[a] = std::make_unique<LineOperator>(ops_[a]);
     if (!ops_[a].banded_only() || ops_[a].terms().size() != 1 || !ops_[a].terms()[0].scale.empty()) stencil_ = false;
     halo_[a] = std::max(ops_[a].lower_bandwidth(), ops_[a].upper_bandwidth());
   }
@@ -24,6 +23,8 @@ KroneckerSum::KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3
     exchange_ = std::make_unique<layout::HaloExchange<double>>(px, halo_, periodic);
   } else {
     halo_ = {0, 0, 0};
+    for (int a = 0; a < 3; ++a)
+      if (ops_[a].size() > 0) lines_[a] = std::make_unique<LineOperator>(ops_[a]);
     work_ = std::make_unique<PencilSet>(grid_, n_);
     result_ = std::make_unique<PencilSet>(grid_, n_);
   }

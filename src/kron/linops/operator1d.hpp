@@ -61,8 +61,6 @@ class Operator1D {
   int upper_bandwidth() const;
   /// The full matrix (for eigendecompositions, references and tests; O(n^2) memory).
   Eigen::MatrixXd dense() const;
-  /// y = Op x on one line (reference path; the batched kernels live in line_kernels).
-  void apply(const double* x, double* y) const;
   /// Bytes of operator storage.
   std::size_t bytes() const;
 

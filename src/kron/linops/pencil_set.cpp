@@ -38,13 +38,4 @@ void PencilSet::move_in(const layout::RealField& src, int to) {
   plan(from, to).execute(src, field(to), &work_);
 }
 
-void PencilSet::move_out(int from, layout::RealField& dst) {
-  const int to = dst.pencil().axis();
-  if (from == to) {
-    std::copy(field(from).data(), field(from).data() + dst.storage_size(), dst.data());
-    return;
-  }
-  plan(from, to).execute(field(from), dst, &work_);
-}
-
 }  // namespace kron::linops

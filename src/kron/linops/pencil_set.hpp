@@ -24,9 +24,8 @@ class PencilSet {
   int home(int axis, int current) const;
   /// Copies field(from) into field(to) (a transpose; nothing when from == to).
   void move(int from, int to);
-  /// Transposes an arbitrary field on pencil `from` into field(to) or back.
+  /// Transposes an arbitrary field (no halos) into field(to).
   void move_in(const layout::RealField& src, int to);
-  void move_out(int from, layout::RealField& dst);
 
  private:
   const layout::Transpose<double>& plan(int from, int to);
