@@ -10,6 +10,9 @@ BUILD_TYPE=${BUILD_TYPE:-Release}
 packages=(g++ cmake ninja-build pkg-config git
           openmpi-bin libopenmpi-dev petsc-dev libfftw3-dev libfftw3-mpi-dev
           libhdf5-openmpi-dev hdf5-tools libeigen3-dev catch2 libtomlplusplus-dev libmuparser-dev)
+# EXTRA_PACKAGES: more packages for a caller (scripts/test.sh adds ParaView for its XDMF check).
+read -r -a extra <<< "${EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,5 +28,7 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
+else
+  cmake -S . -B "$BUILD_DIR" >/dev/null  # picks up tools installed since the last configure
 fi
 cmake --build "$BUILD_DIR" -j "$jobs"

@@ -4,7 +4,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
-"$here/scripts/setup.sh"
+# ParaView (pvpython) lets the tests open kron's XDMF output with ParaView's own reader.
+EXTRA_PACKAGES="paraview python3-paraview" "$here/scripts/setup.sh"
 source "$here/scripts/env.sh"
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 600 "$@"
