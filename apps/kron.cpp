@@ -13,6 +13,7 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/core/version.hpp"
+#include "kron/linops/petsc_krylov.hpp"
 #include "kron/problems/registry.hpp"
 
 namespace {
@@ -28,6 +29,8 @@ const char* usage =
     "  --validate      parse and check the deck (grid, expressions, files, ranks), then exit\n"
     "  --print-deck    print the effective deck (defaults filled in), then exit\n"
     "  --version       print version and build information, then exit\n"
+    "  -- ARGS         hand ARGS to PETSc's options database (problems that use PETSc, e.g.\n"
+    "                  kron deck.toml -- -ksp_type gmres -ksp_monitor); they win over [petsc]\n"
     "\n"
     "Output goes to [output] dir: <name>_<step>.h5 (open <name>.xdmf in ParaView) and\n"
     "summary.json. Errors are reported as 'kron: error: FILE:LINE: what (hint)'.\n";
@@ -39,6 +42,7 @@ int run(int argc, char** argv) {
   std::string deck_path;
   std::vector<std::string> overrides;
   bool validate = false, print_deck = false;
+  std::vector<std::string> petsc_args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -51,6 +55,10 @@ int run(int argc, char** argv) {
                     core::device_summary().c_str(), core::mpi::size(MPI_COMM_WORLD));
       return 0;
     }
+    if (a == "--") {  // the rest is PETSc's command line
+      petsc_args.assign(argv + i + 1, argv + argc);
+      break;
+    }
     if (a == "--validate") { validate = true; continue; }
     if (a == "--print-deck") { print_deck = true; continue; }
     if (a.rfind("-", 0) == 0) throw Error("unknown option '" + a + "'", {"command line", 0, {}}, "kron --help lists the options");
@@ -60,6 +68,7 @@ int run(int argc, char** argv) {
   }
   if (deck_path.empty()) throw Error("no input deck given", {"command line", 0, {}}, "usage: kron DECK [section.key=value ...]; see kron --help");
 
+  linops::petsc::set_command_line(petsc_args);
   const double t0 = core::wall_time();
   const core::Schema schema = problems::schema();
   const core::Deck deck = core::Deck::from_file(deck_path, schema, overrides);

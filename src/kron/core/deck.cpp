@@ -56,6 +56,7 @@ std::string Schema::help() const {
     if (!s.problem.empty()) os << "  (problem type '" << s.problem << "' only)";
     os << "\n    " << s.description << "\n";
     if (s.open_real_table) os << "    any name = real number; usable by name in every expression\n";
+    if (s.open_option_table) os << "    any option = value (string, number or boolean), passed on as -option value\n";
     for (const auto& k : s.keys) {
       os << "  " << s.name << "." << k.name << "  (" << to_string(k.kind);
       if (!k.default_value.empty()) os << ", default " << k.default_value;
@@ -299,6 +300,19 @@ Deck Deck::from_string(const std::string& text, const std::string& name, const S
         where[full] = kw;
         continue;
       }
+      if (spec->open_option_table) {
+        if (!(knode.is_string() || knode.is_integer() || knode.is_floating_point() || knode.is_boolean()))
+          throw Error(full + " must be a string, number or boolean, got " + kind_of(knode), kw,
+                      "[" + sname + "] holds options such as ksp_type = \"gmres\" or ksp_rtol = 1e-10");
+        if (const auto* fp = knode.as_floating_point(); fp && !std::isfinite(fp->get()))
+          throw Error(full + " must be a finite number", kw);
+        if (knode.is_string()) out.insert_or_assign(kname, *knode.value<std::string>());
+        else if (knode.is_boolean()) out.insert_or_assign(kname, *knode.value<bool>());
+        else if (knode.is_integer()) out.insert_or_assign(kname, *knode.value<long long>());
+        else out.insert_or_assign(kname, *knode.value<double>());
+        where[full] = kw;
+        continue;
+      }
       const KeySpec* ks = nullptr;
       std::vector<std::string> key_names;
       for (const auto& k : spec->keys) {
@@ -411,6 +425,25 @@ std::map<std::string, double> Deck::table(const std::string& section) const {
   return out;
 }
 
+std::map<std::string, std::string> Deck::options(const std::string& section) const {
+  std::map<std::string, std::string> out;
+  if (const toml::table* t = impl_->values[section].as_table())
+    for (auto&& [k, v] : *t) {
+      std::string text;
+      if (v.is_string()) text = *v.value<std::string>();
+      else if (v.is_boolean()) text = *v.value<bool>() ? "true" : "false";
+      else if (v.is_integer()) text = std::to_string(*v.value<long long>());
+      else {
+        std::ostringstream os;
+        os.precision(17);
+        os << *v.value<double>();
+        text = os.str();
+      }
+      out[std::string(k.str())] = text;
+    }
+  return out;
+}
+
 Where Deck::where(const std::string& section, const std::string& key) const {
   const std::string full = section + "." + key;
   auto it = impl_->where.find(full);
@@ -453,7 +486,7 @@ std::string Deck::effective_text() const {
     const toml::table* t = impl_->values[s.name].as_table();
     if (!t) continue;
     os << "\n[" << s.name << "]\n";
-    if (s.open_real_table) {
+    if (s.open_real_table || s.open_option_table) {
       for (auto&& [k, v] : *t) os << k.str() << " = " << format_node(v) << "\n";
       continue;
     }

@@ -36,6 +36,9 @@ struct SectionSpec {
   bool open_real_table = false;
   /// When not empty: the section is valid only for this `[problem] type`.
   std::string problem;
+  /// A free table of option = value (string, number or boolean), passed on verbatim to a
+  /// library's own options database (the [petsc] table).
+  bool open_option_table = false;
 };
 
 /// The set of sections a deck may hold. Each layer and problem kind declares its own sections.
@@ -76,6 +79,8 @@ class Deck {
   std::vector<std::string> strings(const std::string& section, const std::string& key) const;
   /// All entries of an open table of reals (e.g. [parameters]).
   std::map<std::string, double> table(const std::string& section) const;
+  /// All entries of an open option table, each value as text ("gmres", "1e-10", "true").
+  std::map<std::string, std::string> options(const std::string& section) const;
 
   /// Where the value of `section.key` came from (deck line, command line, or the deck file
   /// itself for a default).

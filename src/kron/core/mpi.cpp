@@ -1,6 +1,7 @@
 #include "kron/core/mpi.hpp"
 
 #include <chrono>
+#include <vector>
 #include <thread>
 
 #include "kron/core/error.hpp"
@@ -32,7 +33,22 @@ Environment::Environment(int* argc, char*** argv) {
   MPI_Comm_dup(MPI_COMM_WORLD, &g_error_comm);
 }
 
+namespace {
+std::vector<std::function<void()>>& finalize_hooks() {
+  static std::vector<std::function<void()>> h;
+  return h;
+}
+}  // namespace
+
+void before_finalize(std::function<void()> f) { finalize_hooks().push_back(std::move(f)); }
+
 Environment::~Environment() {
+  auto& hooks = finalize_hooks();
+  while (!hooks.empty()) {
+    auto f = std::move(hooks.back());
+    hooks.pop_back();
+    f();
+  }
   if (g_error_comm != MPI_COMM_NULL) MPI_Comm_free(&g_error_comm);
   int finalized = 0;
   MPI_Finalized(&finalized);

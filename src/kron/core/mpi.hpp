@@ -2,6 +2,7 @@
 #include <mpi.h>
 
 #include <complex>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ class Environment {
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
 };
+
+/// Registers a function to run before MPI_Finalize (in reverse order of registration), for
+/// libraries initialised after MPI that must shut down while it is still up (PETSc).
+void before_finalize(std::function<void()> f);
 
 int rank(MPI_Comm comm = MPI_COMM_WORLD);
 int size(MPI_Comm comm = MPI_COMM_WORLD);

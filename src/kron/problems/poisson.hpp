@@ -6,6 +6,7 @@
 #include "kron/layout/axis_grid.hpp"
 #include "kron/layout/process_grid.hpp"
 #include "kron/linops/fast_poisson.hpp"
+#include "kron/problems/pde_setup.hpp"
 #include "kron/problems/registry.hpp"
 
 namespace kron::problems {
@@ -24,13 +25,8 @@ class Poisson : public Problem {
   const core::Deck& deck_;
   MPI_Comm comm_;
   std::string section_;
-  layout::Domain domain_;
-  layout::ProcessGridPtr grid_;
-  std::array<linops::Scheme, 3> schemes_{};
-  std::array<linops::BoundaryKind, 3> bc_{};
+  PdeSetup setup_;
   double shift_ = 0;
-  std::unique_ptr<core::Expression> source_, exact_, value_;
-  std::array<std::unique_ptr<core::Expression>, 3> gradient_;
   std::unique_ptr<linops::FastPoisson> solver_;
 };
 

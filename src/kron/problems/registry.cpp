@@ -1,6 +1,7 @@
 #include "kron/problems/registry.hpp"
 
 #include "kron/layout/deck_sections.hpp"
+#include "kron/problems/diffusion.hpp"
 #include "kron/problems/poisson.hpp"
 #include "kron/problems/spectrum.hpp"
 
@@ -12,6 +13,8 @@ const std::vector<ProblemKind>& kinds() {
        &Poisson::declare_poisson, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, false); }},
       {"helmholtz", "Laplace(u) - lambda u = f, direct fast-diagonalization solve",
        &Poisson::declare_helmholtz, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, true); }},
+      {"diffusion", "div(a grad u) = f with a variable coefficient: PETSc Krylov over the matrix-free operator, fast-diagonalization preconditioner",
+       &Diffusion::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Diffusion>(d, c); }},
       {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
        &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }},
   };

@@ -1,0 +1,167 @@
+#include "kron/problems/diffusion.hpp"
+
+#include <cmath>
+
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/layout/evaluate.hpp"
+#include "kron/linops/petsc_krylov.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+namespace log = core::log;
+
+void Diffusion::declare(core::Schema& schema) {
+  core::SectionSpec s{"diffusion",
+                      "Variable-coefficient problem  div(a grad u) = f,  solved matrix-free by a PETSc Krylov method "
+                      "preconditioned by fast diagonalization. fd2 on every axis uses the conservative flux form "
+                      "(symmetric: CG); other schemes the product form a D2 u + (D1 a)(D1 u) (GMRES).",
+                      pde_keys(false, false), false, "diffusion"};
+  s.keys.push_back({"coefficient", ValueKind::String, "\"1\"", "Diffusion coefficient a(x, y, z) > 0."});
+  s.keys.push_back({"ksp_type", ValueKind::String, "", "Krylov method (PETSc KSPType); absent: cg for the symmetric flux form, gmres otherwise. petsc.ksp_type or -ksp_type override it.",
+                    -1e300, 1e300, {}, 0, 0, true});
+  s.keys.push_back({"rtol", ValueKind::Real, "1e-10", "Relative residual tolerance (petsc.ksp_rtol overrides).", 0, 1});
+  s.keys.push_back({"max_it", ValueKind::Integer, "10000", "Iteration limit (petsc.ksp_max_it overrides).", 1, 1e9});
+  s.keys.push_back({"preconditioner", ValueKind::String, "\"fast\"",
+                    "fast: fast diagonalization of mean(a) Laplace (PCSHELL); petsc: whatever petsc.pc_type says (none by default).",
+                    -1e300, 1e300, {"fast", "petsc"}});
+  s.keys.push_back({"progress_every", ValueKind::Integer, "10", "A progress line every this many Krylov iterations (0: none).", 0, 1e9});
+  s.keys.push_back({"compatibility_tol", ValueKind::Real, "1e-6",
+                    "All axes periodic: largest relative mean of the source accepted (and projected out); larger fails as incompatible data.", 0, 1});
+  schema.add(s);
+  core::SectionSpec p{"petsc",
+                      "PETSc options database entries for the Krylov solve, without the leading '-': ksp_type = \"gmres\", "
+                      "ksp_rtol = 1e-12, ksp_monitor = true, pc_type = \"none\", log_view = true. The command line after "
+                      "'--' (kron DECK -- -ksp_type gmres) wins over this table. An option no PETSc object used is an error.",
+                      {}, false, "diffusion"};
+  p.open_option_table = true;
+  schema.add(p);
+}
+
+Diffusion::Diffusion(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "diffusion", comm) {
+  const std::string S = "diffusion";
+  const auto params = deck.table("parameters");
+  a_ = layout::RealField(setup_.x_pencil());
+  const core::Expression coef(deck.string(S, "coefficient"), params, deck.where(S, "coefficient"));
+  layout::evaluate(coef, setup_.domain, 0.0, a_);
+  double amin = 1e300;
+  bool finite = true;
+  for (std::size_t q = 0; q < a_.storage_size(); ++q) {
+    amin = std::min(amin, a_.data()[q]);
+    finite = finite && std::isfinite(a_.data()[q]);
+  }
+  if (!core::mpi::all(finite, comm)) throw deck.error(S, "coefficient", "is not finite at some grid point");
+  amin = core::mpi::min(amin, comm);
+  if (!(amin > 0))
+    throw deck.error(S, "coefficient", "must be positive everywhere; its minimum on the grid is " + std::to_string(amin),
+                     "div(a grad u) is elliptic only for a > 0");
+  try {
+    solver_ = std::make_unique<linops::DiffusionSolver>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, a_,
+                                                        deck.string(S, "preconditioner") == "fast");
+  } catch (const Error& e) {
+    throw deck.error(S, "scheme", e.message(), e.hint());
+  }
+  linops::petsc::initialize(deck.options("petsc"));
+}
+
+Diffusion::~Diffusion() = default;
+
+core::Json Diffusion::run() {
+  const std::string S = "diffusion";
+  const layout::Domain& domain = setup_.domain;
+  const layout::Pencil px = setup_.x_pencil();
+  const auto& b = px.box();
+  layout::RealField f(px), u(px), tmp(px);
+  layout::evaluate(*setup_.source, domain, 0.0, f);
+  const long N = static_cast<long>(b.volume());
+  // Singular (all periodic): the source must have zero mean.
+  if (setup_.all_periodic) {
+    double s = 0, sa = 0;
+    for (long q = 0; q < N; ++q) { s += f.data()[q]; sa += std::abs(f.data()[q]); }
+    s = core::mpi::sum(s, comm_);
+    sa = core::mpi::sum(sa, comm_);
+    const double defect = sa > 0 ? std::abs(s) / sa : 0.0;
+    if (defect > deck_.real(S, "compatibility_tol"))
+      throw deck_.error(S, "source", "is incompatible with all-periodic boundaries: its mean is " + std::to_string(defect) +
+                                         " of its mean magnitude (compatibility_tol " + std::to_string(deck_.real(S, "compatibility_tol")) + ")",
+                        "on a periodic box the source of div(a grad u) = f must average to zero");
+  }
+  linops::KrylovOptions ko;
+  if (deck_.has(S, "ksp_type")) ko.ksp_type = deck_.string(S, "ksp_type");
+  ko.rtol = deck_.real(S, "rtol");
+  ko.max_it = deck_.integer(S, "max_it");
+  ko.progress_every = deck_.integer(S, "progress_every");
+  ko.label = S;
+  linops::VariableDiffusion& op = solver_->op();
+  log::info(S, ": ", setup_.describe(), "; ", op.flux_form() ? "flux form" : "product form", ", coefficient mean ",
+            solver_->coefficient_mean(), ", preconditioner ", solver_->describe_preconditioner());
+  linops::KrylovResult kr;
+  double solve_s = 0;
+  {
+    core::ScopedTimer t("solve");
+    const double t0 = core::wall_time();
+    kr = solver_->solve(f, setup_.boundary_data(0.0), u, ko);
+    solve_s = core::mpi::max(core::wall_time() - t0, comm_);
+  }
+  // Deck options that PETSc never looked at are misspelt or meaningless: fail before writing.
+  {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : deck_.options("petsc")) names.push_back(k);
+    const auto unused = linops::petsc::unused(names);
+    if (!unused.empty())
+      throw deck_.error("petsc", unused.front(), "PETSc option -" + unused.front() + " was not used by the solver",
+                        "check the spelling; 'kron DECK -- -help' lists the options PETSc knows");
+  }
+  log::info(S, ": ", kr.ksp_type, " + ", kr.pc_type, " ", kr.reason, " in ", kr.iterations, " iterations, ", solve_s, " s");
+  // True residual of the equations through the operator (independent of the KSP's norm).
+  op.apply(u, tmp);
+  double rmax = 0, fmax = 0;
+  for (long k = 0, q = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i, ++q) {
+        if (setup_.on_boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k})) continue;
+        rmax = std::max(rmax, std::abs(tmp.data()[q] - f.data()[q]));
+        fmax = std::max(fmax, std::abs(f.data()[q]));
+      }
+  rmax = core::mpi::max(rmax, comm_);
+  fmax = core::mpi::max(fmax, comm_);
+  core::Json j;
+  j["problem"] = S;
+  j["grid"] = core::Json(std::vector<double>{double(domain.axes[0].size()), double(domain.axes[1].size()), double(domain.axes[2].size())});
+  j["process_grid"] = core::Json(std::vector<double>{double(setup_.grid->p1()), double(setup_.grid->p2())});
+  j["form"] = op.flux_form() ? "flux" : "product";
+  j["ksp_type"] = kr.ksp_type;
+  j["pc_type"] = kr.pc_type;
+  j["converged_reason"] = kr.reason;
+  j["iterations"] = static_cast<double>(kr.iterations);
+  j["solve_seconds"] = solve_s;
+  j["residual_max"] = rmax;
+  j["residual_relative"] = fmax > 0 ? rmax / fmax : rmax;
+  j["operator_bytes"] = static_cast<double>(op.operator_bytes());
+  log::info(S, ": max interior residual ", rmax, " (relative to max |f|: ", fmax > 0 ? rmax / fmax : rmax, ")");
+  layout::RealField err(px);
+  if (setup_.exact) {
+    const ErrorNorms e = error_against_exact(setup_, u, 0.0, setup_.all_periodic, err);
+    j["error_max"] = e.max;
+    j["error_l2"] = e.l2;
+    log::info(S, ": error against the exact solution: max ", e.max, ", L2 (rms) ", e.l2);
+  }
+  layout::OutputWriter out = make_output(deck_, domain, comm_);
+  {
+    core::ScopedTimer t("output");
+    layout::OutputWriter::FieldList fields;
+    if (deck_.boolean("output", "write_fields")) {
+      fields.push_back({"u", &u, 0});
+      fields.push_back({"f", &f, 0});
+      fields.push_back({"a", &a_, 0});
+      if (setup_.exact) fields.push_back({"error", &err, 0});
+    }
+    out.write_step(0, 0.0, fields, {});
+  }
+  log::info("wrote ", out.step_path(0), " and ", out.dir(), "/", deck_.string("output", "name"), ".xdmf");
+  return j;
+}
+
+}  // namespace kron::problems

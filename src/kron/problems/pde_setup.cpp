@@ -1,0 +1,145 @@
+#include "kron/problems/pde_setup.hpp"
+
+#include <cmath>
+
+#include "kron/core/mpi.hpp"
+#include "kron/layout/deck_sections.hpp"
+#include "kron/layout/evaluate.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+
+std::vector<core::KeySpec> pde_keys(bool neumann, bool time_dependent) {
+  const std::string xyz = time_dependent ? "(x, y, z, t)" : "(x, y, z)";
+  std::vector<std::string> kinds = {"dirichlet", "periodic"};
+  if (neumann) kinds.insert(kinds.begin() + 1, "neumann");
+  std::vector<core::KeySpec> k = {
+      {"scheme", ValueKind::StringList, "[\"fd2\"]",
+       "Discretisation per axis: fd2, fd4, fd6 (explicit), compact4, compact6 (Pade), chebyshev (collocation on "
+       "grid.kind = chebyshev), fourier (periodic axes).",
+       -1e300, 1e300, {"fd2", "fd4", "fd6", "compact4", "compact6", "chebyshev", "fourier"}, 1, 3},
+      {"source", ValueKind::String, "\"0\"", "Right-hand side f" + xyz + "."},
+      {"boundary", ValueKind::StringList, "[\"dirichlet\"]",
+       std::string("Boundary kind per axis: dirichlet") + (neumann ? ", neumann" : "") +
+           ", or periodic (periodic grid axes must use periodic).",
+       -1e300, 1e300, kinds, 1, 3},
+      {"value", ValueKind::String, "", "Dirichlet boundary value g" + xyz + "; absent: the exact solution.", -1e300, 1e300, {}, 0, 0, true},
+      {"exact", ValueKind::String, "", "Exact solution" + xyz + " (optional): errors go to summary.json and the field 'error' is written.",
+       -1e300, 1e300, {}, 0, 0, true},
+  };
+  if (neumann)
+    k.insert(k.begin() + 4, {"gradient", ValueKind::StringList, "",
+                             "Neumann data per axis: du/dx, du/dy, du/dz (derivative along +x_a, not the outward normal); "
+                             "absent: from the exact solution by central differences of width 1e-5.",
+                             -1e300, 1e300, {}, 1, 3, true});
+  return k;
+}
+
+namespace {
+template <class T>
+std::vector<T> per_axis(const core::Deck& deck, const std::string& sec, const std::string& key, const std::vector<T>& v, int dim) {
+  if (v.size() == 1) return std::vector<T>(3, v[0]);
+  if (static_cast<int>(v.size()) != dim)
+    throw deck.error(sec, key, std::to_string(v.size()) + " entries for a " + std::to_string(dim) + "D grid",
+                     "give one entry per axis, or one for all axes");
+  std::vector<T> out = v;
+  out.resize(3, v.back());
+  return out;
+}
+}  // namespace
+
+PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c) : deck(d), section(S), comm(c) {
+  domain = layout::make_domain(deck);
+  grid = layout::make_process_grid(deck, domain, comm);
+  const auto params = deck.table("parameters");
+  const auto sch = per_axis(deck, S, "scheme", deck.strings(S, "scheme"), domain.dim);
+  const auto bcs = per_axis(deck, S, "boundary", deck.strings(S, "boundary"), domain.dim);
+  for (int a = 0; a < 3; ++a) {
+    schemes[a] = linops::parse_scheme(sch[a]);
+    bc[a] = bcs[a] == "dirichlet" ? linops::BoundaryKind::Dirichlet
+            : bcs[a] == "neumann" ? linops::BoundaryKind::Neumann : linops::BoundaryKind::Periodic;
+    if (a >= domain.dim) {
+      bc[a] = linops::BoundaryKind::Periodic;
+      continue;
+    }
+    const bool pgrid = domain.axes[a].periodic();
+    if (pgrid != (bc[a] == linops::BoundaryKind::Periodic))
+      throw deck.error(S, "boundary", std::string("axis ") + "xyz"[a] + " is '" + bcs[a] + "' but the grid axis is '" +
+                                          layout::to_string(domain.axes[a].kind()) + "'",
+                       "periodic boundaries need grid.kind = \"periodic\" on that axis, and the other way round");
+    any_dirichlet |= bc[a] == linops::BoundaryKind::Dirichlet;
+    any_neumann |= bc[a] == linops::BoundaryKind::Neumann;
+    all_periodic &= bc[a] == linops::BoundaryKind::Periodic;
+  }
+  source = std::make_unique<core::Expression>(deck.string(S, "source"), params, deck.where(S, "source"));
+  if (deck.has(S, "exact")) exact = std::make_unique<core::Expression>(deck.string(S, "exact"), params, deck.where(S, "exact"));
+  if (any_dirichlet) {
+    if (deck.has(S, "value")) value = std::make_unique<core::Expression>(deck.string(S, "value"), params, deck.where(S, "value"));
+    else if (!exact)
+      throw deck.error(S, "boundary", "has dirichlet axes but neither value nor exact is given", "add value = \"...\" (the boundary value)");
+  }
+  if (any_neumann) {
+    if (deck.has(S, "gradient")) {
+      const auto g = per_axis(deck, S, "gradient", deck.strings(S, "gradient"), domain.dim);
+      for (int a = 0; a < 3; ++a) gradient[a] = std::make_unique<core::Expression>(g[a], params, deck.where(S, "gradient"));
+    } else if (!exact) {
+      throw deck.error(S, "boundary", "has neumann axes but neither gradient nor exact is given",
+                       "add gradient = [\"du/dx\", \"du/dy\", \"du/dz\"]");
+    }
+  }
+}
+
+linops::BoundaryData PdeSetup::boundary_data(double t) const {
+  return [this, t](int a, int, const std::array<double, 3>& X) {
+    if (bc[a] == linops::BoundaryKind::Dirichlet) return value ? (*value)(X[0], X[1], X[2], t) : (*exact)(X[0], X[1], X[2], t);
+    if (gradient[a]) return (*gradient[a])(X[0], X[1], X[2], t);
+    const double hd = 1e-5;
+    std::array<double, 3> p = X, m = X;
+    p[a] += hd;
+    m[a] -= hd;
+    return ((*exact)(p[0], p[1], p[2], t) - (*exact)(m[0], m[1], m[2], t)) / (2 * hd);
+  };
+}
+
+bool PdeSetup::on_boundary(const std::array<long, 3>& g) const {
+  for (int a = 0; a < 3; ++a)
+    if (domain.axes[a].size() > 1 && bc[a] != linops::BoundaryKind::Periodic && (g[a] == 0 || g[a] == domain.axes[a].size() - 1))
+      return true;
+  return false;
+}
+
+std::string PdeSetup::describe() const {
+  return std::to_string(domain.axes[0].size()) + " x " + std::to_string(domain.axes[1].size()) + " x " +
+         std::to_string(domain.axes[2].size()) + " points on " + std::to_string(grid->p1()) + " x " +
+         std::to_string(grid->p2()) + " ranks";
+}
+
+ErrorNorms error_against_exact(const PdeSetup& s, const layout::RealField& u, double t, bool gauge, layout::RealField& err) {
+  layout::evaluate(*s.exact, s.domain, t, err);
+  // Fields without halos: storage is the local box, so whole-array loops suffice.
+  const long N = static_cast<long>(u.storage_size());
+  double* ev = err.data();
+  const double* uv = u.data();
+  double sd = 0;
+  for (long q = 0; q < N; ++q) sd += uv[q] - ev[q];
+  const double shift = gauge ? core::mpi::sum(sd, s.comm) / double(s.domain.points()) : 0.0;
+  ErrorNorms e;
+  double e2 = 0;
+  for (long q = 0; q < N; ++q) {
+    ev[q] = uv[q] - shift - ev[q];
+    e.max = std::max(e.max, std::abs(ev[q]));
+    e2 += ev[q] * ev[q];
+  }
+  e.max = core::mpi::max(e.max, s.comm);
+  e.l2 = std::sqrt(core::mpi::sum(e2, s.comm) / double(s.domain.points()));
+  return e;
+}
+
+layout::OutputWriter make_output(const core::Deck& deck, const layout::Domain& domain, MPI_Comm comm) {
+  layout::Provenance prov{deck.provenance_text(), core::mpi::size(comm)};
+  return layout::OutputWriter(deck.string("output", "dir"), deck.string("output", "name"), domain, prov,
+                              layout::output_options(deck), comm);
+}
+
+}  // namespace kron::problems

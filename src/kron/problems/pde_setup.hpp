@@ -1,0 +1,56 @@
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kron/core/deck.hpp"
+#include "kron/core/expression.hpp"
+#include "kron/core/json.hpp"
+#include "kron/layout/axis_grid.hpp"
+#include "kron/layout/output.hpp"
+#include "kron/layout/process_grid.hpp"
+#include "kron/linops/fast_poisson.hpp"
+
+namespace kron::problems {
+
+/// Deck keys every grid PDE section shares: scheme, source, boundary, value, gradient, exact.
+/// `time_dependent` adds t to the wording; `neumann` says whether neumann is a valid kind.
+std::vector<core::KeySpec> pde_keys(bool neumann, bool time_dependent);
+
+/// What the shared keys describe, read and cross-checked once: domain, process grid, scheme
+/// and boundary kind per axis, and the source/exact/boundary expressions.
+struct PdeSetup {
+  PdeSetup(const core::Deck& deck, const std::string& section, MPI_Comm comm);
+
+  const core::Deck& deck;
+  std::string section;
+  MPI_Comm comm;
+  layout::Domain domain;
+  layout::ProcessGridPtr grid;
+  std::array<linops::Scheme, 3> schemes{};
+  std::array<linops::BoundaryKind, 3> bc{};
+  bool any_dirichlet = false, any_neumann = false, all_periodic = true;
+  std::unique_ptr<core::Expression> source, exact, value;
+  std::array<std::unique_ptr<core::Expression>, 3> gradient;
+
+  layout::Pencil x_pencil() const { return layout::Pencil(domain.shape(), grid, 0); }
+  /// Dirichlet values and Neumann derivatives at time t (from value/gradient or the exact solution).
+  linops::BoundaryData boundary_data(double t) const;
+  /// True for a point on a non-periodic boundary of an active axis (global indices).
+  bool on_boundary(const std::array<long, 3>& g) const;
+  /// "N x N x N points on P x Q ranks".
+  std::string describe() const;
+};
+
+struct ErrorNorms {
+  double max = 0, l2 = 0;
+};
+/// err = u - exact(t) (minus the mean difference when `gauge`: singular problems fix the
+/// mean); returns the max and root-mean-square errors over all points.
+ErrorNorms error_against_exact(const PdeSetup& s, const layout::RealField& u, double t, bool gauge, layout::RealField& err);
+
+/// The run's output writer ([output] dir and name, provenance of the deck).
+layout::OutputWriter make_output(const core::Deck& deck, const layout::Domain& domain, MPI_Comm comm);
+
+}  // namespace kron::problems

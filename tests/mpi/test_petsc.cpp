@@ -1,0 +1,281 @@
+// The PETSc bridge: the matrix-free variable-coefficient operator against an independently
+// assembled PETSc AIJ matrix (MatMult and a CG + GAMG solve), observed orders of the Krylov
+// diffusion solver, and a diverged solve reported with PETSc's converged reason.
+#include <catch2/catch.hpp>
+#include <petscksp.h>
+
+#include <cmath>
+#include <functional>
+
+#include "common.hpp"
+#include "kron/linops/diffusion_solver.hpp"
+
+using namespace kron;
+using namespace kron::linops;
+using layout::AxisGrid;
+
+namespace {
+
+const double kc = 0.5;
+double coef(double x, double y, double z) { return 1 + kc * std::sin(2 * M_PI * x) * std::cos(M_PI * y) * z; }
+double exact(double x, double y, double z) { return std::sin(M_PI * x) * std::sin(M_PI * y) * std::sin(M_PI * z) + x * y * z; }
+// div(a grad u) for the two functions above.
+double source(double x, double y, double z) {
+  const double S = std::sin(M_PI * x) * std::sin(M_PI * y) * std::sin(M_PI * z);
+  const double ux = M_PI * std::cos(M_PI * x) * std::sin(M_PI * y) * std::sin(M_PI * z) + y * z;
+  const double uy = M_PI * std::sin(M_PI * x) * std::cos(M_PI * y) * std::sin(M_PI * z) + x * z;
+  const double uz = M_PI * std::sin(M_PI * x) * std::sin(M_PI * y) * std::cos(M_PI * z) + x * y;
+  const double ax = kc * 2 * M_PI * std::cos(2 * M_PI * x) * std::cos(M_PI * y) * z;
+  const double ay = -kc * M_PI * std::sin(2 * M_PI * x) * std::sin(M_PI * y) * z;
+  const double az = kc * std::sin(2 * M_PI * x) * std::cos(M_PI * y);
+  return coef(x, y, z) * (-3 * M_PI * M_PI * S) + ax * ux + ay * uy + az * uz;
+}
+
+void fill(layout::RealField& f, const std::array<AxisGrid, 3>& ax, double (*fn)(double, double, double)) {
+  const auto& b = f.pencil().box();
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = fn(ax[0][b.lo[0] + i], ax[1][b.lo[1] + j], ax[2][b.lo[2] + k]);
+}
+
+// PETSc's global index of every grid point, for rows owned rank by rank in x-pencil order.
+struct Numbering {
+  std::vector<long> lo, n, offset;  // per rank: box lo[3], n[3], first row
+  long index(long i, long j, long k) const {
+    for (std::size_t r = 0; r < offset.size(); ++r) {
+      const long* L = &lo[3 * r];
+      const long* N = &n[3 * r];
+      if (i >= L[0] && i < L[0] + N[0] && j >= L[1] && j < L[1] + N[1] && k >= L[2] && k < L[2] + N[2])
+        return offset[r] + ((k - L[2]) * N[1] + (j - L[1])) * N[0] + (i - L[0]);
+    }
+    return -1;
+  }
+};
+Numbering numbering(const layout::Pencil& px) {
+  const int P = core::mpi::size(MPI_COMM_WORLD);
+  Numbering num;
+  long mine[6] = {px.box().lo[0], px.box().lo[1], px.box().lo[2], px.box().n[0], px.box().n[1], px.box().n[2]};
+  std::vector<long> all(6 * P);
+  MPI_Allgather(mine, 6, MPI_LONG, all.data(), 6, MPI_LONG, MPI_COMM_WORLD);
+  long off = 0;
+  for (int r = 0; r < P; ++r) {
+    for (int a = 0; a < 3; ++a) { num.lo.push_back(all[6 * r + a]); num.n.push_back(all[6 * r + 3 + a]); }
+    num.offset.push_back(off);
+    off += all[6 * r + 3] * all[6 * r + 4] * all[6 * r + 5];
+  }
+  return num;
+}
+
+// The second-order flux-form matrix of div(a grad .) on a uniform Dirichlet grid, written
+// straight from the formula: interior rows (1/h^2)[a_{i+1/2}(u_{i+1}-u_i) - a_{i-1/2}(u_i-u_{i-1})]
+// summed over axes with a_{i+1/2} = (a_i + a_{i+1})/2; boundary rows empty (`full`) or the
+// identity with boundary columns left out (`dirichlet_system`, negated interior rows).
+Mat assemble(const layout::Pencil& px, const std::array<AxisGrid, 3>& ax, bool dirichlet_system) {
+  const Numbering num = numbering(px);
+  const auto& b = px.box();
+  const long nl = b.volume();
+  const long n = ax[0].size();
+  const double h = ax[0][1] - ax[0][0];
+  Mat A;
+  MatCreateAIJ(MPI_COMM_WORLD, nl, nl, PETSC_DETERMINE, PETSC_DETERMINE, 7, nullptr, 7, nullptr, &A);
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) {
+        const long g[3] = {b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+        const PetscInt row = num.index(g[0], g[1], g[2]);
+        const bool bnd = g[0] == 0 || g[1] == 0 || g[2] == 0 || g[0] == n - 1 || g[1] == n - 1 || g[2] == n - 1;
+        if (bnd) {
+          if (dirichlet_system) MatSetValue(A, row, row, 1.0, INSERT_VALUES);
+          continue;
+        }
+        const double sign = dirichlet_system ? -1.0 : 1.0;
+        const double a0 = coef(ax[0][g[0]], ax[1][g[1]], ax[2][g[2]]);
+        double diag = 0;
+        for (int a = 0; a < 3; ++a)
+          for (int s : {-1, 1}) {
+            long q[3] = {g[0], g[1], g[2]};
+            q[a] += s;
+            const double an = 0.5 * (a0 + coef(ax[0][q[0]], ax[1][q[1]], ax[2][q[2]])) / (h * h);
+            diag -= an;
+            const bool qb = q[a] == 0 || q[a] == n - 1;
+            if (dirichlet_system && qb) continue;
+            MatSetValue(A, row, num.index(q[0], q[1], q[2]), sign * an, INSERT_VALUES);
+          }
+        petsc::check(MatSetValue(A, row, row, sign * diag, INSERT_VALUES), "MatSetValue");
+      }
+  petsc::check(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY), "MatAssemblyBegin");
+  petsc::check(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY), "MatAssemblyEnd");
+  return A;
+}
+
+void to_vec(const layout::RealField& f, Vec v) {
+  PetscScalar* p;
+  VecGetArray(v, &p);
+  std::copy(f.data(), f.data() + f.storage_size(), p);
+  VecRestoreArray(v, &p);
+}
+void from_vec(Vec v, layout::RealField& f) {
+  const PetscScalar* p;
+  VecGetArrayRead(v, &p);
+  std::copy(p, p + f.storage_size(), f.data());
+  VecRestoreArrayRead(v, &p);
+}
+
+double max_abs_diff(const layout::RealField& a, const layout::RealField& b) {
+  double d = 0;
+  for (std::size_t q = 0; q < a.storage_size(); ++q) d = std::max(d, std::abs(a.data()[q] - b.data()[q]));
+  return core::mpi::max(d, MPI_COMM_WORLD);
+}
+
+double solve_error(Scheme s, long n, layout::ProcessGridPtr grid, KrylovResult* info = nullptr) {
+  std::array<AxisGrid, 3> ax{AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)};
+  layout::Pencil px({n, n, n}, grid, 0);
+  layout::RealField a(px), f(px), u(px), ue(px);
+  fill(a, ax, coef);
+  fill(f, ax, source);
+  fill(ue, ax, exact);
+  const BoundaryKind D = BoundaryKind::Dirichlet;
+  DiffusionSolver solver(grid, ax, {s, s, s}, {D, D, D}, a, true);
+  KrylovOptions opt;
+  opt.rtol = 1e-13;
+  opt.progress_every = 0;
+  const KrylovResult r = solver.solve(f, [](int, int, const std::array<double, 3>& X) { return exact(X[0], X[1], X[2]); }, u, opt);
+  if (info) *info = r;
+  return max_abs_diff(u, ue);
+}
+
+}  // namespace
+
+TEST_CASE("matrix-free variable-coefficient operator and Krylov solve agree with PETSc on the assembled matrix", "[petsc]") {
+  const long n = 20;
+  std::array<AxisGrid, 3> ax{AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)};
+  petsc::initialize();
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    layout::Pencil px({n, n, n}, grid, 0);
+    layout::RealField a(px), x(px), y(px), ya(px), f(px), u(px), ue(px);
+    fill(a, ax, coef);
+    // Operator: a smooth but non-polynomial input, all rows.
+    fill(x, ax, [](double x, double y, double z) { return std::exp(x - 0.3 * y) * std::cos(2 * z + x); });
+    const BoundaryKind D = BoundaryKind::Dirichlet;
+    DiffusionSolver solver(grid, ax, {Scheme::FD2, Scheme::FD2, Scheme::FD2}, {D, D, D}, a, true);
+    REQUIRE(solver.op().flux_form());
+    REQUIRE(solver.op().symmetric());
+    solver.op().apply(x, y);
+    Mat L = assemble(px, ax, false);
+    Vec vx, vy;
+    MatCreateVecs(L, &vx, &vy);
+    to_vec(x, vx);
+    petsc::check(MatMult(L, vx, vy), "MatMult");
+    from_vec(vy, ya);
+    double ymax = 0;
+    for (std::size_t q = 0; q < y.storage_size(); ++q) ymax = std::max(ymax, std::abs(ya.data()[q]));
+    ymax = core::mpi::max(ymax, MPI_COMM_WORLD);
+    INFO("matrix-free vs assembled: " << max_abs_diff(y, ya) / ymax << " relative");
+    CHECK(max_abs_diff(y, ya) <= 1e-12 * ymax);  // different summation order, terms ~ a u / h^2
+    MatDestroy(&L);
+
+    // Solve: kron (MATSHELL + fast-diagonalization PCSHELL, CG) against PETSc CG + GAMG on the
+    // assembled Dirichlet system, both to rtol 1e-13.
+    fill(f, ax, source);
+    KrylovOptions opt;
+    opt.rtol = 1e-13;
+    opt.progress_every = 0;
+    auto g = [](int, int, const std::array<double, 3>& X) { return exact(X[0], X[1], X[2]); };
+    const KrylovResult kr = solver.solve(f, g, u, opt);
+    CHECK(kr.ksp_type == "cg");
+    CHECK(kr.pc_type == "shell");
+    CHECK(kr.iterations < 40);  // mean-coefficient preconditioning: independent of n, ~20 here
+    // Reference right-hand side: -f inside, the boundary values on the boundary, moved over.
+    Mat A = assemble(px, ax, true);
+    layout::RealField rb(px);
+    const auto& b = px.box();
+    for (long k = 0; k < b.n[2]; ++k)
+      for (long j = 0; j < b.n[1]; ++j)
+        for (long i = 0; i < b.n[0]; ++i) {
+          const long gi[3] = {b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+          const double X = ax[0][gi[0]], Y = ax[1][gi[1]], Z = ax[2][gi[2]];
+          const bool bnd = gi[0] == 0 || gi[1] == 0 || gi[2] == 0 || gi[0] == n - 1 || gi[1] == n - 1 || gi[2] == n - 1;
+          if (bnd) { rb(i, j, k) = exact(X, Y, Z); continue; }
+          double v = -f(i, j, k);
+          // Known boundary neighbours: -(a_face/h^2) g moves to the right-hand side with a + sign.
+          const double h = ax[0][1] - ax[0][0];
+          for (int a2 = 0; a2 < 3; ++a2)
+            for (int s : {-1, 1}) {
+              long q[3] = {gi[0], gi[1], gi[2]};
+              q[a2] += s;
+              if (!(q[a2] == 0 || q[a2] == n - 1)) continue;
+              const double an = 0.5 * (coef(X, Y, Z) + coef(ax[0][q[0]], ax[1][q[1]], ax[2][q[2]])) / (h * h);
+              v += an * exact(ax[0][q[0]], ax[1][q[1]], ax[2][q[2]]);
+            }
+          rb(i, j, k) = v;
+        }
+    KSP ksp;
+    KSPCreate(MPI_COMM_WORLD, &ksp);
+    KSPSetOperators(ksp, A, A);
+    KSPSetType(ksp, KSPCG);
+    PC pc;
+    KSPGetPC(ksp, &pc);
+    PCSetType(pc, PCGAMG);
+    KSPSetTolerances(ksp, 1e-13, 1e-50, PETSC_DEFAULT, 2000);
+    Vec vb, vu;
+    MatCreateVecs(A, &vu, &vb);
+    to_vec(rb, vb);
+    REQUIRE(KSPSolve(ksp, vb, vu) == 0);
+    KSPConvergedReason reason;
+    KSPGetConvergedReason(ksp, &reason);
+    CHECK(reason > 0);
+    layout::RealField ur(px);
+    from_vec(vu, ur);
+    double umax = 0;
+    for (std::size_t q = 0; q < u.storage_size(); ++q) umax = std::max(umax, std::abs(u.data()[q]));
+    umax = core::mpi::max(umax, MPI_COMM_WORLD);
+    INFO("kron " << kr.iterations << " iterations; |u_kron - u_petsc| = " << max_abs_diff(u, ur));
+    CHECK(max_abs_diff(u, ur) <= 1e-10 * umax);
+    KSPDestroy(&ksp);
+    VecDestroy(&vb);
+    VecDestroy(&vu);
+    VecDestroy(&vx);
+    VecDestroy(&vy);
+    MatDestroy(&A);
+  }
+}
+
+TEST_CASE("Krylov diffusion solves converge at the order of the scheme", "[petsc]") {
+  struct Case { Scheme s; double order; };
+  // fd2: flux form; the others: product form a D2 u + (D1 a)(D1 u) with the scheme's closures.
+  const Case cases[] = {{Scheme::FD2, 2}, {Scheme::FD4, 4}, {Scheme::Compact4, 4}, {Scheme::Compact6, 6}};
+  auto grid = test::make_grid(test::all_grid_shapes().back());
+  for (const Case& c : cases) {
+    const double e1 = solve_error(c.s, 17, grid), e2 = solve_error(c.s, 33, grid);
+    const double order = std::log(e1 / e2) / std::log(32.0 / 16.0);
+    INFO(to_string(c.s) << ": errors " << e1 << ", " << e2 << ", order " << order);
+    // Dirichlet problems: boundary-row errors decay faster, so require at least the order.
+    CHECK(order >= c.order - 0.2);
+    CHECK(order <= c.order + 1.2);
+  }
+}
+
+TEST_CASE("a diverged Krylov solve stops with PETSc's converged reason", "[petsc]") {
+  auto grid = test::make_grid(test::all_grid_shapes().front());
+  const long n = 12;
+  std::array<AxisGrid, 3> ax{AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)};
+  layout::Pencil px({n, n, n}, grid, 0);
+  layout::RealField a(px), f(px), u(px);
+  fill(a, ax, coef);
+  fill(f, ax, source);
+  const BoundaryKind D = BoundaryKind::Dirichlet;
+  DiffusionSolver solver(grid, ax, {Scheme::FD2, Scheme::FD2, Scheme::FD2}, {D, D, D}, a, false);
+  KrylovOptions opt;
+  opt.rtol = 1e-12;
+  opt.max_it = 3;
+  opt.progress_every = 0;
+  auto g = [](int, int, const std::array<double, 3>& X) { return exact(X[0], X[1], X[2]); };
+  CHECK_THROWS_WITH(solver.solve(f, g, u, opt), Catch::Contains("DIVERGED_ITS") && Catch::Contains("3 iterations"));
+  // A non-finite coefficient (on the rank holding the first interior point): PETSc notices.
+  if (px.box().lo[0] <= 1 && px.box().lo[1] <= 1 && px.box().lo[2] <= 1 && px.box().volume() > 0)
+    a(1 - px.box().lo[0], 1 - px.box().lo[1], 1 - px.box().lo[2]) = std::nan("");
+  DiffusionSolver bad(grid, ax, {Scheme::FD2, Scheme::FD2, Scheme::FD2}, {D, D, D}, a, false);
+  opt.max_it = 100;
+  CHECK_THROWS_WITH(bad.solve(f, g, u, opt), Catch::Contains("NAN") || Catch::Contains("nan") || Catch::Contains("Inf"));
+}
