@@ -2,6 +2,7 @@
 
 #include "kron/layout/deck_sections.hpp"
 #include "kron/problems/diffusion.hpp"
+#include "kron/problems/heat.hpp"
 #include "kron/problems/poisson.hpp"
 #include "kron/problems/spectrum.hpp"
 
@@ -15,6 +16,8 @@ const std::vector<ProblemKind>& kinds() {
        &Poisson::declare_helmholtz, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, true); }},
       {"diffusion", "div(a grad u) = f with a variable coefficient: PETSc Krylov over the matrix-free operator, fast-diagonalization preconditioner",
        &Diffusion::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Diffusion>(d, c); }},
+      {"heat", "u_t = nu Laplace(u) + f, Douglas ADI time stepping (second order) with batched line solves",
+       &Heat::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Heat>(d, c); }},
       {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
        &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }},
   };

@@ -1,0 +1,135 @@
+#include "kron/problems/heat.hpp"
+
+#include <cmath>
+
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/layout/evaluate.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+namespace log = core::log;
+
+void Heat::declare(core::Schema& schema) {
+  core::SectionSpec s{"heat",
+                      "Heat equation  u_t = nu Laplace(u) + f,  Douglas ADI (Crank-Nicolson factors, second order in time, "
+                      "unconditionally stable): one batched line solve per axis and step.",
+                      pde_keys(false, true), false, "heat"};
+  s.keys.push_back({"nu", ValueKind::Real, "1.0", "Diffusivity nu > 0.", 1e-300, 1e300});
+  s.keys.push_back({"initial", ValueKind::String, "", "Initial condition u(x, y, z, t_start); absent: the exact solution at t_start.",
+                    -1e300, 1e300, {}, 0, 0, true});
+  s.keys.push_back({"t_start", ValueKind::Real, "0.0", "Start time."});
+  s.keys.push_back({"t_end", ValueKind::Real, "", "End time (> t_start)."});
+  s.keys.push_back({"dt", ValueKind::Real, "", "Time step; shortened so that a whole number of steps reaches t_end.", 1e-300, 1e300});
+  s.keys.push_back({"output_every", ValueKind::Integer, "0", "Write fields every this many steps (0: initial and final state only).", 0, 1e12});
+  s.keys.push_back({"progress_every", ValueKind::Integer, "10", "A progress line every this many steps (0: none).", 0, 1e12});
+  schema.add(s);
+}
+
+Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "heat", comm) {
+  const std::string S = "heat";
+  nu_ = deck.real(S, "nu");
+  t0_ = deck.real(S, "t_start");
+  t1_ = deck.real(S, "t_end");
+  if (!(t1_ > t0_)) throw deck.error(S, "t_end", "must be larger than t_start (" + std::to_string(t0_) + ")");
+  const double dt = deck.real(S, "dt");
+  steps_ = static_cast<long>(std::ceil((t1_ - t0_) / dt - 1e-9));
+  if (steps_ > 100000000) throw deck.error(S, "dt", "gives more than 1e8 steps", "raise dt");
+  dt_ = (t1_ - t0_) / double(steps_);
+  const auto params = deck.table("parameters");
+  if (deck.has(S, "initial"))
+    initial_ = std::make_unique<core::Expression>(deck.string(S, "initial"), params, deck.where(S, "initial"));
+  else if (!setup_.exact)
+    throw deck.error(S, "initial", "is missing and there is no exact solution to start from", "add initial = \"...\"");
+  try {
+    adi_ = std::make_unique<linops::Adi>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, nu_, dt_);
+  } catch (const Error& e) {
+    throw deck.error(S, "scheme", e.message(), e.hint());
+  }
+}
+
+Heat::~Heat() = default;
+
+core::Json Heat::run() {
+  const std::string S = "heat";
+  const layout::Domain& domain = setup_.domain;
+  const layout::Pencil px = setup_.x_pencil();
+  const auto& b = px.box();
+  layout::RealField u(px), err(px);
+  layout::evaluate(initial_ ? *initial_ : *setup_.exact, domain, t0_, u);
+  linops::Adi::Fill source = [&](double t, layout::RealField& f) { layout::evaluate(*setup_.source, domain, t, f); };
+  // Dirichlet values on the boundary points only (the interior of the field is not read).
+  linops::Adi::Fill boundary = [&](double t, layout::RealField& g) {
+    const linops::BoundaryData data = setup_.boundary_data(t);
+    for (long k = 0; k < b.n[2]; ++k)
+      for (long j = 0; j < b.n[1]; ++j)
+        for (long i = 0; i < b.n[0]; ++i) {
+          const std::array<long, 3> gi{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+          if (!setup_.on_boundary(gi)) continue;
+          int a = 0;
+          while (!(domain.axes[a].size() > 1 && setup_.bc[a] == linops::BoundaryKind::Dirichlet &&
+                   (gi[a] == 0 || gi[a] == domain.axes[a].size() - 1)))
+            ++a;
+          g(i, j, k) = data(a, gi[a] == 0 ? 0 : 1, {domain.axes[0][gi[0]], domain.axes[1][gi[1]], domain.axes[2][gi[2]]});
+        }
+  };
+  // The initial state takes the boundary values at t_start.
+  if (setup_.any_dirichlet) boundary(t0_, u);
+  log::info(S, ": ", setup_.describe(), "; ", steps_, " Douglas ADI steps of dt = ", dt_, " from t = ", t0_, " to ", t1_,
+            "; line solves ", adi_->describe());
+  layout::OutputWriter out = make_output(deck_, domain, comm_);
+  const bool write = deck_.boolean("output", "write_fields");
+  const long every = deck_.integer(S, "output_every"), progress = deck_.integer(S, "progress_every");
+  auto write_step = [&](long step, double t) {
+    core::ScopedTimer tm("output");
+    layout::OutputWriter::FieldList fields;
+    if (write) {
+      fields.push_back({"u", &u, 0});
+      if (setup_.exact) {
+        error_against_exact(setup_, u, t, false, err);
+        fields.push_back({"error", &err, 0});
+      }
+    }
+    out.write_step(static_cast<int>(step), t, fields, {});
+  };
+  write_step(0, t0_);
+  const double w0 = core::wall_time();
+  double t = t0_;
+  for (long s = 1; s <= steps_; ++s) {
+    adi_->step(u, t, source, boundary);
+    t = s == steps_ ? t1_ : t0_ + double(s) * dt_;
+    if (progress > 0 && (s % progress == 0 || s == steps_)) {
+      double umax = 0;
+      for (std::size_t q = 0; q < u.storage_size(); ++q) umax = std::max(umax, std::abs(u.data()[q]));
+      umax = core::mpi::max(umax, comm_);
+      const double el = core::wall_time() - w0;
+      log::info(S, ": step ", s, "/", steps_, ", t = ", t, ", max |u| = ", umax, ", ", el / double(s), " s/step, ~",
+                el / double(s) * double(steps_ - s), " s left");
+    }
+    if ((every > 0 && s % every == 0) || s == steps_) write_step(s, t);
+  }
+  const double run_s = core::mpi::max(core::wall_time() - w0, comm_);
+  core::Json j;
+  j["problem"] = S;
+  j["grid"] = core::Json(std::vector<double>{double(domain.axes[0].size()), double(domain.axes[1].size()), double(domain.axes[2].size())});
+  j["process_grid"] = core::Json(std::vector<double>{double(setup_.grid->p1()), double(setup_.grid->p2())});
+  j["steps"] = static_cast<double>(steps_);
+  j["dt"] = dt_;
+  j["t_end"] = t1_;
+  j["line_solves"] = adi_->describe();
+  j["step_seconds"] = run_s / double(steps_);
+  j["operator_bytes"] = static_cast<double>(adi_->operator_bytes());
+  if (setup_.exact) {
+    const ErrorNorms e = error_against_exact(setup_, u, t1_, false, err);
+    j["error_max"] = e.max;
+    j["error_l2"] = e.l2;
+    log::info(S, ": error against the exact solution at t = ", t1_, ": max ", e.max, ", L2 (rms) ", e.l2);
+  }
+  log::info("wrote ", steps_ / std::max(every, 1L) + 1, " step file(s) to ", out.dir(), "; open ", out.dir(), "/",
+            deck_.string("output", "name"), ".xdmf");
+  return j;
+}
+
+}  // namespace kron::problems
