@@ -27,6 +27,11 @@ const char* usage =
     "            MPI_Alltoallw (GB/s, % of copy bandwidth); 3D r2c/c2r FFT vs FFTW-MPI\n"
     "            (fftw_mpi_plan_dft_r2c_3d, transposed output, same planner effort).\n"
     "            Default sizes 128,256.\n"
+    "  linops    Laplacian apply (fd2) vs PETSc MatMult of the assembled 7-point AIJ (time and\n"
+    "            operator memory); compact-6 d/dx, d/dy, d/dz (GB/s vs copy bandwidth); Dirichlet\n"
+    "            Poisson (fd2) to relative residual 1e-10: fast diagonalization vs PETSc CG + GAMG\n"
+    "            and CG + hypre BoomerAMG, assembly and setup counted. Default size 256 (the\n"
+    "            first of --sizes); the PETSc AMG solves take minutes there.\n"
     "\n"
     "options:\n"
     "  --suite NAME     suite to run (required)\n"
@@ -95,8 +100,10 @@ int run(int argc, char** argv) {
   bench::Report report(suite, MPI_COMM_WORLD);
   if (suite == "layout")
     bench::run_layout_suite(opt, report, MPI_COMM_WORLD);
+  else if (suite == "linops")
+    bench::run_linops_suite(opt, report, MPI_COMM_WORLD);
   else
-    throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout");
+    throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout, linops");
   report.print();
   if (timers) {
     const std::string table = core::Timers::global().summary(MPI_COMM_WORLD, core::wall_time() - t_start);

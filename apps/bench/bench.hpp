@@ -64,5 +64,6 @@ class Report {
 
 /// The suites. Each runs collectively and fills `report`.
 void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm);
+void run_linops_suite(const Options& opt, Report& report, MPI_Comm comm);
 
 }  // namespace kron::bench

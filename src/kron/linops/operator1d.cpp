@@ -207,27 +207,6 @@ double spacing(const layout::AxisGrid& g) {
   return g[1] - g[0];
 }
 
-// Collocation derivative on arbitrary distinct nodes through barycentric weights.
-Eigen::MatrixXd barycentric_d1(const std::vector<double>& x) {
-  const long n = static_cast<long>(x.size());
-  std::vector<double> w(n, 1.0);
-  const double scale = (x.back() - x.front()) / 4.0;  // keeps the products in range
-  for (long j = 0; j < n; ++j)
-    for (long k = 0; k < n; ++k)
-      if (k != j) w[j] /= (x[j] - x[k]) / scale;
-  Eigen::MatrixXd D = Eigen::MatrixXd::Zero(n, n);
-  for (long i = 0; i < n; ++i) {
-    double s = 0;
-    for (long j = 0; j < n; ++j) {
-      if (j == i) continue;
-      D(i, j) = (w[j] / w[i]) / (x[i] - x[j]);
-      s += D(i, j);
-    }
-    D(i, i) = -s;  // rows annihilate constants exactly
-  }
-  return D;
-}
-
 Eigen::MatrixXd fourier_dense(long n, double length, int d) {
   // D_jl = (1/n) sum_k (i k)^d e^{i k (x_j - x_l)}, k symmetric; the Nyquist mode of an odd
   // derivative is dropped (its derivative is not representable on the grid).
@@ -266,7 +245,7 @@ Operator1D derivative(const layout::AxisGrid& grid, Scheme scheme, int d) {
     if (n < 3) throw Error("the chebyshev scheme needs at least 3 points along the axis");
     Term t;
     t.kind = Term::Kind::Dense;
-    const Eigen::MatrixXd D1 = barycentric_d1(grid.coords());
+    const Eigen::MatrixXd D1 = collocation_d1(grid.coords());
     t.d = d == 1 ? D1 : Eigen::MatrixXd(D1 * D1);
     op.add(std::move(t));
     return op;
@@ -324,6 +303,27 @@ Operator1D derivative(const layout::AxisGrid& grid, Scheme scheme, int d) {
     op.add(std::move(t1));
   }
   return op;
+}
+
+// Collocation derivative on arbitrary distinct nodes through barycentric weights.
+Eigen::MatrixXd collocation_d1(const std::vector<double>& x) {
+  const long n = static_cast<long>(x.size());
+  std::vector<double> w(n, 1.0);
+  const double scale = (x.back() - x.front()) / 4.0;  // keeps the products in range
+  for (long j = 0; j < n; ++j)
+    for (long k = 0; k < n; ++k)
+      if (k != j) w[j] /= (x[j] - x[k]) / scale;
+  Eigen::MatrixXd D = Eigen::MatrixXd::Zero(n, n);
+  for (long i = 0; i < n; ++i) {
+    double s = 0;
+    for (long j = 0; j < n; ++j) {
+      if (j == i) continue;
+      D(i, j) = (w[j] / w[i]) / (x[i] - x[j]);
+      s += D(i, j);
+    }
+    D(i, i) = -s;  // rows annihilate constants exactly
+  }
+  return D;
 }
 
 }  // namespace kron::linops

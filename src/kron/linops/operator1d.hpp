@@ -81,6 +81,10 @@ class Operator1D {
 /// stencil or a scheme that does not fit the axis (fourier on a non-periodic axis).
 Operator1D derivative(const layout::AxisGrid& grid, Scheme scheme, int d);
 
+/// First-derivative collocation matrix on arbitrary distinct nodes (barycentric weights):
+/// D(i, j) = l_j'(x_i) for the Lagrange basis l_j of the nodes.
+Eigen::MatrixXd collocation_d1(const std::vector<double>& x);
+
 /// Weights of a finite-difference relation on unit-spaced offsets:
 ///   sum_{j in lhs} alpha_j f^(d)(j) = sum_{j in rhs} beta_j f(j),  alpha_{lhs_fixed} = 1,
 /// exact for polynomials of the highest degree the unknowns allow (Taylor matching). Explicit

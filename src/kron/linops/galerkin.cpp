@@ -1,0 +1,324 @@
+#include "kron/linops/galerkin.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "kron/core/error.hpp"
+#include "kron/core/timer.hpp"
+
+namespace kron::linops {
+
+namespace {
+
+Operator1D dense_operator(const Eigen::MatrixXd& m, const char* name) {
+  Operator1D op(m.rows(), name);
+  Term t;
+  t.kind = Term::Kind::Dense;
+  t.d = m;
+  op.add(std::move(t));
+  return op;
+}
+
+// A matrix as a banded (periodic-wrapping) operator when it is banded, else dense.
+Operator1D as_operator(const Eigen::MatrixXd& m, bool periodic, const char* name) {
+  const long n = m.rows();
+  int bw = 0;
+  for (long i = 0; i < n; ++i)
+    for (long j = 0; j < n; ++j) {
+      if (m(i, j) == 0.0) continue;
+      long d = std::abs(i - j);
+      if (periodic) d = std::min(d, n - d);
+      bw = std::max(bw, int(d));
+    }
+  if (2 * bw + 1 >= n) return dense_operator(m, name);
+  Operator1D op(n, name);
+  Term t;
+  t.b = Banded(n, bw, bw, periodic);
+  for (long i = 0; i < n; ++i)
+    for (int d = -bw; d <= bw; ++d) {
+      long j = i + d;
+      if (periodic) j = (j % n + n) % n;
+      else if (j < 0 || j >= n) continue;
+      t.b.at(i, j) = m(i, j);
+    }
+  op.add(std::move(t));
+  return op;
+}
+
+// Lagrange basis of nodes x evaluated at points y: L(q, j) = l_j(y_q) (barycentric form).
+Eigen::MatrixXd lagrange_at(const std::vector<double>& x, const std::vector<double>& y) {
+  const long n = long(x.size());
+  std::vector<double> w(n, 1.0);
+  for (long j = 0; j < n; ++j)
+    for (long k = 0; k < n; ++k)
+      if (k != j) w[j] /= (x[j] - x[k]);
+  Eigen::MatrixXd L(y.size(), n);
+  for (std::size_t q = 0; q < y.size(); ++q) {
+    long exact = -1;
+    double s = 0;
+    for (long j = 0; j < n; ++j) {
+      if (y[q] == x[j]) exact = j;
+      s += w[j] / (y[q] - x[j]);
+    }
+    for (long j = 0; j < n; ++j) L(q, j) = exact >= 0 ? double(j == exact) : (w[j] / (y[q] - x[j])) / s;
+  }
+  return L;
+}
+
+}  // namespace
+
+void gauss_rule(int q, std::vector<double>& x, std::vector<double>& w) {
+  // Golub-Welsch: nodes are the eigenvalues of the Jacobi matrix of the Legendre recurrence.
+  Eigen::MatrixXd J = Eigen::MatrixXd::Zero(q, q);
+  for (int k = 1; k < q; ++k) J(k, k - 1) = J(k - 1, k) = k / std::sqrt(4.0 * k * k - 1.0);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(J);
+  x.resize(q);
+  w.resize(q);
+  for (int k = 0; k < q; ++k) {
+    x[k] = es.eigenvalues()(k);
+    w[k] = 2.0 * es.eigenvectors()(0, k) * es.eigenvectors()(0, k);
+  }
+}
+
+void gll_rule(int p, std::vector<double>& x, std::vector<double>& w) {
+  if (p < 1) throw Error("Gauss-Lobatto-Legendre rules need degree p >= 1");
+  const int n = p + 1;
+  x.resize(n);
+  w.resize(n);
+  // Newton on (1 - x^2) P_p'(x) = 0 from the Chebyshev-Gauss-Lobatto points.
+  for (int j = 0; j < n; ++j) x[j] = -std::cos(M_PI * j / p);
+  for (int it = 0; it < 100; ++it) {
+    double change = 0;
+    for (int j = 1; j < p; ++j) {
+      double P0 = 1, P1 = x[j];
+      for (int k = 2; k <= p; ++k) {
+        const double P2 = ((2 * k - 1) * x[j] * P1 - (k - 1) * P0) / k;
+        P0 = P1;
+        P1 = P2;
+      }
+      // P1 = P_p, P0 = P_{p-1}: x - (x P_p - P_{p-1}) / (p P_p) is Newton on (1-x^2)P_p'.
+      const double dx = (x[j] * P1 - P0) / (n * P1);
+      x[j] -= dx;
+      change = std::max(change, std::abs(dx));
+    }
+    if (change < 1e-16) break;
+  }
+  for (int j = 0; j < n; ++j) {
+    double P0 = 1, P1 = x[j];
+    for (int k = 2; k <= p; ++k) {
+      const double P2 = ((2 * k - 1) * x[j] * P1 - (k - 1) * P0) / k;
+      P0 = P1;
+      P1 = P2;
+    }
+    w[j] = 2.0 / (p * (p + 1) * P1 * P1);
+  }
+}
+
+GalerkinSpace1D gll_elements(long elements, int p, double a, double b, bool periodic) {
+  if (elements < 1 || p < 1) throw Error("Lagrange elements need at least one element and degree >= 1");
+  if (periodic && elements * p < 3) throw Error("periodic Lagrange elements need at least 3 nodes");
+  std::vector<double> xr, wr, xg, wg;
+  gll_rule(p, xr, wr);
+  gauss_rule(p + 1, xg, wg);
+  const Eigen::MatrixXd Dr = collocation_d1(xr);     // l_j'(xi_i) on the reference element
+  const Eigen::MatrixXd Lg = lagrange_at(xr, xg);    // l_j(gauss_q)
+  const double h = (b - a) / double(elements);
+  Eigen::MatrixXd Me = Eigen::MatrixXd::Zero(p + 1, p + 1), Ke = Me;
+  for (int i = 0; i <= p; ++i)
+    for (int j = 0; j <= p; ++j) {
+      double m = 0, k = 0;
+      for (int q = 0; q <= p; ++q) m += wg[q] * Lg(q, i) * Lg(q, j);
+      for (int q = 0; q <= p; ++q) k += wr[q] * Dr(q, i) * Dr(q, j);  // degree 2p - 2: GLL exact
+      Me(i, j) = 0.5 * h * m;
+      Ke(i, j) = (2.0 / h) * k;
+    }
+  GalerkinSpace1D s;
+  s.name = "gll-p" + std::to_string(p);
+  s.degree = p;
+  s.periodic = periodic;
+  s.ndof = elements * p + (periodic ? 0 : 1);
+  s.mass = Eigen::MatrixXd::Zero(s.ndof, s.ndof);
+  s.stiffness = s.mass;
+  for (long e = 0; e < elements; ++e)
+    for (int i = 0; i <= p; ++i)
+      for (int j = 0; j <= p; ++j) {
+        const long gi = (e * p + i) % s.ndof, gj = (e * p + j) % s.ndof;
+        s.mass(gi, gj) += Me(i, j);
+        s.stiffness(gi, gj) += Ke(i, j);
+      }
+  s.points.resize(s.ndof);
+  for (long e = 0; e < elements; ++e)
+    for (int i = 0; i <= p; ++i) {
+      const long g = e * p + i;
+      if (g < s.ndof) s.points[g] = a + h * (e + 0.5 * (xr[i] + 1.0));
+    }
+  s.collocation = Eigen::MatrixXd::Identity(s.ndof, s.ndof);
+  return s;
+}
+
+double cardinal_bspline(int k, double t) {
+  if (k == 1) return (t >= 0 && t < 1) ? 1.0 : 0.0;
+  if (t <= 0 || t >= k) return 0.0;
+  return (t * cardinal_bspline(k - 1, t) + (k - t) * cardinal_bspline(k - 1, t - 1)) / (k - 1);
+}
+
+double cardinal_bspline_d2(int k, double t) {
+  if (k < 3) throw Error("the second derivative of a B-spline needs order >= 3");
+  return cardinal_bspline(k - 2, t) - 2 * cardinal_bspline(k - 2, t - 1) + cardinal_bspline(k - 2, t - 2);
+}
+
+GalerkinSpace1D bspline_periodic(long n, int p, double a, double b) {
+  if (p < 1) throw Error("B-splines need degree >= 1");
+  if (n < 2 * p + 2) throw Error("periodic B-splines of degree " + std::to_string(p) + " need at least " + std::to_string(2 * p + 2) + " knot spans");
+  const int m = p + 1;  // order
+  const double h = (b - a) / double(n);
+  GalerkinSpace1D s;
+  s.name = "bspline-p" + std::to_string(p);
+  s.degree = p;
+  s.periodic = true;
+  s.ndof = n;
+  s.mass = Eigen::MatrixXd::Zero(n, n);
+  s.stiffness = s.mass;
+  s.collocation = s.mass;
+  for (long i = 0; i < n; ++i)
+    for (int d = -p; d <= p; ++d) {
+      const long j = ((i + d) % n + n) % n;
+      s.mass(i, j) += h * cardinal_bspline(2 * m, m + d);
+      s.stiffness(i, j) += -(1.0 / h) * cardinal_bspline_d2(2 * m, m + d);
+    }
+  // phi_j(x) = N_m((x - a)/h - j); Greville point of phi_i: a + h (i + m/2).
+  s.points.resize(n);
+  for (long i = 0; i < n; ++i) s.points[i] = a + h * (double(i) + 0.5 * m);
+  for (long i = 0; i < n; ++i)
+    for (int d = -m; d <= m; ++d) {
+      const long j = ((i + d) % n + n) % n;
+      s.collocation(i, j) += cardinal_bspline(m, 0.5 * m - d);
+    }
+  return s;
+}
+
+KroneckerProduct::KroneckerProduct(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops) {
+  for (int a = 0; a < 3; ++a) {
+    n_[a] = ops[a].size() > 0 ? ops[a].size() : 1;
+    if (ops[a].size() > 0) lines_[a] = std::make_unique<LineOperator>(ops[a]);
+  }
+  ps_ = std::make_unique<PencilSet>(grid, n_);
+  tmp_ = std::make_unique<PencilSet>(grid, n_);
+}
+
+void KroneckerProduct::apply(const layout::RealField& in, layout::RealField& out) {
+  core::ScopedTimer timer("linops.kron_product");
+  // Sum factorization: the axes local in the current pencil first, then transpose.
+  std::vector<int> pending;
+  for (int a = 0; a < 3; ++a) if (lines_[a]) pending.push_back(a);
+  ps_->move_in(in, 0);
+  int cur = 0;
+  while (!pending.empty()) {
+    auto it = std::find_if(pending.begin(), pending.end(), [&](int a) { return ps_->pencil(cur).splits(a) == 1; });
+    const int a = it != pending.end() ? *it : pending.front();
+    const int p = ps_->home(a, cur);
+    ps_->move(cur, p);
+    cur = p;
+    const Lines L = lines_of(ps_->field(p), a), T = lines_of(tmp_->field(p), a);
+    lines_[a]->apply(L, T);
+    std::memcpy(ps_->field(p).data(), tmp_->field(p).data(), sizeof(double) * ps_->field(p).storage_size());
+    pending.erase(std::find(pending.begin(), pending.end(), a));
+  }
+  ps_->move(cur, 0);
+  std::memcpy(out.data(), ps_->field(0).data(), sizeof(double) * out.storage_size());
+}
+
+GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift)
+    : grid_(std::move(grid)), sp_(std::move(spaces)), shift_(shift) {
+  std::array<Operator1D, 3> V, Vt, M, K;
+  for (int a = 0; a < 3; ++a) {
+    const GalerkinSpace1D& s = sp_[a];
+    n_[a] = s.ndof;
+    M[a] = as_operator(s.mass, s.periodic, "mass");
+    K[a] = as_operator(s.stiffness, s.periodic, "stiffness");
+    // Dirichlet: boundary dofs leave the eigenproblem (unit rows in M and K keep it regular;
+    // their eigenvectors are the unit vectors, which the solve never excites).
+    Eigen::MatrixXd Mi = s.mass, Ki = s.stiffness;
+    if (!s.periodic) {
+      // The boundary modes get an eigenvalue above every interior one (twice the trace of
+      // M_II^{-1} K_II), so that no interior eigenvalue is degenerate with them.
+      const long m = s.ndof - 2;
+      const double big = m > 0 ? 2.0 * std::abs(s.mass.block(1, 1, m, m).ldlt().solve(s.stiffness.block(1, 1, m, m)).trace()) + 1.0 : 1.0;
+      for (long b : {0L, s.ndof - 1}) {
+        Mi.row(b).setZero();
+        Mi.col(b).setZero();
+        Ki.row(b).setZero();
+        Ki.col(b).setZero();
+        Mi(b, b) = 1.0;
+        Ki(b, b) = big;
+      }
+    }
+    Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> ges(Ki, Mi);
+    if (ges.info() != Eigen::Success) throw Error("the generalized eigenproblem K v = lambda M v failed (is M positive definite?)");
+    lambda_[a].assign(ges.eigenvalues().data(), ges.eigenvalues().data() + s.ndof);
+    const Eigen::MatrixXd& Ve = ges.eigenvectors();  // normalised so that V^T M V = I
+    V[a] = dense_operator(Ve, "V");
+    Vt[a] = dense_operator(Ve.transpose(), "V^T");
+  }
+  fwd_ = std::make_unique<KroneckerProduct>(grid_, Vt);
+  bwd_ = std::make_unique<KroneckerProduct>(grid_, V);
+  mmm_ = std::make_unique<KroneckerProduct>(grid_, M);
+  for (int a = 0; a < 3; ++a) {
+    std::array<Operator1D, 3> ops = M;
+    ops[a] = K[a];
+    kmm_[a] = std::make_unique<KroneckerProduct>(grid_, ops);
+  }
+}
+
+bool GalerkinPoisson::boundary(const std::array<long, 3>& g) const {
+  for (int a = 0; a < 3; ++a)
+    if (!sp_[a].periodic && (g[a] == 0 || g[a] == n_[a] - 1)) return true;
+  return false;
+}
+
+void GalerkinPoisson::mass(const layout::RealField& in, layout::RealField& out) { mmm_->apply(in, out); }
+
+void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out) {
+  layout::RealField t(in.pencil());
+  mmm_->apply(in, out);
+  const long N = static_cast<long>(out.storage_size());
+  for (long q = 0; q < N; ++q) out.data()[q] *= shift_;
+  for (int a = 0; a < 3; ++a) {
+    kmm_[a]->apply(in, t);
+    for (long q = 0; q < N; ++q) out.data()[q] += t.data()[q];
+  }
+}
+
+void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealField& lift, layout::RealField& u) {
+  core::ScopedTimer timer("galerkin.solve");
+  const auto& b = load.pencil().box();
+  // r = load - A u_lift on interior dofs, 0 on boundary dofs.
+  layout::RealField ul(load.pencil()), r(load.pencil());
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i)
+        ul(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? lift(i, j, k) : 0.0;
+  apply(ul, r);
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i)
+        r(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? 0.0 : load(i, j, k) - r(i, j, k);
+  fwd_->apply(r, r);
+  double lmax = std::abs(shift_);
+  for (const auto& l : lambda_) for (double x : l) lmax = std::max(lmax, std::abs(x));
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) {
+        const double den = lambda_[0][b.lo[0] + i] + lambda_[1][b.lo[1] + j] + lambda_[2][b.lo[2] + k] + shift_;
+        if (std::abs(den) <= 1e-13 * lmax)
+          throw Error("the Galerkin operator is singular (an eigenvalue sum is zero)", {}, "add a shift or a Dirichlet axis");
+        r(i, j, k) /= den;
+      }
+  bwd_->apply(r, u);
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i)
+        if (boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k})) u(i, j, k) = lift(i, j, k);
+}
+
+}  // namespace kron::linops

@@ -1,0 +1,84 @@
+#pragma once
+#include <Eigen/Dense>
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kron/layout/field.hpp"
+#include "kron/linops/line_kernels.hpp"
+#include "kron/linops/pencil_set.hpp"
+
+namespace kron::linops {
+
+/// A 1D Galerkin space: mass M_ij = (phi_i, phi_j) and stiffness K_ij = (phi_i', phi_j'),
+/// integrated exactly, and the points that carry the degrees of freedom.
+struct GalerkinSpace1D {
+  std::string name;
+  long ndof = 0;
+  bool periodic = false;
+  int degree = 1;
+  std::vector<double> points;  ///< Lagrange: the nodes (dof = value); B-spline: the Greville points
+  Eigen::MatrixXd mass, stiffness;
+  /// Values of the basis at `points` (identity for Lagrange): u(points) = collocation * dofs.
+  Eigen::MatrixXd collocation;
+};
+
+/// Gauss-Lobatto-Legendre nodes and weights on [-1, 1] (p + 1 points, exact to degree 2p - 1).
+void gll_rule(int p, std::vector<double>& x, std::vector<double>& w);
+/// Gauss-Legendre nodes and weights on [-1, 1] (q points, exact to degree 2q - 1).
+void gauss_rule(int q, std::vector<double>& x, std::vector<double>& w);
+
+/// Continuous Lagrange elements of degree p on `elements` equal elements of [a, b], nodes at the
+/// Gauss-Lobatto-Legendre points of each element (E p + 1 nodes; E p when periodic). Mass by
+/// (p+1)-point Gauss quadrature and stiffness by GLL quadrature: both exact on affine elements.
+GalerkinSpace1D gll_elements(long elements, int p, double a, double b, bool periodic);
+/// Uniform periodic B-splines of degree p on n knot spans of [a, b): entries from the
+/// autocorrelation of the cardinal B-spline, M = h N_{2p+2}(p+1+d), K = -(1/h) N''_{2p+2}(p+1+d).
+GalerkinSpace1D bspline_periodic(long n, int p, double a, double b);
+/// The cardinal B-spline of order k (degree k - 1) on [0, k], and its second derivative.
+double cardinal_bspline(int k, double t);
+double cardinal_bspline_d2(int k, double t);
+
+/// A Kronecker product  A_x (x) A_y (x) A_z  of 1D operators, applied by sum factorization: one
+/// batched line sweep per axis (the 3D matrix never exists). Absent axes (size 0) are identities.
+class KroneckerProduct {
+ public:
+  KroneckerProduct(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops);
+  /// out = (A_x (x) A_y (x) A_z) in; x-pencil fields without halos (in and out may be the same).
+  void apply(const layout::RealField& in, layout::RealField& out);
+
+ private:
+  std::array<long, 3> n_;
+  std::array<std::unique_ptr<LineOperator>, 3> lines_;
+  std::unique_ptr<PencilSet> ps_, tmp_;
+};
+
+/// Tensor-product Galerkin solve of  sum_a K_a (x) M_b (x) M_c u + shift M (x) M (x) M u = r
+/// by fast diagonalization with the generalized eigenproblems K v = lambda M v per axis
+/// (V^T M V = I, V^T K V = Lambda): u = (V (x) V (x) V) (Lambda sums + shift)^{-1} (V^T (x) ..) r.
+/// Non-periodic axes take Dirichlet data: boundary dofs are fixed and their rows and columns leave
+/// the eigenproblem. Operator apply (for residuals, loads) by sum factorization.
+class GalerkinPoisson {
+ public:
+  GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift = 0.0);
+  /// out = A in (every row; boundary rows of Dirichlet axes included).
+  void apply(const layout::RealField& in, layout::RealField& out);
+  /// out = (M (x) M (x) M) in: the load vector of a source given by its dofs.
+  void mass(const layout::RealField& in, layout::RealField& out);
+  /// Solves A u = load for the interior dofs, u = lift on Dirichlet boundary dofs (lift: any
+  /// field whose boundary dofs hold the data; its interior is ignored).
+  void solve(const layout::RealField& load, const layout::RealField& lift, layout::RealField& u);
+
+ private:
+  bool boundary(const std::array<long, 3>& g) const;
+  layout::ProcessGridPtr grid_;
+  std::array<GalerkinSpace1D, 3> sp_;
+  std::array<long, 3> n_;
+  double shift_;
+  std::array<std::vector<double>, 3> lambda_;
+  std::unique_ptr<KroneckerProduct> fwd_, bwd_, mmm_;
+  std::array<std::unique_ptr<KroneckerProduct>, 3> kmm_;
+};
+
+}  // namespace kron::linops

@@ -1,0 +1,187 @@
+// Tensor-product Galerkin: quadrature rules, 1D mass/stiffness identities, sum factorization
+// against a serial dense Kronecker product (Eigen), and fast-diagonalization solves converging
+// at order p + 1 for Gauss-Lobatto Lagrange elements (Dirichlet) and periodic B-splines.
+#include <catch2/catch.hpp>
+#include <unsupported/Eigen/KroneckerProduct>
+
+#include <cmath>
+#include <functional>
+
+#include "common.hpp"
+#include "kron/linops/galerkin.hpp"
+
+using namespace kron;
+using namespace kron::linops;
+
+namespace {
+
+using Fn3 = std::function<double(double, double, double)>;
+
+// Field from dof values given by fn at the dof points (through `collocation^{-1}` for B-splines:
+// the interpolating spline).
+layout::RealField dof_field(const layout::Pencil& px, const std::array<GalerkinSpace1D, 3>& sp, const Fn3& fn,
+                            layout::ProcessGridPtr grid) {
+  layout::RealField v(px);
+  const auto& b = px.box();
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) v(i, j, k) = fn(sp[0].points[b.lo[0] + i], sp[1].points[b.lo[1] + j], sp[2].points[b.lo[2] + k]);
+  if (sp[0].collocation.isIdentity()) return v;
+  std::array<Operator1D, 3> inv;
+  for (int a = 0; a < 3; ++a) {
+    Term t;
+    t.kind = Term::Kind::Dense;
+    t.d = sp[a].collocation.inverse();
+    inv[a] = Operator1D(sp[a].ndof, "B^-1");
+    inv[a].add(t);
+  }
+  KroneckerProduct(grid, inv).apply(v, v);
+  return v;
+}
+
+double max_abs(const layout::RealField& f) {
+  double m = 0;
+  for (std::size_t q = 0; q < f.storage_size(); ++q) m = std::max(m, std::abs(f.data()[q]));
+  return core::mpi::max(m, MPI_COMM_WORLD);
+}
+
+// Solves -Laplace(u) + shift u = s in the Galerkin space; max error at the dof points.
+double galerkin_error(const std::array<GalerkinSpace1D, 3>& sp, double shift, const Fn3& u, const Fn3& s,
+                      layout::ProcessGridPtr grid, double* residual = nullptr) {
+  layout::Pencil px({sp[0].ndof, sp[1].ndof, sp[2].ndof}, grid, 0);
+  GalerkinPoisson gp(grid, sp, shift);
+  layout::RealField sd = dof_field(px, sp, s, grid), load(px), lift = dof_field(px, sp, u, grid), uh(px), Au(px);
+  gp.mass(sd, load);
+  gp.solve(load, lift, uh);
+  if (residual) {
+    gp.apply(uh, Au);
+    const auto& b = px.box();
+    double r = 0;
+    for (long k = 0; k < b.n[2]; ++k)
+      for (long j = 0; j < b.n[1]; ++j)
+        for (long i = 0; i < b.n[0]; ++i) {
+          const long g[3] = {b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+          bool bnd = false;
+          for (int a = 0; a < 3; ++a) bnd = bnd || (!sp[a].periodic && (g[a] == 0 || g[a] == sp[a].ndof - 1));
+          if (!bnd) r = std::max(r, std::abs(Au(i, j, k) - load(i, j, k)));
+        }
+    *residual = core::mpi::max(r, MPI_COMM_WORLD) / max_abs(load);
+  }
+  // Values at the dof points: collocation (x) collocation (x) collocation times the dofs.
+  if (!sp[0].collocation.isIdentity()) {
+    std::array<Operator1D, 3> B;
+    for (int a = 0; a < 3; ++a) {
+      Term t;
+      t.kind = Term::Kind::Dense;
+      t.d = sp[a].collocation;
+      B[a] = Operator1D(sp[a].ndof, "B");
+      B[a].add(t);
+    }
+    KroneckerProduct(grid, B).apply(uh, uh);
+  }
+  const auto& b = px.box();
+  double e = 0;
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i)
+        e = std::max(e, std::abs(uh(i, j, k) - u(sp[0].points[b.lo[0] + i], sp[1].points[b.lo[1] + j], sp[2].points[b.lo[2] + k])));
+  return core::mpi::max(e, MPI_COMM_WORLD);
+}
+
+}  // namespace
+
+TEST_CASE("quadrature rules and 1D Galerkin matrices", "[galerkin]") {
+  for (int p = 1; p <= 6; ++p) {
+    std::vector<double> x, w;
+    gll_rule(p, x, w);
+    double s = 0, m = 0;
+    for (int i = 0; i <= p; ++i) { s += w[i]; m += w[i] * std::pow(x[i], 2 * p - 2) ; }
+    CHECK(s == Approx(2.0).epsilon(1e-14));
+    CHECK(m == Approx(2.0 / (2 * p - 1)).epsilon(1e-13));  // exact to degree 2p - 1
+    gauss_rule(p, x, w);
+    m = 0;
+    for (int i = 0; i < p; ++i) m += w[i] * std::pow(x[i], 2 * p - 2);
+    CHECK(m == Approx(2.0 / (2 * p - 1)).epsilon(1e-13));
+  }
+  for (const GalerkinSpace1D& s : {gll_elements(5, 3, 0.0, 2.0, false), gll_elements(4, 2, 0.0, 2.0, true), bspline_periodic(12, 3, 0.0, 2.0)}) {
+    INFO(s.name << (s.periodic ? " periodic" : ""));
+    const Eigen::VectorXd one = Eigen::VectorXd::Ones(s.ndof);
+    CHECK(one.dot(s.mass * one) == Approx(2.0).epsilon(1e-13));           // integral of 1
+    CHECK((s.stiffness * one).cwiseAbs().maxCoeff() <= 1e-12);             // constants are in the kernel
+    CHECK((s.mass - s.mass.transpose()).cwiseAbs().maxCoeff() <= 1e-14);
+    CHECK(s.mass.ldlt().isPositive());
+  }
+  // Lagrange elements reproduce x^2: (K x^2)_i = -(phi_i, 2) inside, i.e. K x^2 = -2 M 1 there.
+  const GalerkinSpace1D s = gll_elements(3, 4, 0.0, 1.0, false);
+  Eigen::VectorXd x2(s.ndof);
+  for (long i = 0; i < s.ndof; ++i) x2[i] = s.points[i] * s.points[i];
+  const Eigen::VectorXd r = s.stiffness * x2 + 2 * s.mass * Eigen::VectorXd::Ones(s.ndof);
+  CHECK(r.segment(1, s.ndof - 2).cwiseAbs().maxCoeff() <= 1e-12);
+}
+
+TEST_CASE("sum factorization equals the dense Kronecker product", "[galerkin]") {
+  const GalerkinSpace1D sx = gll_elements(3, 2, 0, 1, false), sy = bspline_periodic(8, 2, 0, 1), sz = gll_elements(2, 3, 0, 1, true);
+  const std::array<long, 3> n{sx.ndof, sy.ndof, sz.ndof};
+  auto op = [](const Eigen::MatrixXd& m, const char* name) {
+    Operator1D o(m.rows(), name);
+    Term t;
+    t.kind = Term::Kind::Dense;
+    t.d = m;
+    o.add(t);
+    return o;
+  };
+  // x fastest: the global vector index is i + nx (j + ny k), so the matrix is Az (x) Ay (x) Ax.
+  const Eigen::MatrixXd big = Eigen::kroneckerProduct(sz.mass, Eigen::kroneckerProduct(sy.stiffness, sx.mass)).eval();
+  Eigen::VectorXd v(n[0] * n[1] * n[2]);
+  for (long q = 0; q < v.size(); ++q) v[q] = std::sin(0.37 * q) + 0.1 * q / double(v.size());
+  const Eigen::VectorXd ref = big * v;
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    layout::Pencil px(n, grid, 0);
+    layout::RealField f(px), g(px);
+    const auto& b = px.box();
+    auto gidx = [&](long i, long j, long k) { return (b.lo[0] + i) + n[0] * ((b.lo[1] + j) + n[1] * (b.lo[2] + k)); };
+    for (long k = 0; k < b.n[2]; ++k)
+      for (long j = 0; j < b.n[1]; ++j)
+        for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = v[gidx(i, j, k)];
+    KroneckerProduct kp(grid, {op(sx.mass, "Mx"), op(sy.stiffness, "Ky"), op(sz.mass, "Mz")});
+    kp.apply(f, g);
+    double e = 0;
+    for (long k = 0; k < b.n[2]; ++k)
+      for (long j = 0; j < b.n[1]; ++j)
+        for (long i = 0; i < b.n[0]; ++i) e = std::max(e, std::abs(g(i, j, k) - ref[gidx(i, j, k)]));
+    CHECK(core::mpi::max(e, MPI_COMM_WORLD) <= 1e-13 * ref.cwiseAbs().maxCoeff());
+  }
+}
+
+TEST_CASE("Galerkin fast diagonalization converges at order p + 1", "[galerkin]") {
+  const double k = M_PI;
+  // Dirichlet: u = sin(pi x) sin(pi y) sin(pi z) + exp(x) y z (non-zero boundary values).
+  Fn3 u = [k](double x, double y, double z) { return std::sin(k * x) * std::sin(k * y) * std::sin(k * z) + std::exp(x) * y * z; };
+  Fn3 s = [k](double x, double y, double z) { return 3 * k * k * std::sin(k * x) * std::sin(k * y) * std::sin(k * z) - std::exp(x) * y * z; };
+  // Periodic with shift 1: u = sin(2 pi x) cos(2 pi y) sin(2 pi z + 0.3), -Laplace u + u = (12 pi^2 + 1) u.
+  const double w = 2 * M_PI;
+  Fn3 up = [w](double x, double y, double z) { return std::sin(w * x) * std::cos(w * y) * std::sin(w * z + 0.3); };
+  Fn3 sp = [w, up](double x, double y, double z) { return (3 * w * w + 1) * up(x, y, z); };
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    for (int p : {2, 3}) {
+      double res = 0;
+      const auto S = [&](long E) { const GalerkinSpace1D g = gll_elements(E, p, 0, 1, false); return std::array<GalerkinSpace1D, 3>{g, g, g}; };
+      const double e1 = galerkin_error(S(3), 0.0, u, s, grid), e2 = galerkin_error(S(6), 0.0, u, s, grid, &res);
+      const double order = std::log(e1 / e2) / std::log(2.0);
+      INFO("gll p=" << p << ": errors " << e1 << ", " << e2 << ", order " << order << ", residual " << res);
+      CHECK(order >= p + 1 - 0.2);
+      CHECK(res <= 1e-12);
+    }
+    for (int p : {1, 3}) {
+      const auto S = [&](long n) { const GalerkinSpace1D g = bspline_periodic(n, p, 0, 1); return std::array<GalerkinSpace1D, 3>{g, g, g}; };
+      double res = 0;
+      const double e1 = galerkin_error(S(12), 1.0, up, sp, grid), e2 = galerkin_error(S(24), 1.0, up, sp, grid, &res);
+      const double order = std::log(e1 / e2) / std::log(2.0);
+      INFO("bspline p=" << p << ": errors " << e1 << ", " << e2 << ", order " << order << ", residual " << res);
+      CHECK(order >= p + 1 - 0.2);  // uniform periodic splines superconverge at the Greville points (2p for odd p)
+      CHECK(res <= 1e-12);
+    }
+  }
+}
