@@ -1,4 +1,5 @@
 #include "bench.hpp"
+#include "kron/core/log.hpp"
 
 #include <sys/resource.h>
 
@@ -53,7 +54,12 @@ double peak_rss_max(MPI_Comm comm) {
 
 Report::Report(std::string suite, MPI_Comm comm) : suite_(std::move(suite)), nranks_(core::mpi::size(comm)) {}
 
-void Report::add(const Row& row) { rows_.push_back(row); }
+void Report::add(const Row& row) {
+  rows_.push_back(row);
+  // A progress line per case: long suites show their figures as they come.
+  if (row.baseline.empty()) core::log::info("  ", row.name, " ", row.size, ": ", row.seconds, " s");
+  else core::log::info("  ", row.name, " ", row.size, ": ", row.seconds, " s, ", row.baseline, " ", row.baseline_seconds, " s");
+}
 
 void Report::print() const {
   if (core::mpi::rank(MPI_COMM_WORLD) != 0) return;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # usage: poisson_ranks.sh KRON SOURCE_DIR
-# The example Poisson/Helmholtz decks (small grids) give the same solution on 1, 2 and 4 ranks
+# The example Poisson/Helmholtz/diffusion/heat decks (small grids) give the same solution on 1, 2 and 4 ranks
 # and on every process-grid shape within 1e-12, report their errors, and write HDF5 + XDMF.
 set -u
 kron=$1; src=$2
@@ -12,15 +12,18 @@ run() {  # name deck np [overrides...]
   timeout 120 mpirun -n $np "$kron" "$src/inputs/$deck" log.timers=false output.dir=$name "$@" >$name.log 2>&1 \
     || { cat $name.log; fail "$name failed"; }
 }
-for deck in quickstart.toml poisson_neumann.toml helmholtz_periodic.toml poisson_chebyshev.toml; do
+for deck in quickstart.toml poisson_neumann.toml helmholtz_periodic.toml poisson_chebyshev.toml diffusion.toml heat.toml; do
   base=${deck%.toml}
   small=(grid.n=[20,18,16])
   [ $deck = poisson_chebyshev.toml ] && small=(grid.n=[14,12,10])
+  # Krylov to rounding level, so that 1e-12 agreement is not an iteration-count accident.
+  [ $deck = diffusion.toml ] && small+=(diffusion.rtol=1e-14 diffusion.max_it=400)
+  [ $deck = heat.toml ] && small+=(heat.t_end=0.3 heat.dt=0.05 heat.output_every=0)
   run ${base}_np1 $deck 1 "${small[@]}"
   run ${base}_np2 $deck 2 "${small[@]}"
   run ${base}_np4 $deck 4 "${small[@]}"
   run ${base}_np4_14 $deck 4 "${small[@]}" parallel.process_grid=[1,4]
-  h5=$(cd ${base}_np1 && ls *_000000.h5)
+  h5=$(cd ${base}_np1 && ls *.h5 | sort | tail -1)
   for d in np2 np4 np4_14; do
     h5diff --delta=1e-12 ${base}_np1/$h5 ${base}_$d/$h5 /fields/u /fields/u >/dev/null \
       || fail "$deck: /fields/u differs between 1 rank and $d: $(h5diff --delta=1e-12 ${base}_np1/$h5 ${base}_$d/$h5 /fields/u /fields/u | head -3)"

@@ -33,6 +33,9 @@ struct HaloExchange<T>::Impl {
     std::vector<long> offsets;        // global offset of every rank along the axis
   };
   std::array<AxisPlan, 3> axes;
+  // Message buffers kept between calls: megabyte-sized vectors allocated per call come from
+  // fresh mmap'd pages, and their page faults cost more than the exchange itself.
+  mutable std::vector<T> sbuf, rbuf;
 };
 
 template <class T>
@@ -144,7 +147,10 @@ void HaloExchange<T>::execute(Field<T>& f) const {
     for (const Run& r : ap.recvs) if (r.owner != ap.me) rcount[r.owner] += static_cast<int>(r.len * slab * m.ncomp);
     int st = 0, rt = 0;
     for (int q = 0; q < ap.np; ++q) { sdispl[q] = st; st += scount[q]; rdispl[q] = rt; rt += rcount[q]; }
-    std::vector<T> sbuf(static_cast<std::size_t>(st)), rbuf(static_cast<std::size_t>(rt));
+    std::vector<T>& sbuf = m.sbuf;
+    std::vector<T>& rbuf = m.rbuf;
+    if (sbuf.size() < std::size_t(st)) sbuf.resize(std::size_t(st));
+    if (rbuf.size() < std::size_t(rt)) rbuf.resize(std::size_t(rt));
     std::vector<int> spos(sdispl), rpos(rdispl);
 
     for (const Run& r : ap.sends) {

@@ -180,8 +180,11 @@ struct FastPoisson::Impl {
     fftw_iodim64 how[2] = {{L.inner, 1, 1}, {L.outer, L.ostride, L.ostride}};
     fftw_r2r_kind kf = A.kind == Transform::Dst1 ? FFTW_RODFT00 : FFTW_R2HC;
     fftw_r2r_kind kb = A.kind == Transform::Dst1 ? FFTW_RODFT00 : FFTW_HC2R;
-    A.plan_f = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kf, FFTW_MEASURE);
-    A.plan_b = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kb, FFTW_MEASURE);
+    const unsigned flags = opt.effort == layout::FftEffort::Estimate ? FFTW_ESTIMATE
+                           : opt.effort == layout::FftEffort::Measure ? FFTW_MEASURE
+                           : opt.effort == layout::FftEffort::Patient ? FFTW_PATIENT : FFTW_EXHAUSTIVE;
+    A.plan_f = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kf, flags);
+    A.plan_b = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kb, flags);
     if (!A.plan_f || !A.plan_b) throw Error("FFTW could not plan the fast-diagonalization transforms");
   }
 

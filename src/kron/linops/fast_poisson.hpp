@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "kron/layout/axis_grid.hpp"
+#include "kron/layout/fft.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/linops/operator1d.hpp"
 
@@ -21,6 +22,9 @@ struct FastPoissonOptions {
   /// the right-hand side's null-space component accepted as discretisation error and projected
   /// out; larger means the data are incompatible and the solve fails.
   double compatibility_tol = 1e-6;
+  /// FFTW planner effort of the sine/real-FFT transforms. Measuring plans for strided batches
+  /// of 3D-sized arrays costs seconds at 256^3 while gaining little, so the default estimates.
+  layout::FftEffort effort = layout::FftEffort::Estimate;
 };
 
 /// Direct solver for the separable problem  sum_a D2_a u - shift u = f  by fast diagonalization:

@@ -104,27 +104,95 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
     }
   }
   const double shift = shift_;
+  // Fused path: in rows where every axis uses only offsets -1, 0, +1 (the interior of 2nd-order
+  // stencils) one pass computes the whole sum, so each point is loaded and stored once. The x
+  // range of such rows is [xa, xb); closure columns and other rows take the tap-by-tap path.
+  const linops::Banded* bx = B[0];
+  long xa = 0, xb = 0;
+  if (!bx || (bx->kl >= 1 && bx->ku >= 1)) {
+    xa = 0;
+    xb = e[0];
+    if (bx)
+      for (int t = 0; t < bx->width(); ++t) {
+        if (std::abs(t - bx->kl) <= 1) continue;
+        const auto& c = bx->diag[t];
+        for (long i = 0; i < e[0]; ++i)
+          if (c[box.lo[0] + i] != 0.0) {
+            // a wide tap at column i: keep it out of [xa, xb)
+            if (i < e[0] / 2) xa = std::max(xa, i + 1);
+            else xb = std::min(xb, i);
+          }
+      }
+  }
+  const double* cxm = bx ? bx->diag[bx->kl - 1].data() + box.lo[0] : nullptr;
+  const double* cx0 = bx ? bx->diag[bx->kl].data() + box.lo[0] : nullptr;
+  const double* cxp = bx ? bx->diag[bx->kl + 1].data() + box.lo[0] : nullptr;
+  auto narrow_row = [&](int a, long row, double& cm, double& c0, double& cp) {
+    cm = c0 = cp = 0;
+    if (!B[a]) return true;
+    const Banded& b = *B[a];
+    for (int t = 0; t < b.width(); ++t) {
+      const double c = b.diag[t][row];
+      const int off = t - b.kl;
+      if (off == -1) cm = c;
+      else if (off == 0) c0 = c;
+      else if (off == 1) cp = c;
+      else if (c != 0.0) return false;
+    }
+    return true;
+  };
+  const bool x_narrow_ok = !bx || (bx->kl >= 1 && bx->ku >= 1);
   for (long k = 0; k < e[2]; ++k)
     for (long j = 0; j < e[1]; ++j) {
       const double* uc = &u(0, j, k);
       double* o = &out(0, j, k);
+      double ym = 0, y0 = 0, yp = 0, zm = 0, z0 = 0, zp = 0;
+      const bool fused = x_narrow_ok && xa < xb && narrow_row(1, box.lo[1] + j, ym, y0, yp) && narrow_row(2, box.lo[2] + k, zm, z0, zp);
+      long lo = 0, hi = e[0];
+      if (fused) {
+        const double c0 = y0 + z0 - shift;
+        const long sy = B[1] ? su[1] : 0, sz = B[2] ? su[2] : 0;  // absent axes: no halo to read
+        if (bx) {
 #pragma omp simd
-      for (long i = 0; i < e[0]; ++i) o[i] = -shift * uc[i];
-      for (const Tap& t : xt) {
-        const double* us = uc + t.off;
+          for (long i = xa; i < xb; ++i)
+            o[i] = cxm[i] * uc[i - 1] + (cx0[i] + c0) * uc[i] + cxp[i] * uc[i + 1] + ym * uc[i - sy] + yp * uc[i + sy] +
+                   zm * uc[i - sz] + zp * uc[i + sz];
+        } else {
 #pragma omp simd
-        for (long i = t.lo; i < t.hi; ++i) o[i] += t.c[i] * us[i];
-      }
-      for (int a = 1; a < 3; ++a) {
-        if (!B[a]) continue;
-        const long row = box.lo[a] + (a == 1 ? j : k);
-        for (int t = 0; t < B[a]->width(); ++t) {
-          const double c = B[a]->diag[t][row];
-          if (c == 0.0) continue;
-          const double* us = uc + (t - B[a]->kl) * su[a];
-#pragma omp simd
-          for (long i = 0; i < e[0]; ++i) o[i] += c * us[i];
+          for (long i = xa; i < xb; ++i)
+            o[i] = c0 * uc[i] + ym * uc[i - sy] + yp * uc[i + sy] + zm * uc[i - sz] + zp * uc[i + sz];
         }
+        // The rest of the row (closure columns) below; [xa, xb) is done.
+        lo = xa;
+        hi = xb;
+      }
+      auto general = [&](long i0, long i1) {
+        if (i0 >= i1) return;
+#pragma omp simd
+        for (long i = i0; i < i1; ++i) o[i] = -shift * uc[i];
+        for (const Tap& t : xt) {
+          const double* us = uc + t.off;
+          const long a0 = std::max(t.lo, i0), a1 = std::min(t.hi, i1);
+#pragma omp simd
+          for (long i = a0; i < a1; ++i) o[i] += t.c[i] * us[i];
+        }
+        for (int a = 1; a < 3; ++a) {
+          if (!B[a]) continue;
+          const long row = box.lo[a] + (a == 1 ? j : k);
+          for (int t = 0; t < B[a]->width(); ++t) {
+            const double c = B[a]->diag[t][row];
+            if (c == 0.0) continue;
+            const double* us = uc + (t - B[a]->kl) * su[a];
+#pragma omp simd
+            for (long i = i0; i < i1; ++i) o[i] += c * us[i];
+          }
+        }
+      };
+      if (fused) {
+        general(0, lo);
+        general(hi, e[0]);
+      } else {
+        general(0, e[0]);
       }
     }
 }

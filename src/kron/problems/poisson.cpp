@@ -40,6 +40,7 @@ Poisson::Poisson(const core::Deck& deck, MPI_Comm comm, bool helmholtz)
   if (helmholtz) shift_ = deck.real(section_, "lambda");
   linops::FastPoissonOptions opt;
   opt.compatibility_tol = deck.real(section_, "compatibility_tol");
+  opt.effort = layout::parse_fft_effort(deck.string("fft", "effort"));
   try {
     solver_ = std::make_unique<linops::FastPoisson>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, shift_, opt);
   } catch (const Error& e) {
