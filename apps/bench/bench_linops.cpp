@@ -244,8 +244,7 @@ struct AmgRun {
   std::string reason;
 };
 
-void poisson_solve(long n, double copy_bw, bool quick, Report& report, MPI_Comm comm) {
-  (void)copy_bw;
+void poisson_solve(long n, bool quick, Report& report, MPI_Comm comm) {
   auto grid = auto_grid(n, comm);
   const std::array<AxisGrid, 3> ax{AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)};
   const Pencil px({n, n, n}, grid, 0);
@@ -445,7 +444,7 @@ void run_linops_suite(const Options& opt, Report& report, MPI_Comm comm) {
   core::log::info("linops suite: compact-6 derivatives ", cube(n));
   compact_derivative(n, reps, copy_bw, report, comm);
   core::log::info("linops suite: Dirichlet Poisson ", cube(n), " (PETSc AMG runs take minutes at 256^3)");
-  poisson_solve(n, copy_bw, opt.quick, report, comm);
+  poisson_solve(n, opt.quick, report, comm);
   report.extra()["peak_rss_bytes_max_rank"] = peak_rss_max(comm);
 }
 

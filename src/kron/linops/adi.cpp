@@ -16,20 +16,6 @@ namespace {
 
 enum class Factor { Thomas, ThomasCompact, Dense };
 
-Term banded_term(const Eigen::MatrixXd& M, bool periodic, int bw) {
-  const long m = M.rows();
-  Term t;
-  t.b = Banded(m, bw, bw, periodic);
-  for (long i = 0; i < m; ++i)
-    for (int d = -bw; d <= bw; ++d) {
-      long j = i + d;
-      if (periodic) j = (j % m + m) % m;
-      else if (j < 0 || j >= m) continue;
-      t.b.at(i, j) = M(i, j);
-    }
-  return t;
-}
-
 bool is_tridiagonal(const Eigen::MatrixXd& M, bool periodic, double tol) {
   const long m = M.rows();
   for (long i = 0; i < m; ++i)
@@ -60,7 +46,7 @@ struct Adi::Impl {
   double nu = 1, dt = 1, c = 0.5;
   bool any_dirichlet = false;
   std::unique_ptr<KroneckerSum> lap;
-  std::unique_ptr<PencilSet> ps, tmp, hs;
+  std::unique_ptr<PencilSet> ps, tmp, hx, hy;  // hx, hy: stage boundary data
   layout::RealField lu, f, g0, g1, dg;
   std::array<std::unique_ptr<LineOperator>, 3> d2_full;  // for the stage boundary data
   bool have_g0 = false;
@@ -92,45 +78,33 @@ struct Adi::Impl {
     if (is_tridiagonal(M, periodic, tol) && m >= 3) {
       // M^{-1} r as a compact term with A = M, B = I: the engine's Thomas over interleaved lines.
       A.kind = Factor::Thomas;
-      Term t = banded_term(Eigen::MatrixXd::Identity(m, m), periodic, 0);
+      Term t;
       t.kind = Term::Kind::Compact;
-      t.a = banded_term(M, periodic, 1).b;
+      t.b = banded_from_dense(Eigen::MatrixXd::Identity(m, m), periodic, 0);
+      t.a = banded_from_dense(M, periodic, 1);
       op.add(std::move(t));
     } else if (periodic && terms.size() == 1 && terms[0].kind == Term::Kind::Compact && terms[0].scale.empty() &&
                terms[0].b.kl <= 1 && terms[0].b.ku <= 1 && m >= 3) {
       // Periodic compact scheme with tridiagonal A and B: (A - c B) D = A r.
       A.kind = Factor::ThomasCompact;
       const Eigen::MatrixXd Am = terms[0].a.dense(), Bm = terms[0].b.dense();
-      Term t = banded_term(Am, true, 1);
+      Term t;
       t.kind = Term::Kind::Compact;
-      t.a = banded_term(Am - c * Bm, true, 1).b;
+      t.b = banded_from_dense(Am, true, 1);
+      t.a = banded_from_dense(Am - c * Bm, true, 1);
       op.add(std::move(t));
     } else {
       A.kind = Factor::Dense;
-      Eigen::PartialPivLU<Eigen::MatrixXd> lu(M);
-      Term t;
-      t.kind = Term::Kind::Dense;
-      t.d = lu.inverse();
-      op.add(std::move(t));
+      op = dense_operator(Eigen::PartialPivLU<Eigen::MatrixXd>(M).inverse(), "adi factor inverse");
     }
     A.solve = std::make_unique<LineOperator>(op);
   }
 
   // Sets the boundary points of X (pencil p) to those of H (same pencil).
   void copy_boundary(layout::RealField& X, const layout::RealField& H) const {
-    const auto& b = X.pencil().box();
-    for (int a = 0; a < 3; ++a) {
-      if (!ax[a].active || !ax[a].dirichlet) continue;
-      for (long gb : {0L, n[a] - 1}) {
-        if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
-        std::array<long, 3> lo{0, 0, 0}, hi = b.n;
-        lo[a] = gb - b.lo[a];
-        hi[a] = lo[a] + 1;
-        for (long k = lo[2]; k < hi[2]; ++k)
-          for (long j = lo[1]; j < hi[1]; ++j)
-            for (long i = lo[0]; i < hi[0]; ++i) X(i, j, k) = H(i, j, k);
-      }
-    }
+    std::array<bool, 3> dirichlet;
+    for (int a = 0; a < 3; ++a) dirichlet[a] = ax[a].dirichlet;
+    for_each_face_point(X.pencil().box(), n, dirichlet, [&](long i, long j, long k, int, int) { X(i, j, k) = H(i, j, k); });
   }
 
   // One factor solve along axis a on pencil p of ps (in place), with the stage's boundary
@@ -179,7 +153,10 @@ Adi::Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axe
   m.lap = std::make_unique<KroneckerSum>(grid, ops, 0.0, per);
   m.ps = std::make_unique<PencilSet>(grid, m.n);
   m.tmp = std::make_unique<PencilSet>(grid, m.n);
-  m.hs = std::make_unique<PencilSet>(grid, m.n);
+  if (m.any_dirichlet) {
+    m.hx = std::make_unique<PencilSet>(grid, m.n);
+    m.hy = std::make_unique<PencilSet>(grid, m.n);
+  }
   const layout::Pencil px(m.n, grid, 0);
   m.lu = layout::RealField(px);
   m.f = layout::RealField(px);
@@ -225,7 +202,6 @@ void Adi::step(layout::RealField& u, double t, const Fill& source, const Fill& b
   for (long q = 0; q < N; ++q) D.data()[q] = m.dt * (m.nu * m.lu.data()[q] + m.f.data()[q]);
   // Stage boundary data from dg = g(t + dt) - g(t): z stage dg, y stage (I - c D2_z) dg,
   // x stage (I - c D2_y)(I - c D2_z) dg. Tangential operators stay on the boundary faces.
-  std::array<int, 3> order{0, 1, 2};
   if (m.any_dirichlet) {
     if (!m.have_g0 || m.g0_time != t) boundary(t, m.g0);
     boundary(t + m.dt, m.g1);
@@ -234,34 +210,38 @@ void Adi::step(layout::RealField& u, double t, const Fill& source, const Fill& b
     m.have_g0 = true;
     m.g0_time = t + m.dt;
   }
-  // hs holds the stage boundary data of the current stage in the pencil where it is used.
-  auto stage_data = [&](int stage) {
-    // stage 2 (z): dg; stage 1 (y): (I - c D2_z) dg; stage 0 (x): (I - c D2_y)(I - c D2_z) dg.
-    m.hs->move_in(m.dg, 0);
-    int cur = 0;
-    for (int a = 2; a > stage; --a) {
-      if (!m.ax[a].active) continue;
-      const int p = m.hs->home(a, cur);
-      m.hs->move(cur, p);
-      cur = p;
-      layout::RealField& H = m.hs->field(p);
-      const Lines L = lines_of(H, a), T = lines_of(m.tmp->field(p), a);
-      m.d2_full[a]->apply(L, T);
-      for (long o = 0; o < L.outer; ++o)
-        for (long i = 0; i < L.n * L.inner; ++i) L.p[o * L.ostride + i] -= m.c * T.p[o * T.ostride + i];
-    }
-    return cur;
+  // The stage data, once per step: hy = (I - c D2_z) dg, hx = (I - c D2_y) hy (each a line
+  // sweep in place, in the factor's own pencil); the z stage takes dg itself.
+  auto factor = [&](PencilSet& set, int& at, int a) {
+    if (!m.ax[a].active) return;
+    const int p = set.home(a, at);
+    set.move(at, p);
+    at = p;
+    const Lines L = lines_of(set.field(p), a), T = lines_of(m.tmp->field(p), a);
+    m.d2_full[a]->apply(L, T);
+    for (long o = 0; o < L.outer; ++o)
+      for (long i = 0; i < L.n * L.inner; ++i) L.p[o * L.ostride + i] -= m.c * T.p[o * T.ostride + i];
   };
+  int hy_at = 0, hx_at = 0;
+  if (m.any_dirichlet) {
+    m.hy->move_in(m.dg, 0);
+    factor(*m.hy, hy_at, 2);
+    hx_at = hy_at;
+    std::memcpy(m.hx->field(hx_at).data(), m.hy->field(hy_at).data(), sizeof(double) * m.hy->field(hy_at).storage_size());
+    factor(*m.hx, hx_at, 1);
+  }
   int cur = 0;
-  for (int a : order) {
+  for (int a : {0, 1, 2}) {
     if (!m.ax[a].active) continue;
     const int p = m.ps->home(a, cur);
     m.ps->move(cur, p);
     cur = p;
     if (m.any_dirichlet) {
-      const int hp = stage_data(a);
-      m.hs->move(hp, p);
-      m.copy_boundary(m.ps->field(p), m.hs->field(p));
+      PencilSet& H = a == 1 ? *m.hy : *m.hx;
+      if (a == 0) H.move(hx_at, p);
+      else if (a == 1) H.move(hy_at, p);
+      else H.move_in(m.dg, p);  // hx is free once the x stage is done
+      m.copy_boundary(m.ps->field(p), H.field(p));
     }
     m.stage(a, p);
   }

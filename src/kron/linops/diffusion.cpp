@@ -4,6 +4,7 @@
 
 #include "kron/core/error.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/linops/fast_poisson.hpp"
 
 namespace kron::linops {
 
@@ -123,14 +124,9 @@ void VariableDiffusion::apply(const layout::RealField& in, layout::RealField& ou
     for (long q = 0; q < N; ++q) o[q] += av[q] * g2[q] + ga[q] * g1[q];
   }
   // Boundary rows belong to the boundary conditions.
-  const auto& b = px.box();
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i) {
-        const std::array<long, 3> g{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
-        for (int a = 0; a < 3; ++a)
-          if (active_[a] && !periodic_[a] && (g[a] == 0 || g[a] == n_[a] - 1)) out(i, j, k) = 0;
-      }
+  std::array<bool, 3> bounded;
+  for (int a = 0; a < 3; ++a) bounded[a] = active_[a] && !periodic_[a];
+  for_each_face_point(px.box(), n_, bounded, [&](long i, long j, long k, int, int) { out(i, j, k) = 0; });
 }
 
 void VariableDiffusion::flux_sweep(const layout::RealField& u, layout::RealField& out) const {

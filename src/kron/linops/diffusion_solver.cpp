@@ -48,18 +48,9 @@ KrylovResult DiffusionSolver::solve(const layout::RealField& f, const BoundaryDa
   const auto& b = px.box();
   const long N = static_cast<long>(b.volume());
   const std::vector<char>& bd = boundary_;
-  // u_lift: the Dirichlet values on the boundary, zero inside. Where two faces meet, the face
-  // of the lowest axis gives the value (the data should agree there).
-  for (long k = 0, q = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i, ++q) {
-        u(i, j, k) = 0;
-        if (!bd[q]) continue;
-        const std::array<long, 3> gi{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
-        int a = 0;
-        while (!(axes_[a].size() > 1 && bc_[a] == BoundaryKind::Dirichlet && (gi[a] == 0 || gi[a] == axes_[a].size() - 1))) ++a;
-        u(i, j, k) = g(a, gi[a] == 0 ? 0 : 1, {axes_[0][gi[0]], axes_[1][gi[1]], axes_[2][gi[2]]});
-      }
+  // u_lift: the Dirichlet values on the boundary, zero inside.
+  std::fill(u.data(), u.data() + u.storage_size(), 0.0);
+  fill_dirichlet(axes_, bc_, g, u);
   layout::RealField rhs(px), w(px), w0(px);
   op_->apply(u, rhs);
   for (long q = 0; q < N; ++q) rhs.data()[q] = bd[q] ? 0.0 : -(f.data()[q] - rhs.data()[q]);

@@ -42,14 +42,6 @@ struct Axis {
   fftw_plan plan_f = nullptr, plan_b = nullptr;
 };
 
-Operator1D dense_op(const Eigen::MatrixXd& m, const char* name) {
-  Operator1D op(m.rows(), name);
-  Term t;
-  t.kind = Term::Kind::Dense;
-  t.d = m;
-  op.add(std::move(t));
-  return op;
-}
 
 }  // namespace
 
@@ -167,8 +159,8 @@ struct FastPoisson::Impl {
       const Eigen::MatrixXd R = V * Eigen::VectorXd::Map(A.lambda.data(), m).asDiagonal() * Vi - M;
       if (!(R.cwiseAbs().maxCoeff() <= 1e-8 * scale))
         throw Error(std::string("axis ") + axn + ": the " + to_string(scheme) + " operator is not diagonalizable to working accuracy");
-      A.fwd = std::make_unique<LineOperator>(dense_op(Vi, "V^-1"));
-      A.bwd = std::make_unique<LineOperator>(dense_op(V, "V"));
+      A.fwd = std::make_unique<LineOperator>(dense_operator(Vi, "V^-1"));
+      A.bwd = std::make_unique<LineOperator>(dense_operator(V, "V"));
     }
   }
 
@@ -221,6 +213,16 @@ struct FastPoisson::Impl {
     return v;
   }
 };
+
+void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::array<BoundaryKind, 3>& bc, const BoundaryData& g,
+                    layout::RealField& u) {
+  const auto& b = u.pencil().box();
+  std::array<bool, 3> dirichlet;
+  for (int a = 0; a < 3; ++a) dirichlet[a] = bc[a] == BoundaryKind::Dirichlet;
+  for_each_face_point(b, {axes[0].size(), axes[1].size(), axes[2].size()}, dirichlet, [&](long i, long j, long k, int a, int side) {
+    u(i, j, k) = g(a, side, {axes[0][b.lo[0] + i], axes[1][b.lo[1] + j], axes[2][b.lo[2] + k]});
+  });
+}
 
 FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes,
                          std::array<Scheme, 3> schemes, std::array<BoundaryKind, 3> bc, double shift, FastPoissonOptions opt)
@@ -411,24 +413,9 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
     m.ps->move(p, 0);
   }
   layout::RealField& U = m.ps->field(0);
-  for (int a = 0; a < 3; ++a) {
-    const Axis& A = m.ax[a];
-    if (!A.active || A.bc != BoundaryKind::Dirichlet) continue;
-    for (int s = 0; s < 2; ++s) {
-      const long gb = s ? A.n - 1 : 0;
-      if (gb < b.lo[a] || gb >= b.lo[a] + e[a]) continue;
-      const auto vals = m.face(g, a, s, U);
-      std::array<long, 3> fe = e;
-      fe[a] = 1;
-      for (long k = 0; k < fe[2]; ++k)
-        for (long j = 0; j < fe[1]; ++j)
-          for (long i = 0; i < fe[0]; ++i) {
-            std::array<long, 3> li{i, j, k};
-            li[a] = gb - b.lo[a];
-            U(li[0], li[1], li[2]) = vals[(k * fe[1] + j) * fe[0] + i];
-          }
-    }
-  }
+  std::array<BoundaryKind, 3> bc;
+  for (int a = 0; a < 3; ++a) bc[a] = m.ax[a].active ? m.ax[a].bc : BoundaryKind::Periodic;
+  fill_dirichlet(m.grids, bc, g, U);
   // 6. Gauge and finiteness.
   double sum = 0;
   bool finite = true;

@@ -10,41 +10,6 @@ namespace kron::linops {
 
 namespace {
 
-Operator1D dense_operator(const Eigen::MatrixXd& m, const char* name) {
-  Operator1D op(m.rows(), name);
-  Term t;
-  t.kind = Term::Kind::Dense;
-  t.d = m;
-  op.add(std::move(t));
-  return op;
-}
-
-// A matrix as a banded (periodic-wrapping) operator when it is banded, else dense.
-Operator1D as_operator(const Eigen::MatrixXd& m, bool periodic, const char* name) {
-  const long n = m.rows();
-  int bw = 0;
-  for (long i = 0; i < n; ++i)
-    for (long j = 0; j < n; ++j) {
-      if (m(i, j) == 0.0) continue;
-      long d = std::abs(i - j);
-      if (periodic) d = std::min(d, n - d);
-      bw = std::max(bw, int(d));
-    }
-  if (2 * bw + 1 >= n) return dense_operator(m, name);
-  Operator1D op(n, name);
-  Term t;
-  t.b = Banded(n, bw, bw, periodic);
-  for (long i = 0; i < n; ++i)
-    for (int d = -bw; d <= bw; ++d) {
-      long j = i + d;
-      if (periodic) j = (j % n + n) % n;
-      else if (j < 0 || j >= n) continue;
-      t.b.at(i, j) = m(i, j);
-    }
-  op.add(std::move(t));
-  return op;
-}
-
 // Lagrange basis of nodes x evaluated at points y: L(q, j) = l_j(y_q) (barycentric form).
 Eigen::MatrixXd lagrange_at(const std::vector<double>& x, const std::vector<double>& y) {
   const long n = long(x.size());
@@ -208,24 +173,26 @@ KroneckerProduct::KroneckerProduct(layout::ProcessGridPtr grid, std::array<Opera
 
 void KroneckerProduct::apply(const layout::RealField& in, layout::RealField& out) {
   core::ScopedTimer timer("linops.kron_product");
-  // Sum factorization: the axes local in the current pencil first, then transpose.
+  // Sum factorization: the axes local in the current pencil first, then transpose. The two
+  // pencil sets take turns as input and output, so no sweep copies its result back.
   std::vector<int> pending;
   for (int a = 0; a < 3; ++a) if (lines_[a]) pending.push_back(a);
-  ps_->move_in(in, 0);
+  PencilSet* src = ps_.get();
+  PencilSet* dst = tmp_.get();
+  src->move_in(in, 0);
   int cur = 0;
   while (!pending.empty()) {
-    auto it = std::find_if(pending.begin(), pending.end(), [&](int a) { return ps_->pencil(cur).splits(a) == 1; });
+    auto it = std::find_if(pending.begin(), pending.end(), [&](int a) { return src->pencil(cur).splits(a) == 1; });
     const int a = it != pending.end() ? *it : pending.front();
-    const int p = ps_->home(a, cur);
-    ps_->move(cur, p);
+    const int p = src->home(a, cur);
+    src->move(cur, p);
     cur = p;
-    const Lines L = lines_of(ps_->field(p), a), T = lines_of(tmp_->field(p), a);
-    lines_[a]->apply(L, T);
-    std::memcpy(ps_->field(p).data(), tmp_->field(p).data(), sizeof(double) * ps_->field(p).storage_size());
+    lines_[a]->apply(lines_of(src->field(p), a), lines_of(dst->field(p), a));
+    std::swap(src, dst);
     pending.erase(std::find(pending.begin(), pending.end(), a));
   }
-  ps_->move(cur, 0);
-  std::memcpy(out.data(), ps_->field(0).data(), sizeof(double) * out.storage_size());
+  src->move(cur, 0);
+  std::memcpy(out.data(), src->field(0).data(), sizeof(double) * out.storage_size());
 }
 
 GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift)
@@ -234,8 +201,8 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
   for (int a = 0; a < 3; ++a) {
     const GalerkinSpace1D& s = sp_[a];
     n_[a] = s.ndof;
-    M[a] = as_operator(s.mass, s.periodic, "mass");
-    K[a] = as_operator(s.stiffness, s.periodic, "stiffness");
+    M[a] = matrix_operator(s.mass, s.periodic, "mass");
+    K[a] = matrix_operator(s.stiffness, s.periodic, "stiffness");
     // Dirichlet: boundary dofs leave the eigenproblem (unit rows in M and K keep it regular;
     // their eigenvectors are the unit vectors, which the solve never excites).
     Eigen::MatrixXd Mi = s.mass, Ki = s.stiffness;
@@ -260,6 +227,8 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
     V[a] = dense_operator(Ve, "V");
     Vt[a] = dense_operator(Ve.transpose(), "V^T");
   }
+  const layout::Pencil px(n_, grid_, 0);
+  for (auto& w : work_) w = layout::RealField(px);
   fwd_ = std::make_unique<KroneckerProduct>(grid_, Vt);
   bwd_ = std::make_unique<KroneckerProduct>(grid_, V);
   mmm_ = std::make_unique<KroneckerProduct>(grid_, M);
@@ -279,7 +248,7 @@ bool GalerkinPoisson::boundary(const std::array<long, 3>& g) const {
 void GalerkinPoisson::mass(const layout::RealField& in, layout::RealField& out) { mmm_->apply(in, out); }
 
 void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out) {
-  layout::RealField t(in.pencil());
+  layout::RealField& t = work_[0];
   mmm_->apply(in, out);
   const long N = static_cast<long>(out.storage_size());
   for (long q = 0; q < N; ++q) out.data()[q] *= shift_;
@@ -293,7 +262,8 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
   core::ScopedTimer timer("galerkin.solve");
   const auto& b = load.pencil().box();
   // r = load - A u_lift on interior dofs, 0 on boundary dofs.
-  layout::RealField ul(load.pencil()), r(load.pencil());
+  layout::RealField& ul = work_[1];
+  layout::RealField& r = work_[2];
   for (long k = 0; k < b.n[2]; ++k)
     for (long j = 0; j < b.n[1]; ++j)
       for (long i = 0; i < b.n[0]; ++i)

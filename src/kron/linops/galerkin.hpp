@@ -79,6 +79,7 @@ class GalerkinPoisson {
   std::array<std::vector<double>, 3> lambda_;
   std::unique_ptr<KroneckerProduct> fwd_, bwd_, mmm_;
   std::array<std::unique_ptr<KroneckerProduct>, 3> kmm_;
+  std::array<layout::RealField, 3> work_;  // apply: K(x)M(x)M term; solve: lift, right-hand side
 };
 
 }  // namespace kron::linops

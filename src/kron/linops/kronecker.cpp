@@ -107,9 +107,10 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
   // Fused path: in rows where every axis uses only offsets -1, 0, +1 (the interior of 2nd-order
   // stencils) one pass computes the whole sum, so each point is loaded and stored once. The x
   // range of such rows is [xa, xb); closure columns and other rows take the tap-by-tap path.
-  const linops::Banded* bx = B[0];
+  const Banded* bx = B[0];
+  const bool x_narrow_ok = !bx || (bx->kl >= 1 && bx->ku >= 1);
   long xa = 0, xb = 0;
-  if (!bx || (bx->kl >= 1 && bx->ku >= 1)) {
+  if (x_narrow_ok) {
     xa = 0;
     xb = e[0];
     if (bx)
@@ -141,7 +142,6 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
     }
     return true;
   };
-  const bool x_narrow_ok = !bx || (bx->kl >= 1 && bx->ku >= 1);
   for (long k = 0; k < e[2]; ++k)
     for (long j = 0; j < e[1]; ++j) {
       const double* uc = &u(0, j, k);

@@ -326,4 +326,44 @@ Eigen::MatrixXd collocation_d1(const std::vector<double>& x) {
   return D;
 }
 
+Operator1D dense_operator(const Eigen::MatrixXd& m, const char* name) {
+  Operator1D op(m.rows(), name);
+  Term t;
+  t.kind = Term::Kind::Dense;
+  t.d = m;
+  op.add(std::move(t));
+  return op;
+}
+
+Banded banded_from_dense(const Eigen::MatrixXd& m, bool periodic, int bw) {
+  const long n = m.rows();
+  Banded b(n, bw, bw, periodic);
+  for (long i = 0; i < n; ++i)
+    for (int d = -bw; d <= bw; ++d) {
+      long j = i + d;
+      if (periodic) j = (j % n + n) % n;
+      else if (j < 0 || j >= n) continue;
+      b.at(i, j) = m(i, j);
+    }
+  return b;
+}
+
+Operator1D matrix_operator(const Eigen::MatrixXd& m, bool periodic, const char* name) {
+  const long n = m.rows();
+  int bw = 0;
+  for (long i = 0; i < n; ++i)
+    for (long j = 0; j < n; ++j) {
+      if (m(i, j) == 0.0) continue;
+      long d = std::abs(i - j);
+      if (periodic) d = std::min(d, n - d);
+      bw = std::max(bw, int(d));
+    }
+  if (2 * bw + 1 >= n) return dense_operator(m, name);
+  Operator1D op(n, name);
+  Term t;
+  t.b = banded_from_dense(m, periodic, bw);
+  op.add(std::move(t));
+  return op;
+}
+
 }  // namespace kron::linops

@@ -81,6 +81,13 @@ class Operator1D {
 /// stencil or a scheme that does not fit the axis (fourier on a non-periodic axis).
 Operator1D derivative(const layout::AxisGrid& grid, Scheme scheme, int d);
 
+/// A matrix as a 1D operator: `dense_operator` keeps it dense (applied as a GEMM over lines);
+/// `banded_from_dense` stores the band |i - j| <= bw (mod n when periodic) and drops the rest;
+/// `matrix_operator` picks banded storage when the matrix is banded, dense otherwise.
+Operator1D dense_operator(const Eigen::MatrixXd& m, const char* name);
+Banded banded_from_dense(const Eigen::MatrixXd& m, bool periodic, int bw);
+Operator1D matrix_operator(const Eigen::MatrixXd& m, bool periodic, const char* name);
+
 /// First-derivative collocation matrix on arbitrary distinct nodes (barycentric weights):
 /// D(i, j) = l_j'(x_i) for the Lagrange basis l_j of the nodes.
 Eigen::MatrixXd collocation_d1(const std::vector<double>& x);

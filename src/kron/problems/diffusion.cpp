@@ -127,10 +127,7 @@ core::Json Diffusion::run() {
       }
   rmax = core::mpi::max(rmax, comm_);
   fmax = core::mpi::max(fmax, comm_);
-  core::Json j;
-  j["problem"] = S;
-  j["grid"] = core::Json(std::vector<double>{double(domain.axes[0].size()), double(domain.axes[1].size()), double(domain.axes[2].size())});
-  j["process_grid"] = core::Json(std::vector<double>{double(setup_.grid->p1()), double(setup_.grid->p2())});
+  core::Json j = summary_header(setup_);
   j["form"] = op.flux_form() ? "flux" : "product";
   j["ksp_type"] = kr.ksp_type;
   j["pc_type"] = kr.pc_type;
@@ -141,26 +138,7 @@ core::Json Diffusion::run() {
   j["residual_relative"] = fmax > 0 ? rmax / fmax : rmax;
   j["operator_bytes"] = static_cast<double>(op.operator_bytes());
   log::info(S, ": max interior residual ", rmax, " (relative to max |f|: ", fmax > 0 ? rmax / fmax : rmax, ")");
-  layout::RealField err(px);
-  if (setup_.exact) {
-    const ErrorNorms e = error_against_exact(setup_, u, 0.0, setup_.all_periodic, err);
-    j["error_max"] = e.max;
-    j["error_l2"] = e.l2;
-    log::info(S, ": error against the exact solution: max ", e.max, ", L2 (rms) ", e.l2);
-  }
-  layout::OutputWriter out = make_output(deck_, domain, comm_);
-  {
-    core::ScopedTimer t("output");
-    layout::OutputWriter::FieldList fields;
-    if (deck_.boolean("output", "write_fields")) {
-      fields.push_back({"u", &u, 0});
-      fields.push_back({"f", &f, 0});
-      fields.push_back({"a", &a_, 0});
-      if (setup_.exact) fields.push_back({"error", &err, 0});
-    }
-    out.write_step(0, 0.0, fields, {});
-  }
-  log::info("wrote ", out.step_path(0), " and ", out.dir(), "/", deck_.string("output", "name"), ".xdmf");
+  finish_steady(setup_, u, f, setup_.all_periodic, {{"a", &a_, 0}}, j);
   return j;
 }
 

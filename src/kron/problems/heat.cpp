@@ -56,24 +56,22 @@ core::Json Heat::run() {
   const std::string S = "heat";
   const layout::Domain& domain = setup_.domain;
   const layout::Pencil px = setup_.x_pencil();
-  const auto& b = px.box();
   layout::RealField u(px), err(px);
   layout::evaluate(initial_ ? *initial_ : *setup_.exact, domain, t0_, u);
-  linops::Adi::Fill source = [&](double t, layout::RealField& f) { layout::evaluate(*setup_.source, domain, t, f); };
-  // Dirichlet values on the boundary points only (the interior of the field is not read).
+  // A source that does not depend on t is evaluated once (expression evaluation is the
+  // dearest part of a step) and copied afterwards.
+  layout::RealField steady_f;
+  if (!setup_.source->uses("t")) {
+    steady_f = layout::RealField(px);
+    layout::evaluate(*setup_.source, domain, t0_, steady_f);
+  }
+  linops::Adi::Fill source = [&](double t, layout::RealField& f) {
+    if (steady_f.storage_size() > 0) std::copy(steady_f.data(), steady_f.data() + steady_f.storage_size(), f.data());
+    else layout::evaluate(*setup_.source, domain, t, f);
+  };
+  // Dirichlet values on the boundary faces only (the interior of the field is not read).
   linops::Adi::Fill boundary = [&](double t, layout::RealField& g) {
-    const linops::BoundaryData data = setup_.boundary_data(t);
-    for (long k = 0; k < b.n[2]; ++k)
-      for (long j = 0; j < b.n[1]; ++j)
-        for (long i = 0; i < b.n[0]; ++i) {
-          const std::array<long, 3> gi{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
-          if (!setup_.on_boundary(gi)) continue;
-          int a = 0;
-          while (!(domain.axes[a].size() > 1 && setup_.bc[a] == linops::BoundaryKind::Dirichlet &&
-                   (gi[a] == 0 || gi[a] == domain.axes[a].size() - 1)))
-            ++a;
-          g(i, j, k) = data(a, gi[a] == 0 ? 0 : 1, {domain.axes[0][gi[0]], domain.axes[1][gi[1]], domain.axes[2][gi[2]]});
-        }
+    linops::fill_dirichlet(domain.axes, setup_.bc, setup_.boundary_data(t), g);
   };
   // The initial state takes the boundary values at t_start.
   if (setup_.any_dirichlet) boundary(t0_, u);
@@ -111,10 +109,7 @@ core::Json Heat::run() {
     if ((every > 0 && s % every == 0) || s == steps_) write_step(s, t);
   }
   const double run_s = core::mpi::max(core::wall_time() - w0, comm_);
-  core::Json j;
-  j["problem"] = S;
-  j["grid"] = core::Json(std::vector<double>{double(domain.axes[0].size()), double(domain.axes[1].size()), double(domain.axes[2].size())});
-  j["process_grid"] = core::Json(std::vector<double>{double(setup_.grid->p1()), double(setup_.grid->p2())});
+  core::Json j = summary_header(setup_);
   j["steps"] = static_cast<double>(steps_);
   j["dt"] = dt_;
   j["t_end"] = t1_;

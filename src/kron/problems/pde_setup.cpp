@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
 
@@ -140,6 +142,37 @@ layout::OutputWriter make_output(const core::Deck& deck, const layout::Domain& d
   layout::Provenance prov{deck.provenance_text(), core::mpi::size(comm)};
   return layout::OutputWriter(deck.string("output", "dir"), deck.string("output", "name"), domain, prov,
                               layout::output_options(deck), comm);
+}
+
+core::Json summary_header(const PdeSetup& s) {
+  core::Json j;
+  j["problem"] = s.section;
+  j["grid"] = core::Json(std::vector<double>{double(s.domain.axes[0].size()), double(s.domain.axes[1].size()),
+                                             double(s.domain.axes[2].size())});
+  j["process_grid"] = core::Json(std::vector<double>{double(s.grid->p1()), double(s.grid->p2())});
+  return j;
+}
+
+void finish_steady(const PdeSetup& s, const layout::RealField& u, const layout::RealField& f, bool gauge,
+                   const layout::OutputWriter::FieldList& extra, core::Json& summary) {
+  layout::RealField err(u.pencil());
+  if (s.exact) {
+    const ErrorNorms e = error_against_exact(s, u, 0.0, gauge, err);
+    summary["error_max"] = e.max;
+    summary["error_l2"] = e.l2;
+    core::log::info(s.section, ": error against the exact solution: max ", e.max, ", L2 (rms) ", e.l2);
+  }
+  layout::OutputWriter out = make_output(s.deck, s.domain, s.comm);
+  core::ScopedTimer t("output");
+  layout::OutputWriter::FieldList fields;
+  if (s.deck.boolean("output", "write_fields")) {
+    fields.push_back({"u", &u, 0});
+    fields.push_back({"f", &f, 0});
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    if (s.exact) fields.push_back({"error", &err, 0});
+  }
+  out.write_step(0, 0.0, fields, {});
+  core::log::info("wrote ", out.step_path(0), " and ", out.dir(), "/", s.deck.string("output", "name"), ".xdmf");
 }
 
 }  // namespace kron::problems

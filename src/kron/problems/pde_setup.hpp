@@ -50,6 +50,13 @@ struct ErrorNorms {
 /// mean); returns the max and root-mean-square errors over all points.
 ErrorNorms error_against_exact(const PdeSetup& s, const layout::RealField& u, double t, bool gauge, layout::RealField& err);
 
+/// The summary entries every PDE problem starts with: problem, grid, process_grid.
+core::Json summary_header(const PdeSetup& s);
+/// The end of a steady problem: errors against the exact solution (if any; `gauge` for
+/// singular problems) into `summary`, then one output step with u, f, `extra` and 'error'.
+void finish_steady(const PdeSetup& s, const layout::RealField& u, const layout::RealField& f, bool gauge,
+                   const layout::OutputWriter::FieldList& extra, core::Json& summary);
+
 /// The run's output writer ([output] dir and name, provenance of the deck).
 layout::OutputWriter make_output(const core::Deck& deck, const layout::Domain& domain, MPI_Comm comm);
 

@@ -91,10 +91,7 @@ core::Json Poisson::run() {
     f_max = core::mpi::max(f_max, comm_);
     u_max = core::mpi::max(u_max, comm_);
   }
-  core::Json j;
-  j["problem"] = S;
-  j["grid"] = core::Json(std::vector<double>{double(domain.axes[0].size()), double(domain.axes[1].size()), double(domain.axes[2].size())});
-  j["process_grid"] = core::Json(std::vector<double>{double(setup_.grid->p1()), double(setup_.grid->p2())});
+  core::Json j = summary_header(setup_);
   j["transforms"] = solver_->describe();
   j["solve_seconds"] = solve_s;
   j["operator_bytes"] = static_cast<double>(solver_->operator_bytes());
@@ -110,25 +107,7 @@ core::Json Poisson::run() {
   } else {
     j["compatibility_defect"] = solver_->compatibility_defect();
   }
-  layout::RealField err(px);
-  if (setup_.exact) {
-    const ErrorNorms e = error_against_exact(setup_, u, 0.0, solver_->singular(), err);
-    j["error_max"] = e.max;
-    j["error_l2"] = e.l2;
-    log::info(S, ": error against the exact solution: max ", e.max, ", L2 (rms) ", e.l2);
-  }
-  layout::OutputWriter out = make_output(deck_, domain, comm_);
-  {
-    core::ScopedTimer t("output");
-    layout::OutputWriter::FieldList fields;
-    if (deck_.boolean("output", "write_fields")) {
-      fields.push_back({"u", &u, 0});
-      fields.push_back({"f", &f, 0});
-      if (setup_.exact) fields.push_back({"error", &err, 0});
-    }
-    out.write_step(0, 0.0, fields, {});
-  }
-  log::info("wrote ", out.step_path(0), " and ", out.dir(), "/", deck_.string("output", "name"), ".xdmf");
+  finish_steady(setup_, u, f, solver_->singular(), {}, j);
   return j;
 }
 
