@@ -37,6 +37,7 @@ const char* usage =
     "  --suite NAME     suite to run (required)\n"
     "  --json FILE      also write the results as JSON to FILE (written atomically)\n"
     "  --sizes N[,N..]  grid sizes n (n^3 points) instead of the suite's defaults\n"
+    "  --cases C[,C..]  run only these cases of the suite (the copy bandwidth always runs)\n"
     "  --repeat N       timed repetitions per case (default 10; the minimum is reported)\n"
     "  --effort E       FFTW planner effort for kron and baseline: estimate|measure|patient|\n"
     "                   exhaustive (default measure)\n"
@@ -85,6 +86,14 @@ int run(int argc, char** argv) {
       while (p <= v.size()) {
         const std::size_t q = std::min(v.find(',', p), v.size());
         opt.sizes.push_back(parse_long(a, v.substr(p, q - p), 2));
+        p = q + 1;
+      }
+    } else if (a == "--cases") {
+      const std::string v = value(i, a);
+      std::size_t p = 0;
+      while (p <= v.size()) {
+        const std::size_t q = std::min(v.find(',', p), v.size());
+        opt.cases.push_back(v.substr(p, q - p));
         p = q + 1;
       }
     } else if (a == "--timers") {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "kron/core/error.hpp"
 #include "kron/core/memory.hpp"
 #include "kron/core/mpi.hpp"
 
@@ -44,6 +45,19 @@ double copy_bandwidth(std::size_t bytes, MPI_Comm comm) {
   const Timing t = time_collective([&] { std::memcpy(b.data(), a.data(), bytes); }, 5, comm, 2);
   const double total = core::mpi::sum(static_cast<double>(2 * bytes), comm);
   return total / t.min;
+}
+
+bool Options::wants(const std::string& name) const {
+  return cases.empty() || std::find(cases.begin(), cases.end(), name) != cases.end();
+}
+
+void check_cases(const Options& opt, const std::string& suite, const std::vector<std::string>& known) {
+  for (const auto& c : opt.cases)
+    if (std::find(known.begin(), known.end(), c) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw Error("suite " + suite + " has no case '" + c + "'", {"command line", 0, {}}, "its cases: " + list);
+    }
 }
 
 double peak_rss_max(MPI_Comm comm) {

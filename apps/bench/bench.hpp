@@ -16,7 +16,12 @@ struct Options {
   int repeat = 0;           ///< timed repetitions; 0: the suite's defaults
   std::string effort = "measure";
   bool quick = false;       ///< small sizes and few repetitions (smoke runs in tests)
+  std::vector<std::string> cases;  ///< run only these cases of the suite; empty: all
+  /// Whether case `name` runs (no --cases: every case).
+  bool wants(const std::string& name) const;
 };
+/// Checks that every name in --cases is one of `known` (clear error naming the suite otherwise).
+void check_cases(const Options& opt, const std::string& suite, const std::vector<std::string>& known);
 
 /// Timing of a collective operation: each repetition is bracketed by barriers and its time is
 /// the slowest rank's, so a figure is what the whole job waits for.

@@ -195,6 +195,7 @@ void ffts(long n, int reps, const std::string& effort, Report& report, MPI_Comm 
 }  // namespace
 
 void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm) {
+  check_cases(opt, "layout", {"copy", "transpose", "fft"});
   fftw_mpi_init();
   std::vector<long> sizes = opt.sizes;
   if (sizes.empty()) sizes = opt.quick ? std::vector<long>{24, 32} : std::vector<long>{128, 256};
@@ -213,10 +214,14 @@ void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm) {
   report.extra()["copy_bandwidth_gbytes_per_s"] = copy_bw / 1e9;
 
   for (long n : sizes) {
-    core::log::info("layout suite: transposes ", cube(n));
-    transposes(n, reps, copy_bw, report, comm);
-    core::log::info("layout suite: FFTs ", cube(n), " (planning with effort ", opt.effort, ")");
-    ffts(n, reps, opt.effort, report, comm);
+    if (opt.wants("transpose")) {
+      core::log::info("layout suite: transposes ", cube(n));
+      transposes(n, reps, copy_bw, report, comm);
+    }
+    if (opt.wants("fft")) {
+      core::log::info("layout suite: FFTs ", cube(n), " (planning with effort ", opt.effort, ")");
+      ffts(n, reps, opt.effort, report, comm);
+    }
   }
   report.extra()["peak_rss_bytes_max_rank"] = peak_rss_max(comm);
   fftw_mpi_cleanup();

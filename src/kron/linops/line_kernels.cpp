@@ -1,14 +1,25 @@
 #include "kron/linops/line_kernels.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "kron/core/error.hpp"
 
 namespace kron::linops {
 
 namespace {
-constexpr long kPanel = 64;  // lines per panel: a few KiB per row keeps panels in L2
+// Lines per panel. Interleaved lines (the axis is not the fastest in memory) are swept in place
+// in column blocks of kPanel; contiguous lines are transposed kGather at a time into a panel
+// that stays in L1/L2 while it is swept.
+constexpr long kPanel = 64;
+constexpr long kGather = 32;
+constexpr long kAhead = 128;  // software prefetch distance along contiguous lines (points)
+constexpr double kStreamBytes = 16.0 * (1 << 20);
 using RowPanel = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 }  // namespace
 
@@ -30,98 +41,377 @@ Lines lines_of(layout::RealField& f, int axis) {
   return {f.data(), outer, ext[axis], inner, ext[axis] * inner};
 }
 
-Tridiagonal::Tridiagonal(const Banded& a) : n_(a.n), periodic_(a.periodic) {
-  if (a.kl != 1 || a.ku != 1) throw Error("internal: not a tridiagonal matrix");
+LineSolve::LineSolve(const Term& t) : n_(t.b.n), compact_(t.kind == Term::Kind::Compact), periodic_(t.b.periodic) {
+  if (t.kind == Term::Kind::Dense) throw Error("internal: LineSolve takes banded or compact terms");
   const long n = n_;
-  std::vector<double> sub(n), diag(n), sup(n);
+  const Banded& b = t.b;
+  std::vector<double> inv(n, 1.0);
+  if (compact_) {
+    const Banded& a = t.a;
+    if (a.kl != 1 || a.ku != 1) throw Error("internal: the left-hand side of a compact term must be tridiagonal");
+    if (a.n != n) throw Error("internal: compact term with mismatched sizes");
+    periodic_ = a.periodic;
+    std::vector<double> sub(n), diag(n), sup(n), u;
+    for (long i = 0; i < n; ++i) {
+      sub[i] = a.diag[0][i];
+      diag[i] = a.diag[1][i];
+      sup[i] = a.diag[2][i];
+    }
+    if (periodic_) {
+      if (n < 3) throw Error("a periodic tridiagonal solve needs at least 3 points");
+      // A = T + u v^T with u = (g, 0, .., c_{n-1}), v = (1, 0, .., a_0/g).
+      const double g = -diag[0];
+      const double a0 = sub[0], cn = sup[n - 1];
+      diag[0] -= g;
+      diag[n - 1] -= a0 * cn / g;
+      u.assign(n, 0.0);
+      u[0] = g;
+      u[n - 1] = cn;
+      v0_ = 1;
+      vn_ = a0 / g;
+      sub[0] = 0;
+      sup[n - 1] = 0;
+    }
+    fwd_.assign(n, 0.0);
+    bwd_.assign(n, 0.0);
+    double prev = 0;
+    for (long i = 0; i < n; ++i) {
+      const double piv = diag[i] - (i ? sub[i] * prev : 0.0);
+      if (!(std::abs(piv) > 1e-300)) throw Error("tridiagonal matrix is singular (zero pivot in row " + std::to_string(i) + ")");
+      inv[i] = 1.0 / piv;
+      fwd_[i] = i ? sub[i] * inv[i] : 0.0;
+      bwd_[i] = sup[i] * inv[i];
+      prev = bwd_[i];
+    }
+    if (periodic_) {
+      z_.resize(n);
+      for (long i = 0; i < n; ++i) z_[i] = u[i] * inv[i] - (i ? fwd_[i] * z_[i - 1] : 0.0);
+      for (long i = n - 2; i >= 0; --i) z_[i] -= bwd_[i] * z_[i + 1];
+      denom_ = 1.0 + v0_ * z_[0] + vn_ * z_[n - 1];
+      if (!(std::abs(denom_) > 1e-14)) throw Error("periodic tridiagonal matrix is singular");
+    }
+  }
+  ptr_.assign(1, 0);
   for (long i = 0; i < n; ++i) {
-    sub[i] = a.diag[0][i];
-    diag[i] = a.diag[1][i];
-    sup[i] = a.diag[2][i];
+    for (int k = 0; k < b.width(); ++k) {
+      const double c = b.diag[k][i];
+      if (c == 0.0) continue;
+      long j = i + k - b.kl;
+      if (b.periodic) j = ((j % n) + n) % n;
+      else if (j < 0 || j >= n) continue;
+      col_.push_back(j);
+      coef_.push_back(c * inv[i]);
+    }
+    ptr_.push_back(static_cast<long>(col_.size()));
   }
-  std::vector<double> u;
-  if (periodic_) {
-    if (n < 3) throw Error("a periodic tridiagonal solve needs at least 3 points");
-    // A = T + u v^T with u = (g, 0, .., c_{n-1}), v = (1, 0, .., a_0/g).
-    const double g = -diag[0];
-    const double a0 = sub[0], cn = sup[n - 1];
-    diag[0] -= g;
-    diag[n - 1] -= a0 * cn / g;
-    u.assign(n, 0.0);
-    u[0] = g;
-    u[n - 1] = cn;
-    v0_ = 1;
-    vn_ = a0 / g;
-    sub[0] = 0;
-    sup[n - 1] = 0;
-  }
-  sub_ = sub;
-  inv_.resize(n);
-  cp_.resize(n);
-  double prev = 0;
+  // Ring for streamed sweeps: the smallest power-of-two number of rows R such that, whenever the
+  // input has been transposed up to the furthest column the rows so far need (in chunks of 8),
+  // the columns of the current 8-row chunk are still among the last R. Periodic wraps make row 0
+  // need the whole line: then the ring is the whole line.
+  need_.assign(n, 0);
+  std::vector<long> lo(n, n);
+  long far = 0;
   for (long i = 0; i < n; ++i) {
-    const double piv = diag[i] - (i ? sub[i] * prev : 0.0);
-    if (!(std::abs(piv) > 1e-300)) throw Error("tridiagonal matrix is singular (zero pivot in row " + std::to_string(i) + ")");
-    inv_[i] = 1.0 / piv;
-    cp_[i] = sup[i] * inv_[i];
-    prev = cp_[i];
+    for (long k = ptr_[i]; k < ptr_[i + 1]; ++k) {
+      far = std::max(far, col_[k]);
+      lo[i] = std::min(lo[i], col_[k]);
+    }
+    need_[i] = far;
   }
-  if (periodic_) {
-    z_ = u;
-    for (long i = 0; i < n; ++i) z_[i] = (z_[i] - (i ? sub_[i] * z_[i - 1] : 0.0)) * inv_[i];
-    for (long i = n - 2; i >= 0; --i) z_[i] -= cp_[i] * z_[i + 1];
-    denom_ = 1.0 + v0_ * z_[0] + vn_ * z_[n - 1];
-    if (!(std::abs(denom_) > 1e-14)) throw Error("periodic tridiagonal matrix is singular");
+  ring_mask_ = -1;
+  for (long R = 16; R <= 64 && R < n; R *= 2) {
+    bool ok = true;
+    for (long c0 = 0; c0 < n && ok; c0 += 8) {
+      const long c1 = std::min(n, c0 + 8);
+      const long filled = std::min(n, (need_[c1 - 1] / 8 + 1) * 8);
+      long low = n;
+      for (long i = c0; i < c1; ++i) low = std::min(low, lo[i]);
+      if (low < n && filled - low > R) ok = false;
+    }
+    if (ok) {
+      ring_mask_ = R - 1;
+      break;
+    }
+  }
+  ring_col_ = col_;
+  if (ring_mask_ >= 0)
+    for (auto& c : ring_col_) c &= ring_mask_;
+}
+
+// The sweeps over NV vectors of 8 lines per row, held in registers; the previous row of each
+// recurrence stays in registers too (carry), so a row costs its taps plus one FMA per vector.
+// Rows i0 .. i1-1 of the forward sweep; `cols` maps taps to rows of `in` (ring slots or columns).
+template <int NV>
+void LineSolve::forward(const double* in, long ldi, const long* cols, double* x, long ldx, long i0, long i1,
+                        bool accumulate, V* carry) const {
+  V prev[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) prev[v] = carry[v];
+  for (long i = i0; i < i1; ++i) {
+    // Two partial sums (even and odd taps) halve the FMA dependency chain of a row.
+    V acc[NV], alt[NV];
+    V* xi = reinterpret_cast<V*>(x + i * ldx);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      acc[v] = accumulate ? xi[v] : V{};
+      alt[v] = V{};
+    }
+    long k = ptr_[i];
+    const long k1 = ptr_[i + 1];
+    for (; k + 1 < k1; k += 2) {
+      const double c = coef_[k], d = coef_[k + 1];
+      const V* r = reinterpret_cast<const V*>(in + cols[k] * ldi);
+      const V* q = reinterpret_cast<const V*>(in + cols[k + 1] * ldi);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        acc[v] += c * r[v];
+        alt[v] += d * q[v];
+      }
+    }
+    if (k < k1) {
+      const double c = coef_[k];
+      const V* r = reinterpret_cast<const V*>(in + cols[k] * ldi);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[v] += c * r[v];
+    }
+    const double f = fwd_.empty() ? 0.0 : fwd_[i];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      acc[v] += alt[v];
+      if (compact_) acc[v] -= f * prev[v];
+      xi[v] = acc[v];
+      prev[v] = acc[v];
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) carry[v] = prev[v];
+}
+
+// Backward Thomas sweep over rows i1-1 down to i0; carry holds x_{i1} (row n-1 starts the sweep).
+template <int NV>
+void LineSolve::backward(double* x, long ldx, long i0, long i1, V* carry) const {
+  V next[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) next[v] = carry[v];
+  for (long i = i1 - 1; i >= i0; --i) {
+    V* xi = reinterpret_cast<V*>(x + i * ldx);
+    if (i == n_ - 1) {
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) next[v] = xi[v];
+      continue;
+    }
+    const double c = bwd_[i];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      next[v] = xi[v] - c * next[v];
+      xi[v] = next[v];
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) carry[v] = next[v];
+}
+
+// Periodic (Sherman-Morrison) correction x_i -= z_i f with f = (v.x) / (1 + v.z), rows i0 .. i1-1.
+template <int NV>
+void LineSolve::periodic_factor(const double* x, long ldx, V* f) const {
+  const V* first = reinterpret_cast<const V*>(x);
+  const V* last = reinterpret_cast<const V*>(x + (n_ - 1) * ldx);
+  for (int v = 0; v < NV; ++v) f[v] = (v0_ * first[v] + vn_ * last[v]) / denom_;
+}
+template <int NV>
+void LineSolve::periodic_fix(double* x, long ldx, long i0, long i1, const V* f) const {
+  for (long i = i0; i < i1; ++i) {
+    V* xi = reinterpret_cast<V*>(x + i * ldx);
+    const double zi = z_[i];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) xi[v] -= zi * f[v];
   }
 }
 
-void Tridiagonal::solve(double* x, long ld, long L) const {
-  const long n = n_;
-  for (long l = 0; l < L; ++l) x[l] *= inv_[0];
-  for (long i = 1; i < n; ++i) {
-    double* r = x + i * ld;
-    const double* q = r - ld;
-    const double s = sub_[i], iv = inv_[i];
-#pragma omp simd
-    for (long l = 0; l < L; ++l) r[l] = (r[l] - s * q[l]) * iv;
-  }
-  for (long i = n - 2; i >= 0; --i) {
-    double* r = x + i * ld;
-    const double* q = r + ld;
-    const double c = cp_[i];
-#pragma omp simd
-    for (long l = 0; l < L; ++l) r[l] -= c * q[l];
-  }
+template <int NV>
+void LineSolve::run_vectors(const double* in, long ldi, double* x, long ldx, bool accumulate) const {
+  V carry[NV];
+  for (int v = 0; v < NV; ++v) carry[v] = V{};
+  forward<NV>(in, ldi, col_.data(), x, ldx, 0, n_, accumulate, carry);
+  if (!compact_) return;
+  backward<NV>(x, ldx, 0, n_, carry);
   if (periodic_) {
-    const double* first = x;
-    const double* last = x + (n - 1) * ld;
-    double f[kPanel];
-    for (long l0 = 0; l0 < L; l0 += kPanel) {
-      const long m = std::min(kPanel, L - l0);
-      for (long l = 0; l < m; ++l) f[l] = (v0_ * first[l0 + l] + vn_ * last[l0 + l]) / denom_;
-      for (long i = 0; i < n; ++i) {
-        double* r = x + i * ld + l0;
-        const double zi = z_[i];
-        for (long l = 0; l < m; ++l) r[l] -= f[l] * zi;
-      }
+    V f[NV];
+    periodic_factor<NV>(x, ldx, f);
+    periodic_fix<NV>(x, ldx, 0, n_, f);
+  }
+}
+
+// Any number of lines: whole vectors of 8 first, then the remaining lines one at a time.
+void LineSolve::run_lanes(const double* in, long ldi, double* x, long ldx, long L, bool accumulate) const {
+  long l0 = 0;
+  for (; l0 + 4 * kV <= L; l0 += 4 * kV) run_vectors<4>(in + l0, ldi, x + l0, ldx, accumulate);
+  for (; l0 + kV <= L; l0 += kV) run_vectors<1>(in + l0, ldi, x + l0, ldx, accumulate);
+  for (; l0 < L; ++l0) {
+    const long n = n_;
+    const double* inl = in + l0;
+    double* xl = x + l0;
+    double prev = 0;
+    for (long i = 0; i < n; ++i) {
+      double a = accumulate ? xl[i * ldx] : 0.0;
+      for (long k = ptr_[i]; k < ptr_[i + 1]; ++k) a += coef_[k] * inl[col_[k] * ldi];
+      if (compact_) a -= fwd_[i] * prev;
+      xl[i * ldx] = prev = a;
+    }
+    if (!compact_) continue;
+    for (long i = n - 2; i >= 0; --i) xl[i * ldx] = prev = xl[i * ldx] - bwd_[i] * prev;
+    if (periodic_) {
+      const double f = (v0_ * xl[0] + vn_ * xl[(n - 1) * ldx]) / denom_;
+      for (long i = 0; i < n; ++i) xl[i * ldx] -= z_[i] * f;
     }
   }
 }
 
-void banded_panel(const Banded& b, const double* x, long ldx, double* y, long ldy, long L, bool accumulate) {
-  const long n = b.n;
-  for (long i = 0; i < n; ++i) {
-    double* yr = y + i * ldy;
-    if (!accumulate) std::fill(yr, yr + L, 0.0);
-    for (int t = 0; t < b.width(); ++t) {
-      const double c = b.diag[t][i];
-      if (c == 0.0) continue;
-      long j = i + t - b.kl;
-      if (b.periodic) j = ((j % n) + n) % n;
-      else if (j < 0 || j >= n) continue;
-      const double* xr = x + j * ldx;
-#pragma omp simd
-      for (long l = 0; l < L; ++l) yr[l] += c * xr[l];
+void LineSolve::run(const double* in, long ldi, double* x, long ldx, long L, bool accumulate) const {
+  if (accumulate && compact_) throw Error("internal: a compact line solve cannot accumulate in place");
+  run_lanes(in, ldi, x, ldx, L, accumulate);
+}
+
+// Contiguous lines, 8*NV of them (line l at src + l*lds). The input is transposed 8 points at a
+// time into a ring of interleaved rows just ahead of the forward sweep, and finished rows are
+// transposed straight out (scaled, added or streamed), so the panel is read from memory once,
+// written once, and only the forward result (x) makes a round trip through L2.
+template <int NV>
+void LineSolve::run_streamed(const double* src, long lds, double* dst, long ldd, const double* scale, bool accumulate,
+                             bool stream, double* ring, double* x, bool prefetch_next) const {
+  constexpr long L = NV * kV;
+  const long n = n_;
+  const bool whole = ring_mask_ < 0;
+  long filled = 0;
+  auto fill_to = [&](long need) {
+    while (filled <= need) {
+      const long m = std::min(kV, n - filled);
+      // 32 line streams are more than the hardware prefetchers follow: fetch kAhead points ahead.
+      if (filled + kAhead < n)
+        for (long l = 0; l < L; ++l) __builtin_prefetch(src + l * lds + filled + kAhead, 0, 3);
+      const long slot = whole ? filled : (filled & ring_mask_);
+      transpose_block(src + filled, lds, ring + slot * L, L, L, m, false);
+      filled += m;
+    }
+  };
+  auto emit = [&](long r0, long r1) {
+    if (scale)
+      for (long i = r0; i < r1; ++i) {
+        V* xi = reinterpret_cast<V*>(x + i * L);
+        const double s = scale[i];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) xi[v] *= s;
+      }
+    transpose_block(x + r0 * L, L, dst + r0, ldd, r1 - r0, L, accumulate, stream);
+  };
+  V carry[NV];
+  for (int v = 0; v < NV; ++v) carry[v] = V{};
+  for (long c0 = 0; c0 < n; c0 += kV) {
+    const long c1 = std::min(n, c0 + kV);
+    fill_to(need_[c1 - 1]);
+    forward<NV>(ring, L, ring_col_.data(), x, L, c0, c1, false, carry);
+    if (!compact_) emit(c0, c1);
+  }
+  if (!compact_) return;
+  // The first points of the next panel's lines, while this panel is swept backwards.
+  if (prefetch_next)
+    for (long l = 0; l < L; ++l)
+      for (long p = 0; p < std::min(n, kAhead); p += kV) __builtin_prefetch(src + (L + l) * lds + p, 0, 3);
+  const long last = ((n - 1) / kV) * kV;
+  for (long c0 = last; c0 >= 0; c0 -= kV) {
+    const long c1 = std::min(n, c0 + kV);
+    backward<NV>(x, L, c0, c1, carry);
+    if (!periodic_) emit(c0, c1);
+  }
+  if (!periodic_) return;
+  V f[NV];
+  periodic_factor<NV>(x, L, f);
+  for (long c0 = 0; c0 < n; c0 += kV) {
+    const long c1 = std::min(n, c0 + kV);
+    periodic_fix<NV>(x, L, c0, c1, f);
+    emit(c0, c1);
+  }
+}
+
+void LineSolve::run_contiguous(const double* src, long lds, double* dst, long ldd, long lines, const double* scale,
+                               bool accumulate, bool stream, double* ring, double* x) const {
+  long o = 0;
+  for (; o + 4 * kV <= lines; o += 4 * kV)
+    run_streamed<4>(src + o * lds, lds, dst + o * ldd, ldd, scale, accumulate, stream, ring, x, o + 8 * kV <= lines);
+  for (; o + kV <= lines; o += kV)
+    run_streamed<1>(src + o * lds, lds, dst + o * ldd, ldd, scale, accumulate, stream, ring, x, false);
+  if (o == lines) return;
+  // Fewer than 8 lines left: transpose them whole, sweep in place of a scalar panel, transpose back.
+  const long L = lines - o, n = n_;
+  transpose_block(src + o * lds, lds, ring, L, L, n, false);
+  run_lanes(ring, L, x, L, L, false);
+  if (scale)
+    for (long i = 0; i < n; ++i)
+      for (long l = 0; l < L; ++l) x[i * L + l] *= scale[i];
+  transpose_block(x, L, dst + o * ldd, ldd, n, L, accumulate, false);
+}
+
+long LineSolve::ring_rows() const { return ring_mask_ < 0 ? n_ : ring_mask_ + 1; }
+
+void transpose_block(const double* src, long lds, double* dst, long ldd, long rows, long cols, bool accumulate,
+                     bool stream) {
+  long r0 = 0;
+#if defined(__AVX512F__)
+  // 8x8 tiles transposed in registers: 8 row loads, 24 shuffles, 8 column stores.
+  const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+  const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+  for (; r0 + 8 <= rows; r0 += 8) {
+    long c0 = 0;
+    for (; c0 + 8 <= cols; c0 += 8) {
+      const double* s = src + r0 * lds + c0;
+      __m512d a[8], t[8], u[8];
+      for (int k = 0; k < 8; ++k) a[k] = _mm512_loadu_pd(s + k * lds);
+      for (int k = 0; k < 4; ++k) {
+        t[2 * k] = _mm512_unpacklo_pd(a[2 * k], a[2 * k + 1]);      // r0c0 r1c0 r0c2 r1c2 ...
+        t[2 * k + 1] = _mm512_unpackhi_pd(a[2 * k], a[2 * k + 1]);  // r0c1 r1c1 r0c3 r1c3 ...
+      }
+      // rows 0-3 / 4-7: columns {0,4}, {2,6}, {1,5}, {3,7}
+      u[0] = _mm512_permutex2var_pd(t[0], lo, t[2]);
+      u[1] = _mm512_permutex2var_pd(t[0], hi, t[2]);
+      u[2] = _mm512_permutex2var_pd(t[1], lo, t[3]);
+      u[3] = _mm512_permutex2var_pd(t[1], hi, t[3]);
+      u[4] = _mm512_permutex2var_pd(t[4], lo, t[6]);
+      u[5] = _mm512_permutex2var_pd(t[4], hi, t[6]);
+      u[6] = _mm512_permutex2var_pd(t[5], lo, t[7]);
+      u[7] = _mm512_permutex2var_pd(t[5], hi, t[7]);
+      __m512d c[8];
+      c[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x44);
+      c[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xEE);
+      c[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x44);
+      c[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xEE);
+      c[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x44);
+      c[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xEE);
+      c[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x44);
+      c[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xEE);
+      double* d = dst + c0 * ldd + r0;
+      if (accumulate)
+        for (int k = 0; k < 8; ++k) _mm512_storeu_pd(d + k * ldd, _mm512_add_pd(_mm512_loadu_pd(d + k * ldd), c[k]));
+      else if (stream && (reinterpret_cast<std::uintptr_t>(d) & 63) == 0 && (ldd & 7) == 0)
+        for (int k = 0; k < 8; ++k) _mm512_stream_pd(d + k * ldd, c[k]);
+      else
+        for (int k = 0; k < 8; ++k) _mm512_storeu_pd(d + k * ldd, c[k]);
+    }
+    for (; c0 < cols; ++c0)
+      for (long r = r0; r < r0 + 8; ++r) {
+        double& d = dst[c0 * ldd + r];
+        d = accumulate ? d + src[r * lds + c0] : src[r * lds + c0];
+      }
+  }
+#endif
+  // Remaining rows (all rows without AVX-512): 8-column tiles keep the destination lines in L1.
+  for (long c0 = 0; c0 < cols; c0 += 8) {
+    const long c1 = std::min(cols, c0 + 8);
+    for (long r = r0; r < rows; ++r) {
+      const double* s = src + r * lds;
+      for (long c = c0; c < c1; ++c) {
+        double& d = dst[c * ldd + r];
+        d = accumulate ? d + s[c] : s[c];
+      }
     }
   }
 }
@@ -138,9 +428,8 @@ LineOperator::LineOperator(const Operator1D& op) : n_(op.size()), op_(op) {
   for (const Term& t : op_.terms()) {
     Prepared p;
     p.kind = t.kind;
-    p.b = &t.b;
-    if (t.kind == Term::Kind::Compact) p.a = Tridiagonal(t.a);
     if (t.kind == Term::Kind::Dense) p.d = t.d;
+    else p.s = LineSolve(t);
     p.scale = t.scale.empty() ? nullptr : &t.scale;
     terms_.push_back(std::move(p));
   }
@@ -151,14 +440,14 @@ void LineOperator::apply_panel(const double* in, long ldi, double* out, long ldo
   const long n = n_;
   bool first = !accumulate;
   for (const Prepared& t : terms_) {
-    // Unscaled terms write straight into out; scaled ones go through tmp (ld = L).
-    const bool direct = t.scale == nullptr && t.kind != Term::Kind::Compact;
+    // Unscaled terms write (or add) straight into out, except a compact solve that must add:
+    // it and scaled terms go through tmp (ld = L).
+    const bool direct = t.scale == nullptr && (first || t.kind != Term::Kind::Compact);
     double* dst = direct ? out : tmp;
     const long ldd = direct ? ldo : L;
-    const bool acc = direct ? !first : false;
+    const bool acc = direct && !first;
     if (t.kind == Term::Kind::Dense) dense_panel(t.d, in, ldi, dst, ldd, L, acc);
-    else banded_panel(*t.b, in, ldi, dst, ldd, L, acc);
-    if (t.kind == Term::Kind::Compact) t.a.solve(dst, ldd, L);
+    else t.s.run(in, ldi, dst, ldd, L, acc);
     if (!direct) {
       for (long i = 0; i < n; ++i) {
         const double s = t.scale ? (*t.scale)[i] : 1.0;
@@ -192,26 +481,30 @@ void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate) con
       }
     return;
   }
-  // Contiguous lines: gather kPanel of them side by side, apply, scatter back.
-  pin.resize(static_cast<std::size_t>(n * kPanel));
-  pout.resize(static_cast<std::size_t>(n * kPanel));
-  for (long o0 = 0; o0 < in.outer; o0 += kPanel) {
-    const long L = std::min(kPanel, in.outer - o0);
-    for (long l = 0; l < L; ++l) {
-      const double* src = in.p + (o0 + l) * in.ostride;
-      for (long i = 0; i < n; ++i) pin[i * L + l] = src[i];
-    }
-    if (accumulate)
-      for (long l = 0; l < L; ++l) {
-        const double* src = out.p + (o0 + l) * out.ostride;
-        for (long i = 0; i < n; ++i) pout[i * L + l] = src[i];
-      }
-    apply_panel(pin.data(), L, pout.data(), L, L, accumulate, tmp.data());
-    for (long l = 0; l < L; ++l) {
-      double* dst = out.p + (o0 + l) * out.ostride;
-      for (long i = 0; i < n; ++i) dst[i] = pout[i * L + l];
+  // Contiguous lines. Results much larger than the caches are written with streaming stores (no
+  // read for ownership).
+  const bool stream = !accumulate && double(out.outer) * double(out.ostride) * sizeof(double) > kStreamBytes;
+  if (terms_.size() == 1 && terms_[0].kind != Term::Kind::Dense) {
+    // One banded or compact term: streamed through a ring, no whole-panel transposes.
+    const LineSolve& s = terms_[0].s;
+    pin.resize(static_cast<std::size_t>(std::max(s.ring_rows() * kGather, n * 8)));
+    pout.resize(static_cast<std::size_t>(n * kGather));
+    s.run_contiguous(in.p, in.ostride, out.p, out.ostride, in.outer, terms_[0].scale ? terms_[0].scale->data() : nullptr,
+                     accumulate, stream, pin.data(), pout.data());
+  } else {
+    // General operators: transpose kGather lines into an interleaved panel, apply, transpose back.
+    pin.resize(static_cast<std::size_t>(n * kGather));
+    pout.resize(static_cast<std::size_t>(n * kGather));
+    for (long o0 = 0; o0 < in.outer; o0 += kGather) {
+      const long L = std::min(kGather, in.outer - o0);
+      transpose_block(in.p + o0 * in.ostride, in.ostride, pin.data(), L, L, n, false);
+      apply_panel(pin.data(), L, pout.data(), L, L, false, tmp.data());
+      transpose_block(pout.data(), L, out.p + o0 * out.ostride, out.ostride, n, L, accumulate, stream);
     }
   }
+#if defined(__AVX512F__)
+  if (stream) _mm_sfence();
+#endif
 }
 
 }  // namespace kron::linops

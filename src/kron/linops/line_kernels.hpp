@@ -20,23 +20,63 @@ struct Lines {
 /// Lines of `f` (no halos) along `axis`; throws when the axis is split over ranks in its pencil.
 Lines lines_of(layout::RealField& f, int axis);
 
-/// Precomputed Thomas factorization of a tridiagonal (optionally periodic, by Sherman-Morrison)
-/// matrix, solving many lines at once with the line index innermost so that the sweeps vectorise.
-class Tridiagonal {
+/// One banded or compact term prepared for batched application to a panel of L lines stored
+/// interleaved (x[i*ld + l], i < n, l < L, so every sweep vectorises across lines):
+///   banded:  x = B in;   compact: x = A^{-1} B in (A tridiagonal; periodic by Sherman-Morrison).
+/// The compact solve is fused: B's rows are pre-divided by the Thomas pivots and consumed by the
+/// forward sweep as they are formed, so an input panel is read once and the result swept twice
+/// while it is in cache. Rows are stored as lists of their non-zero taps (closure rows of wide
+/// one-sided stencils cost only their own taps).
+class LineSolve {
  public:
-  Tridiagonal() = default;
-  explicit Tridiagonal(const Banded& a);  ///< a: kl = ku = 1
+  LineSolve() = default;
+  explicit LineSolve(const Term& t);  ///< Banded or Compact term (its scale is not applied)
   long size() const { return n_; }
-  /// In place on a panel of L lines: x[i*ld + l], i < n, l < L.
-  void solve(double* x, long ld, long L) const;
+  bool compact() const { return compact_; }
+  /// x = Op in (or x += Op in, banded terms only) on a panel of L lines; in and x must not overlap.
+  void run(const double* in, long ldi, double* x, long ldx, long L, bool accumulate = false) const;
+  /// dst (+)= diag(scale) Op src on `lines` contiguous lines (line l at src + l*lds, dst + l*ldd;
+  /// scale may be null), streamed through a ring of max(ring_rows() x 32, size() x 8) doubles and a work
+  /// panel of size() x 32 doubles. `stream`: aligned results may bypass the caches (the caller fences).
+  void run_contiguous(const double* src, long lds, double* dst, long ldd, long lines, const double* scale,
+                      bool accumulate, bool stream, double* ring, double* x) const;
+  long ring_rows() const;
 
  private:
+  typedef double V __attribute__((vector_size(64), aligned(8)));  // 8 lines; needs only double alignment
+  static constexpr long kV = 8;
+  template <int NV>
+  void forward(const double* in, long ldi, const long* cols, double* x, long ldx, long i0, long i1, bool accumulate,
+               V* carry) const;
+  template <int NV>
+  void backward(double* x, long ldx, long i0, long i1, V* carry) const;
+  template <int NV>
+  void periodic_factor(const double* x, long ldx, V* f) const;
+  template <int NV>
+  void periodic_fix(double* x, long ldx, long i0, long i1, const V* f) const;
+  template <int NV>
+  void run_vectors(const double* in, long ldi, double* x, long ldx, bool accumulate) const;
+  void run_lanes(const double* in, long ldi, double* x, long ldx, long L, bool accumulate) const;
+  template <int NV>
+  void run_streamed(const double* src, long lds, double* dst, long ldd, const double* scale, bool accumulate,
+                    bool stream, double* ring, double* x, bool prefetch_next) const;
   long n_ = 0;
-  bool periodic_ = false;
-  std::vector<double> sub_, inv_, cp_;  // sub-diagonal, 1/pivot, modified super-diagonal
-  std::vector<double> z_;                // periodic: T^{-1} u
-  double v0_ = 1, vn_ = 0, denom_ = 1;  // periodic: v = (1, 0.., vn), 1 + v.z
+  bool compact_ = false, periodic_ = false;
+  std::vector<long> ptr_, col_;    // taps of row i: ptr_[i] .. ptr_[i+1]-1 (absolute columns)
+  std::vector<double> coef_;       // B entries (divided by the pivot of the row when compact)
+  std::vector<double> fwd_, bwd_;  // x_i -= fwd_i x_{i-1} (forward), x_i -= bwd_i x_{i+1} (backward)
+  std::vector<double> z_;          // periodic: T^{-1} u
+  double v0_ = 1, vn_ = 0, denom_ = 1;
+  std::vector<long> need_;      // furthest column used by rows 0..i
+  std::vector<long> ring_col_;  // column -> ring slot (col & ring_mask_), or the column (whole line)
+  long ring_mask_ = -1;         // ring rows - 1; -1: the ring is the whole line
 };
+
+/// dst[c*ldd + r] = src[r*lds + c] (or +=) for r < rows, c < cols: the cache-blocked transpose that
+/// gathers contiguous lines into an interleaved panel and scatters the result back. `stream`:
+/// aligned destination cache lines may be written with non-temporal stores (the caller fences).
+void transpose_block(const double* src, long lds, double* dst, long ldd, long rows, long cols, bool accumulate,
+                     bool stream = false);
 
 /// A 1D operator prepared for batched application along lines (factorizations done once).
 class LineOperator {
@@ -56,8 +96,7 @@ class LineOperator {
  private:
   struct Prepared {
     Term::Kind kind;
-    const Banded* b = nullptr;
-    Tridiagonal a;
+    LineSolve s;  // Banded, Compact
     Eigen::MatrixXd d;
     const std::vector<double>* scale = nullptr;
   };
@@ -67,8 +106,6 @@ class LineOperator {
   std::vector<Prepared> terms_;
 };
 
-/// y (+)= B x on a panel of L lines (x[i*ldx + l]); non-periodic rows skip columns outside 0..n-1.
-void banded_panel(const Banded& b, const double* x, long ldx, double* y, long ldy, long L, bool accumulate);
 /// y (+)= D x on a panel (GEMM).
 void dense_panel(const Eigen::MatrixXd& d, const double* x, long ldx, double* y, long ldy, long L, bool accumulate);
 
