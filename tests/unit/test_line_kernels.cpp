@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kron/linops/fast_poisson.hpp"
 #include "kron/linops/line_kernels.hpp"
 #include "kron/linops/operator1d.hpp"
 
@@ -114,4 +115,37 @@ TEST_CASE("cache-blocked transpose", "[lines]") {
         INFO("rows " << rows << ", cols " << cols << (acc ? ", accumulate" : ""));
         CHECK(dst == ref);
       }
+}
+
+TEST_CASE("sine transform of many lines equals FFTW's RODFT00", "[lines]") {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> U(-1, 1);
+  for (long m : {1L, 2L, 3L, 4L, 5L, 8L, 15L, 16L, 31L, 254L, 255L}) {
+    Dst1Lines dst(m, FFTW_ESTIMATE);
+    const long shapes[][2] = {{1, 1}, {5, 1}, {33, 1}, {70, 1}, {2, 3}, {1, 32}, {2, 45}};
+    for (const auto& sh : shapes) {
+      const long outer = sh[0], inner = sh[1], size = outer * m * inner;
+      std::vector<double> x(size), ref;
+      for (auto& v : x) v = U(rng);
+      ref = x;
+      // Reference: FFTW's RODFT00, one line at a time.
+      std::vector<double> line(m);
+      fftw_plan p = fftw_plan_r2r_1d(int(m), line.data(), line.data(), FFTW_RODFT00, FFTW_ESTIMATE);
+      for (long o = 0; o < outer; ++o)
+        for (long j = 0; j < inner; ++j) {
+          for (long i = 0; i < m; ++i) line[i] = ref[o * m * inner + i * inner + j];
+          fftw_execute(p);
+          for (long i = 0; i < m; ++i) ref[o * m * inner + i * inner + j] = line[i];
+        }
+      fftw_destroy_plan(p);
+      dst.execute(Lines{x.data(), outer, m, inner, m * inner});
+      double err = 0, big = 0;
+      for (long i = 0; i < size; ++i) {
+        err = std::max(err, std::abs(x[i] - ref[i]));
+        big = std::max(big, std::abs(ref[i]));
+      }
+      INFO("m " << m << ", outer " << outer << ", inner " << inner);
+      CHECK(err <= 1e-13 * big * std::max(1.0, std::log2(double(m))));
+    }
+  }
 }

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "kron/core/error.hpp"
@@ -27,6 +29,7 @@ namespace {
 
 enum class Transform { Dst1, Rfft, Dense };
 
+
 struct Axis {
   bool active = false;
   long n = 1, lo = 0, m = 1;
@@ -39,7 +42,8 @@ struct Axis {
   Eigen::MatrixXd d1_bi;                   // Neumann: first-derivative rows 0, n-1 on the unknowns
   double norm = 1.0;                       // fast transforms: backward(forward) = norm * identity
   int pencil = 0;                          // where this axis is transformed
-  fftw_plan plan_f = nullptr, plan_b = nullptr;
+  fftw_plan plan_f = nullptr, plan_b = nullptr;  // rfft
+  std::unique_ptr<Dst1Lines> dst;                // dst1 (its own inverse up to norm)
 };
 
 
@@ -168,13 +172,17 @@ struct FastPoisson::Impl {
     if (A.kind == Transform::Dense) return;
     const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
     if (L.outer * L.inner == 0) return;
-    fftw_iodim64 dim{A.m, L.inner, L.inner};
-    fftw_iodim64 how[2] = {{L.inner, 1, 1}, {L.outer, L.ostride, L.ostride}};
-    fftw_r2r_kind kf = A.kind == Transform::Dst1 ? FFTW_RODFT00 : FFTW_R2HC;
-    fftw_r2r_kind kb = A.kind == Transform::Dst1 ? FFTW_RODFT00 : FFTW_HC2R;
     const unsigned flags = opt.effort == layout::FftEffort::Estimate ? FFTW_ESTIMATE
                            : opt.effort == layout::FftEffort::Measure ? FFTW_MEASURE
                            : opt.effort == layout::FftEffort::Patient ? FFTW_PATIENT : FFTW_EXHAUSTIVE;
+    if (A.kind == Transform::Dst1) {
+      A.dst = std::make_unique<Dst1Lines>(A.m, flags);
+      return;
+    }
+    fftw_iodim64 dim{A.m, L.inner, L.inner};
+    fftw_iodim64 how[2] = {{L.inner, 1, 1}, {L.outer, L.ostride, L.ostride}};
+    fftw_r2r_kind kf = FFTW_R2HC;
+    fftw_r2r_kind kb = FFTW_HC2R;
     A.plan_f = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kf, flags);
     A.plan_b = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kb, flags);
     if (!A.plan_f || !A.plan_b) throw Error("FFTW could not plan the fast-diagonalization transforms");
@@ -182,6 +190,10 @@ struct FastPoisson::Impl {
 
   void transform(int a, bool forward) {
     Axis& A = ax[a];
+    if (A.kind == Transform::Dst1) {
+      if (A.dst) A.dst->execute(lines_of(ps->field(A.pencil), a).range(A.lo, A.m));
+      return;
+    }
     if (A.kind != Transform::Dense) {
       fftw_plan p = forward ? A.plan_f : A.plan_b;
       if (p) fftw_execute(p);
@@ -213,6 +225,120 @@ struct FastPoisson::Impl {
     return v;
   }
 };
+
+Dst1Lines::Dst1Lines(long m, unsigned flags) : m_(m), N_(m + 1), flags_(flags), w_(N_) {
+  for (long j = 0; j < N_; ++j) w_[j] = std::sin(M_PI * double(j) / double(N_));
+  rbuf_ = fftw_alloc_real(static_cast<std::size_t>(N_ * kLines));
+  cbuf_ = fftw_alloc_complex(static_cast<std::size_t>((N_ / 2 + 1) * kLines));
+  if (!rbuf_ || !cbuf_) throw Error("out of memory for the sine-transform buffers");
+}
+
+Dst1Lines::~Dst1Lines() {
+  for (auto& [k, p] : plans_) fftw_destroy_plan(p);
+  fftw_free(rbuf_);
+  fftw_free(cbuf_);
+}
+
+// Contiguous lines (inner == 1) go through line-major panels, interleaved lines through
+// interleaved panels (element (j, l) at j*kLines + l).
+void Dst1Lines::execute(const Lines& L) {
+  if (L.n != m_) throw Error("internal: sine transform and lines differ in length");
+  const bool contiguous = L.inner == 1;
+  if (contiguous) {
+    for (long o0 = 0; o0 < L.outer; o0 += kLines) {
+      const long P = std::min(kLines, L.outer - o0);
+      panel(L.p + o0 * L.ostride, L.ostride, 1, P, true);
+    }
+  } else {
+    for (long o = 0; o < L.outer; ++o)
+      for (long j0 = 0; j0 < L.inner; j0 += kLines) {
+        const long P = std::min(kLines, L.inner - j0);
+        panel(L.p + o * L.ostride + j0, 1, L.inner, P, false);
+      }
+  }
+}
+
+// Lines l < P of a panel: element j of line l at x[l*ls + j*js].
+void Dst1Lines::panel(double* x, long ls, long js, long P, bool line_major) {
+  const long N = N_;
+  // Line-major: line l at rbuf[l*N], spectrum at cbuf[l*(N/2+1)]; interleaved: stride kLines.
+  const long rs = line_major ? N : 1, rj = line_major ? 1 : kLines;
+  const long cs = line_major ? N / 2 + 1 : 1, cj = line_major ? 1 : kLines;
+  // y_0 = 0, y_j = w_j (x_j + x_{N-j}) + (x_j - x_{N-j}) / 2 with x_j = X_{j-1}, x_0 = x_N = 0.
+  if (line_major) {
+    for (long l = 0; l < P; ++l) {
+      const double* X = x + l * ls;
+      double* y = rbuf_ + l * rs;
+      y[0] = 0;
+      for (long j = 1; j < N; ++j) {
+        const double a = X[j - 1], b = X[N - j - 1];
+        y[j] = w_[j] * (a + b) + 0.5 * (a - b);
+      }
+    }
+  } else {
+    for (long l = 0; l < P; ++l) rbuf_[l] = 0;
+    for (long j = 1; j < N; ++j) {
+      const double* A = x + (j - 1) * js;
+      const double* B = x + (N - j - 1) * js;
+      double* y = rbuf_ + j * rj;
+      const double wj = w_[j];
+#pragma omp simd
+      for (long l = 0; l < P; ++l) y[l] = wj * (A[l] + B[l]) + 0.5 * (A[l] - B[l]);
+    }
+  }
+  fftw_execute_dft_r2c(plan(P, line_major), rbuf_, cbuf_);
+  // Y_{2k-1} = -2 Im c_k (k >= 1), Y_{2k} = 2 (Re c_0 / 2 + Re c_1 + .. + Re c_k).
+  const double* c = reinterpret_cast<const double*>(cbuf_);
+  if (line_major) {
+    for (long l = 0; l < P; ++l) {
+      double* X = x + l * ls;
+      const double* cl = c + 2 * l * cs;
+      double sum = cl[0];  // 2 * (Re c_0 / 2)
+      X[0] = sum;
+      for (long k = 1; 2 * k - 1 < m_; ++k) {
+        X[2 * k - 1] = -2.0 * cl[2 * k + 1];
+        if (2 * k < m_) {
+          sum += 2.0 * cl[2 * k];
+          X[2 * k] = sum;
+        }
+      }
+    }
+  } else {
+    double sum[kLines];
+    for (long l = 0; l < P; ++l) {
+      sum[l] = c[2 * l];
+      x[l] = sum[l];
+    }
+    for (long k = 1; 2 * k - 1 < m_; ++k) {
+      const double* ck = c + 2 * k * cj;
+      double* odd = x + (2 * k - 1) * js;
+#pragma omp simd
+      for (long l = 0; l < P; ++l) odd[l] = -2.0 * ck[2 * l + 1];
+      if (2 * k < m_) {
+        double* even = x + 2 * k * js;
+#pragma omp simd
+        for (long l = 0; l < P; ++l) {
+          sum[l] += 2.0 * ck[2 * l];
+          even[l] = sum[l];
+        }
+      }
+    }
+  }
+}
+
+fftw_plan Dst1Lines::plan(long P, bool line_major) {
+  const long key = line_major ? P : -P;
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return it->second;
+  int nn = static_cast<int>(N_);
+  fftw_plan p = line_major ? fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, 1, int(N_), cbuf_, nullptr, 1,
+                                                    int(N_ / 2 + 1), flags_)
+                           : fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, int(kLines), 1, cbuf_, nullptr,
+                                                    int(kLines), 1, flags_);
+  if (!p) throw Error("FFTW could not plan the sine transforms");
+  plans_[key] = p;
+  return p;
+}
 
 void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::array<BoundaryKind, 3>& bc, const BoundaryData& g,
                     layout::RealField& u) {
@@ -298,6 +424,7 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
   MPI_Comm comm = m.grid->comm();
 
   // 1. Interior right-hand side with the boundary data moved over.
+  std::optional<core::ScopedTimer> phase(std::in_place, "fastpoisson.rhs");
   layout::RealField& r = m.ps->field(0);
   const auto& b = px.box();
   const auto& e = b.n;
@@ -328,6 +455,7 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
       }
 
   // 2. Forward sweeps.
+  phase.emplace("fastpoisson.transforms");
   int cur = 0;
   for (auto [a, p] : m.steps) {
     m.ps->move(cur, p);
@@ -335,6 +463,7 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
     m.transform(a, true);
   }
   // 3. Pointwise division by the eigenvalue sums.
+  phase.emplace("fastpoisson.divide");
   {
     layout::RealField& F = m.ps->field(cur);
     const auto& fb = F.pencil().box();
@@ -380,6 +509,7 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
     }
   }
   // 4. Backward sweeps, back to the x-pencil.
+  phase.emplace("fastpoisson.transforms");
   for (auto it = m.steps.rbegin(); it != m.steps.rend(); ++it) {
     m.ps->move(cur, it->second);
     cur = it->second;
@@ -387,6 +517,7 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
   }
   m.ps->move(cur, 0);
 
+  phase.emplace("fastpoisson.boundary");
   // 5. Boundary values: Neumann rows from the eliminated relations (axis by axis, so edges and
   //    corners use values recovered before them), then Dirichlet values, which win at shared points.
   for (int a = 0; a < 3; ++a) {

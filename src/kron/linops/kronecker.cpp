@@ -128,6 +128,9 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
   const double* cxm = bx ? bx->diag[bx->kl - 1].data() + box.lo[0] : nullptr;
   const double* cx0 = bx ? bx->diag[bx->kl].data() + box.lo[0] : nullptr;
   const double* cxp = bx ? bx->diag[bx->kl + 1].data() + box.lo[0] : nullptr;
+  bool x_const = bx != nullptr && xa < xb;
+  for (long i = xa; x_const && i < xb; ++i)
+    x_const = cxm[i] == cxm[xa] && cx0[i] == cx0[xa] && cxp[i] == cxp[xa];
   auto narrow_row = [&](int a, long row, double& cm, double& c0, double& cp) {
     cm = c0 = cp = 0;
     if (!B[a]) return true;
@@ -152,7 +155,14 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
       if (fused) {
         const double c0 = y0 + z0 - shift;
         const long sy = B[1] ? su[1] : 0, sz = B[2] ? su[2] : 0;  // absent axes: no halo to read
-        if (bx) {
+        if (bx && x_const) {
+          // Uniform x spacing: the interior x coefficients are three numbers, not three arrays.
+          const double am = cxm[xa], a0 = cx0[xa] + c0, ap = cxp[xa];
+#pragma omp simd
+          for (long i = xa; i < xb; ++i)
+            o[i] = am * uc[i - 1] + a0 * uc[i] + ap * uc[i + 1] + ym * uc[i - sy] + yp * uc[i + sy] + zm * uc[i - sz] +
+                   zp * uc[i + sz];
+        } else if (bx) {
 #pragma omp simd
           for (long i = xa; i < xb; ++i)
             o[i] = cxm[i] * uc[i - 1] + (cx0[i] + c0) * uc[i] + cxp[i] * uc[i + 1] + ym * uc[i - sy] + yp * uc[i + sy] +
