@@ -19,5 +19,10 @@ out=$(mpirun -n 2 "$bench" --suite nosuch 2>&1); rc=$?
 [ "$(echo "$out" | grep -c 'kron-bench: error: command line: unknown suite .nosuch.')" = 1 ] || fail "unknown suite message: $out"
 out=$(mpirun -n 1 "$bench" --suite layout --sizes 0 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "option --sizes expects an integer >= 2, got '0'" || fail "bad --sizes: $out"
+mpirun -n 2 "$bench" --suite layout --quick --cases copy,fft --json cases.json > cases.txt 2>&1 || { cat cases.txt; fail "--cases copy,fft"; }
+grep -q 'fft r2c' cases.json && ! grep -q 'transpose' cases.json || fail "--cases copy,fft did not run exactly those cases"
+out=$(mpirun -n 1 "$bench" --suite linops --cases lapalcian 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "suite linops has no case 'lapalcian'" && echo "$out" | grep -q "copy, laplacian, compact, poisson" \
+  || fail "unknown case: $out"
 [ ! -e nosuch.json ] || fail "left a file behind"
 echo ok

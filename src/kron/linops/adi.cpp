@@ -123,11 +123,7 @@ struct Adi::Impl {
 #pragma omp simd
           for (long j = 0; j < L.inner; ++j) row[j] += wl * b0[j] + wh * b1[j];
         }
-    const Lines in = L.range(A.lo, A.m);
-    const Lines out = lines_of(tmp->field(p), a).range(A.lo, A.m);
-    A.solve->apply(in, out);
-    for (long o = 0; o < in.outer; ++o)
-      std::memcpy(in.p + o * in.ostride, out.p + o * out.ostride, sizeof(double) * A.m * in.inner);
+    A.solve->apply_in_place(L.range(A.lo, A.m), lines_of(tmp->field(p), a).range(A.lo, A.m));
   }
 };
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kron/core/error.hpp"
+#include "kron/layout/box_copy.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/linops/fast_poisson.hpp"
 
@@ -53,9 +54,8 @@ VariableDiffusion::VariableDiffusion(layout::ProcessGridPtr grid, const std::arr
     a_ = std::make_unique<layout::RealField>(px, 1, halo);
     u_ = std::make_unique<layout::RealField>(px, 1, halo);
     exchange_ = std::make_unique<layout::HaloExchange<double>>(px, halo, periodic_);
-    const auto& e = px.box().n;
-    for (long k = 0; k < e[2]; ++k)
-      for (long j = 0; j < e[1]; ++j) std::memcpy(&(*a_)(0, j, k), &coefficient(0, j, k), sizeof(double) * e[0]);
+    layout::copy_box(&coefficient(0, 0, 0), coefficient.layout().stride, &(*a_)(0, 0, 0), a_->layout().stride,
+                     coefficient.extent());
     exchange_->execute(*a_);
     return;
   }
@@ -98,9 +98,7 @@ void VariableDiffusion::apply(const layout::RealField& in, layout::RealField& ou
     throw Error("VariableDiffusion::apply: fields must be x-pencils of the operator's grid without halos");
   core::ScopedTimer timer("linops.diffusion");
   if (flux_) {
-    const auto& e = in.extent();
-    for (long k = 0; k < e[2]; ++k)
-      for (long j = 0; j < e[1]; ++j) std::memcpy(&(*u_)(0, j, k), &in(0, j, k), sizeof(double) * e[0]);
+    layout::copy_box(&in(0, 0, 0), in.layout().stride, &(*u_)(0, 0, 0), u_->layout().stride, in.extent());
     exchange_->execute(*u_);
     flux_sweep(*u_, out);
     return;

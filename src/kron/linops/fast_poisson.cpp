@@ -199,11 +199,9 @@ struct FastPoisson::Impl {
       if (p) fftw_execute(p);
       return;
     }
-    const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
-    const Lines T = lines_of(tmp->field(A.pencil), a).range(A.lo, A.m);
-    (forward ? A.fwd : A.bwd)->apply(L, T);
-    for (long o = 0; o < L.outer; ++o)
-      std::memcpy(L.p + o * L.ostride, T.p + o * T.ostride, sizeof(double) * A.m * L.inner);
+    (forward ? A.fwd : A.bwd)
+        ->apply_in_place(lines_of(ps->field(A.pencil), a).range(A.lo, A.m),
+                         lines_of(tmp->field(A.pencil), a).range(A.lo, A.m));
   }
 
   // Boundary data over the face `side` of axis `a` for the local box of field `f`, listed in the
@@ -244,22 +242,27 @@ Dst1Lines::~Dst1Lines() {
 void Dst1Lines::execute(const Lines& L) {
   if (L.n != m_) throw Error("internal: sine transform and lines differ in length");
   const bool contiguous = L.inner == 1;
+  // Panels of kLines lines and one narrower remainder: two plans, looked up once per call.
+  const long lines = contiguous ? L.outer : L.inner;
+  if (lines == 0 || L.outer == 0) return;
+  fftw_plan full = lines >= kLines ? plan(kLines, contiguous) : nullptr;
+  fftw_plan rest = lines % kLines ? plan(lines % kLines, contiguous) : nullptr;
   if (contiguous) {
     for (long o0 = 0; o0 < L.outer; o0 += kLines) {
       const long P = std::min(kLines, L.outer - o0);
-      panel(L.p + o0 * L.ostride, L.ostride, 1, P, true);
+      panel(L.p + o0 * L.ostride, L.ostride, 1, P, true, P == kLines ? full : rest);
     }
   } else {
     for (long o = 0; o < L.outer; ++o)
       for (long j0 = 0; j0 < L.inner; j0 += kLines) {
         const long P = std::min(kLines, L.inner - j0);
-        panel(L.p + o * L.ostride + j0, 1, L.inner, P, false);
+        panel(L.p + o * L.ostride + j0, 1, L.inner, P, false, P == kLines ? full : rest);
       }
   }
 }
 
 // Lines l < P of a panel: element j of line l at x[l*ls + j*js].
-void Dst1Lines::panel(double* x, long ls, long js, long P, bool line_major) {
+void Dst1Lines::panel(double* x, long ls, long js, long P, bool line_major, fftw_plan p) {
   const long N = N_;
   // Line-major: line l at rbuf[l*N], spectrum at cbuf[l*(N/2+1)]; interleaved: stride kLines.
   const long rs = line_major ? N : 1, rj = line_major ? 1 : kLines;
@@ -286,7 +289,7 @@ void Dst1Lines::panel(double* x, long ls, long js, long P, bool line_major) {
       for (long l = 0; l < P; ++l) y[l] = wj * (A[l] + B[l]) + 0.5 * (A[l] - B[l]);
     }
   }
-  fftw_execute_dft_r2c(plan(P, line_major), rbuf_, cbuf_);
+  fftw_execute_dft_r2c(p, rbuf_, cbuf_);
   // Y_{2k-1} = -2 Im c_k (k >= 1), Y_{2k} = 2 (Re c_0 / 2 + Re c_1 + .. + Re c_k).
   const double* c = reinterpret_cast<const double*>(cbuf_);
   if (line_major) {

@@ -66,7 +66,7 @@ class Dst1Lines {
 
  private:
   static constexpr long kLines = 32;
-  void panel(double* x, long ls, long js, long P, bool line_major);
+  void panel(double* x, long ls, long js, long P, bool line_major, fftw_plan p);
   fftw_plan plan(long P, bool line_major);
   long m_, N_;
   unsigned flags_;

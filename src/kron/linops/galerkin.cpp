@@ -8,28 +8,19 @@
 
 namespace kron::linops {
 
+
 namespace {
-
-// Lagrange basis of nodes x evaluated at points y: L(q, j) = l_j(y_q) (barycentric form).
-Eigen::MatrixXd lagrange_at(const std::vector<double>& x, const std::vector<double>& y) {
-  const long n = long(x.size());
-  std::vector<double> w(n, 1.0);
-  for (long j = 0; j < n; ++j)
-    for (long k = 0; k < n; ++k)
-      if (k != j) w[j] /= (x[j] - x[k]);
-  Eigen::MatrixXd L(y.size(), n);
-  for (std::size_t q = 0; q < y.size(); ++q) {
-    long exact = -1;
-    double s = 0;
-    for (long j = 0; j < n; ++j) {
-      if (y[q] == x[j]) exact = j;
-      s += w[j] / (y[q] - x[j]);
-    }
-    for (long j = 0; j < n; ++j) L(q, j) = exact >= 0 ? double(j == exact) : (w[j] / (y[q] - x[j])) / s;
+// Legendre polynomials P_p(x) and P_{p-1}(x) by the three-term recurrence (p >= 1).
+void legendre(int p, double x, double& pp, double& pm) {
+  double P0 = 1, P1 = x;
+  for (int k = 2; k <= p; ++k) {
+    const double P2 = ((2 * k - 1) * x * P1 - (k - 1) * P0) / k;
+    P0 = P1;
+    P1 = P2;
   }
-  return L;
+  pp = P1;
+  pm = P0;
 }
-
 }  // namespace
 
 void gauss_rule(int q, std::vector<double>& x, std::vector<double>& w) {
@@ -55,12 +46,8 @@ void gll_rule(int p, std::vector<double>& x, std::vector<double>& w) {
   for (int it = 0; it < 100; ++it) {
     double change = 0;
     for (int j = 1; j < p; ++j) {
-      double P0 = 1, P1 = x[j];
-      for (int k = 2; k <= p; ++k) {
-        const double P2 = ((2 * k - 1) * x[j] * P1 - (k - 1) * P0) / k;
-        P0 = P1;
-        P1 = P2;
-      }
+      double P1, P0;
+      legendre(p, x[j], P1, P0);
       // P1 = P_p, P0 = P_{p-1}: x - (x P_p - P_{p-1}) / (p P_p) is Newton on (1-x^2)P_p'.
       const double dx = (x[j] * P1 - P0) / (n * P1);
       x[j] -= dx;
@@ -69,12 +56,8 @@ void gll_rule(int p, std::vector<double>& x, std::vector<double>& w) {
     if (change < 1e-16) break;
   }
   for (int j = 0; j < n; ++j) {
-    double P0 = 1, P1 = x[j];
-    for (int k = 2; k <= p; ++k) {
-      const double P2 = ((2 * k - 1) * x[j] * P1 - (k - 1) * P0) / k;
-      P0 = P1;
-      P1 = P2;
-    }
+    double P1, P0;
+    legendre(p, x[j], P1, P0);
     w[j] = 2.0 / (p * (p + 1) * P1 * P1);
   }
 }
@@ -86,7 +69,7 @@ GalerkinSpace1D gll_elements(long elements, int p, double a, double b, bool peri
   gll_rule(p, xr, wr);
   gauss_rule(p + 1, xg, wg);
   const Eigen::MatrixXd Dr = collocation_d1(xr);     // l_j'(xi_i) on the reference element
-  const Eigen::MatrixXd Lg = lagrange_at(xr, xg);    // l_j(gauss_q)
+  const Eigen::MatrixXd Lg = lagrange_matrix(xr, xg);    // l_j(gauss_q)
   const double h = (b - a) / double(elements);
   Eigen::MatrixXd Me = Eigen::MatrixXd::Zero(p + 1, p + 1), Ke = Me;
   for (int i = 0; i <= p; ++i)

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kron/core/error.hpp"
+#include "kron/layout/box_copy.hpp"
 #include "kron/core/timer.hpp"
 
 namespace kron::linops {
@@ -46,9 +47,7 @@ void KroneckerSum::apply(const layout::RealField& in, layout::RealField& out) {
   if (stencil_) {
     if (!with_halo_) with_halo_ = std::make_unique<layout::RealField>(px, 1, halo_);
     layout::RealField& h = *with_halo_;
-    const auto& e = in.extent();
-    for (long k = 0; k < e[2]; ++k)
-      for (long j = 0; j < e[1]; ++j) std::memcpy(&h(0, j, k), &in(0, j, k), sizeof(double) * e[0]);
+    layout::copy_box(&in(0, 0, 0), in.layout().stride, &h(0, 0, 0), h.layout().stride, in.extent());
     exchange_->execute(h);
     stencil_sweep(h, out);
     return;

@@ -336,8 +336,10 @@ void LineSolve::run_streamed(const double* src, long lds, double* dst, long ldd,
 void LineSolve::run_contiguous(const double* src, long lds, double* dst, long ldd, long lines, const double* scale,
                                bool accumulate, bool stream, double* ring, double* x) const {
   long o = 0;
-  for (; o + 4 * kV <= lines; o += 4 * kV)
-    run_streamed<4>(src + o * lds, lds, dst + o * ldd, ldd, scale, accumulate, stream, ring, x, o + 8 * kV <= lines);
+  static_assert(kGather % 8 == 0, "panels are whole vectors of 8 lines");
+  for (; o + kGather <= lines; o += kGather)
+    run_streamed<kGather / 8>(src + o * lds, lds, dst + o * ldd, ldd, scale, accumulate, stream, ring, x,
+                              o + 2 * kGather <= lines);
   for (; o + kV <= lines; o += kV)
     run_streamed<1>(src + o * lds, lds, dst + o * ldd, ldd, scale, accumulate, stream, ring, x, false);
   if (o == lines) return;
@@ -464,6 +466,12 @@ void LineOperator::apply_panel(const double* in, long ldi, double* out, long ldo
     }
     first = false;
   }
+}
+
+void LineOperator::apply_in_place(const Lines& x, const Lines& work) const {
+  apply(x, work);
+  for (long o = 0; o < x.outer; ++o)
+    std::memcpy(x.p + o * x.ostride, work.p + o * work.ostride, sizeof(double) * x.n * x.inner);
 }
 
 void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate) const {

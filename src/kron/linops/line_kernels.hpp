@@ -31,13 +31,11 @@ class LineSolve {
  public:
   LineSolve() = default;
   explicit LineSolve(const Term& t);  ///< Banded or Compact term (its scale is not applied)
-  long size() const { return n_; }
-  bool compact() const { return compact_; }
   /// x = Op in (or x += Op in, banded terms only) on a panel of L lines; in and x must not overlap.
   void run(const double* in, long ldi, double* x, long ldx, long L, bool accumulate = false) const;
   /// dst (+)= diag(scale) Op src on `lines` contiguous lines (line l at src + l*lds, dst + l*ldd;
-  /// scale may be null), streamed through a ring of max(ring_rows() x 32, size() x 8) doubles and a work
-  /// panel of size() x 32 doubles. `stream`: aligned results may bypass the caches (the caller fences).
+  /// scale may be null), streamed through a ring of max(ring_rows() x 32, n x 8) doubles and a work
+  /// panel of n x 32 doubles (n: the line length). `stream`: aligned results may bypass the caches (the caller fences).
   void run_contiguous(const double* src, long lds, double* dst, long ldd, long lines, const double* scale,
                       bool accumulate, bool stream, double* ring, double* x) const;
   long ring_rows() const;
@@ -92,6 +90,8 @@ class LineOperator {
   /// out = Op in (or out += Op in), line by line over every line of the views (same shape;
   /// `in` and `out` must not overlap).
   void apply(const Lines& in, const Lines& out, bool accumulate = false) const;
+  /// x = Op x through `work` (lines of the same shape, e.g. the same range of another field).
+  void apply_in_place(const Lines& x, const Lines& work) const;
 
  private:
   struct Prepared {

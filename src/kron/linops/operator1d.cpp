@@ -305,14 +305,36 @@ Operator1D derivative(const layout::AxisGrid& grid, Scheme scheme, int d) {
   return op;
 }
 
-// Collocation derivative on arbitrary distinct nodes through barycentric weights.
-Eigen::MatrixXd collocation_d1(const std::vector<double>& x) {
+std::vector<double> barycentric_weights(const std::vector<double>& x) {
   const long n = static_cast<long>(x.size());
   std::vector<double> w(n, 1.0);
-  const double scale = (x.back() - x.front()) / 4.0;  // keeps the products in range
+  const double scale = n > 1 ? (x.back() - x.front()) / 4.0 : 1.0;  // keeps the products in range
   for (long j = 0; j < n; ++j)
     for (long k = 0; k < n; ++k)
       if (k != j) w[j] /= (x[j] - x[k]) / scale;
+  return w;
+}
+
+Eigen::MatrixXd lagrange_matrix(const std::vector<double>& x, const std::vector<double>& y) {
+  const long n = static_cast<long>(x.size());
+  const std::vector<double> w = barycentric_weights(x);
+  Eigen::MatrixXd L(y.size(), n);
+  for (std::size_t q = 0; q < y.size(); ++q) {
+    long exact = -1;
+    double s = 0;
+    for (long j = 0; j < n; ++j) {
+      if (y[q] == x[j]) exact = j;
+      s += w[j] / (y[q] - x[j]);
+    }
+    for (long j = 0; j < n; ++j) L(q, j) = exact >= 0 ? double(j == exact) : (w[j] / (y[q] - x[j])) / s;
+  }
+  return L;
+}
+
+// Collocation derivative on arbitrary distinct nodes through barycentric weights.
+Eigen::MatrixXd collocation_d1(const std::vector<double>& x) {
+  const long n = static_cast<long>(x.size());
+  const std::vector<double> w = barycentric_weights(x);
   Eigen::MatrixXd D = Eigen::MatrixXd::Zero(n, n);
   for (long i = 0; i < n; ++i) {
     double s = 0;

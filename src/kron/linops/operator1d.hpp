@@ -88,6 +88,12 @@ Operator1D dense_operator(const Eigen::MatrixXd& m, const char* name);
 Banded banded_from_dense(const Eigen::MatrixXd& m, bool periodic, int bw);
 Operator1D matrix_operator(const Eigen::MatrixXd& m, bool periodic, const char* name);
 
+/// Barycentric weights of distinct nodes, w_j ~ 1 / prod_{k != j} (x_j - x_k), all scaled by one
+/// common factor (the barycentric formulas are invariant under it) so the products stay in range.
+std::vector<double> barycentric_weights(const std::vector<double>& x);
+/// Lagrange basis of nodes x at points y: L(q, j) = l_j(y_q) (second barycentric formula; exact
+/// at points that coincide with a node).
+Eigen::MatrixXd lagrange_matrix(const std::vector<double>& x, const std::vector<double>& y);
 /// First-derivative collocation matrix on arbitrary distinct nodes (barycentric weights):
 /// D(i, j) = l_j'(x_i) for the Lagrange basis l_j of the nodes.
 Eigen::MatrixXd collocation_d1(const std::vector<double>& x);
