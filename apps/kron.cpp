@@ -13,6 +13,7 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/core/version.hpp"
+#include "kron/layout/fft_wisdom.hpp"
 #include "kron/linops/petsc_krylov.hpp"
 #include "kron/problems/registry.hpp"
 
@@ -76,6 +77,11 @@ int run(int argc, char** argv) {
   if (!validate && !print_deck)
     core::log::info("kron ", core::version_string, " (git ", core::git_hash, "), ", core::mpi::size(MPI_COMM_WORLD),
                     " MPI rank(s), problem '", deck.string("problem", "type"), "', deck ", deck_path);
+  // Wisdom before any planning (problems plan their transforms while they are made).
+  const std::string wisdom = deck.string("fft", "wisdom");
+  layout::FftWisdom fftw_wisdom(validate || print_deck || wisdom == "none" ? ""
+                                : wisdom == "auto" ? layout::default_wisdom_path() : wisdom,
+                                MPI_COMM_WORLD);
   std::unique_ptr<problems::Problem> problem;
   {
     core::ScopedTimer t("setup");
@@ -90,6 +96,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   core::Json summary = problem->run();
+  fftw_wisdom.save();
   const double seconds = core::wall_time() - t0;
   summary["nranks"] = core::mpi::size(MPI_COMM_WORLD);
   summary["wall_seconds"] = seconds;

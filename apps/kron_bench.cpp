@@ -12,38 +12,53 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/core/version.hpp"
+#include "kron/layout/fft_wisdom.hpp"
+#include "kron/linops/petsc_krylov.hpp"
 
 namespace {
 
 const char* usage =
-    "usage: mpirun -n P kron-bench --suite NAME [options]\n"
+    "usage: mpirun -n P kron-bench --suite NAME [options] [-- PETSc options]\n"
     "\n"
     "Times kron against a named baseline in the same run, on the same data and ranks, and prints\n"
-    "a table of times, bandwidths and speedups (baseline time / kron time). Issue figures are\n"
-    "quoted on 2 ranks.\n"
+    "a table of medians with their spread, bandwidths and speedups (per-round baseline/kron time\n"
+    "ratios). kron and its baselines run interleaved, round by round, in alternating order; every\n"
+    "case checks kron's result against the baseline's before it reports a time. Issue figures are\n"
+    "quoted on 2 ranks. docs/benchmarking.md explains the method.\n"
     "\n"
     "suites:\n"
-    "  layout    memcpy bandwidth (reference); transposes x->y, y->z, y->x with MPI_Alltoallv and\n"
-    "            MPI_Alltoallw (GB/s, % of copy bandwidth); 3D r2c/c2r FFT vs FFTW-MPI\n"
-    "            (fftw_mpi_plan_dft_r2c_3d, transposed output, same planner effort).\n"
-    "            Default sizes 128,256.\n"
-    "  linops    Laplacian apply (fd2) vs PETSc MatMult of the assembled 7-point AIJ (time and\n"
-    "            operator memory); compact-6 d/dx, d/dy, d/dz (GB/s vs copy bandwidth); Dirichlet\n"
-    "            Poisson (fd2) to relative residual 1e-10: fast diagonalization vs PETSc CG + GAMG\n"
-    "            and CG + hypre BoomerAMG, assembly and setup counted. Default size 256 (the\n"
-    "            first of --sizes); the PETSc AMG solves take minutes there.\n"
+    "  layout    copy reference (STREAM-style, fixed size); transposes x->y, y->z, y->x with\n"
+    "            MPI_Alltoallv and MPI_Alltoallw against a pre-packed MPI_Alltoall of the same bytes;\n"
+    "            3D r2c/c2r FFT vs FFTW-MPI (FFTW_DESTROY_INPUT, in-place and out-of-place, the\n"
+    "            faster reported; transposed output; same planner effort), checked mode by mode.\n"
+    "            Cases: copy, transpose, fft. Default sizes 128,256.\n"
+    "  linops    copy reference; fd2 Laplacian apply vs PETSc MatMult of the assembled 7-point AIJ\n"
+    "            (time and memory); compact-6 d/dx, d/dy, d/dz (bandwidth against the copy reference);\n"
+    "            DST-I of all lines vs FFTW's RODFT00 on the same lines; Dirichlet Poisson (fd2):\n"
+    "            fast diagonalization vs a 3D RODFT00 solve through FFTW-MPI, and time to solution\n"
+    "            (setup included, relative residual 1e-10) vs PETSc CG + GAMG and CG + hypre\n"
+    "            BoomerAMG with tuned options. Cases: copy, laplacian, compact, dst1, poisson_fftw,\n"
+    "            poisson_amg. Default size 256 (the first of --sizes); the AMG baselines take\n"
+    "            minutes there and run 3 rounds.\n"
     "\n"
     "options:\n"
     "  --suite NAME     suite to run (required)\n"
     "  --json FILE      also write the results as JSON to FILE (written atomically)\n"
     "  --sizes N[,N..]  grid sizes n (n^3 points) instead of the suite's defaults\n"
-    "  --cases C[,C..]  run only these cases of the suite (the copy bandwidth always runs)\n"
-    "  --repeat N       timed repetitions per case (default 10; the minimum is reported)\n"
+    "  --cases C[,C..]  run only these cases of the suite (the copy reference always runs)\n"
+    "  --repeat N       timed rounds per case (default 20; 3 for the AMG baselines; --quick: 3)\n"
     "  --effort E       FFTW planner effort for kron and baseline: estimate|measure|patient|\n"
     "                   exhaustive (default measure)\n"
+    "  --wisdom FILE    FFTW wisdom file read at start and written at the end (default: kron's,\n"
+    "                   $KRON_FFTW_WISDOM or ~/.cache/kron/; 'none': no wisdom)\n"
     "  --timers         print kron's internal timer table (transposes, line transforms, ...)\n"
-    "  --quick          small sizes, few repetitions (a smoke run, as the tests do)\n"
-    "  -h, --help       this help\n";
+    "  --quick          small sizes, few rounds (a smoke run, as the tests do)\n"
+    "  --inject-error C perturb kron's result in case C: the run must fail its cross-check (a\n"
+    "                   test of the bench itself)\n"
+    "  -h, --help       this help\n"
+    "  -- OPTIONS       PETSc options for the linops baselines, over the tuned defaults: the GAMG\n"
+    "                   solve reads prefix gamg_ (-gamg_pc_gamg_threshold 0.05), hypre prefix hypre_\n"
+    "                   (-hypre_pc_hypre_boomeramg_strong_threshold 0.7); the options used are logged\n";
 
 long parse_long(const std::string& opt, const std::string& v, long lo) {
   char* end = nullptr;
@@ -60,6 +75,8 @@ int run(int argc, char** argv) {
   bench::Options opt;
   std::string suite, json_path;
   bool timers = false;
+  std::string wisdom = layout::default_wisdom_path();
+  std::vector<std::string> petsc_args;
   auto value = [&](int& i, const std::string& a) -> std::string {
     if (i + 1 >= argc) throw Error("option " + a + " needs a value", {"command line", 0, {}}, "kron-bench --help lists the options");
     return argv[++i];
@@ -100,12 +117,23 @@ int run(int argc, char** argv) {
       timers = true;
     } else if (a == "--quick") {
       opt.quick = true;
+    } else if (a == "--inject-error") {
+      opt.inject = value(i, a);
+    } else if (a == "--wisdom") {
+      wisdom = value(i, a);
+    } else if (a == "--") {
+      petsc_args.assign(argv + i + 1, argv + argc);
+      break;
     } else {
       throw Error("unknown option '" + a + "'", {"command line", 0, {}}, "kron-bench --help lists the options");
     }
   }
   if (suite.empty()) throw Error("no suite given", {"command line", 0, {}}, "use --suite layout; kron-bench --help lists the suites");
 
+  linops::petsc::set_command_line(petsc_args);
+  if (!petsc_args.empty() && suite != "linops")
+    throw Error("PETSc options after '--' apply to the linops suite only", {"command line", 0, {}});
+  layout::FftWisdom fftw_wisdom(wisdom, MPI_COMM_WORLD);
   bench::Report report(suite, MPI_COMM_WORLD);
   if (suite == "layout")
     bench::run_layout_suite(opt, report, MPI_COMM_WORLD);
@@ -114,6 +142,7 @@ int run(int argc, char** argv) {
   else
     throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout, linops");
   report.print();
+  fftw_wisdom.save();
   if (timers) {
     const std::string table = core::Timers::global().summary(MPI_COMM_WORLD, core::wall_time() - t_start);
     if (core::mpi::rank(MPI_COMM_WORLD) == 0) std::printf("\nkron timers over the whole run (max/min over ranks)\n%s", table.c_str());

@@ -1,6 +1,10 @@
 #pragma once
-// Shared pieces of kron-bench suites: collective timing, the machine's copy bandwidth as a
-// physical reference, a result table printed on rank 0 and mirrored into the JSON report.
+// Shared pieces of kron-bench suites (docs/benchmarking.md says how they measure):
+//  - contenders (kron and its baselines) run interleaved, round by round, in alternating order,
+//    so that a shared machine's drift and cache warmth favour none of them;
+//  - every figure is a median with its interquartile range, repetition count and page faults;
+//  - one STREAM-style copy at a fixed size is the bandwidth reference of every suite;
+//  - the machine's state (CPU, load, binding) is recorded with the results.
 #include <mpi.h>
 
 #include <functional>
@@ -8,54 +12,101 @@
 #include <vector>
 
 #include "kron/core/json.hpp"
+#include "kron/core/memory.hpp"
 
 namespace kron::bench {
 
 struct Options {
   std::vector<long> sizes;  ///< problem sizes (n per axis); empty: the suite's defaults
-  int repeat = 0;           ///< timed repetitions; 0: the suite's defaults
+  int repeat = 0;           ///< timed rounds per case; 0: the suite's default (20, quick: 3)
   std::string effort = "measure";
   bool quick = false;       ///< small sizes and few repetitions (smoke runs in tests)
   std::vector<std::string> cases;  ///< run only these cases of the suite; empty: all
+  std::string inject;       ///< perturb kron's result in this case (tests that the cross-checks fail)
   /// Whether case `name` runs (no --cases: every case).
   bool wants(const std::string& name) const;
+  /// Timed rounds: --repeat, or `fallback` (the suite's default for this case).
+  int rounds(int fallback) const;
+  bool injects(const std::string& name) const { return inject == name; }
 };
-/// Checks that every name in --cases is one of `known` (clear error naming the suite otherwise).
+/// Checks that every name in --cases (and --inject-error) is one of `known` (clear error
+/// naming the suite otherwise).
 void check_cases(const Options& opt, const std::string& suite, const std::vector<std::string>& known);
 
-/// Timing of a collective operation: each repetition is bracketed by barriers and its time is
-/// the slowest rank's, so a figure is what the whole job waits for.
-struct Timing {
-  double min = 0, median = 0, max = 0;
+/// Statistics of one contender over its timed rounds. A round's time is the slowest rank's
+/// (barrier, then the operation, then a max over ranks): what the whole job waits for.
+struct Stats {
   int reps = 0;
+  double median = 0, q1 = 0, q3 = 0, min = 0, max = 0;
+  double faults = 0;  ///< page faults (minor + major) per round, summed over ranks
+  std::vector<double> samples;  ///< per-round times in the order they ran
+  double iqr() const { return q3 - q1; }
+  core::Json json() const;
 };
-/// `prepare` (untimed) runs before each repetition, e.g. to restore an input a baseline destroys.
-Timing time_collective(const std::function<void()>& op, int reps, MPI_Comm comm, int warmup = 1,
-                       const std::function<void()>& prepare = {});
+/// Median and quartiles (linear interpolation between order statistics).
+Stats summarize(const std::vector<double>& samples);
 
-/// Aggregate memcpy bandwidth of all ranks copying `bytes` each at once (bytes read + written
-/// per second, summed over ranks): the memory-bandwidth ceiling any data movement shares.
-double copy_bandwidth(std::size_t bytes, MPI_Comm comm);
+/// One thing to time. `prepare` runs untimed before every round (e.g. restoring an input that
+/// the operation destroys).
+struct Contender {
+  std::string name;
+  std::function<void()> op;
+  std::function<void()> prepare;
+};
+/// `warmup` untimed runs of each contender, then `rounds` rounds in which every contender runs
+/// once; the order alternates (A B C, C B A, ...).
+std::vector<Stats> interleave(const std::vector<Contender>& contenders, int rounds, MPI_Comm comm, int warmup = 1);
+/// The per-round ratios a_i / b_i of two contenders timed in the same rounds (drift cancels).
+Stats paired_ratio(const Stats& a, const Stats& b);
+
+/// The bandwidth reference: a STREAM-style copy b[i] = a[i] of a fixed number of doubles per
+/// rank, all ranks at once, with non-temporal stores (so that, like a kernel that streams its
+/// output, it moves 16 bytes per element: the 8-byte read and the 8-byte write are counted, and
+/// no write-allocate traffic happens). A kernel that reads its input once and writes its output
+/// once cannot beat it.
+class CopyReference {
+ public:
+  CopyReference(MPI_Comm comm, bool quick);
+  Contender contender();
+  /// Bytes counted per round over all ranks (read + write).
+  double bytes() const { return bytes_all_; }
+  std::string label() const;
+  std::size_t bytes_per_rank() const { return 8 * n_; }
+
+ private:
+  std::size_t n_;
+  double bytes_all_;
+  core::HostBuffer<double> a_, b_;
+};
+
+/// The suite's reference row: the copy alone, `rounds` rounds.
+class Report;
+void add_copy_reference(CopyReference& copy, int rounds, Report& report, MPI_Comm comm);
+
+/// CPU model, cores online, load averages, and per rank its host and the CPUs it may run on.
+core::Json machine_state(MPI_Comm comm);
 
 /// Largest resident set size over ranks, in bytes (getrusage peak).
 double peak_rss_max(MPI_Comm comm);
 
-/// One row of a suite's table. `ratio` compares against the named baseline (>1: kron faster).
+/// One row of a suite's table.
 struct Row {
   std::string name;
   std::string size;
-  double seconds = 0;
-  std::string baseline;
-  double baseline_seconds = 0;
-  double gbytes_per_s = 0;       ///< 0 when not meaningful
-  double fraction_of_copy = 0;   ///< gbytes_per_s / copy bandwidth, 0 when not meaningful
+  Stats kron;
+  std::string baseline;   ///< empty: no baseline
+  Stats base;
+  double bytes = 0;       ///< bytes kron moves per round (all ranks); 0: not a bandwidth case
+  Stats copy;             ///< the copy reference timed in the same rounds (bandwidth cases)
+  double copy_bytes = 0;
   std::string note;
+  core::Json details = core::Json::object();
 };
 
 class Report {
  public:
   Report(std::string suite, MPI_Comm comm);
-  void add(const Row& row);
+  void add(Row row);
   core::Json& extra() { return extra_; }
   void print() const;   ///< rank 0 prints the table
   core::Json json() const;
@@ -63,6 +114,7 @@ class Report {
  private:
   std::string suite_;
   int nranks_;
+  core::Json machine_;
   std::vector<Row> rows_;
   core::Json extra_ = core::Json::object();
 };
@@ -70,5 +122,9 @@ class Report {
 /// The suites. Each runs collectively and fills `report`.
 void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm);
 void run_linops_suite(const Options& opt, Report& report, MPI_Comm comm);
+
+/// Formatting helpers for notes.
+std::string sci(double v, int digits = 2);
+std::string fixed(double v, int digits);
 
 }  // namespace kron::bench

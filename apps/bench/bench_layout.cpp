@@ -1,9 +1,12 @@
-// kron-bench --suite layout: copy bandwidth (the physical reference), transpose bandwidth for
-// both transpose methods, and distributed 3D r2c/c2r FFTs against FFTW-MPI on the same data.
+// kron-bench --suite layout: the copy reference, transposes (both methods, against a pre-packed
+// MPI_Alltoall of the same bytes and the copy reference), and distributed 3D r2c/c2r FFTs against
+// FFTW-MPI at its best (FFTW_DESTROY_INPUT; in-place and out-of-place, the faster reported),
+// interleaved round by round and cross-checked mode by mode.
 #include <fftw3-mpi.h>
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <sstream>
 
 #include "bench.hpp"
@@ -16,10 +19,11 @@
 namespace kron::bench {
 namespace {
 
+using layout::ComplexField;
 using layout::Pencil;
 using layout::ProcessGrid;
 using layout::RealField;
-using layout::ComplexField;
+using cplx = std::complex<double>;
 
 // Deterministic test data from the global index, so that kron and FFTW-MPI see the same array.
 double value_at(long i, long j, long k) {
@@ -41,155 +45,241 @@ void fill(RealField& f) {
       for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = value_at(b.lo[0] + i, b.lo[1] + j, b.lo[2] + k);
 }
 
-void transposes(long n, int reps, double copy_bw, Report& report, MPI_Comm comm) {
+// Transposes: both kron methods, the copy reference and a pre-packed MPI_Alltoall over the same
+// communicator with the same bytes (the exchange alone, no packing), in the same rounds.
+void transposes(long n, int rounds, const Options& opt, CopyReference& copy, Report& report, MPI_Comm comm) {
   auto grid = auto_grid(n, comm);
   const std::array<long, 3> g{n, n, n};
   Pencil px(g, grid, 0), py(g, grid, 1), pz(g, grid, 2);
   RealField fx(px), fy(py), fz(pz);
   fill(fx);
   layout::TransposeWork work;
-  const double bytes = 2.0 * sizeof(double) * n * n * n;  // every value read once, written once
-  std::ostringstream grid_note;
-  grid_note << "grid " << grid->p1() << "x" << grid->p2();
-  double best[2] = {0, 0};
-  for (auto method : {layout::TransposeMethod::Alltoallv, layout::TransposeMethod::Alltoallw}) {
-    layout::Transpose<double> xy(px, py, 1, method), yz(py, pz, 1, method), yx(py, px, 1, method);
-    struct Case { const char* name; const layout::Transpose<double>* t; const RealField* in; RealField* out; };
-    const Case cases[] = {{"x->y", &xy, &fx, &fy}, {"y->z", &yz, &fy, &fz}, {"y->x", &yx, &fy, &fx}};
-    for (const Case& c : cases) {
-      const Timing t = time_collective([&] { c.t->execute(*c.in, *c.out, &work); }, reps, comm);
+  const double bytes = 2.0 * sizeof(double) * double(n) * n * n;  // every value read once, written once
+  const std::string grid_note = "grid " + std::to_string(grid->p1()) + "x" + std::to_string(grid->p2());
+  struct Case {
+    const char* name;
+    const Pencil* from;
+    const Pencil* to;
+    RealField* in;
+    RealField* out;
+    MPI_Comm sub;
+  };
+  const Case cases[] = {{"x->y", &px, &py, &fx, &fy, grid->comm1()},
+                        {"y->z", &py, &pz, &fy, &fz, grid->comm2()},
+                        {"y->x", &py, &px, &fy, &fx, grid->comm1()}};
+  for (const Case& c : cases) {
+    layout::Transpose<double> tv(*c.from, *c.to, 1, layout::TransposeMethod::Alltoallv);
+    layout::Transpose<double> tw(*c.from, *c.to, 1, layout::TransposeMethod::Alltoallw);
+    const int P = core::mpi::size(c.sub);
+    const long per_peer = (c.from->local_size() + P - 1) / P;
+    std::vector<double> sb(std::size_t(per_peer) * P, 1.0), rb(sb.size());
+    const auto s = interleave(
+        {{"alltoallv", [&] { tv.execute(*c.in, *c.out, &work); }, {}},
+         {"alltoallw", [&] { tw.execute(*c.in, *c.out, &work); }, {}},
+         {"MPI_Alltoall", [&] { core::mpi::check(MPI_Alltoall(sb.data(), int(per_peer), MPI_DOUBLE, rb.data(), int(per_peer), MPI_DOUBLE, c.sub), "MPI_Alltoall"); }, {}},
+         copy.contender()},
+        rounds, comm);
+    // Both methods moved every value to its place, bit for bit (each checked after its own run).
+    for (auto* t : {&tv, &tw}) {
+      c.out->fill(-1.0);
+      t->execute(*c.in, *c.out, &work);
+      if (opt.injects("transpose") && c.out->local_points() > 0) c.out->data()[c.out->storage_size() / 2] += 1e-12;
+      const auto& b = c.out->pencil().box();
+      long long wrong = 0;
+      for (long k = 0; k < b.n[2]; ++k)
+        for (long j = 0; j < b.n[1]; ++j)
+          for (long i = 0; i < b.n[0]; ++i) wrong += (*c.out)(i, j, k) != value_at(b.lo[0] + i, b.lo[1] + j, b.lo[2] + k);
+      wrong = core::mpi::sum(wrong, comm);
+      if (wrong)
+        throw Error("transpose " + std::string(c.name) + " " + layout::to_string(t->method()) + " misplaced " +
+                    std::to_string(wrong) + " values");
+    }
+    const double off = core::mpi::sum(static_cast<double>(tv.bytes_moved()), comm);
+    for (int m = 0; m < 2; ++m) {
       Row r;
-      r.name = std::string("transpose ") + c.name + " " + layout::to_string(method);
+      r.name = std::string("transpose ") + c.name + (m == 0 ? " alltoallv" : " alltoallw");
       r.size = cube(n);
-      r.seconds = t.min;
-      r.gbytes_per_s = bytes / t.min / 1e9;
-      r.fraction_of_copy = bytes / t.min / copy_bw;
-      const double off = core::mpi::sum(static_cast<double>(c.t->bytes_moved()), comm);
-      std::ostringstream note;
-      note << grid_note.str() << ", " << static_cast<int>(std::lround(100.0 * off / (bytes / 2))) << "% off-rank";
-      r.note = note.str();
+      r.kron = s[m];
+      r.baseline = "MPI_Alltoall same bytes";
+      r.base = s[2];
+      r.bytes = bytes;
+      r.copy = s[3];
+      r.copy_bytes = copy.bytes();
+      r.note = grid_note + ", " + std::to_string(std::lround(100.0 * off / (bytes / 2))) +
+               "% of the data off-rank; baseline: the exchange alone (pre-packed contiguous buffers, " +
+               std::to_string(P) + " ranks per exchange)";
       report.add(r);
-      best[method == layout::TransposeMethod::Alltoallw] += t.min;
     }
   }
-  auto& e = report.extra()["transpose_" + cube(n)];
-  e["alltoallv_total_seconds"] = best[0];
-  e["alltoallw_total_seconds"] = best[1];
-  e["faster"] = best[0] <= best[1] ? "alltoallv" : "alltoallw";
 }
 
-// Sum of |c|^2 over the stored half spectrum: an order-independent fingerprint that must agree
-// between kron and FFTW-MPI (both keep x modes 0..n/2).
-double energy(const std::complex<double>* c, long count, MPI_Comm comm) {
-  double s = 0;
-  for (long i = 0; i < count; ++i) s += std::norm(c[i]);
-  return core::mpi::sum(s, comm);
+// A fixed sample of modes (or points) to cross-check: corners, Nyquist planes and random ones.
+std::vector<std::array<long, 3>> sample(const std::array<long, 3>& shape, std::size_t count, unsigned seed) {
+  std::vector<std::array<long, 3>> s;
+  for (long i : {0L, shape[0] - 1})
+    for (long j : {0L, shape[1] / 2, shape[1] - 1})
+      for (long k : {0L, shape[2] / 2, shape[2] - 1}) s.push_back({i, j, k});
+  std::mt19937 rng(seed);
+  for (std::size_t q = 0; q < count; ++q)
+    s.push_back({long(rng() % shape[0]), long(rng() % shape[1]), long(rng() % shape[2])});
+  return s;
 }
 
-void ffts(long n, int reps, const std::string& effort, Report& report, MPI_Comm comm) {
-  // kron
+// The sampled values of a distributed array, on every rank: each owner contributes its values.
+template <class Lookup>
+std::vector<cplx> sampled(const std::vector<std::array<long, 3>>& pts, Lookup&& lookup, MPI_Comm comm) {
+  std::vector<cplx> v(pts.size(), cplx(0, 0));
+  for (std::size_t q = 0; q < pts.size(); ++q) lookup(pts[q], v[q]);
+  std::vector<cplx> all(v.size());
+  core::mpi::check(MPI_Allreduce(v.data(), all.data(), int(v.size()), MPI_C_DOUBLE_COMPLEX, MPI_SUM, comm), "MPI_Allreduce");
+  return all;
+}
+
+double max_diff(const std::vector<cplx>& a, const std::vector<cplx>& b) {
+  double m = 0;
+  for (std::size_t q = 0; q < a.size(); ++q) m = std::max(m, std::abs(a[q] - b[q]));
+  return m;
+}
+
+void ffts(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) {
+  const std::string& effort = opt.effort;
   auto grid = auto_grid(n, comm);
-  layout::FftOptions opt;
-  opt.effort = layout::parse_fft_effort(effort);
-  const double t_plan0 = MPI_Wtime();
+  layout::FftOptions fo;
+  fo.effort = layout::parse_fft_effort(effort);
+  double t0 = MPI_Wtime();
   layout::DistributedTransform fft(grid, {n, n, n}, {layout::TransformKind::Fourier, layout::TransformKind::Fourier,
-                                                     layout::TransformKind::Fourier}, opt);
-  const double kron_plan = core::mpi::max(MPI_Wtime() - t_plan0, comm);
+                                                     layout::TransformKind::Fourier}, fo);
+  const double kron_plan = core::mpi::max(MPI_Wtime() - t0, comm);
   RealField u(fft.input_pencil()), back(fft.input_pencil());
   ComplexField uh(fft.output_pencil());
   fill(u);
-  const Timing kf = time_collective([&] { fft.forward(u, uh); }, reps, comm);
-  const Timing kb = time_collective([&] { fft.backward(uh, back); }, reps, comm);
-  const double kron_energy = energy(uh.data(), static_cast<long>(uh.storage_size()), comm);
-  double kron_err = 0;
-  {
-    const double s = fft.normalization();
-    const auto& b = u.pencil().box();
-    for (long k = 0; k < b.n[2]; ++k)
-      for (long j = 0; j < b.n[1]; ++j)
-        for (long i = 0; i < b.n[0]; ++i) kron_err = std::max(kron_err, std::abs(back(i, j, k) * s - u(i, j, k)));
-    kron_err = core::mpi::max(kron_err, comm);
-  }
 
-  // FFTW-MPI: slabs over z (its first dimension), output left transposed, same planner effort.
-  const unsigned flag = effort == "estimate" ? FFTW_ESTIMATE
-                        : effort == "patient" ? FFTW_PATIENT
-                        : effort == "exhaustive" ? FFTW_EXHAUSTIVE : FFTW_MEASURE;
+  // FFTW-MPI: slabs over z (its first dimension), output left transposed (as kron leaves its
+  // output in the last pencil), input destroyable (restored, untimed, before every round).
+  const unsigned flag = (effort == "estimate" ? FFTW_ESTIMATE
+                         : effort == "patient" ? FFTW_PATIENT
+                         : effort == "exhaustive" ? FFTW_EXHAUSTIVE : FFTW_MEASURE) | FFTW_DESTROY_INPUT;
   const ptrdiff_t nh = n / 2 + 1;
-  ptrdiff_t local_n0, local_0_start, local_n1, local_1_start;
-  const ptrdiff_t alloc = fftw_mpi_local_size_3d_transposed(n, n, nh, comm, &local_n0, &local_0_start, &local_n1,
-                                                            &local_1_start);
-  double* in = fftw_alloc_real(2 * alloc);
+  ptrdiff_t ln0, l0s, ln1, l1s;
+  const ptrdiff_t alloc = fftw_mpi_local_size_3d_transposed(n, n, nh, comm, &ln0, &l0s, &ln1, &l1s);
+  double* rin = fftw_alloc_real(2 * alloc);        // out-of-place real side (padded rows)
+  fftw_complex* cout = fftw_alloc_complex(alloc);  // out-of-place complex side
+  fftw_complex* ip = fftw_alloc_complex(alloc);    // in-place buffer
   double* saved = fftw_alloc_real(2 * alloc);
-  fftw_complex* out = fftw_alloc_complex(alloc);
-  if (!in || !saved || !out) throw Error("kron-bench: out of memory allocating FFTW-MPI arrays");
-  const double t_plan1 = MPI_Wtime();
-  fftw_plan pf = fftw_mpi_plan_dft_r2c_3d(n, n, n, in, out, comm, flag | FFTW_MPI_TRANSPOSED_OUT);
-  fftw_plan pb = fftw_mpi_plan_dft_c2r_3d(n, n, n, out, in, comm, flag | FFTW_MPI_TRANSPOSED_IN);
-  const double fftw_plan_s = core::mpi::max(MPI_Wtime() - t_plan1, comm);
-  if (!pf || !pb) throw Error("kron-bench: FFTW-MPI could not create its r2c/c2r plans");
-  for (ptrdiff_t k = 0; k < local_n0; ++k)
+  fftw_complex* spectrum = fftw_alloc_complex(alloc);
+  if (!rin || !cout || !ip || !saved || !spectrum) throw Error("out of memory allocating FFTW-MPI arrays");
+  t0 = MPI_Wtime();
+  fftw_plan f_oop = fftw_mpi_plan_dft_r2c_3d(n, n, n, rin, cout, comm, flag | FFTW_MPI_TRANSPOSED_OUT);
+  fftw_plan b_oop = fftw_mpi_plan_dft_c2r_3d(n, n, n, cout, rin, comm, flag | FFTW_MPI_TRANSPOSED_IN);
+  fftw_plan f_ip = fftw_mpi_plan_dft_r2c_3d(n, n, n, reinterpret_cast<double*>(ip), ip, comm, flag | FFTW_MPI_TRANSPOSED_OUT);
+  fftw_plan b_ip = fftw_mpi_plan_dft_c2r_3d(n, n, n, ip, reinterpret_cast<double*>(ip), comm, flag | FFTW_MPI_TRANSPOSED_IN);
+  const double fftw_plan_s = core::mpi::max(MPI_Wtime() - t0, comm);
+  if (!f_oop || !b_oop || !f_ip || !b_ip) throw Error("FFTW-MPI could not create its r2c/c2r plans");
+  for (ptrdiff_t k = 0; k < ln0; ++k)
     for (long j = 0; j < n; ++j)
-      for (long i = 0; i < 2 * nh; ++i)
-        saved[(k * n + j) * 2 * nh + i] = i < n ? value_at(i, j, local_0_start + k) : 0.0;
-  auto restore_in = [&] { std::memcpy(in, saved, sizeof(double) * 2 * alloc); };
-  const Timing ff = time_collective([&] { fftw_execute(pf); }, reps, comm, 1, restore_in);
-  restore_in();
-  fftw_execute(pf);
-  const double fftw_energy = energy(reinterpret_cast<std::complex<double>*>(out), local_n1 * n * nh, comm);
-  // c2r destroys its input: restore the spectrum before each timed backward transform.
-  std::vector<fftw_complex> spectrum(static_cast<std::size_t>(alloc));
-  std::memcpy(spectrum.data(), out, sizeof(fftw_complex) * alloc);
-  const Timing fb = time_collective([&] { fftw_execute(pb); }, reps, comm, 1,
-                                    [&] { std::memcpy(out, spectrum.data(), sizeof(fftw_complex) * alloc); });
-  fftw_destroy_plan(pf);
-  fftw_destroy_plan(pb);
-  fftw_free(in);
-  fftw_free(saved);
-  fftw_free(out);
+      for (long i = 0; i < 2 * nh; ++i) saved[(k * n + j) * 2 * nh + i] = i < n ? value_at(i, j, l0s + k) : 0.0;
+  const std::size_t real_bytes = sizeof(double) * 2 * alloc, cplx_bytes = sizeof(fftw_complex) * alloc;
+  auto restore_real = [&](double* dst) { std::memcpy(dst, saved, real_bytes); };
+  std::memcpy(rin, saved, real_bytes);
+  fftw_execute(f_oop);
+  std::memcpy(spectrum, cout, cplx_bytes);
 
-  // The timed transforms are checked, so a wrong result cannot pass as a fast one.
-  if (!(kron_err <= 1e-12))
-    throw Error("kron-bench: kron's c2r(r2c(u)) differs from u by " + std::to_string(kron_err) + " (data are O(1))");
-  const double agree = std::abs(kron_energy - fftw_energy) / fftw_energy;
-  if (!(agree < 1e-12))
-    throw Error("kron-bench: kron and FFTW-MPI spectra differ (relative energy difference " + std::to_string(agree) +
-                ")");
-  std::ostringstream note;
-  note << "grid " << grid->p1() << "x" << grid->p2() << ", spectra agree to " << std::scientific;
-  note.precision(1);
-  note << agree;
-  Row r;
-  r.size = cube(n);
-  r.baseline = "FFTW-MPI r2c (transp.)";
-  r.name = "fft r2c forward";
-  r.seconds = kf.min;
-  r.baseline_seconds = ff.min;
-  r.note = note.str();
-  report.add(r);
-  r.name = "fft c2r backward";
-  r.baseline = "FFTW-MPI c2r (transp.)";
-  r.seconds = kb.min;
-  r.baseline_seconds = fb.min;
-  std::ostringstream note2;
-  note2 << "round-trip error " << std::scientific;
-  note2.precision(1);
-  note2 << kron_err;
-  r.note = note2.str();
-  report.add(r);
+  const auto sf = interleave({{"kron", [&] { fft.forward(u, uh); }, {}},
+                              {"fftw-mpi out-of-place", [&] { fftw_execute(f_oop); }, [&] { restore_real(rin); }},
+                              {"fftw-mpi in-place", [&] { fftw_execute(f_ip); }, [&] { restore_real(reinterpret_cast<double*>(ip)); }}},
+                             rounds, comm);
+  const auto sb = interleave({{"kron", [&] { fft.backward(uh, back); }, {}},
+                              {"fftw-mpi out-of-place", [&] { fftw_execute(b_oop); }, [&] { std::memcpy(cout, spectrum, cplx_bytes); }},
+                              {"fftw-mpi in-place", [&] { fftw_execute(b_ip); }, [&] { std::memcpy(ip, spectrum, cplx_bytes); }}},
+                             rounds, comm);
 
-  auto& e = report.extra()["fft_" + cube(n)];
-  e["kron_plan_seconds"] = kron_plan;
-  e["fftw_mpi_plan_seconds"] = fftw_plan_s;
-  e["kron_forward_median_seconds"] = kf.median;
-  e["fftw_mpi_forward_median_seconds"] = ff.median;
-  e["kron_backward_median_seconds"] = kb.median;
-  e["fftw_mpi_backward_median_seconds"] = fb.median;
-  e["forward_time_ratio_kron_over_fftw_mpi"] = kf.min / ff.min;
-  e["backward_time_ratio_kron_over_fftw_mpi"] = kb.min / fb.min;
-  e["spectrum_energy_relative_difference"] = agree;
-  e["kron_round_trip_max_error"] = kron_err;
-  e["planner_effort"] = effort;
+  // Cross-check, mode by mode: kron's spectrum against FFTW-MPI's at sampled modes, and kron's
+  // c2r against FFTW-MPI's at sampled points. An FFT's error in any one mode is bounded by
+  // c eps log2(N) ||U||_2 = c eps log2(N) sqrt(N) ||u||_2 (Higham, "Accuracy and Stability", 24.1).
+  fft.forward(u, uh);
+  fft.backward(uh, back);
+  std::memcpy(rin, saved, real_bytes);
+  fftw_execute(f_oop);
+  std::memcpy(spectrum, cout, cplx_bytes);
+  fftw_execute(b_oop);  // rin = FFTW-MPI's c2r of its own spectrum
+  double u2 = 0;
+  for (std::size_t q = 0; q < u.storage_size(); ++q) u2 += u.data()[q] * u.data()[q];
+  const double unorm = std::sqrt(core::mpi::sum(u2, comm));
+  const std::array<long, 3> hshape{nh, n, n};
+  const auto modes = sample(hshape, 2000, 17);
+  const auto& ob = uh.pencil().box();
+  if (opt.injects("fft")) {
+    // A wrong result the check must catch: one sampled mode off by 1e-6 ||u||_2.
+    const auto& m = modes[20];
+    bool mine = true;
+    for (int a = 0; a < 3; ++a) mine = mine && m[a] >= ob.lo[a] && m[a] < ob.lo[a] + ob.n[a];
+    if (mine) uh(m[0] - ob.lo[0], m[1] - ob.lo[1], m[2] - ob.lo[2]) += 1e-6 * unorm;
+  }
+  const auto k_modes = sampled(modes, [&](const std::array<long, 3>& m, cplx& v) {
+    for (int a = 0; a < 3; ++a) if (m[a] < ob.lo[a] || m[a] >= ob.lo[a] + ob.n[a]) return;
+    v = uh(m[0] - ob.lo[0], m[1] - ob.lo[1], m[2] - ob.lo[2]);
+  }, comm);
+  const auto f_modes = sampled(modes, [&](const std::array<long, 3>& m, cplx& v) {
+    if (m[1] < l1s || m[1] >= l1s + ln1) return;
+    const fftw_complex& c = spectrum[((m[1] - l1s) * n + m[2]) * nh + m[0]];
+    v = cplx(c[0], c[1]);
+  }, comm);
+  const auto pts = sample({n, n, n}, 2000, 23);
+  const auto& ib = back.pencil().box();
+  const auto k_pts = sampled(pts, [&](const std::array<long, 3>& p, cplx& v) {
+    for (int a = 0; a < 3; ++a) if (p[a] < ib.lo[a] || p[a] >= ib.lo[a] + ib.n[a]) return;
+    v = back(p[0] - ib.lo[0], p[1] - ib.lo[1], p[2] - ib.lo[2]);
+  }, comm);
+  const auto f_pts = sampled(pts, [&](const std::array<long, 3>& p, cplx& v) {
+    if (p[2] < l0s || p[2] >= l0s + ln0) return;
+    v = rin[((p[2] - l0s) * n + p[1]) * 2 * nh + p[0]];
+  }, comm);
+  const double N = double(n) * n * n, eps = 2.220446049250313e-16;
+  const double bound_fwd = 8 * eps * std::log2(N) * std::sqrt(N) * unorm;
+  const double bound_bwd = 8 * eps * std::log2(N) * N * unorm;  // c2r of U: ||.||_2 = N ||u||_2
+  const double e_fwd = max_diff(k_modes, f_modes), e_bwd = max_diff(k_pts, f_pts);
+
+  fftw_destroy_plan(f_oop);
+  fftw_destroy_plan(b_oop);
+  fftw_destroy_plan(f_ip);
+  fftw_destroy_plan(b_ip);
+  for (void* p : {static_cast<void*>(rin), static_cast<void*>(cout), static_cast<void*>(ip), static_cast<void*>(saved),
+                  static_cast<void*>(spectrum)})
+    fftw_free(p);
+
+  if (!(e_fwd <= bound_fwd))
+    throw Error("kron's r2c spectrum differs from FFTW-MPI's by " + sci(e_fwd) + " at a sampled mode (bound " +
+                sci(bound_fwd) + ")");
+  if (!(e_bwd <= bound_bwd))
+    throw Error("kron's c2r output differs from FFTW-MPI's by " + sci(e_bwd) + " at a sampled point (bound " +
+                sci(bound_bwd) + ")");
+
+  const char* names[] = {"out-of-place", "in-place"};
+  for (int dir = 0; dir < 2; ++dir) {
+    const auto& s = dir == 0 ? sf : sb;
+    const int best = s[1].median <= s[2].median ? 1 : 2;
+    Row r;
+    r.name = dir == 0 ? "fft r2c forward" : "fft c2r backward";
+    r.size = cube(n);
+    r.kron = s[0];
+    r.baseline = std::string("FFTW-MPI ") + (dir == 0 ? "r2c" : "c2r") + " " + names[best - 1];
+    r.base = s[best];
+    r.note = "grid " + std::to_string(grid->p1()) + "x" + std::to_string(grid->p2()) + ", effort " + effort +
+             "; kron plan: " + fft.describe() + "; FFTW-MPI " + names[2 - best] + " " + fixed(s[3 - best].median * 1e3, 2) +
+             " ms; " + std::to_string(modes.size()) + (dir == 0 ? " modes" : " points") + " agree to " +
+             sci(dir == 0 ? e_fwd : e_bwd) + " (bound " + sci(dir == 0 ? bound_fwd : bound_bwd) + ")";
+    r.details["kron_plan"] = fft.describe();
+    r.details["kron_plan_seconds"] = kron_plan;
+    r.details["fftw_mpi_plan_seconds_all_four"] = fftw_plan_s;
+    r.details["fftw_mpi_flags"] = "FFTW_" + std::string(effort == "estimate" ? "ESTIMATE" : effort == "patient" ? "PATIENT"
+                                                         : effort == "exhaustive" ? "EXHAUSTIVE" : "MEASURE") +
+                                  " | FFTW_DESTROY_INPUT | FFTW_MPI_TRANSPOSED_" + (dir == 0 ? "OUT" : "IN");
+    r.details["fftw_mpi_out_of_place"] = s[1].json();
+    r.details["fftw_mpi_in_place"] = s[2].json();
+    r.details["max_sampled_difference"] = dir == 0 ? e_fwd : e_bwd;
+    r.details["difference_bound"] = dir == 0 ? bound_fwd : bound_bwd;
+    report.add(r);
+  }
 }
 
 }  // namespace
@@ -199,28 +289,17 @@ void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm) {
   fftw_mpi_init();
   std::vector<long> sizes = opt.sizes;
   if (sizes.empty()) sizes = opt.quick ? std::vector<long>{24, 32} : std::vector<long>{128, 256};
-  const int reps = opt.repeat > 0 ? opt.repeat : (opt.quick ? 2 : 10);
-
-  const std::size_t copy_bytes = opt.quick ? (8u << 20) : (256u << 20);
-  const double copy_bw = copy_bandwidth(copy_bytes, comm);
-  Row c;
-  c.name = "memcpy (all ranks at once)";
-  c.size = std::to_string(copy_bytes >> 20) + " MiB";
-  c.seconds = core::mpi::sum(static_cast<double>(2 * copy_bytes), comm) / copy_bw;
-  c.gbytes_per_s = copy_bw / 1e9;
-  c.fraction_of_copy = 1.0;
-  c.note = "reference: read+write bytes/s";
-  report.add(c);
-  report.extra()["copy_bandwidth_gbytes_per_s"] = copy_bw / 1e9;
-
+  const int rounds = opt.rounds(20);
+  CopyReference copy(comm, opt.quick);
+  add_copy_reference(copy, rounds, report, comm);
   for (long n : sizes) {
     if (opt.wants("transpose")) {
-      core::log::info("layout suite: transposes ", cube(n));
-      transposes(n, reps, copy_bw, report, comm);
+      core::log::info("layout suite: transposes ", cube(n), ", ", rounds, " rounds");
+      transposes(n, rounds, opt, copy, report, comm);
     }
     if (opt.wants("fft")) {
-      core::log::info("layout suite: FFTs ", cube(n), " (planning with effort ", opt.effort, ")");
-      ffts(n, reps, opt.effort, report, comm);
+      core::log::info("layout suite: FFTs ", cube(n), " (planning with effort ", opt.effort, "), ", rounds, " rounds");
+      ffts(n, rounds, opt, report, comm);
     }
   }
   report.extra()["peak_rss_bytes_max_rank"] = peak_rss_max(comm);

@@ -1,15 +1,22 @@
-// kron-bench --suite linops: matrix-free operators and solvers against PETSc on assembled
-// matrices, in the same run and on the same data:
-//  - Laplacian apply (fd2): KroneckerSum stencil sweep vs MatMult of the assembled 7-point AIJ;
-//  - Dirichlet Poisson (fd2) to relative residual 1e-10: fast diagonalization (DST-I) vs
-//    CG + GAMG and CG + hypre BoomerAMG, assembly and setup counted on both sides;
-//  - compact-6 first derivative along each axis: achieved bytes/s against copy bandwidth.
+// kron-bench --suite linops: matrix-free operators and solvers against the structured and the
+// assembled baselines, interleaved round by round on the same data, each result cross-checked:
+//  - laplacian:   fd2 Laplacian (KroneckerSum stencil sweep) vs PETSc MatMult of the assembled
+//                 7-point AIJ; time and memory (operator and work storage counted);
+//  - compact:     compact-6 d/dx, d/dy, d/dz against the copy reference; order checked on two grids;
+//  - dst1:        kron's DST-I (a real FFT of length m+1) vs FFTW's RODFT00 on the same lines;
+//  - poisson_fftw: fast-diagonalization Dirichlet Poisson solve vs a 3D RODFT00 solve through
+//                 FFTW-MPI (forward, divide, backward);
+//  - poisson_amg: time to solution (setup included) vs PETSc CG + GAMG and CG + hypre BoomerAMG
+//                 on the assembled system, tuned options (logged; '--' passes more).
+#include <fftw3-mpi.h>
 #include <petscksp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <random>
 #include <sstream>
 
 #include "bench.hpp"
@@ -48,6 +55,8 @@ void fill(RealField& f, const std::array<AxisGrid, 3>& ax, F fn) {
       for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = fn(ax[0][b.lo[0] + i], ax[1][b.lo[1] + j], ax[2][b.lo[2] + k]);
 }
 
+std::array<AxisGrid, 3> unit_cube(long n) { return {AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)}; }
+
 // PETSc rows are owned rank by rank in x-pencil storage order: the row of global point (i,j,k).
 class Rows {
  public:
@@ -68,7 +77,7 @@ class Rows {
       if (i >= b[0] && i < b[0] + b[3] && j >= b[1] && j < b[1] + b[4] && k >= b[2] && k < b[2] + b[5])
         return static_cast<PetscInt>(offset_[r] + ((k - b[2]) * b[4] + (j - b[1])) * b[3] + (i - b[0]));
     }
-    throw Error("kron-bench: grid point outside every rank's box");
+    throw Error("grid point outside every rank's box");
   }
 
  private:
@@ -153,132 +162,408 @@ double matrix_bytes(Mat A) {
   // AIJ: 8-byte value + 4-byte (PetscInt) column per nonzero, plus row pointers, as PETSc counts it.
   return info.memory > 0 ? info.memory : 12.0 * info.nz_used;
 }
-std::string fixed(double v, int digits) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
-
-std::string sci(double v) {
-  std::ostringstream os;
-  os.precision(2);
-  os << std::scientific << v;
-  return os.str();
-}
 
 std::array<linops::Operator1D, 3> fd2_ops(const std::array<AxisGrid, 3>& ax) {
   return {linops::derivative(ax[0], linops::Scheme::FD2, 2), linops::derivative(ax[1], linops::Scheme::FD2, 2),
           linops::derivative(ax[2], linops::Scheme::FD2, 2)};
 }
 
-void laplacian_apply(long n, int reps, double copy_bw, Report& report, MPI_Comm comm) {
+// ---- laplacian -------------------------------------------------------------------------------
+
+void laplacian_apply(long n, int rounds, const Options& opt, CopyReference& copy, Report& report, MPI_Comm comm) {
   auto grid = auto_grid(n, comm);
-  const std::array<AxisGrid, 3> ax{AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)};
+  const auto ax = unit_cube(n);
   const Pencil px({n, n, n}, grid, 0);
-  RealField in(px), out(px), ref(px);
+  RealField in(px), out(px), ref(px), out_h(px);
   fill(in, ax, u_exact);
   const auto ops = fd2_ops(ax);
   linops::KroneckerSum L(grid, ops);
-  const Timing tk = time_collective([&] { L.apply(in, out); }, reps, comm);
   // The same operator on a field that carries its halos (how a matrix-free code keeps its
   // state): no copy into a halo field, one exchange and the fused sweep.
   RealField with_halo(px, 1, L.halo());
-  {
-    const auto& b = px.box();
-    for (long k = 0; k < b.n[2]; ++k)
-      for (long j = 0; j < b.n[1]; ++j)
-        for (long i = 0; i < b.n[0]; ++i) with_halo(i, j, k) = in(i, j, k);
-  }
-  RealField out_h(px);
-  const Timing th = time_collective([&] { L.apply_with_halo(with_halo, out_h); }, reps, comm);
+  fill(with_halo, ax, u_exact);
   const double t0 = MPI_Wtime();
   Mat A = assemble(px, ops, false, comm);
   const double assembly_s = core::mpi::max(MPI_Wtime() - t0, comm);
   Vec x, y;
   check(MatCreateVecs(A, &x, &y), "MatCreateVecs");
   to_vec(in, x);
-  const Timing tp = time_collective([&] { check(MatMult(A, x, y), "MatMult"); }, reps, comm);
+  const auto s = interleave({{"kron apply", [&] { L.apply(in, out); }, {}},
+                             {"kron apply_with_halo", [&] { L.apply_with_halo(with_halo, out_h); }, {}},
+                             {"PETSc MatMult", [&] { check(MatMult(A, x, y), "MatMult"); }, {}},
+                             copy.contender()},
+                            rounds, comm);
   from_vec(y, ref);
+  if (opt.injects("laplacian")) {
+    // A wrong result the check must catch: one value off by 1e-10 of |L||u|.
+    if (out.local_points() > 0) out(out.extent()[0] / 2, 0, 0) += 1e-10 * 8 * (n - 1) * (n - 1) * max_abs(in, MPI_COMM_SELF);
+  }
   // Rounding of the two summation orders scales with |L| |u| (terms ~ u / h^2 cancel).
   double lnorm = 0;
   for (const auto& op : ops) lnorm += op.dense().rowwise().lpNorm<1>().maxCoeff();
   const double err = std::max(max_diff(out, ref, comm), max_diff(out_h, ref, comm)) / (lnorm * max_abs(in, comm));
-  if (!(err <= 1e-14)) throw Error("kron-bench: kron's Laplacian and PETSc's MatMult differ by " + sci(err) + " of |L| |u|");
-  const double kron_bytes = double(L.operator_bytes()), petsc_bytes = matrix_bytes(A);
-  PetscInt nnz_rows = 0;
+  if (!(err <= 1e-14)) throw Error("kron's Laplacian and PETSc's MatMult differ by " + sci(err) + " of |L| |u|");
+  // Memory: what kron keeps (operator coefficients, plus the halo field and message buffers
+  // apply() holds between calls) against what PETSc keeps (the matrix and MatMult's ghost vector).
+  const double kron_op = double(L.operator_bytes()), kron_work = double(L.workspace_bytes());
+  const double kron_total = core::mpi::sum(kron_op / core::mpi::size(comm), comm) + core::mpi::sum(kron_work, comm);
+  const double petsc_bytes = matrix_bytes(A);
   MatInfo info;
   check(MatGetInfo(A, MAT_GLOBAL_SUM, &info), "MatGetInfo");
-  nnz_rows = static_cast<PetscInt>(info.nz_used);
   check(VecDestroy(&x), "VecDestroy");
   check(VecDestroy(&y), "VecDestroy");
   check(MatDestroy(&A), "MatDestroy");
   const double N = double(n) * n * n;
-  Row r;
-  r.name = "laplacian apply fd2";
-  r.size = cube(n);
-  r.seconds = tk.min;
-  r.baseline = "PETSc MatMult AIJ 7-pt";
-  r.baseline_seconds = tp.min;
-  r.gbytes_per_s = 16.0 * N / tk.min / 1e9;  // read u, write Lu
-  r.fraction_of_copy = r.gbytes_per_s * 1e9 / copy_bw;
-  std::ostringstream note;
-  note << "operator " << kron_bytes / 1024 << " KiB vs " << petsc_bytes / 1048576 << " MiB (" << petsc_bytes / kron_bytes
-       << "x less); agree to " << sci(err) << " |L||u|";
-  r.note = note.str();
-  report.add(r);
-  r.name = "laplacian apply fd2 (halo field)";
-  r.seconds = th.min;
-  r.gbytes_per_s = 16.0 * N / th.min / 1e9;
-  r.fraction_of_copy = r.gbytes_per_s * 1e9 / copy_bw;
-  r.note = "apply_with_halo: no copy into a halo field";
-  report.add(r);
-  auto& e = report.extra()["laplacian_apply_" + cube(n)];
-  e["kron_halo_field_seconds"] = th.min;
-  e["speedup_halo_field"] = tp.min / th.min;
-  e["kron_seconds"] = tk.min;
-  e["petsc_matmult_seconds"] = tp.min;
-  e["speedup"] = tp.min / tk.min;
-  e["kron_operator_bytes"] = kron_bytes;
-  e["petsc_matrix_bytes"] = petsc_bytes;
-  e["memory_ratio"] = petsc_bytes / kron_bytes;
-  e["petsc_nonzeros"] = double(nnz_rows);
-  e["petsc_assembly_seconds"] = assembly_s;
-  e["petsc_gbytes_per_s"] = (12.0 * double(nnz_rows) + 16.0 * N) / tp.min / 1e9;
-  e["relative_difference"] = err;
+  for (int m = 0; m < 2; ++m) {
+    Row r;
+    r.name = m == 0 ? "laplacian apply fd2" : "laplacian apply fd2 (halo field)";
+    r.size = cube(n);
+    r.kron = s[m];
+    r.baseline = "PETSc MatMult AIJ 7-pt";
+    r.base = s[2];
+    r.bytes = 16.0 * N;  // read u, write Lu
+    r.copy = s[3];
+    r.copy_bytes = copy.bytes();
+    std::ostringstream note;
+    if (m == 0)
+      note << "apply(): copies u into a halo field, exchanges, sweeps; memory: kron operator " << fixed(kron_op / 1024, 1)
+           << " KiB + work " << fixed(kron_work * core::mpi::size(comm) / 1048576, 1) << " MiB (all ranks) vs PETSc matrix "
+           << fixed(petsc_bytes / 1048576, 1) << " MiB (" << fixed(petsc_bytes / kron_total, 1) << "x); agree to " << sci(err)
+           << " |L||u|";
+    else
+      note << "apply_with_halo(): u already lives in a halo field (no copy)";
+    r.note = note.str();
+    r.details["kron_operator_bytes"] = kron_op;
+    r.details["kron_workspace_bytes_all_ranks"] = core::mpi::sum(kron_work, comm);
+    r.details["petsc_matrix_bytes"] = petsc_bytes;
+    r.details["memory_ratio_petsc_matrix_over_kron_total"] = petsc_bytes / kron_total;
+    r.details["petsc_nonzeros"] = double(info.nz_used);
+    r.details["petsc_assembly_seconds"] = assembly_s;
+    r.details["petsc_gbytes_per_s"] = (12.0 * double(info.nz_used) + 16.0 * N) / s[2].median / 1e9;
+    r.details["relative_difference"] = err;
+    report.add(r);
+  }
 }
 
-struct AmgRun {
+// ---- compact -------------------------------------------------------------------------------
+
+// Max error of compact-6 d/dx_a on an m^3 grid, for u = sin(2 x_a + 0.3 x_{a+1}).
+double compact_error(long m, int a, layout::ProcessGridPtr grid, MPI_Comm comm, linops::PencilSet* ps = nullptr,
+                     linops::PencilSet* outs = nullptr, const linops::LineOperator* d1 = nullptr) {
+  std::unique_ptr<linops::PencilSet> own_in, own_out;
+  std::unique_ptr<linops::LineOperator> own_d1;
+  const AxisGrid axis = AxisGrid::uniform(m, 0, 1);
+  const std::array<AxisGrid, 3> ax{axis, axis, axis};
+  if (!ps) {
+    own_in = std::make_unique<linops::PencilSet>(grid, std::array<long, 3>{m, m, m});
+    own_out = std::make_unique<linops::PencilSet>(grid, std::array<long, 3>{m, m, m});
+    own_d1 = std::make_unique<linops::LineOperator>(linops::derivative(axis, linops::Scheme::Compact6, 1));
+    ps = own_in.get();
+    outs = own_out.get();
+    d1 = own_d1.get();
+    fill(ps->field(a), ax, [a](double x, double y, double z) { const double c[3] = {x, y, z}; return std::sin(2 * c[a] + 0.3 * c[(a + 1) % 3]); });
+    d1->apply(linops::lines_of(ps->field(a), a), linops::lines_of(outs->field(a), a));
+  }
+  RealField ex(ps->field(a).pencil());
+  fill(ex, ax, [a](double x, double y, double z) { const double c[3] = {x, y, z}; return 2 * std::cos(2 * c[a] + 0.3 * c[(a + 1) % 3]); });
+  return max_diff(outs->field(a), ex, comm);
+}
+
+void compact_derivative(long n, int rounds, const Options& opt, CopyReference& copy, Report& report, MPI_Comm comm) {
+  auto grid = auto_grid(n, comm);
+  const AxisGrid axis = AxisGrid::uniform(n, 0, 1);
+  const std::array<AxisGrid, 3> ax{axis, axis, axis};
+  linops::PencilSet in(grid, {n, n, n}), out(grid, {n, n, n});
+  const linops::LineOperator d1(linops::derivative(axis, linops::Scheme::Compact6, 1));
+  const double N = double(n) * n * n;
+  // Bounded compact-6 first derivatives close with 4th-order rows (operator1d.hpp): the error
+  // must fall at least as h^4 between n/2 and n points; a lower-order kernel cannot pass.
+  const double order = 4.0;
+  for (int a = 0; a < 3; ++a) {
+    RealField& f = in.field(a);  // pencil a: axis a is local
+    fill(f, ax, [a](double x, double y, double z) { const double c[3] = {x, y, z}; return std::sin(2 * c[a] + 0.3 * c[(a + 1) % 3]); });
+    const linops::Lines li = linops::lines_of(f, a), lo = linops::lines_of(out.field(a), a);
+    const auto s = interleave({{"kron", [&] { d1.apply(li, lo); }, {}}, copy.contender()}, rounds, comm);
+    const long nh = n / 2 + 1;  // (nh - 1) = (n - 1) / 2: h doubles
+    const double err_h = compact_error(nh, a, grid, comm);
+    // A wrong result the check must catch: one value off by the coarse grid's error.
+    if (opt.injects("compact") && out.field(a).local_points() > 0) out.field(a).data()[out.field(a).storage_size() / 2] += err_h;
+    const double err = compact_error(n, a, grid, comm, &in, &out, &d1);
+    const double ratio = double(n - 1) / double(nh - 1);
+    const double observed = std::log(err_h / err) / std::log(ratio);
+    // Near rounding level (about 1e-13 here) the order cannot show; require the error bound then.
+    const bool ok = err <= err_h * std::pow(ratio, -(order - 0.3)) || err <= 64 * 2.2e-16 * double(n);
+    if (!ok)
+      throw Error("compact6 d/d" + std::string(1, "xyz"[a]) + " error " + sci(err) + " at n = " + std::to_string(n) +
+                  " vs " + sci(err_h) + " at n = " + std::to_string(nh) + ": observed order " + fixed(observed, 2) +
+                  ", expected at least " + fixed(order - 0.3, 1));
+    Row r;
+    r.name = std::string("compact6 d/d") + "xyz"[a];
+    r.size = cube(n);
+    r.kron = s[0];
+    r.bytes = 16.0 * N;  // read u, write u'
+    r.copy = s[1];
+    r.copy_bytes = copy.bytes();
+    r.note = std::string(1, "xyz"[a]) + "-pencil, lines contiguous; max error " + sci(err) + " (n = " + std::to_string(nh) +
+             ": " + sci(err_h) + ", observed order " + fixed(observed, 2) + ")";
+    r.details["max_error"] = err;
+    r.details["max_error_half_grid"] = err_h;
+    r.details["observed_order"] = observed;
+    report.add(r);
+  }
+}
+
+// ---- dst1 ----------------------------------------------------------------------------------
+
+unsigned fftw_flag(const std::string& effort) {
+  return effort == "estimate" ? FFTW_ESTIMATE : effort == "patient" ? FFTW_PATIENT : effort == "exhaustive" ? FFTW_EXHAUSTIVE : FFTW_MEASURE;
+}
+
+// DST-I of every line of a local m x m x (m/P) block per rank, lines contiguous (along the
+// fastest index) or interleaved (along the middle index, inner = m): kron's Dst1Lines against
+// FFTW's own RODFT00 (fftw_plan_guru64_r2r, in place, same effort), the same lines, in place.
+void dst1_lines(long n, int rounds, const Options& opt, CopyReference& copy, Report& report, MPI_Comm comm) {
+  const long m = n - 2;  // the interior of a Dirichlet axis
+  const int P = core::mpi::size(comm), me = core::mpi::rank(comm);
+  const long nz = layout::block_size(m, P, me);
+  const long count = m * m * nz;
+  core::HostBuffer<double> x(std::size_t(std::max(count, 1L))), saved(std::size_t(std::max(count, 1L))),
+      ref(std::size_t(std::max(count, 1L)));
+  std::mt19937 rng(11 + me);
+  std::uniform_real_distribution<double> U(-1, 1);
+  for (long q = 0; q < count; ++q) saved[q] = U(rng);
+  for (int interleaved = 0; interleaved < 2; ++interleaved) {
+    const linops::Lines L = interleaved ? linops::Lines{x.data(), nz, m, m, m * m} : linops::Lines{x.data(), m * nz, m, 1, m};
+    linops::Dst1Lines dst(m, fftw_flag(opt.effort));
+    fftw_iodim64 dim{m, L.inner, L.inner};
+    fftw_iodim64 how[2] = {{L.inner, 1, 1}, {L.outer, L.ostride, L.ostride}};
+    fftw_r2r_kind kind = FFTW_RODFT00;
+    fftw_plan p = fftw_plan_guru64_r2r(1, &dim, 2, how, x.data(), x.data(), &kind, fftw_flag(opt.effort));
+    if (!p) throw Error("FFTW could not plan RODFT00");
+    auto restore = [&] { std::memcpy(x.data(), saved.data(), sizeof(double) * count); };
+    const auto s = interleave({{"kron Dst1Lines", [&] { if (count) dst.execute(L); }, restore},
+                               {"FFTW RODFT00", [&] { if (count) fftw_execute(p); }, restore},
+                               copy.contender()},
+                              rounds, comm);
+    restore();
+    fftw_execute(p);
+    std::memcpy(ref.data(), x.data(), sizeof(double) * count);
+    restore();
+    if (count) dst.execute(L);
+    fftw_destroy_plan(p);
+    if (opt.injects("dst1") && count) x[count / 3] += 1e-9;
+    double diff = 0, scale = 0;
+    for (long q = 0; q < count; ++q) {
+      diff = std::max(diff, std::abs(x[q] - ref[q]));
+      scale = std::max(scale, std::abs(ref[q]));
+    }
+    const double rel = core::mpi::max(diff, comm) / core::mpi::max(scale, comm);
+    // Both compute the same transform in O(log m) roundings per output.
+    if (!(rel <= 1e-13)) throw Error("kron's DST-I and FFTW's RODFT00 differ by " + sci(rel) + " (relative)");
+    Row r;
+    r.name = std::string("dst1 lines ") + (interleaved ? "interleaved" : "contiguous");
+    r.size = cube(m);
+    r.kron = s[0];
+    r.baseline = "FFTW RODFT00 (same lines)";
+    r.base = s[1];
+    r.bytes = 16.0 * core::mpi::sum(double(count), comm);
+    r.copy = s[2];
+    r.copy_bytes = copy.bytes();
+    r.note = std::string("m = ") + std::to_string(m) + " per line, " + (interleaved ? "stride m (interleaved lines)" : "stride 1") +
+             ", in place, effort " + opt.effort + "; agree to " + sci(rel) + " relative";
+    r.details["relative_difference"] = rel;
+    report.add(r);
+  }
+}
+
+// ---- poisson (structured baseline) ----------------------------------------------------------
+
+struct PoissonData {
+  long n;
+  std::array<AxisGrid, 3> ax;
+  layout::ProcessGridPtr grid;
+  Pencil px;
+  RealField f, g;
+  linops::BoundaryData bd;
+};
+
+PoissonData poisson_data(long n, MPI_Comm comm) {
+  PoissonData d{n, unit_cube(n), auto_grid(n, comm), {}, {}, {}, {}};
+  d.px = Pencil({n, n, n}, d.grid, 0);
+  d.f = RealField(d.px);
+  d.g = RealField(d.px);
+  fill(d.f, d.ax, lap_exact);
+  fill(d.g, d.ax, u_exact);
+  d.bd = [](int, int, const std::array<double, 3>& X) { return u_exact(X[0], X[1], X[2]); };
+  return d;
+}
+
+// The same fd2 Dirichlet problem through FFTW-MPI: the interior right-hand side (boundary values
+// moved over) on FFTW-MPI's z-slabs, one 3D RODFT00 forward (transposed out), the division by
+// the eigenvalue sums, one RODFT00 back (transposed in).
+void poisson_fftw(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) {
+  PoissonData d = poisson_data(n, comm);
+  const long m = n - 2;
+  const double h = 1.0 / double(n - 1);
+  ptrdiff_t ln0, l0s, ln1, l1s;
+  const ptrdiff_t alloc = fftw_mpi_local_size_3d_transposed(m, m, m, comm, &ln0, &l0s, &ln1, &l1s);
+  double* buf = fftw_alloc_real(std::max<ptrdiff_t>(alloc, 1));
+  double* rhs = fftw_alloc_real(std::max<ptrdiff_t>(alloc, 1));
+  if (!buf || !rhs) throw Error("out of memory for the FFTW-MPI Poisson baseline");
+  const unsigned flags = fftw_flag(opt.effort) | FFTW_DESTROY_INPUT;
+  double t0 = MPI_Wtime();
+  fftw_plan fwd = fftw_mpi_plan_r2r_3d(m, m, m, buf, buf, comm, FFTW_RODFT00, FFTW_RODFT00, FFTW_RODFT00, flags | FFTW_MPI_TRANSPOSED_OUT);
+  fftw_plan bwd = fftw_mpi_plan_r2r_3d(m, m, m, buf, buf, comm, FFTW_RODFT00, FFTW_RODFT00, FFTW_RODFT00, flags | FFTW_MPI_TRANSPOSED_IN);
+  const double fftw_plan_s = core::mpi::max(MPI_Wtime() - t0, comm);
+  if (!fwd || !bwd) throw Error("FFTW-MPI could not plan the 3D RODFT00");
+  // Interior rhs at global interior index (i, j, k) (0-based over the m interior points): slab
+  // layout [k - l0s][j][i].
+  const auto& ax = d.ax;
+  for (ptrdiff_t k = 0; k < ln0; ++k)
+    for (long j = 0; j < m; ++j)
+      for (long i = 0; i < m; ++i) {
+        const long gi[3] = {i + 1, j + 1, k + l0s + 1};
+        double v = lap_exact(ax[0][gi[0]], ax[1][gi[1]], ax[2][gi[2]]);
+        for (int a = 0; a < 3; ++a)
+          for (int side : {-1, 1}) {
+            long q[3] = {gi[0], gi[1], gi[2]};
+            q[a] += side;
+            if (q[a] == 0 || q[a] == n - 1) v -= u_exact(ax[0][q[0]], ax[1][q[1]], ax[2][q[2]]) / (h * h);
+          }
+        rhs[(k * m + j) * m + i] = v;
+      }
+  std::vector<double> lam(static_cast<std::size_t>(m));
+  for (long p = 0; p < m; ++p) lam[p] = (2 * std::cos(M_PI * double(p + 1) / double(m + 1)) - 2) / (h * h);
+  const double norm = std::pow(2.0 * double(m + 1), 3);
+  auto baseline = [&] {
+    fftw_execute(fwd);
+    // Transposed layout: [j - l1s][k][i] (y slabs).
+    for (ptrdiff_t j = 0; j < ln1; ++j)
+      for (long k = 0; k < m; ++k) {
+        double* row = buf + (j * m + k) * m;
+        const double lyz = lam[j + l1s] + lam[k];
+        for (long i = 0; i < m; ++i) row[i] /= (lam[i] + lyz) * norm;
+      }
+    fftw_execute(bwd);
+  };
+  t0 = MPI_Wtime();
+  linops::FastPoissonOptions fo;
+  fo.effort = layout::parse_fft_effort(opt.effort);
+  const linops::BoundaryKind D = linops::BoundaryKind::Dirichlet;
+  linops::FastPoisson fp(d.grid, ax, {linops::Scheme::FD2, linops::Scheme::FD2, linops::Scheme::FD2}, {D, D, D}, 0.0, fo);
+  const double kron_setup = core::mpi::max(MPI_Wtime() - t0, comm);
+  RealField u(d.px);
+  const auto restore = [&] { std::memcpy(buf, rhs, sizeof(double) * std::max<ptrdiff_t>(alloc, 1)); };
+  const auto s = interleave({{"kron FastPoisson::solve", [&] { fp.solve(d.f, d.bd, u); }, {}},
+                             {"FFTW-MPI RODFT00 solve", baseline, restore}},
+                            rounds, comm);
+  fp.solve(d.f, d.bd, u);
+  restore();
+  baseline();
+  // Cross-check at sampled interior points (both solve the same discrete system exactly).
+  std::mt19937 rng(5);
+  const auto& b = d.px.box();
+  std::vector<double> kv(512, 0.0), fv(512, 0.0);
+  std::vector<std::array<long, 3>> pts(512);
+  for (auto& p : pts) p = {1 + long(rng() % m), 1 + long(rng() % m), 1 + long(rng() % m)};
+  if (opt.injects("poisson_fftw")) {
+    bool mine = true;
+    for (int a = 0; a < 3; ++a) mine = mine && pts[7][a] >= b.lo[a] && pts[7][a] < b.lo[a] + b.n[a];
+    if (mine) u(pts[7][0] - b.lo[0], pts[7][1] - b.lo[1], pts[7][2] - b.lo[2]) += 1e-8;
+  }
+  for (std::size_t q = 0; q < pts.size(); ++q) {
+    const auto& p = pts[q];
+    bool mine = true;
+    for (int a = 0; a < 3; ++a) mine = mine && p[a] >= b.lo[a] && p[a] < b.lo[a] + b.n[a];
+    if (mine) kv[q] = u(p[0] - b.lo[0], p[1] - b.lo[1], p[2] - b.lo[2]);
+    const long k = p[2] - 1 - l0s;
+    if (k >= 0 && k < ln0) fv[q] = buf[(k * m + (p[1] - 1)) * m + (p[0] - 1)];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, kv.data(), int(kv.size()), MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, fv.data(), int(fv.size()), MPI_DOUBLE, MPI_SUM, comm);
+  double diff = 0;
+  for (std::size_t q = 0; q < kv.size(); ++q) diff = std::max(diff, std::abs(kv[q] - fv[q]));
+  const double rel = diff / max_abs(u, comm);
+  fftw_destroy_plan(fwd);
+  fftw_destroy_plan(bwd);
+  fftw_free(buf);
+  fftw_free(rhs);
+  if (!(rel <= 1e-11)) throw Error("kron's fast Poisson solution and the FFTW-MPI solve differ by " + sci(rel) + " (relative)");
+  Row r;
+  r.name = "poisson fd2 dirichlet solve";
+  r.size = cube(n);
+  r.kron = s[0];
+  r.baseline = "FFTW-MPI 3D RODFT00 solve";
+  r.base = s[1];
+  r.note = "solve only (plans made once); kron from f and g (boundary data moved over inside), baseline from the "
+           "ready interior right-hand side; " + fp.describe() + "; agree to " + sci(rel) + " at 512 points; setup: kron " +
+           fixed(kron_setup, 3) + " s, FFTW-MPI plans " + fixed(fftw_plan_s, 3) + " s (effort " + opt.effort + ")";
+  r.details["kron_setup_seconds"] = kron_setup;
+  r.details["fftw_mpi_plan_seconds"] = fftw_plan_s;
+  r.details["relative_difference"] = rel;
+  report.add(r);
+}
+
+// ---- poisson (assembled baselines) ----------------------------------------------------------
+
+// Tuned option sets for the AMG baselines (prefix gamg_ and hypre_); the command line after '--'
+// wins over them. GAMG: smoothed aggregation without graph squaring and Chebyshev/Jacobi
+// smoothing (PETSc's recommendation for 3D Poisson); BoomerAMG: HMIS coarsening with ext+i
+// interpolation, truncation to 4 entries and one level of aggressive coarsening (hypre's
+// recommendation for 3D problems).
+const char* kTuned[][2] = {
+    {"gamg_", "-gamg_ksp_type cg -gamg_ksp_norm_type unpreconditioned -gamg_pc_type gamg -gamg_pc_gamg_type agg "
+              "-gamg_pc_gamg_agg_nsmooths 1 -gamg_pc_gamg_square_graph 0 -gamg_pc_gamg_threshold 0.02 "
+              "-gamg_mg_levels_ksp_type chebyshev -gamg_mg_levels_pc_type jacobi"},
+    {"hypre_", "-hypre_ksp_type cg -hypre_ksp_norm_type unpreconditioned -hypre_pc_type hypre -hypre_pc_hypre_type boomeramg "
+               "-hypre_pc_hypre_boomeramg_coarsen_type HMIS -hypre_pc_hypre_boomeramg_interp_type ext+i "
+               "-hypre_pc_hypre_boomeramg_strong_threshold 0.5 -hypre_pc_hypre_boomeramg_P_max 4 "
+               "-hypre_pc_hypre_boomeramg_agg_nl 1"},
+};
+
+// Inserts each tuned option unless the command line set it already.
+void insert_tuned(const std::string& opts) {
+  std::istringstream is(opts);
+  std::vector<std::string> tok{std::istream_iterator<std::string>(is), std::istream_iterator<std::string>()};
+  for (std::size_t i = 0; i < tok.size(); ++i) {
+    if (tok[i][0] != '-') continue;
+    const bool has_value = i + 1 < tok.size() && tok[i + 1][0] != '-';
+    PetscBool set = PETSC_FALSE;
+    check(PetscOptionsHasName(nullptr, nullptr, tok[i].c_str(), &set), "PetscOptionsHasName");
+    if (!set) check(PetscOptionsSetValue(nullptr, tok[i].c_str(), has_value ? tok[i + 1].c_str() : nullptr), "PetscOptionsSetValue");
+  }
+}
+
+// The options in PETSc's database that start with -prefix (what the solve with that prefix read).
+std::string options_with_prefix(const std::string& prefix) {
+  char* all = nullptr;
+  check(PetscOptionsGetAll(nullptr, &all), "PetscOptionsGetAll");
+  std::istringstream is(all ? all : "");
+  PetscFree(all);
+  std::string out, tok;
+  bool take = false;
+  while (is >> tok) {
+    if (tok[0] == '-' && !(tok.size() > 1 && std::isdigit(static_cast<unsigned char>(tok[1])))) take = tok.rfind("-" + prefix, 0) == 0;
+    if (take) out += (out.empty() ? "" : " ") + tok;
+  }
+  return out;
+}
+
+struct AmgRound {
   double assembly = 0, setup = 0, solve = 0, residual = 0, memory = 0;
   long iterations = 0;
   std::string reason;
 };
 
-void poisson_solve(long n, bool quick, Report& report, MPI_Comm comm) {
-  auto grid = auto_grid(n, comm);
-  const std::array<AxisGrid, 3> ax{AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)};
-  const Pencil px({n, n, n}, grid, 0);
-  RealField f(px), u(px), g(px), ur(px);
-  fill(f, ax, lap_exact);
-  fill(g, ax, u_exact);
-  const linops::BoundaryData bd = [](int, int, const std::array<double, 3>& X) { return u_exact(X[0], X[1], X[2]); };
-  const linops::BoundaryKind D = linops::BoundaryKind::Dirichlet;
-  // kron: setup (eigenvalues, FFTW plans) + solve, from nothing, as a user runs it.
-  double kron_setup = 0, kron_solve = 0;
-  std::size_t kron_bytes = 0;
-  {
-    MPI_Barrier(comm);
-    const double t0 = MPI_Wtime();
-    linops::FastPoisson fp(grid, ax, {linops::Scheme::FD2, linops::Scheme::FD2, linops::Scheme::FD2}, {D, D, D});
-    kron_setup = core::mpi::max(MPI_Wtime() - t0, comm);
-    const Timing ts = time_collective([&] { fp.solve(f, bd, u); }, quick ? 2 : 3, comm, 0);
-    kron_solve = ts.min;
-    kron_bytes = fp.operator_bytes();
-  }
-  // The same system assembled: identity rows carry the boundary values, -Laplace inside.
+void poisson_amg(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) {
+  PoissonData d = poisson_data(n, comm);
+  const auto& ax = d.ax;
   const auto ops = fd2_ops(ax);
+  const Pencil& px = d.px;
+  // The assembled system's right-hand side: -f inside plus the boundary columns moved over, g on
+  // the boundary.
   RealField rb(px);
   {
-    // b = -f inside plus the boundary columns moved over; g on the boundary.
     const auto& b = px.box();
     for (long k = 0; k < b.n[2]; ++k)
       for (long j = 0; j < b.n[1]; ++j)
@@ -286,8 +571,8 @@ void poisson_solve(long n, bool quick, Report& report, MPI_Comm comm) {
           const std::array<long, 3> gi{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
           bool bnd = false;
           for (int a = 0; a < 3; ++a) bnd = bnd || gi[a] == 0 || gi[a] == n - 1;
-          if (bnd) { rb(i, j, k) = g(i, j, k); continue; }
-          double v = -f(i, j, k);
+          if (bnd) { rb(i, j, k) = d.g(i, j, k); continue; }
+          double v = -d.f(i, j, k);
           for (int a = 0; a < 3; ++a) {
             const linops::Banded& B = ops[a].terms()[0].b;
             for (int t = 0; t < B.width(); ++t) {
@@ -299,175 +584,171 @@ void poisson_solve(long n, bool quick, Report& report, MPI_Comm comm) {
           rb(i, j, k) = v;
         }
   }
-  // Residual of kron's answer in the assembled system: same criterion as the KSP's.
-  Mat A0 = assemble(px, ops, true, comm);
+  for (const auto& t : kTuned) insert_tuned(t[1]);
+  std::vector<std::string> prefixes = {"gamg_"};
+#if defined(PETSC_HAVE_HYPRE)
+  prefixes.push_back("hypre_");
+#endif
   Vec vb, vu, vr;
-  check(MatCreateVecs(A0, &vu, &vb), "MatCreateVecs");
+  {
+    Mat A0 = assemble(px, ops, true, comm);
+    check(MatCreateVecs(A0, &vu, &vb), "MatCreateVecs");
+    check(MatDestroy(&A0), "MatDestroy");
+  }
   check(VecDuplicate(vb, &vr), "VecDuplicate");
   to_vec(rb, vb);
-  PetscReal bnorm = 0, rnorm = 0;
+  PetscReal bnorm = 0;
   check(VecNorm(vb, NORM_2, &bnorm), "VecNorm");
-  to_vec(u, vu);
-  check(MatMult(A0, vu, vr), "MatMult");
-  check(VecAYPX(vr, -1.0, vb), "VecAYPX");
-  check(VecNorm(vr, NORM_2, &rnorm), "VecNorm");
-  const double kron_residual = rnorm / bnorm;
-  check(MatDestroy(&A0), "MatDestroy");
-  if (!(kron_residual <= 1e-10)) throw Error("kron-bench: the fast Poisson solution's relative residual is " + sci(kron_residual));
 
-  auto amg = [&](const char* pc_type) {
-    AmgRun r;
+  // Each round from nothing, as a user runs it: kron builds its solver and solves; PETSc
+  // assembles, sets up the preconditioner and solves.
+  RealField u(px), ur(px);
+  double kron_setup_last = 0;
+  const linops::BoundaryKind D = linops::BoundaryKind::Dirichlet;
+  auto kron_run = [&] {
+    const double t = MPI_Wtime();
+    linops::FastPoissonOptions fo;
+    fo.effort = layout::parse_fft_effort(opt.effort);
+    linops::FastPoisson fp(d.grid, ax, {linops::Scheme::FD2, linops::Scheme::FD2, linops::Scheme::FD2}, {D, D, D}, 0.0, fo);
+    kron_setup_last = MPI_Wtime() - t;
+    fp.solve(d.f, d.bd, u);
+  };
+  std::vector<std::vector<AmgRound>> amg(prefixes.size());
+  auto petsc_run = [&](std::size_t which) {
+    AmgRound r;
     PetscLogDouble m0 = 0, m1 = 0;
     check(PetscMemoryGetCurrentUsage(&m0), "PetscMemoryGetCurrentUsage");
-    MPI_Barrier(comm);
     double t = MPI_Wtime();
     Mat A = assemble(px, ops, true, comm);
-    r.assembly = core::mpi::max(MPI_Wtime() - t, comm);
+    r.assembly = MPI_Wtime() - t;
     KSP ksp;
     check(KSPCreate(comm, &ksp), "KSPCreate");
+    check(KSPSetOptionsPrefix(ksp, prefixes[which].c_str()), "KSPSetOptionsPrefix");
     check(KSPSetOperators(ksp, A, A), "KSPSetOperators");
-    check(KSPSetType(ksp, KSPCG), "KSPSetType");
-    check(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED), "KSPSetNormType");
     check(KSPSetTolerances(ksp, 1e-10, 0.0, PETSC_DEFAULT, 10000), "KSPSetTolerances");
-    PC pc;
-    check(KSPGetPC(ksp, &pc), "KSPGetPC");
-    check(PCSetType(pc, pc_type), "PCSetType");
-    if (std::string(pc_type) == PCHYPRE) check(PCHYPRESetType(pc, "boomeramg"), "PCHYPRESetType");
     check(KSPSetFromOptions(ksp), "KSPSetFromOptions");
     check(VecSet(vu, 0.0), "VecSet");
-    MPI_Barrier(comm);
     t = MPI_Wtime();
     check(KSPSetUp(ksp), "KSPSetUp");
-    r.setup = core::mpi::max(MPI_Wtime() - t, comm);
+    r.setup = MPI_Wtime() - t;
     check(PetscMemoryGetCurrentUsage(&m1), "PetscMemoryGetCurrentUsage");
-    r.memory = core::mpi::sum(double(m1 - m0), comm);
-    MPI_Barrier(comm);
+    r.memory = double(m1 - m0);
     t = MPI_Wtime();
     check(KSPSolve(ksp, vb, vu), "KSPSolve");
-    r.solve = core::mpi::max(MPI_Wtime() - t, comm);
+    r.solve = MPI_Wtime() - t;
     KSPConvergedReason reason;
     check(KSPGetConvergedReason(ksp, &reason), "KSPGetConvergedReason");
     r.reason = KSPConvergedReasons[reason];
     PetscInt its;
     check(KSPGetIterationNumber(ksp, &its), "KSPGetIterationNumber");
     r.iterations = its;
+    PetscReal rnorm = 0;
     check(MatMult(A, vu, vr), "MatMult");
     check(VecAYPX(vr, -1.0, vb), "VecAYPX");
     check(VecNorm(vr, NORM_2, &rnorm), "VecNorm");
     r.residual = rnorm / bnorm;
-    from_vec(vu, ur);
     check(KSPDestroy(&ksp), "KSPDestroy");
     check(MatDestroy(&A), "MatDestroy");
-    if (reason < 0) throw Error(std::string("kron-bench: PETSc CG + ") + pc_type + " did not converge: " + r.reason);
+    if (reason < 0) throw Error("PETSc CG + " + prefixes[which].substr(0, prefixes[which].size() - 1) + " did not converge: " + r.reason);
+    amg[which].push_back(r);
+  };
+  std::vector<Contender> cs = {{"kron", kron_run, {}}};
+  for (std::size_t w = 0; w < prefixes.size(); ++w) cs.push_back({prefixes[w], [&, w] { petsc_run(w); }, {}});
+  const auto s = interleave(cs, rounds, comm, 0);
+
+  // Checks: kron's residual in the assembled system; every PETSc solve agrees with kron's.
+  Mat A0 = assemble(px, ops, true, comm);
+  PetscReal rnorm = 0;
+  if (opt.injects("poisson_amg") && u.local_points() > 0) u(u.extent()[0] / 2, u.extent()[1] / 2, u.extent()[2] / 2) += 1e-6;
+  to_vec(u, vu);
+  check(MatMult(A0, vu, vr), "MatMult");
+  check(VecAYPX(vr, -1.0, vb), "VecAYPX");
+  check(VecNorm(vr, NORM_2, &rnorm), "VecNorm");
+  check(MatDestroy(&A0), "MatDestroy");
+  const double kron_residual = rnorm / bnorm;
+  if (!(kron_residual <= 1e-10)) throw Error("the fast Poisson solution's relative residual is " + sci(kron_residual));
+  for (std::size_t w = 0; w < prefixes.size(); ++w) {
+    petsc_run(w);  // once more, untimed, to compare its solution
+    from_vec(vu, ur);
     const double diff = max_diff(u, ur, comm) / max_abs(u, comm);
     // Both meet rtol 1e-10: their solutions agree to about cond(A) * 1e-10 of the data.
-    if (!(diff <= 1e-6)) throw Error(std::string("kron-bench: kron and PETSc CG + ") + pc_type + " solutions differ by " + sci(diff));
-    return r;
-  };
-  const double kron_total = kron_setup + kron_solve;
-  std::vector<std::pair<std::string, AmgRun>> runs;
-  runs.push_back({"gamg", amg(PCGAMG)});
-#if defined(PETSC_HAVE_HYPRE)
-  runs.push_back({"hypre", amg(PCHYPRE)});
-#endif
+    if (!(diff <= 1e-6))
+      throw Error("kron and PETSc CG + " + prefixes[w] + " solutions differ by " + sci(diff));
+  }
   check(VecDestroy(&vb), "VecDestroy");
   check(VecDestroy(&vu), "VecDestroy");
   check(VecDestroy(&vr), "VecDestroy");
-  auto& e = report.extra()["poisson_dirichlet_" + cube(n)];
-  e["kron_setup_seconds"] = kron_setup;
-  e["kron_solve_seconds"] = kron_solve;
-  e["kron_time_to_solution_seconds"] = kron_total;
-  e["kron_relative_residual"] = kron_residual;
-  e["kron_operator_bytes"] = double(kron_bytes);
-  for (const auto& [name, r] : runs) {
-    const double total = r.assembly + r.setup + r.solve;
-    Row row;
-    row.name = "poisson fd2 dirichlet";
-    row.size = cube(n);
-    row.seconds = kron_total;
-    row.baseline = "PETSc CG+" + name + " (asm+setup+solve)";
-    row.baseline_seconds = total;
-    std::ostringstream note;
-    note << "kron setup " << kron_setup << " s + solve " << kron_solve << " s, residual " << sci(kron_residual) << "; "
-         << name << " " << r.iterations << " its, asm " << r.assembly << " s, setup " << r.setup << " s, solve " << r.solve
-         << " s, residual " << sci(r.residual);
-    row.note = note.str();
-    report.add(row);
-    auto& o = e[name];
-    o["assembly_seconds"] = r.assembly;
-    o["setup_seconds"] = r.setup;
-    o["solve_seconds"] = r.solve;
-    o["time_to_solution_seconds"] = total;
-    o["iterations"] = double(r.iterations);
-    o["relative_residual"] = r.residual;
-    o["converged_reason"] = r.reason;
-    o["setup_memory_bytes"] = r.memory;
-    o["speedup_kron_time_to_solution"] = total / kron_total;
-  }
-}
-
-void compact_derivative(long n, int reps, double copy_bw, Report& report, MPI_Comm comm) {
-  auto grid = auto_grid(n, comm);
-  const AxisGrid axis = AxisGrid::uniform(n, 0, 1);
-  const std::array<AxisGrid, 3> ax{axis, axis, axis};
-  linops::PencilSet in(grid, {n, n, n}), out(grid, {n, n, n});
-  const linops::LineOperator d1(linops::derivative(axis, linops::Scheme::Compact6, 1));
-  const double N = double(n) * n * n;
-  for (int a = 0; a < 3; ++a) {
-    RealField& f = in.field(a);  // pencil a: axis a is local
-    fill(f, ax, [a](double x, double y, double z) { const double c[3] = {x, y, z}; return std::sin(2 * c[a] + 0.3 * c[(a + 1) % 3]); });
-    const linops::Lines li = linops::lines_of(f, a), lo = linops::lines_of(out.field(a), a);
-    // The copy reference again, right before the case and on the same arrays: a shared machine's
-    // bandwidth drifts, and the fraction is taken against the better of the two measurements.
-    const std::size_t bytes = sizeof(double) * f.storage_size();
-    const Timing tc = time_collective([&] { std::memcpy(out.field(a).data(), f.data(), bytes); }, reps, comm);
-    const double copy_ref = std::max(copy_bw, core::mpi::sum(2.0 * double(bytes), comm) / tc.min);
-    const Timing t = time_collective([&] { d1.apply(li, lo); }, reps, comm);
-    RealField ex(f.pencil());
-    fill(ex, ax, [a](double x, double y, double z) { const double c[3] = {x, y, z}; return 2 * std::cos(2 * c[a] + 0.3 * c[(a + 1) % 3]); });
-    const double err = max_diff(out.field(a), ex, comm);
-    if (!(err <= 1e-5)) throw Error("kron-bench: compact6 derivative error " + sci(err) + " is too large");
+  // Options given after '--' that no solve read are mistakes, as in kron itself.
+  for (const auto& name : linops::petsc::command_line_options())
+    if (!linops::petsc::unused({name}).empty())
+      throw Error("PETSc option -" + name + " was not used by any baseline", {"command line", 0, {}},
+                  "the GAMG solve reads options with prefix gamg_, the hypre solve prefix hypre_");
+  for (std::size_t w = 0; w < prefixes.size(); ++w) {
+    const std::string name = prefixes[w].substr(0, prefixes[w].size() - 1);
+    const AmgRound& last = amg[w].back();
+    auto med = [&](double AmgRound::*f) {
+      std::vector<double> v;
+      for (std::size_t q = 0; q + 1 < amg[w].size(); ++q) v.push_back(core::mpi::max(amg[w][q].*f, comm));
+      return summarize(v).median;
+    };
     Row r;
-    r.name = std::string("compact6 d/d") + "xyz"[a];
+    r.name = "poisson fd2 time to solution";
     r.size = cube(n);
-    r.seconds = t.min;
-    r.gbytes_per_s = 16.0 * N / t.min / 1e9;  // read u, write u'
-    r.fraction_of_copy = r.gbytes_per_s * 1e9 / copy_ref;
-    r.note = std::string(1, "xyz"[a]) + "-pencil, lines contiguous; copy reference " + fixed(copy_ref / 1e9, 1) +
-             " GB/s; max error " + sci(err);
+    r.kron = s[0];
+    r.baseline = "PETSc CG+" + name + " (asm+setup+solve)";
+    r.base = s[1 + w];
+    const std::string used = options_with_prefix(prefixes[w]);
+    r.note = "kron: setup + solve, residual " + sci(kron_residual) + "; " + name + ": " + std::to_string(last.iterations) +
+             " its, asm " + fixed(med(&AmgRound::assembly), 2) + " s, setup " + fixed(med(&AmgRound::setup), 2) + " s, solve " +
+             fixed(med(&AmgRound::solve), 2) + " s (medians), residual " + sci(last.residual) + "; options: " + used;
+    r.details["kron_relative_residual"] = kron_residual;
+    r.details["kron_setup_seconds_last_round"] = core::mpi::max(kron_setup_last, comm);
+    r.details["petsc_options"] = used;
+    r.details["assembly_median_seconds"] = med(&AmgRound::assembly);
+    r.details["setup_median_seconds"] = med(&AmgRound::setup);
+    r.details["solve_median_seconds"] = med(&AmgRound::solve);
+    r.details["iterations"] = double(last.iterations);
+    r.details["relative_residual"] = last.residual;
+    r.details["converged_reason"] = last.reason;
+    r.details["setup_memory_bytes_all_ranks"] = core::mpi::sum(last.memory, comm);
     report.add(r);
-    report.extra()[std::string("compact6_d") + "xyz"[a] + "_" + cube(n) + "_fraction_of_copy"] = r.fraction_of_copy;
   }
 }
 
 }  // namespace
 
 void run_linops_suite(const Options& opt, Report& report, MPI_Comm comm) {
-  check_cases(opt, "linops", {"copy", "laplacian", "compact", "poisson"});
+  check_cases(opt, "linops", {"copy", "laplacian", "compact", "dst1", "poisson_fftw", "poisson_amg"});
   linops::petsc::initialize();
+  fftw_mpi_init();
   const long n = !opt.sizes.empty() ? opt.sizes.front() : opt.quick ? 32 : 256;
-  const int reps = opt.repeat > 0 ? opt.repeat : opt.quick ? 2 : 10;
-  const double copy_bw = copy_bandwidth(sizeof(double) * std::size_t(n) * n * n / core::mpi::size(comm), comm);
-  Row c;
-  c.name = "copy (memcpy, all ranks)";
-  c.size = cube(n);
-  c.gbytes_per_s = copy_bw / 1e9;
-  c.fraction_of_copy = 1;
-  report.add(c);
-  report.extra()["copy_bandwidth_gbytes_per_s"] = copy_bw / 1e9;
+  const int rounds = opt.rounds(20);
+  CopyReference copy(comm, opt.quick);
+  add_copy_reference(copy, rounds, report, comm);
   if (opt.wants("laplacian")) {
-    core::log::info("linops suite: Laplacian apply ", cube(n));
-    laplacian_apply(n, reps, copy_bw, report, comm);
+    core::log::info("linops suite: Laplacian apply ", cube(n), ", ", rounds, " rounds");
+    laplacian_apply(n, rounds, opt, copy, report, comm);
   }
   if (opt.wants("compact")) {
-    core::log::info("linops suite: compact-6 derivatives ", cube(n));
-    compact_derivative(n, reps, copy_bw, report, comm);
+    core::log::info("linops suite: compact-6 derivatives ", cube(n), ", ", rounds, " rounds");
+    compact_derivative(n, rounds, opt, copy, report, comm);
   }
-  if (opt.wants("poisson")) {
-    core::log::info("linops suite: Dirichlet Poisson ", cube(n), " (PETSc AMG runs take minutes at 256^3)");
-    poisson_solve(n, opt.quick, report, comm);
+  if (opt.wants("dst1")) {
+    core::log::info("linops suite: DST-I lines ", cube(n - 2), ", ", rounds, " rounds");
+    dst1_lines(n, rounds, opt, copy, report, comm);
+  }
+  if (opt.wants("poisson_fftw")) {
+    core::log::info("linops suite: Dirichlet Poisson solve vs FFTW-MPI ", cube(n), ", ", rounds, " rounds");
+    poisson_fftw(n, rounds, opt, report, comm);
+  }
+  if (opt.wants("poisson_amg")) {
+    const int amg_rounds = opt.repeat > 0 ? opt.repeat : 3;
+    core::log::info("linops suite: Dirichlet Poisson time to solution vs PETSc AMG ", cube(n), ", ", amg_rounds,
+                    " rounds (minutes at 256^3)");
+    poisson_amg(n, amg_rounds, opt, report, comm);
   }
   report.extra()["peak_rss_bytes_max_rank"] = peak_rss_max(comm);
+  fftw_mpi_cleanup();
 }
 
 }  // namespace kron::bench

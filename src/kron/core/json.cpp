@@ -1,5 +1,7 @@
 #include "kron/core/json.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -100,7 +102,8 @@ std::string Json::dump(int indent) const {
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
+  // A name of this process's own: two runs writing the same file never share a temporary.
+  const std::string tmp = path + "." + std::to_string(static_cast<long>(getpid())) + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw Error("cannot write '" + tmp + "': " + std::strerror(errno), {}, "check that the output directory is writable");

@@ -37,6 +37,9 @@ void declare_sections(core::Schema& schema) {
   fft.keys = {
       {"effort", ValueKind::String, "\"measure\"", "FFTW planner effort (more effort: slower planning, faster transforms).",
        -1e300, 1e300, {"estimate", "measure", "patient", "exhaustive"}},
+      {"wisdom", ValueKind::String, "\"auto\"",
+       "FFTW wisdom file, read at start and written when new plans were measured, so that measuring costs once per "
+       "machine: auto ($KRON_FFTW_WISDOM, else ~/.cache/kron/fftw_wisdom_<host>.txt), none, or a path."},
   };
   schema.add(fft);
 

@@ -182,6 +182,11 @@ void HaloExchange<T>::execute(Field<T>& f) const {
   }
 }
 
+template <class T>
+std::size_t HaloExchange<T>::buffer_bytes() const {
+  return sizeof(T) * (impl_->sbuf.capacity() + impl_->rbuf.capacity());
+}
+
 template class HaloExchange<float>;
 template class HaloExchange<double>;
 template class HaloExchange<std::complex<double>>;

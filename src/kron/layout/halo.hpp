@@ -22,6 +22,8 @@ class HaloExchange {
 
   /// `f` must live on the plan's pencil with halo widths >= the plan's widths.
   void execute(Field<T>& f) const;
+  /// Bytes of the message buffers it keeps between calls (they grow on first use).
+  std::size_t buffer_bytes() const;
 
  private:
   struct Impl;

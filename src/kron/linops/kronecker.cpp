@@ -39,6 +39,15 @@ std::size_t KroneckerSum::operator_bytes() const {
   return b;
 }
 
+std::size_t KroneckerSum::workspace_bytes() const {
+  std::size_t b = 0;
+  if (with_halo_) b += sizeof(double) * with_halo_->storage_size();
+  if (exchange_) b += exchange_->buffer_bytes();
+  if (work_) b += work_->bytes();
+  if (result_) b += result_->bytes();
+  return b;
+}
+
 void KroneckerSum::apply(const layout::RealField& in, layout::RealField& out) {
   const layout::Pencil px(n_, grid_, 0);
   if (in.pencil() != px || out.pencil() != px || in.has_halo() || out.has_halo())

@@ -37,6 +37,9 @@ class KroneckerSum {
 
   /// Bytes held by the operator itself (coefficients, factorizations), not by work fields.
   std::size_t operator_bytes() const;
+  /// Bytes of the work storage apply() keeps between calls (the halo field and message buffers
+  /// of the stencil path, the pencil copies of the line path), as allocated so far.
+  std::size_t workspace_bytes() const;
 
  private:
   void stencil_sweep(const layout::RealField& in, layout::RealField& out) const;

@@ -29,6 +29,12 @@ void PencilSet::move(int from, int to) {
   plan(from, to).execute(field(from), field(to), &work_);
 }
 
+std::size_t PencilSet::bytes() const {
+  std::size_t b = work_.send.size() + work_.recv.size();
+  for (const auto& f : fields_) if (f) b += sizeof(double) * f->storage_size();
+  return b;
+}
+
 void PencilSet::move_in(const layout::RealField& src, int to) {
   const int from = src.pencil().axis();
   if (from == to) {

@@ -26,6 +26,8 @@ class PencilSet {
   void move(int from, int to);
   /// Transposes an arbitrary field (no halos) into field(to).
   void move_in(const layout::RealField& src, int to);
+  /// Bytes of the fields and transpose buffers allocated so far.
+  std::size_t bytes() const;
 
  private:
   const layout::Transpose<double>& plan(int from, int to);

@@ -2,6 +2,7 @@
 
 #include <petscksp.h>
 
+#include <cctype>
 #include <cstring>
 #include <sstream>
 
@@ -45,6 +46,15 @@ void set_option(const std::string& name, const std::string& value) {
 }  // namespace
 
 void set_command_line(std::vector<std::string> args) { g_args = std::move(args); }
+
+std::vector<std::string> command_line_options() {
+  std::vector<std::string> names;
+  for (const auto& a : g_args) {
+    // An option is a dash followed by a letter (a negative number is a value).
+    if (a.size() > 1 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]))) names.push_back(a.substr(1));
+  }
+  return names;
+}
 
 bool initialized() { return g_initialized; }
 

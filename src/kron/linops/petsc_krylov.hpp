@@ -15,6 +15,8 @@ namespace kron::linops {
 namespace petsc {
 /// Arguments for PETSc's own command line (kron passes what follows `--`).
 void set_command_line(std::vector<std::string> args);
+/// The option names (without '-') given through set_command_line.
+std::vector<std::string> command_line_options();
 /// Initialises PETSc (once; later calls only add options). `options` map names without the
 /// leading '-' to values ("true" for a bare flag); command-line options win over them.
 void initialize(const std::map<std::string, std::string>& options = {});
