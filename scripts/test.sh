@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (ctest: unit, MPI at 1/2/4 ranks, CLI).
+# Installs what is missing, builds, and runs every test (ctest: unit, MPI at 1/2/3/4 ranks, CLI).
 # Extra arguments go to ctest (e.g. scripts/test.sh -R fft).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
-# ParaView (pvpython) lets the tests open kron's XDMF output with ParaView's own reader.
-EXTRA_PACKAGES="paraview python3-paraview" "$here/scripts/setup.sh"
+# ParaView (pvpython) lets the tests open kron's XDMF output with ParaView's own reader; h5py and
+# numpy read kron's HDF5 output independently of kron's own reader.
+EXTRA_PACKAGES="paraview python3-paraview python3-h5py python3-numpy" "$here/scripts/setup.sh"
 source "$here/scripts/env.sh"
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 600 "$@"

@@ -41,16 +41,12 @@ long long mismatches(const Field<T>& f, int c_in_file = 0, int c_field = 0) {
       }
   return core::mpi::sum(bad, MPI_COMM_WORLD);
 }
-std::string tmp_dir() {
-  std::string d = "kron_h5_test";
-  make_directory(d, MPI_COMM_WORLD);
-  return d;
-}
 const std::array<long, 3> N{17, 10, 9};
 }  // namespace
 
 TEST_CASE("HDF5 fields written from any pencil read back onto any pencil, bit for bit", "[hdf5]") {
-  const std::string path = tmp_dir() + "/fields.h5";
+  const test::ScratchDir dir("h5");
+  const std::string path = dir / "fields.h5";
   for (const auto& shape : test::all_grid_shapes()) {
     auto grid = test::make_grid(shape);
     for (int from = 0; from < 3; ++from) {
@@ -86,7 +82,8 @@ TEST_CASE("HDF5 fields written from any pencil read back onto any pencil, bit fo
 }
 
 TEST_CASE("HDF5 errors name the file and what is wrong", "[hdf5]") {
-  const std::string path = tmp_dir() + "/errors.h5";
+  const test::ScratchDir dir("h5");
+  const std::string path = dir / "errors.h5";
   auto grid = test::make_grid(test::all_grid_shapes().back());
   Field<double> f(Pencil(N, grid, 0));
   {
@@ -101,7 +98,8 @@ TEST_CASE("HDF5 errors name the file and what is wrong", "[hdf5]") {
 }
 
 TEST_CASE("2D fields are stored as [ny][nx] datasets", "[hdf5]") {
-  const std::string path = tmp_dir() + "/plane.h5";
+  const test::ScratchDir dir("h5");
+  const std::string path = dir / "plane.h5";
   auto grid = test::make_grid({core::mpi::size(), 1});
   Field<double> f(Pencil({13, 6, 1}, grid, 1));
   fill(f);
@@ -117,7 +115,8 @@ TEST_CASE("2D fields are stored as [ny][nx] datasets", "[hdf5]") {
 }
 
 TEST_CASE("checkpoints are written atomically and restore the fields", "[hdf5]") {
-  const std::string path = tmp_dir() + "/restart.h5";
+  const test::ScratchDir dir("h5");
+  const std::string path = dir / "restart.h5";
   auto grid = test::make_grid(test::all_grid_shapes().front());
   Domain d;
   d.axes = {AxisGrid::periodic(N[0], 0, 1), AxisGrid::uniform(N[1], 0, 1), AxisGrid::cell(N[2], 0, 2)};

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <unistd.h>
 #include <cmath>
 #include <fstream>
 
@@ -30,11 +31,11 @@ TEST_CASE("axis grids from coordinate files", "[grid]") {
   CHECK(g.lower() == 0.0);
   CHECK(g.upper() == Approx(1.0).margin(1e-15));
   CHECK(g[1] - g[0] < g[17] - g[16]);  // clustered at the wall
-  const std::string bad = "bad_coords.txt";
+  const std::string bad = "bad_coords_" + std::to_string(getpid()) + ".txt";  // this run's own name
   std::ofstream(bad) << "# header\n0\n0.5\nabc\n";
-  CHECK_THROWS_WITH(AxisGrid::from_file(bad), "bad_coords.txt:4: not a number: 'abc' (one coordinate per line)");
+  CHECK_THROWS_WITH(AxisGrid::from_file(bad), bad + ":4: not a number: 'abc' (one coordinate per line)");
   std::ofstream(bad) << "0\n1 2\n";
-  CHECK_THROWS_WITH(AxisGrid::from_file(bad), "bad_coords.txt:2: more than one value on a line (one coordinate per line)");
+  CHECK_THROWS_WITH(AxisGrid::from_file(bad), bad + ":2: more than one value on a line (one coordinate per line)");
   CHECK_THROWS_WITH(AxisGrid::from_file("nope.txt"), Catch::StartsWith("nope.txt: cannot open grid coordinate file"));
   std::remove(bad.c_str());
 }

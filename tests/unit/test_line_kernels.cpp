@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 #include <fstream>
 #include <random>
 #include <string>
@@ -20,7 +22,9 @@ using namespace kron::linops;
 namespace {
 
 layout::AxisGrid stretched(long n) {
-  const std::string path = "/tmp/kron_line_kernels_grid_" + std::to_string(n) + ".txt";
+  // A name of this process's own: the unit tests may run concurrently with other builds' tests.
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("kron_line_kernels_grid_" + std::to_string(n) + "_" + std::to_string(getpid()) + ".txt")).string();
   std::ofstream f(path);
   f.precision(17);
   for (long i = 0; i < n; ++i) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kron/core/error.hpp"
+#include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 
 namespace kron::linops {
@@ -268,10 +269,15 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
         r(i, j, k) /= den;
       }
   bwd_->apply(r, u);
+  bool finite = true;
   for (long k = 0; k < b.n[2]; ++k)
     for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i)
+      for (long i = 0; i < b.n[0]; ++i) {
         if (boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k})) u(i, j, k) = lift(i, j, k);
+        finite = finite && std::isfinite(u(i, j, k));
+      }
+  if (!core::mpi::all(finite, grid_->comm()))
+    throw Error("the Galerkin solve produced non-finite values", {}, "check the load and the boundary data (lift)");
 }
 
 }  // namespace kron::linops
