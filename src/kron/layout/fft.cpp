@@ -1,7 +1,5 @@
 #include "kron/layout/fft.hpp"
 
-#include <fftw3.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -32,34 +30,17 @@ TransformKind parse_transform_kind(const std::string& s) {
   throw Error("unknown transform kind '" + s + "'", {}, "use none, fourier, dct1, dct2, dct3, dst1, dst2 or dst3");
 }
 
-FftEffort parse_fft_effort(const std::string& s) {
-  if (s == "estimate") return FftEffort::Estimate;
-  if (s == "measure") return FftEffort::Measure;
-  if (s == "patient") return FftEffort::Patient;
-  if (s == "exhaustive") return FftEffort::Exhaustive;
-  throw Error("unknown FFT planner effort '" + s + "'", {}, "use estimate, measure, patient or exhaustive");
-}
-
 namespace {
 
-unsigned effort_flag(FftEffort e) {
-  switch (e) {
-    case FftEffort::Estimate: return FFTW_ESTIMATE;
-    case FftEffort::Measure: return FFTW_MEASURE;
-    case FftEffort::Patient: return FFTW_PATIENT;
-    case FftEffort::Exhaustive: return FFTW_EXHAUSTIVE;
-  }
-  return FFTW_MEASURE;
-}
-
-fftw_r2r_kind r2r_kind(TransformKind k, bool forward) {
+LineFft::R2R r2r_kind(TransformKind k, bool forward) {
+  using R = LineFft::R2R;
   switch (k) {
-    case TransformKind::DCT1: return FFTW_REDFT00;
-    case TransformKind::DCT2: return forward ? FFTW_REDFT10 : FFTW_REDFT01;
-    case TransformKind::DCT3: return forward ? FFTW_REDFT01 : FFTW_REDFT10;
-    case TransformKind::DST1: return FFTW_RODFT00;
-    case TransformKind::DST2: return forward ? FFTW_RODFT10 : FFTW_RODFT01;
-    case TransformKind::DST3: return forward ? FFTW_RODFT01 : FFTW_RODFT10;
+    case TransformKind::DCT1: return R::REDFT00;
+    case TransformKind::DCT2: return forward ? R::REDFT10 : R::REDFT01;
+    case TransformKind::DCT3: return forward ? R::REDFT01 : R::REDFT10;
+    case TransformKind::DST1: return R::RODFT00;
+    case TransformKind::DST2: return forward ? R::RODFT10 : R::RODFT01;
+    case TransformKind::DST3: return forward ? R::RODFT01 : R::RODFT10;
     default: throw Error("internal: not an r2r kind");
   }
 }
@@ -82,18 +63,15 @@ struct State {
 
 enum Slot { IN = 0, OUT = 1, BUF_A = 2, BUF_B = 3 };
 
-// One step: a transpose, or one FFTW plan over one or more axes that are whole in the current
-// pencil. Fusing the local axes into one multi-dimensional plan lets FFTW block for cache (as
-// FFTW-MPI does with its local 2D transforms) instead of sweeping large strides per axis.
+// One step: a transpose, or the 1D transform of one axis that is whole in the current pencil.
 struct Step {
   bool is_transpose = false;
   State from, to;
-  std::vector<int> axes;              // transformed axes; for r2c the halved axis is last
-  std::vector<TransformKind> kinds;   // all Fourier, or all r2r
+  int axis = -1;
+  TransformKind kind = TransformKind::None;
   bool r2c = false;  // forward r2c (backward: c2r)
-  bool stage_input = false;  // multi-dimensional c2r reading the caller's input: copy it first
   Slot in = IN, out = OUT;
-  fftw_plan plan = nullptr;
+  std::unique_ptr<LineFft> fft;
   std::unique_ptr<Transpose<double>> tr_real;
   std::unique_ptr<Transpose<std::complex<double>>> tr_cplx;
 };
@@ -112,15 +90,12 @@ struct DistributedTransform::Impl {
   core::HostBuffer<std::complex<double>> a, b;
   std::string description;
 
-  ~Impl() {
-    for (auto* list : {&fwd, &bwd})
-      for (auto& s : *list) if (s.plan) fftw_destroy_plan(s.plan);
-  }
-
   std::size_t bytes(const State& s) const {
     return static_cast<std::size_t>(s.pencil.local_size()) * opt.ncomp * (s.cplx ? 16 : 8);
   }
 
+  // Out of place when the step changes layout (transposes, r2c/c2r) or reads the caller's input
+  // (never written); in place in a work buffer otherwise.
   void assign_slots(std::vector<Step>& steps) {
     Slot cur = IN;
     auto other = [](Slot s) { return s == BUF_A ? BUF_B : BUF_A; };
@@ -135,63 +110,10 @@ struct DistributedTransform::Impl {
     }
   }
 
-  // FFTW guru plan for one transform step. Planning runs on the internal buffers (same
-  // alignment, same in-place-ness as every execution), never on user data.
-  fftw_plan make_plan(const Step& s, bool forward, double* pin, double* pout) {
-    const LocalLayout li = local_layout(s.from.pencil, opt.ncomp, {0, 0, 0});
-    const LocalLayout lo = local_layout(s.to.pencil, opt.ncomp, {0, 0, 0});
-    const auto& ext_in = s.from.pencil.box().n;
-    const auto& ext_out = s.to.pencil.box().n;
-    if (s.from.pencil.local_size() == 0 || s.to.pencil.local_size() == 0) return nullptr;
-    unsigned flags = effort_flag(opt.effort);
-    const bool c2r = s.r2c && !forward;
-    // FFTW has input-preserving c2r algorithms only in 1D; multi-dimensional ones stage.
-    if (c2r && s.in == IN && s.axes.size() == 1) flags |= FFTW_PRESERVE_INPUT;
-    const bool fourier = s.kinds.front() == TransformKind::Fourier;
-    // On complex data an r2r transform sees doubles: strides x2 and one more batch of 2.
-    const long mul = (!fourier && s.from.cplx) ? 2 : 1;
-    std::vector<fftw_iodim64> how, dims;
-    for (int b = 0; b < 3; ++b) {
-      if (std::find(s.axes.begin(), s.axes.end(), b) != s.axes.end()) continue;
-      how.push_back({ext_in[b], li.stride[b] * mul, lo.stride[b] * mul});
-    }
-    how.push_back({opt.ncomp, li.cstride * mul, lo.cstride * mul});
-    if (mul == 2) how.push_back({2, 1, 1});
-    for (int a : s.axes) {
-      // The real side has the full length: `from` going forward, `to` going back.
-      const long len = (s.r2c && !forward) ? ext_out[a] : ext_in[a];
-      dims.push_back({len, li.stride[a] * mul, lo.stride[a] * mul});
-    }
-    const int rank = static_cast<int>(dims.size()), hr = static_cast<int>(how.size());
-    fftw_plan p = nullptr;
-    if (fourier) {
-      if (s.r2c && forward)
-        p = fftw_plan_guru64_dft_r2c(rank, dims.data(), hr, how.data(), pin, reinterpret_cast<fftw_complex*>(pout), flags);
-      else if (s.r2c)
-        p = fftw_plan_guru64_dft_c2r(rank, dims.data(), hr, how.data(), reinterpret_cast<fftw_complex*>(pin), pout, flags);
-      else
-        p = fftw_plan_guru64_dft(rank, dims.data(), hr, how.data(), reinterpret_cast<fftw_complex*>(pin),
-                                 reinterpret_cast<fftw_complex*>(pout), forward ? FFTW_FORWARD : FFTW_BACKWARD, flags);
-    } else {
-      std::vector<fftw_r2r_kind> k;
-      for (auto kind : s.kinds) k.push_back(r2r_kind(kind, forward));
-      p = fftw_plan_guru64_r2r(rank, dims.data(), hr, how.data(), pin, pout, k.data(), flags);
-    }
-    if (!p) throw Error("FFTW could not plan the " + step_name(s) + " step");
-    return p;
-  }
-
   static std::string step_name(const Step& s) {
     static const char* axis_name = "xyz";
-    std::string axes;
-    for (int a : s.axes) axes += axis_name[a];
-    const TransformKind k = s.kinds.front();
-    const std::string name = s.r2c ? "r2c" : (k == TransformKind::Fourier ? "c2c" : "");
-    if (!name.empty()) return name + "(" + axes + ")";
-    std::string out;
-    for (std::size_t i = 0; i < s.axes.size(); ++i)
-      out += std::string(i ? ", " : "") + to_string(s.kinds[i]) + "(" + axis_name[s.axes[i]] + ")";
-    return out;
+    const std::string k = s.r2c ? "r2c" : s.kind == TransformKind::Fourier ? "c2c" : to_string(s.kind);
+    return k + "(" + axis_name[s.axis] + ")";
   }
 
   void build(bool forward, std::vector<Step>& steps) {
@@ -204,16 +126,21 @@ struct DistributedTransform::Impl {
           s.tr_real = std::make_unique<Transpose<double>>(s.from.pencil, s.to.pencil, opt.ncomp, opt.transpose);
         continue;
       }
-      double* pa = reinterpret_cast<double*>(a.data());
-      double* pb = reinterpret_cast<double*>(b.data());
-      s.stage_input = s.r2c && !forward && s.in == IN && s.axes.size() > 1;
-      if (s.stage_input) {
-        // The caller's input is copied to buffer B and transformed from there (B is never this
-        // step's output: out-of-place steps reading IN write to A or OUT).
-        s.plan = make_plan(s, forward, pb, pa);
-      } else {
-        const bool in_place = s.in == s.out;
-        s.plan = make_plan(s, forward, pa, in_place ? pa : pb);
+      // The real side has the full length: `from` going forward, `to` going back.
+      const long len = (s.r2c && !forward) ? s.to.pencil.box().n[s.axis] : s.from.pencil.box().n[s.axis];
+      LineFft::Kind k = LineFft::Kind::R2R;
+      if (s.kind == TransformKind::Fourier)
+        k = s.r2c ? (forward ? LineFft::Kind::R2C : LineFft::Kind::C2R) : (forward ? LineFft::Kind::Forward : LineFft::Kind::Backward);
+      s.fft = std::make_unique<LineFft>(k, len, opt.effort, k == LineFft::Kind::R2R ? r2r_kind(s.kind, forward) : LineFft::R2R::R2HC,
+                                        s.from.cplx);
+      // Plan every panel now, on the work buffers' layout (the caller's arrays may differ in
+      // alignment; their plans are made on first use).
+      if (s.from.pencil.local_size() > 0) {
+        void* pa = a.data();
+        void* pb = b.data();
+        void* pin = s.in == BUF_B ? pb : pa;
+        void* pout = s.out == s.in ? pin : (pin == pa ? pb : pa);
+        s.fft->prepare(lines_along(pin, s.from.pencil, opt.ncomp, s.axis), lines_along(pout, s.to.pencil, opt.ncomp, s.axis));
       }
     }
   }
@@ -246,7 +173,7 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
   };
   while (!pending.empty()) {
     // Ready: whole in this pencil. On real data the first Fourier axis is the r2c axis; other
-    // Fourier axes join its (multi-dimensional) r2c when it is ready, and otherwise wait for it.
+    // Fourier axes follow it in the same pencil when it is ready, and otherwise wait for it.
     int r2c_axis = -1;
     if (!cur.cplx)
       for (int a : pending)
@@ -256,7 +183,7 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
     for (int a : pending) {
       if (cur.pencil.splits(a) > 1) continue;
       if (kinds[a] != TransformKind::Fourier) r2r.push_back(a);
-      else if (cur.cplx || r2c_ready) dft.push_back(a);  // with real data: fused into the r2c
+      else if (cur.cplx || r2c_ready) dft.push_back(a);
     }
     if (r2r.empty() && dft.empty()) {
       Step t;
@@ -269,30 +196,32 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
       continue;
     }
     // Real-to-real axes first: on real data they then cost half what they would on complex.
-    if (!r2r.empty()) {
+    for (int a : r2r) {
       Step s;
       s.from = s.to = cur;
-      s.axes = r2r;
-      for (int a : r2r) s.kinds.push_back(kinds[a]);
+      s.axis = a;
+      s.kind = kinds[a];
       add(std::move(s));
     }
-    if (!dft.empty()) {
+    if (!dft.empty() && !cur.cplx) {
+      // The r2c axis first; the data are complex after it (n/2+1 points along it).
+      dft.erase(std::find(dft.begin(), dft.end(), r2c_axis));
+      dft.insert(dft.begin(), r2c_axis);
+    }
+    for (int a : dft) {
       Step s;
       s.from = cur;
+      s.axis = a;
+      s.kind = TransformKind::Fourier;
       if (!cur.cplx) {
-        // FFTW halves the last dimension of a multi-dimensional r2c.
-        dft.erase(std::find(dft.begin(), dft.end(), r2c_axis));
-        dft.push_back(r2c_axis);
         s.r2c = true;
-        m.r2c_axis = r2c_axis;
+        m.r2c_axis = a;
         auto g = cur.pencil.global();
-        g[r2c_axis] = g[r2c_axis] / 2 + 1;
+        g[a] = g[a] / 2 + 1;
         cur.pencil = cur.pencil.with_global(g);
         cur.cplx = true;
       }
       s.to = cur;
-      s.axes = dft;
-      s.kinds.assign(dft.size(), TransformKind::Fourier);
       add(std::move(s));
     }
     for (int a : r2r) pending.erase(std::find(pending.begin(), pending.end(), a));
@@ -314,8 +243,8 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
     s.is_transpose = it->is_transpose;
     s.from = it->to;
     s.to = it->from;
-    s.axes = it->axes;
-    s.kinds = it->kinds;
+    s.axis = it->axis;
+    s.kind = it->kind;
     s.r2c = it->r2c;
     m.bwd.push_back(std::move(s));
   }
@@ -366,19 +295,9 @@ void DistributedTransform::run(bool fwd, const void* in, void* out) const {
       else s.tr_real->execute(static_cast<const double*>(pin), static_cast<double*>(pout));
       continue;
     }
-    if (!s.plan) continue;  // empty local block
+    if (s.from.pencil.local_size() == 0) continue;  // empty local block
     core::ScopedTimer t2("fft.lines");
-    if (s.stage_input) {
-      std::memcpy(slots[BUF_B], pin, m.bytes(s.from));
-      pin = slots[BUF_B];
-    }
-    if (s.kinds.front() == TransformKind::Fourier) {
-      if (s.r2c && fwd) fftw_execute_dft_r2c(s.plan, static_cast<double*>(pin), static_cast<fftw_complex*>(pout));
-      else if (s.r2c) fftw_execute_dft_c2r(s.plan, static_cast<fftw_complex*>(pin), static_cast<double*>(pout));
-      else fftw_execute_dft(s.plan, static_cast<fftw_complex*>(pin), static_cast<fftw_complex*>(pout));
-    } else {
-      fftw_execute_r2r(s.plan, static_cast<double*>(pin), static_cast<double*>(pout));
-    }
+    s.fft->execute(lines_along(pin, s.from.pencil, m.opt.ncomp, s.axis), lines_along(pout, s.to.pencil, m.opt.ncomp, s.axis));
   }
 }
 

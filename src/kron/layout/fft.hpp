@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "kron/layout/fft_lines.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/layout/transpose.hpp"
 
@@ -18,9 +19,6 @@ enum class TransformKind { None, Fourier, DCT1, DCT2, DCT3, DST1, DST2, DST3 };
 const char* to_string(TransformKind k);
 TransformKind parse_transform_kind(const std::string& s);
 
-enum class FftEffort { Estimate, Measure, Patient, Exhaustive };
-FftEffort parse_fft_effort(const std::string& s);
-
 struct FftOptions {
   FftEffort effort = FftEffort::Measure;
   TransposeMethod transpose = TransposeMethod::Alltoallv;
@@ -35,8 +33,9 @@ struct FftOptions {
 ///    u / normalization(); normalization() = 1 / prod(logical sizes): n for DFT, 2(n-1) for
 ///    DCT1, 2(n+1) for DST1, 2n for the others.
 ///  - input is an x-pencil. Axes are transformed in the order x, y, z; an axis is transformed
-///    in the current pencil when it is whole there (strided FFTW plans), otherwise after one
-///    transpose to its own pencil. The output is therefore left in `output_pencil()`:
+///    in the current pencil when it is whole there (one LineFft per axis: contiguous lines in
+///    place, strided ones through cache-sized panels), otherwise after one transpose to its own
+///    pencil. The output is therefore left in `output_pencil()`:
 ///    the x-pencil on one rank, the y-pencil on slabs (p2 = 1), the z-pencil on pencils.
 ///    Its global shape has n/2+1 along the r2c axis. Wavenumber of index i along a Fourier
 ///    axis of n points: i for i <= n/2, i - n otherwise (the r2c axis keeps 0..n/2).

@@ -42,7 +42,7 @@ struct Axis {
   Eigen::MatrixXd d1_bi;                   // Neumann: first-derivative rows 0, n-1 on the unknowns
   double norm = 1.0;                       // fast transforms: backward(forward) = norm * identity
   int pencil = 0;                          // where this axis is transformed
-  fftw_plan plan_f = nullptr, plan_b = nullptr;  // rfft
+  std::unique_ptr<layout::LineFft> rfft_f, rfft_b;  // rfft (halfcomplex forward and back)
   std::unique_ptr<Dst1Lines> dst;                // dst1 (its own inverse up to norm)
 };
 
@@ -62,13 +62,6 @@ struct FastPoisson::Impl {
   int final_pencil = 0;
   bool singular = false;
   double defect = 0;
-
-  ~Impl() {
-    for (auto& a : ax) {
-      if (a.plan_f) fftw_destroy_plan(a.plan_f);
-      if (a.plan_b) fftw_destroy_plan(a.plan_b);
-    }
-  }
 
   void setup_axis(int a, Scheme scheme, BoundaryKind bc) {
     Axis& A = ax[a];
@@ -179,13 +172,12 @@ struct FastPoisson::Impl {
       A.dst = std::make_unique<Dst1Lines>(A.m, flags);
       return;
     }
-    fftw_iodim64 dim{A.m, L.inner, L.inner};
-    fftw_iodim64 how[2] = {{L.inner, 1, 1}, {L.outer, L.ostride, L.ostride}};
-    fftw_r2r_kind kf = FFTW_R2HC;
-    fftw_r2r_kind kb = FFTW_HC2R;
-    A.plan_f = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kf, flags);
-    A.plan_b = fftw_plan_guru64_r2r(1, &dim, 2, how, L.p, L.p, &kb, flags);
-    if (!A.plan_f || !A.plan_b) throw Error("FFTW could not plan the fast-diagonalization transforms");
+    // Real FFTs (halfcomplex) of every line, in cache-sized panels whatever the lines' stride.
+    A.rfft_f = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, A.m, opt.effort, layout::LineFft::R2R::R2HC);
+    A.rfft_b = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, A.m, opt.effort, layout::LineFft::R2R::HC2R);
+    const layout::LineSet ls{L.p, L.outer, L.n, L.inner, L.ostride};
+    A.rfft_f->prepare(ls, ls);
+    A.rfft_b->prepare(ls, ls);
   }
 
   void transform(int a, bool forward) {
@@ -195,8 +187,9 @@ struct FastPoisson::Impl {
       return;
     }
     if (A.kind != Transform::Dense) {
-      fftw_plan p = forward ? A.plan_f : A.plan_b;
-      if (p) fftw_execute(p);
+      const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
+      const layout::LineSet ls{L.p, L.outer, L.n, L.inner, L.ostride};
+      (forward ? A.rfft_f : A.rfft_b)->execute(ls, ls);
       return;
     }
     (forward ? A.fwd : A.bwd)
@@ -334,10 +327,13 @@ fftw_plan Dst1Lines::plan(long P, bool line_major) {
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;
   int nn = static_cast<int>(N_);
-  fftw_plan p = line_major ? fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, 1, int(N_), cbuf_, nullptr, 1,
-                                                    int(N_ / 2 + 1), flags_)
-                           : fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, int(kLines), 1, cbuf_, nullptr,
-                                                    int(kLines), 1, flags_);
+  auto make = [&](unsigned f) {
+    return line_major ? fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, 1, int(N_), cbuf_, nullptr, 1, int(N_ / 2 + 1), f)
+                      : fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, int(kLines), 1, cbuf_, nullptr, int(kLines), 1, f);
+  };
+  // Estimated plans: a measured one from the wisdom file when it has one (free), as LineFft does.
+  fftw_plan p = (flags_ & FFTW_ESTIMATE) ? make((flags_ & ~FFTW_ESTIMATE) | FFTW_MEASURE | FFTW_WISDOM_ONLY) : nullptr;
+  if (!p) p = make(flags_);
   if (!p) throw Error("FFTW could not plan the sine transforms");
   plans_[key] = p;
   return p;

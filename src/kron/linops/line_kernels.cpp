@@ -290,7 +290,7 @@ void LineSolve::run_streamed(const double* src, long lds, double* dst, long ldd,
       if (filled + kAhead < n)
         for (long l = 0; l < L; ++l) __builtin_prefetch(src + l * lds + filled + kAhead, 0, 3);
       const long slot = whole ? filled : (filled & ring_mask_);
-      transpose_block(src + filled, lds, ring + slot * L, L, L, m, false);
+      layout::transpose_2d(src + filled, lds, ring + slot * L, L, L, m, false);
       filled += m;
     }
   };
@@ -302,7 +302,7 @@ void LineSolve::run_streamed(const double* src, long lds, double* dst, long ldd,
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) xi[v] *= s;
       }
-    transpose_block(x + r0 * L, L, dst + r0, ldd, r1 - r0, L, accumulate, stream);
+    layout::transpose_2d(x + r0 * L, L, dst + r0, ldd, r1 - r0, L, accumulate, stream);
   };
   V carry[NV];
   for (int v = 0; v < NV; ++v) carry[v] = V{};
@@ -345,78 +345,16 @@ void LineSolve::run_contiguous(const double* src, long lds, double* dst, long ld
   if (o == lines) return;
   // Fewer than 8 lines left: transpose them whole, sweep in place of a scalar panel, transpose back.
   const long L = lines - o, n = n_;
-  transpose_block(src + o * lds, lds, ring, L, L, n, false);
+  layout::transpose_2d(src + o * lds, lds, ring, L, L, n, false);
   run_lanes(ring, L, x, L, L, false);
   if (scale)
     for (long i = 0; i < n; ++i)
       for (long l = 0; l < L; ++l) x[i * L + l] *= scale[i];
-  transpose_block(x, L, dst + o * ldd, ldd, n, L, accumulate, false);
+  layout::transpose_2d(x, L, dst + o * ldd, ldd, n, L, accumulate, false);
 }
 
 long LineSolve::ring_rows() const { return ring_mask_ < 0 ? n_ : ring_mask_ + 1; }
 
-void transpose_block(const double* src, long lds, double* dst, long ldd, long rows, long cols, bool accumulate,
-                     bool stream) {
-  long r0 = 0;
-#if defined(__AVX512F__)
-  // 8x8 tiles transposed in registers: 8 row loads, 24 shuffles, 8 column stores.
-  const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-  const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-  for (; r0 + 8 <= rows; r0 += 8) {
-    long c0 = 0;
-    for (; c0 + 8 <= cols; c0 += 8) {
-      const double* s = src + r0 * lds + c0;
-      __m512d a[8], t[8], u[8];
-      for (int k = 0; k < 8; ++k) a[k] = _mm512_loadu_pd(s + k * lds);
-      for (int k = 0; k < 4; ++k) {
-        t[2 * k] = _mm512_unpacklo_pd(a[2 * k], a[2 * k + 1]);      // r0c0 r1c0 r0c2 r1c2 ...
-        t[2 * k + 1] = _mm512_unpackhi_pd(a[2 * k], a[2 * k + 1]);  // r0c1 r1c1 r0c3 r1c3 ...
-      }
-      // rows 0-3 / 4-7: columns {0,4}, {2,6}, {1,5}, {3,7}
-      u[0] = _mm512_permutex2var_pd(t[0], lo, t[2]);
-      u[1] = _mm512_permutex2var_pd(t[0], hi, t[2]);
-      u[2] = _mm512_permutex2var_pd(t[1], lo, t[3]);
-      u[3] = _mm512_permutex2var_pd(t[1], hi, t[3]);
-      u[4] = _mm512_permutex2var_pd(t[4], lo, t[6]);
-      u[5] = _mm512_permutex2var_pd(t[4], hi, t[6]);
-      u[6] = _mm512_permutex2var_pd(t[5], lo, t[7]);
-      u[7] = _mm512_permutex2var_pd(t[5], hi, t[7]);
-      __m512d c[8];
-      c[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x44);
-      c[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xEE);
-      c[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x44);
-      c[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xEE);
-      c[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x44);
-      c[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xEE);
-      c[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x44);
-      c[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xEE);
-      double* d = dst + c0 * ldd + r0;
-      if (accumulate)
-        for (int k = 0; k < 8; ++k) _mm512_storeu_pd(d + k * ldd, _mm512_add_pd(_mm512_loadu_pd(d + k * ldd), c[k]));
-      else if (stream && (reinterpret_cast<std::uintptr_t>(d) & 63) == 0 && (ldd & 7) == 0)
-        for (int k = 0; k < 8; ++k) _mm512_stream_pd(d + k * ldd, c[k]);
-      else
-        for (int k = 0; k < 8; ++k) _mm512_storeu_pd(d + k * ldd, c[k]);
-    }
-    for (; c0 < cols; ++c0)
-      for (long r = r0; r < r0 + 8; ++r) {
-        double& d = dst[c0 * ldd + r];
-        d = accumulate ? d + src[r * lds + c0] : src[r * lds + c0];
-      }
-  }
-#endif
-  // Remaining rows (all rows without AVX-512): 8-column tiles keep the destination lines in L1.
-  for (long c0 = 0; c0 < cols; c0 += 8) {
-    const long c1 = std::min(cols, c0 + 8);
-    for (long r = r0; r < rows; ++r) {
-      const double* s = src + r * lds;
-      for (long c = c0; c < c1; ++c) {
-        double& d = dst[c * ldd + r];
-        d = accumulate ? d + s[c] : s[c];
-      }
-    }
-  }
-}
 
 void dense_panel(const Eigen::MatrixXd& d, const double* x, long ldx, double* y, long ldy, long L, bool accumulate) {
   const long n = d.rows();
@@ -505,9 +443,9 @@ void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate) con
     pout.resize(static_cast<std::size_t>(n * kGather));
     for (long o0 = 0; o0 < in.outer; o0 += kGather) {
       const long L = std::min(kGather, in.outer - o0);
-      transpose_block(in.p + o0 * in.ostride, in.ostride, pin.data(), L, L, n, false);
+      layout::transpose_2d(in.p + o0 * in.ostride, in.ostride, pin.data(), L, L, n, false);
       apply_panel(pin.data(), L, pout.data(), L, L, false, tmp.data());
-      transpose_block(pout.data(), L, out.p + o0 * out.ostride, out.ostride, n, L, accumulate, stream);
+      layout::transpose_2d(pout.data(), L, out.p + o0 * out.ostride, out.ostride, n, L, accumulate, stream);
     }
   }
 #if defined(__AVX512F__)

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kron/core/memory.hpp"
+#include "kron/layout/box_copy.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/linops/operator1d.hpp"
 
@@ -69,12 +70,6 @@ class LineSolve {
   std::vector<long> ring_col_;  // column -> ring slot (col & ring_mask_), or the column (whole line)
   long ring_mask_ = -1;         // ring rows - 1; -1: the ring is the whole line
 };
-
-/// dst[c*ldd + r] = src[r*lds + c] (or +=) for r < rows, c < cols: the cache-blocked transpose that
-/// gathers contiguous lines into an interleaved panel and scatters the result back. `stream`:
-/// aligned destination cache lines may be written with non-temporal stores (the caller fences).
-void transpose_block(const double* src, long lds, double* dst, long ldd, long rows, long cols, bool accumulate,
-                     bool stream = false);
 
 /// A 1D operator prepared for batched application along lines (factorizations done once).
 class LineOperator {
