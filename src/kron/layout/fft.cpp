@@ -70,6 +70,9 @@ struct Step {
   int axis = -1;
   TransformKind kind = TransformKind::None;
   bool r2c = false;  // forward r2c (backward: c2r)
+  // A transpose that only exchanges (feeds) and the line step after it that gathers its panels
+  // from the transpose's pieces (fed): the data skip the transpose's reordering copy.
+  bool feeds = false, fed = false;
   Slot in = IN, out = OUT;
   std::unique_ptr<LineFft> fft;
   std::unique_ptr<Transpose<double>> tr_real;
@@ -88,6 +91,7 @@ struct DistributedTransform::Impl {
   double norm = 1.0;
   std::vector<Step> fwd, bwd;
   core::HostBuffer<std::complex<double>> a, b;
+  mutable TransposeWork work;
   std::string description;
 
   std::size_t bytes(const State& s) const {
@@ -103,7 +107,10 @@ struct DistributedTransform::Impl {
       Step& s = steps[i];
       const bool last = i + 1 == steps.size();
       s.in = cur;
-      const bool out_of_place = s.is_transpose || s.r2c || cur == IN;
+      // A fed step reads the pieces of the transpose before it (that transpose's input and its
+      // receive buffer), not slot `cur`, which the transpose left untouched: writing there is
+      // safe for every kind, r2c/c2r included.
+      const bool out_of_place = !s.fed && (s.is_transpose || s.r2c || cur == IN);
       if (last) s.out = OUT;
       else s.out = out_of_place ? other(cur) : cur;
       cur = s.out;
@@ -117,15 +124,28 @@ struct DistributedTransform::Impl {
   }
 
   void build(bool forward, std::vector<Step>& steps) {
-    assign_slots(steps);
-    for (Step& s : steps) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      Step& s = steps[i];
       if (s.is_transpose) {
         if (s.from.cplx)
           s.tr_cplx = std::make_unique<Transpose<std::complex<double>>>(s.from.pencil, s.to.pencil, opt.ncomp, opt.transpose);
         else
           s.tr_real = std::make_unique<Transpose<double>>(s.from.pencil, s.to.pencil, opt.ncomp, opt.transpose);
-        continue;
+        // A transpose is always followed by a transform in its target pencil (it is made for
+        // one). When that transform runs along the pencil's own axis (contiguous output lines),
+        // it reads the exchanged pieces directly and writes its lines once; along another axis
+        // its lines would be gathered from the pieces' foreign strides element by element, slower
+        // than the transpose's tiled reorder, so the transpose stays whole.
+        const bool exchange = s.tr_cplx ? s.tr_cplx->supports_exchange() : s.tr_real->supports_exchange();
+        if (exchange && i + 1 < steps.size() && !steps[i + 1].is_transpose && steps[i + 1].axis == s.to.pencil.axis()) {
+          s.feeds = true;
+          steps[i + 1].fed = true;
+        }
       }
+    }
+    assign_slots(steps);
+    for (Step& s : steps) {
+      if (s.is_transpose) continue;
       // The real side has the full length: `from` going forward, `to` going back.
       const long len = (s.r2c && !forward) ? s.to.pencil.box().n[s.axis] : s.from.pencil.box().n[s.axis];
       LineFft::Kind k = LineFft::Kind::R2R;
@@ -140,7 +160,9 @@ struct DistributedTransform::Impl {
         void* pb = b.data();
         void* pin = s.in == BUF_B ? pb : pa;
         void* pout = s.out == s.in ? pin : (pin == pa ? pb : pa);
-        s.fft->prepare(lines_along(pin, s.from.pencil, opt.ncomp, s.axis), lines_along(pout, s.to.pencil, opt.ncomp, s.axis));
+        if (s.fed) s.fft->prepare_from(s.to.pencil, opt.ncomp, s.axis, pout);
+        else
+          s.fft->prepare(lines_along(pin, s.from.pencil, opt.ncomp, s.axis), lines_along(pout, s.to.pencil, opt.ncomp, s.axis), s.in != IN);
       }
     }
   }
@@ -286,18 +308,34 @@ void DistributedTransform::run(bool fwd, const void* in, void* out) const {
   }
   void* slots[4] = {const_cast<void*>(in), out, const_cast<std::complex<double>*>(m.a.data()),
                     const_cast<std::complex<double>*>(m.b.data())};
+  std::vector<LineFft::Piece> pieces;
   for (const Step& s : steps) {
     void* pin = slots[s.in];
     void* pout = slots[s.out];
     if (s.is_transpose) {
       core::ScopedTimer t1("fft.transposes");
-      if (s.tr_cplx) s.tr_cplx->execute(static_cast<const std::complex<double>*>(pin), static_cast<std::complex<double>*>(pout));
-      else s.tr_real->execute(static_cast<const double*>(pin), static_cast<double*>(pout));
+      if (s.feeds) {
+        pieces.clear();
+        auto keep = [&](const auto& parts) {
+          for (const auto& q : parts) pieces.push_back({q.box, q.p, q.stride, q.cstride});
+        };
+        if (s.tr_cplx) keep(s.tr_cplx->exchange(static_cast<const std::complex<double>*>(pin), m.work));
+        else keep(s.tr_real->exchange(static_cast<const double*>(pin), m.work));
+        continue;
+      }
+      if (s.tr_cplx) s.tr_cplx->execute(static_cast<const std::complex<double>*>(pin), static_cast<std::complex<double>*>(pout), &m.work);
+      else s.tr_real->execute(static_cast<const double*>(pin), static_cast<double*>(pout), &m.work);
+      continue;
+    }
+    if (s.fed) {
+      core::ScopedTimer t2("fft.lines");
+      s.fft->execute_from(pieces, s.to.pencil, m.opt.ncomp, s.axis, pout);
       continue;
     }
     if (s.from.pencil.local_size() == 0) continue;  // empty local block
     core::ScopedTimer t2("fft.lines");
-    s.fft->execute(lines_along(pin, s.from.pencil, m.opt.ncomp, s.axis), lines_along(pout, s.to.pencil, m.opt.ncomp, s.axis));
+    // The caller's input is never overwritten; kron's own buffers may be.
+    s.fft->execute(lines_along(pin, s.from.pencil, m.opt.ncomp, s.axis), lines_along(pout, s.to.pencil, m.opt.ncomp, s.axis), s.in != IN);
   }
 }
 

@@ -80,6 +80,7 @@ LineFft::LineFft(Kind kind, long n, FftEffort effort, R2R r2r, bool complex_data
   // ranks (EPYC, 32 KiB L1), 8-16 KiB panels ran 10-25% faster than 32-64 KiB ones.
   const std::size_t line = std::max(in_bytes() * static_cast<std::size_t>(in_length()), out_bytes() * static_cast<std::size_t>(out_length()));
   panel_ = std::clamp<long>(static_cast<long>((12u << 10) / line), 2, 16);
+  if (panel_ > 4) panel_ -= panel_ % 4;  // whole 4x4 register tiles in the panel transposes
   bin_.resize(static_cast<std::size_t>(panel_ * in_length()) * in_bytes() / 8 + 8);
   bout_.resize(static_cast<std::size_t>(panel_ * out_length()) * out_bytes() / 8 + 8);
 }
@@ -99,8 +100,9 @@ std::size_t LineFft::out_bytes() const {
 
 // A plan for `lines` lines at distance idist/odist (in elements), stride 1, whose arrays have
 // FFTW alignment align_in/align_out. Planned on scratch arrays of that alignment, never on data.
-fftw_plan_s* LineFft::plan(long lines, long idist, long odist, int align_in, int align_out, bool in_place) const {
-  const auto key = std::make_tuple(lines, idist, odist, align_in, align_out, in_place);
+fftw_plan_s* LineFft::plan(long lines, long idist, long odist, int align_in, int align_out, bool in_place, bool preserve) const {
+  preserve = preserve && kind_ == Kind::C2R && !in_place;
+  const auto key = std::make_tuple(lines, idist, odist, align_in, align_out, in_place, preserve);
   if (auto it = plans_.find(key); it != plans_.end()) return it->second;
   const std::size_t in_doubles = static_cast<std::size_t>((lines - 1) * idist + in_length()) * in_bytes() / 8 + 8;
   const std::size_t out_doubles = static_cast<std::size_t>((lines - 1) * odist + out_length()) * out_bytes() / 8 + 8;
@@ -111,9 +113,9 @@ fftw_plan_s* LineFft::plan(long lines, long idist, long odist, int align_in, int
   const int ni = static_cast<int>(n_);
   const int hl = static_cast<int>(lines);
   unsigned flags = effort_flag(effort_);
-  // A c2r out of place must leave its input alone (it may be the caller's data); FFTW can do
-  // that for one-dimensional transforms.
-  if (kind_ == Kind::C2R && !in_place) flags |= FFTW_PRESERVE_INPUT;
+  // A c2r reading the caller's data must leave it alone (FFTW can, in one dimension, at some
+  // cost); reading kron's own buffers it may overwrite them.
+  if (kind_ == Kind::C2R && !in_place) flags |= preserve ? FFTW_PRESERVE_INPUT : FFTW_DESTROY_INPUT;
   auto make = [&](unsigned f) -> fftw_plan {
     switch (kind_) {
       case Kind::R2C:
@@ -156,7 +158,7 @@ void LineFft::run(fftw_plan_s* p, void* in, void* out) const {
   }
 }
 
-void LineFft::prepare(const LineSet& in, const LineSet& out) const {
+void LineFft::prepare(const LineSet& in, const LineSet& out, bool destroy_input) const {
   if (in.outer == 0 || in.inner == 0) return;
   if (in.inner == 1) {
     // Panels start at different alignments when a panel's bytes are not a multiple of FFTW's
@@ -168,7 +170,7 @@ void LineFft::prepare(const LineSet& in, const LineSet& out) const {
       char* a = pi + static_cast<std::size_t>(o0 * in.ostride) * in_bytes();
       char* b = po + static_cast<std::size_t>(o0 * out.ostride) * out_bytes();
       plan(P, in.ostride, out.ostride, fftw_alignment_of(reinterpret_cast<double*>(a)), fftw_alignment_of(reinterpret_cast<double*>(b)),
-           in.p == out.p);
+           in.p == out.p, !destroy_input);
     }
     return;
   }
@@ -177,7 +179,7 @@ void LineFft::prepare(const LineSet& in, const LineSet& out) const {
   if (in.inner % panel_ && in.inner > panel_) plan(in.inner % panel_, in_length(), out_length(), 0, 0, in_place);
 }
 
-void LineFft::execute(const LineSet& in, const LineSet& out) const {
+void LineFft::execute(const LineSet& in, const LineSet& out, bool destroy_input) const {
   if (in.n != in_length() || out.n != out_length() || in.outer != out.outer || in.inner != out.inner)
     throw Error("internal: line transform and lines do not fit (lengths " + std::to_string(in.n) + " -> " + std::to_string(out.n) +
                 ", transform " + std::to_string(in_length()) + " -> " + std::to_string(out_length()) + ")");
@@ -194,7 +196,7 @@ void LineFft::execute(const LineSet& in, const LineSet& out) const {
       char* a = pi + static_cast<std::size_t>(o0 * in.ostride) * bi;
       char* b = po + static_cast<std::size_t>(o0 * out.ostride) * bo;
       fftw_plan_s* p = plan(P, in.ostride, out.ostride, fftw_alignment_of(reinterpret_cast<double*>(a)),
-                            fftw_alignment_of(reinterpret_cast<double*>(b)), same);
+                            fftw_alignment_of(reinterpret_cast<double*>(b)), same, !destroy_input);
       run(p, a, b);
     }
     return;
@@ -215,6 +217,108 @@ void LineFft::execute(const LineSet& in, const LineSet& out) const {
       run(p, buf_in, buf_out);
       if (bo == 8) scatter(static_cast<const double*>(buf_out), no, P, reinterpret_cast<double*>(po) + dst, out.inner);
       else scatter(static_cast<const std::complex<double>*>(buf_out), no, P, reinterpret_cast<std::complex<double>*>(po) + dst, out.inner);
+    }
+}
+
+}  // namespace kron::layout
+
+namespace kron::layout {
+
+namespace {
+
+// Copies rows (along the line axis, source stride sa) x cols (along the panel's line index,
+// source stride sf) into a line-major panel (dst[col*ld + row]).
+template <class T>
+void gather_block(const T* src, long sa, long sf, T* dst, long ld, long rows, long cols) {
+  if (sf == 1) {
+    transpose_2d(src, sa, dst, ld, rows, cols);
+  } else if (sa == 1) {
+    for (long c = 0; c < cols; ++c) std::memcpy(static_cast<void*>(dst + c * ld), static_cast<const void*>(src + c * sf), sizeof(T) * rows);
+  } else {
+    for (long c = 0; c < cols; ++c)
+      for (long r = 0; r < rows; ++r) dst[c * ld + r] = src[r * sa + c * sf];
+  }
+}
+
+struct PanelGeometry {
+  LocalLayout L;
+  int f = -1, s = -1;  // the fastest and the slowest axis other than the line axis, in out's order
+};
+
+PanelGeometry geometry(const Pencil& out_pencil, int ncomp, int axis) {
+  PanelGeometry g;
+  g.L = local_layout(out_pencil, ncomp, {0, 0, 0});
+  for (int q : out_pencil.order())
+    if (q != axis) (g.f < 0 ? g.f : g.s) = q;
+  return g;
+}
+
+}  // namespace
+
+void LineFft::prepare_from(const Pencil& out_pencil, int ncomp, int axis, void* out) const {
+  const Box& ob = out_pencil.box();
+  if (ob.volume() == 0) return;
+  const PanelGeometry g = geometry(out_pencil, ncomp, axis);
+  const bool contiguous_out = g.L.stride[axis] == 1;
+  const bool in_place_buf = !contiguous_out && kind_ != Kind::R2C && kind_ != Kind::C2R;
+  for (int c = 0; c < ncomp; ++c)
+    for (long sidx = 0; sidx < ob.n[g.s]; ++sidx)
+      for (long f0 = 0; f0 < ob.n[g.f]; f0 += panel_) {
+        const long P = std::min(panel_, ob.n[g.f] - f0);
+        if (!contiguous_out) {
+          plan(P, in_length(), out_length(), 0, 0, in_place_buf);
+          continue;
+        }
+        char* d = static_cast<char*>(out) + static_cast<std::size_t>(c * g.L.cstride + sidx * g.L.stride[g.s] + f0 * g.L.stride[g.f]) * out_bytes();
+        plan(P, in_length(), g.L.stride[g.f], 0, fftw_alignment_of(reinterpret_cast<double*>(d)), false);
+      }
+}
+
+void LineFft::execute_from(const std::vector<Piece>& pieces, const Pencil& out_pencil, int ncomp, int axis, void* out) const {
+  const Box& ob = out_pencil.box();
+  if (ob.volume() == 0) return;
+  if (ob.n[axis] != out_length()) throw Error("internal: line transform and output pencil differ in length");
+  const PanelGeometry g = geometry(out_pencil, ncomp, axis);
+  const long ni = in_length(), no = out_length();
+  const bool contiguous_out = g.L.stride[axis] == 1;
+  const bool in_place_buf = !contiguous_out && kind_ != Kind::R2C && kind_ != Kind::C2R;
+  void* buf_in = bin_.data();
+  void* buf_out = in_place_buf ? buf_in : bout_.data();
+  const std::size_t bi = in_bytes(), bo = out_bytes();
+  const int f = g.f, s = g.s;
+  for (int c = 0; c < ncomp; ++c)
+    for (long sidx = 0; sidx < ob.n[s]; ++sidx) {
+      const long sg = ob.lo[s] + sidx;
+      for (long f0 = 0; f0 < ob.n[f]; f0 += panel_) {
+        const long P = std::min(panel_, ob.n[f] - f0);
+        const long fg0 = ob.lo[f] + f0, fg1 = fg0 + P;
+        // Gather: every piece's share of these P lines, in line-major order.
+        for (const Piece& pc : pieces) {
+          const Box& pb = pc.box;
+          if (sg < pb.lo[s] || sg >= pb.lo[s] + pb.n[s]) continue;
+          const long fa = std::max(fg0, pb.lo[f]), fb = std::min(fg1, pb.lo[f] + pb.n[f]);
+          if (fa >= fb || pb.n[axis] == 0) continue;
+          const long off = (sg - pb.lo[s]) * pc.stride[s] + (fa - pb.lo[f]) * pc.stride[f] + c * pc.cstride;
+          const long at = (fa - fg0) * ni + pb.lo[axis];
+          if (bi == 8)
+            gather_block(static_cast<const double*>(pc.p) + off, pc.stride[axis], pc.stride[f], static_cast<double*>(buf_in) + at, ni,
+                         pb.n[axis], fb - fa);
+          else
+            gather_block(static_cast<const std::complex<double>*>(pc.p) + off, pc.stride[axis], pc.stride[f],
+                         static_cast<std::complex<double>*>(buf_in) + at, ni, pb.n[axis], fb - fa);
+        }
+        char* d = static_cast<char*>(out) + static_cast<std::size_t>(c * g.L.cstride + sidx * g.L.stride[s] + f0 * g.L.stride[f]) * bo;
+        if (contiguous_out) {
+          // The panel's output lines are contiguous in `out`: transform straight into them.
+          run(plan(P, ni, g.L.stride[f], 0, fftw_alignment_of(reinterpret_cast<double*>(d)), false), buf_in, d);
+          continue;
+        }
+        run(plan(P, ni, no, 0, 0, in_place_buf), buf_in, buf_out);
+        // Strided output lines (the line axis is not the fastest, so f is: unit stride).
+        if (bo == 8) transpose_2d(static_cast<const double*>(buf_out), no, reinterpret_cast<double*>(d), g.L.stride[axis], P, no);
+        else
+          transpose_2d(static_cast<const std::complex<double>*>(buf_out), no, reinterpret_cast<std::complex<double>*>(d), g.L.stride[axis], P, no);
+      }
     }
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "kron/core/memory.hpp"
 #include "kron/layout/field.hpp"
@@ -58,14 +59,30 @@ class LineFft {
   long out_length() const;
   /// Transforms every line of `in` into `out` (same outer and inner; lengths in_length() and
   /// out_length()). `out` may be `in` itself (same layout) except for R2C/C2R; otherwise `in`
-  /// is left unchanged.
-  void execute(const LineSet& in, const LineSet& out) const;
+  /// is left unchanged unless `destroy_input` (a C2R that may overwrite its input runs faster).
+  void execute(const LineSet& in, const LineSet& out, bool destroy_input = false) const;
   /// Plans the panels execute() will need for lines laid out like `in`/`out`, without touching
   /// them (planning runs on internal buffers), so that no planning happens in a timed loop.
-  void prepare(const LineSet& in, const LineSet& out) const;
+  void prepare(const LineSet& in, const LineSet& out, bool destroy_input = false) const;
+
+  /// A part of the input and where it is stored: global box, pointer to its element (lo,
+  /// component 0), strides along x, y, z and between components (in elements).
+  struct Piece {
+    Box box;
+    const void* p = nullptr;
+    std::array<long, 3> stride{};
+    long cstride = 0;
+  };
+  /// Transforms the lines along `axis` of the local box of `out_pencil` (`ncomp` components) whose
+  /// input values lie in `pieces` (together they cover the box, e.g. a transpose's local part
+  /// and the parts received from other ranks), writing a field on `out_pencil` (no halos) at
+  /// `out`. The reorder a transpose would do happens while panels are gathered, in cache, so the
+  /// data make one trip through memory instead of two.
+  void execute_from(const std::vector<Piece>& pieces, const Pencil& out_pencil, int ncomp, int axis, void* out) const;
+  void prepare_from(const Pencil& out_pencil, int ncomp, int axis, void* out) const;
 
  private:
-  fftw_plan_s* plan(long lines, long idist, long odist, int align_in, int align_out, bool in_place) const;
+  fftw_plan_s* plan(long lines, long idist, long odist, int align_in, int align_out, bool in_place, bool preserve = false) const;
   void run(fftw_plan_s* p, void* in, void* out) const;
   std::size_t in_bytes() const;
   std::size_t out_bytes() const;
@@ -76,7 +93,7 @@ class LineFft {
   bool cplx_;
   long panel_;  // lines per panel
   mutable core::HostBuffer<double> bin_, bout_, scratch_in_, scratch_out_;
-  mutable std::map<std::tuple<long, long, long, int, int, bool>, fftw_plan_s*> plans_;
+  mutable std::map<std::tuple<long, long, long, int, int, bool, bool>, fftw_plan_s*> plans_;
 };
 
 }  // namespace kron::layout

@@ -213,6 +213,47 @@ void Transpose<T>::execute(const T* in, T* out, TransposeWork* work) const {
   }
 }
 
+template <class T>
+bool Transpose<T>::supports_exchange() const {
+  return impl_->method == TransposeMethod::Alltoallv || impl_->np == 1;
+}
+
+template <class T>
+std::vector<typename Transpose<T>::Piece> Transpose<T>::exchange(const T* in, TransposeWork& w) const {
+  const Impl& m = *impl_;
+  if (!supports_exchange()) throw Error("internal: Transpose::exchange needs an alltoallv plan");
+  core::ScopedTimer timer("transpose");
+  const Box& fb = m.from.box();
+  auto offset = [](const LocalLayout& L, const Box& local, const Box& b) {
+    long off = L.offset;
+    for (int a = 0; a < 3; ++a) off += (b.lo[a] - local.lo[a]) * L.stride[a];
+    return off;
+  };
+  std::vector<Piece> pieces;
+  const Box& self = m.sbox[m.me];
+  if (!self.empty()) pieces.push_back({self, in + offset(m.lin, fb, self), m.lin.stride, m.lin.cstride});
+  if (m.np == 1) return pieces;
+  const MPI_Datatype elem = core::mpi::datatype<T>();
+  w.send.resize(static_cast<std::size_t>(m.send_total) * sizeof(T));
+  w.recv.resize(static_cast<std::size_t>(m.recv_total) * sizeof(T));
+  T* sbuf = reinterpret_cast<T*>(w.send.data());
+  T* rbuf = reinterpret_cast<T*>(w.recv.data());
+  for (int j = 0; j < m.np; ++j) {
+    if (j == m.me || m.scount[j] == 0) continue;
+    const Box& b = m.sbox[j];
+    for (int c = 0; c < m.ncomp; ++c)
+      copy_box(in + offset(m.lin, fb, b) + c * m.lin.cstride, m.lin.stride, sbuf + m.sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
+  }
+  core::mpi::check(MPI_Alltoallv(sbuf, m.scount.data(), m.sdispl.data(), elem, rbuf, m.rcount.data(), m.rdispl.data(), elem, m.comm),
+                   "MPI_Alltoallv");
+  for (int j = 0; j < m.np; ++j) {
+    if (j == m.me || m.rcount[j] == 0) continue;
+    const Box& b = m.rbox[j];
+    pieces.push_back({b, rbuf + m.rdispl[j], dense_strides(b.n), b.volume()});
+  }
+  return pieces;
+}
+
 template class Transpose<float>;
 template class Transpose<double>;
 template class Transpose<std::complex<double>>;

@@ -38,6 +38,22 @@ class Transpose {
   /// Raw form: storage pointers (Field::data()) laid out as the plan's fields.
   void execute(const T* in, T* out, TransposeWork* work = nullptr) const;
 
+  /// A part of the destination's local box and where it is stored: global box, pointer to its
+  /// element (lo, component 0), strides along x, y, z and between components.
+  struct Piece {
+    Box box;
+    const T* p = nullptr;
+    std::array<long, 3> stride{};
+    long cstride = 0;
+  };
+  /// The exchange alone, for a consumer that reads the destination's data where they are (a
+  /// line transform gathering its panels) instead of a reordered copy: the parts for other
+  /// ranks are packed and exchanged into work.recv; the local part stays in `in`. Returns the
+  /// pieces covering the destination's local box (valid until `work` or `in` change).
+  /// Alltoallv plans only (supports_exchange()).
+  std::vector<Piece> exchange(const T* in, TransposeWork& work) const;
+  bool supports_exchange() const;
+
   const Pencil& from() const;
   const Pencil& to() const;
   TransposeMethod method() const;
