@@ -37,4 +37,19 @@ for d in np1 np2 np3 np4 np4w fromfile; do
 done
 "$py" -c "import h5py,sys; f=h5py.File('np3/$f','r'); sys.exit(0 if int(f.attrs['nranks'])==3 and 'taylor' in str(f.attrs['deck']) else 1)" \
   || fail "nranks or deck attribute wrong"
+# The spectrum quickstart deck as shipped (64^3, 2 ranks): sin(2 pi x) cos(2 pi y) puts 1/8 in
+# shell 1 (|k| = 2 pi sqrt 2, dk = 2 pi), 0.25 sin(2 pi (k0 z + x)) puts 1/32 * 1/2 in shell 4
+# (|k| = 2 pi sqrt 17); total energy 0.140625; every other shell empty.
+mkdir shipped && (cd shipped && timeout 120 mpirun -n 2 "$kron" "$src/inputs/spectrum_quickstart.toml" >log.txt 2>&1) \
+  || { cat shipped/log.txt; fail "spectrum_quickstart.toml as shipped failed"; }
+"$py" "$here/summary_check.py" shipped/out/spectrum_quickstart/summary.json 'energy_physical>0.140624999' \
+  'energy_physical<0.140625001' 'parseval_relative_difference<1e-12' || fail "spectrum_quickstart summary"
+"$py" - shipped/out/spectrum_quickstart/summary.json <<'PY' || fail "spectrum_quickstart shells"
+import json, math, sys
+s = json.load(open(sys.argv[1]))
+want = {1: 0.125, 4: 0.015625}
+for i, e in enumerate(s["E"]):
+    if not math.isfinite(e) or abs(e * s["dk"] - want.get(i, 0.0)) > 1e-13:
+        sys.exit("FAIL: shell %d: E dk = %r, expected %r" % (i, e * s["dk"], want.get(i, 0.0)))
+PY
 echo "ok: identical finite datasets on 1, 2, 3, 4 ranks (alltoallv and alltoallw), analytic field and spectrum, from-file spectrum identical, Parseval < 1e-12"
