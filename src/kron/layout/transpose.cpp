@@ -64,6 +64,31 @@ struct Transpose<T>::Impl {
   std::vector<MPI_Datatype> wst, wrt;
   long send_total = 0, recv_total = 0;
   mutable TransposeWork own_work;
+
+  // Offset of box b's element (lo, component c) in a local array of layout L holding `local`.
+  static long offset(const LocalLayout& L, const Box& local, const Box& b, int c = 0) {
+    long off = L.offset + c * L.cstride;
+    for (int a = 0; a < 3; ++a) off += (b.lo[a] - local.lo[a]) * L.stride[a];
+    return off;
+  }
+  // Packs the parts for other ranks into w.send (message order: x fastest, then components) and
+  // starts their exchange into w.recv; returns the receive buffer.
+  T* pack_and_start(const T* in, TransposeWork& w, MPI_Request* req) const {
+    w.send.resize(static_cast<std::size_t>(send_total) * sizeof(T));
+    w.recv.resize(static_cast<std::size_t>(recv_total) * sizeof(T));
+    T* sbuf = reinterpret_cast<T*>(w.send.data());
+    T* rbuf = reinterpret_cast<T*>(w.recv.data());
+    for (int j = 0; j < np; ++j) {
+      if (j == me || scount[j] == 0) continue;
+      const Box& b = sbox[j];
+      for (int c = 0; c < ncomp; ++c)
+        copy_box(in + offset(lin, from.box(), b, c), lin.stride, sbuf + sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
+    }
+    const MPI_Datatype elem = core::mpi::datatype<T>();
+    core::mpi::check(MPI_Ialltoallv(sbuf, scount.data(), sdispl.data(), elem, rbuf, rcount.data(), rdispl.data(), elem, comm, req),
+                     "MPI_Ialltoallv");
+    return rbuf;
+  }
 };
 
 template <class T>
@@ -164,24 +189,17 @@ template <class T>
 void Transpose<T>::execute(const T* in, T* out, TransposeWork* work) const {
   const Impl& m = *impl_;
   core::ScopedTimer timer("transpose");
-  auto offset = [](const LocalLayout& L, const Box& local, const Box& b, int c) {
-    long off = L.offset + c * L.cstride;
-    for (int a = 0; a < 3; ++a) off += (b.lo[a] - local.lo[a]) * L.stride[a];
-    return off;
-  };
   const Box& fb = m.from.box();
   const Box& tb = m.to.box();
   auto self_copy = [&] {
     const Box& b = m.sbox[m.me];
     for (int c = 0; c < m.ncomp; ++c)
-      copy_box(in + offset(m.lin, fb, b, c), m.lin.stride, out + offset(m.lout, tb, b, c), m.lout.stride, b.n);
+      copy_box(in + Impl::offset(m.lin, fb, b, c), m.lin.stride, out + Impl::offset(m.lout, tb, b, c), m.lout.stride, b.n);
   };
   if (m.np == 1) {
     self_copy();
     return;
   }
-  const MPI_Datatype elem = core::mpi::datatype<T>();
-  MPI_Request req;
   if (m.method == TransposeMethod::Alltoallw) {
     // Blocking: OpenMPI 4.1's MPI_Ialltoallw crashes retaining derived datatypes.
     core::mpi::check(MPI_Alltoallw(in, m.wcount_s.data(), m.wzero.data(), m.wst.data(), out, m.wcount_r.data(),
@@ -189,27 +207,15 @@ void Transpose<T>::execute(const T* in, T* out, TransposeWork* work) const {
     self_copy();
     return;
   }
-  TransposeWork& w = work ? *work : m.own_work;
-  w.send.resize(static_cast<std::size_t>(m.send_total) * sizeof(T));
-  w.recv.resize(static_cast<std::size_t>(m.recv_total) * sizeof(T));
-  T* sbuf = reinterpret_cast<T*>(w.send.data());
-  T* rbuf = reinterpret_cast<T*>(w.recv.data());
-  for (int j = 0; j < m.np; ++j) {
-    if (j == m.me || m.scount[j] == 0) continue;
-    const Box& b = m.sbox[j];
-    for (int c = 0; c < m.ncomp; ++c)
-      copy_box(in + offset(m.lin, fb, b, c), m.lin.stride, sbuf + m.sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
-  }
-  core::mpi::check(MPI_Ialltoallv(sbuf, m.scount.data(), m.sdispl.data(), elem, rbuf, m.rcount.data(),
-                                  m.rdispl.data(), elem, m.comm, &req), "MPI_Ialltoallv");
+  MPI_Request req;
+  const T* rbuf = m.pack_and_start(in, work ? *work : m.own_work, &req);
   self_copy();
   core::mpi::check(MPI_Wait(&req, MPI_STATUS_IGNORE), "MPI_Wait");
   for (int j = 0; j < m.np; ++j) {
     if (j == m.me || m.rcount[j] == 0) continue;
     const Box& b = m.rbox[j];
     for (int c = 0; c < m.ncomp; ++c)
-      copy_box(static_cast<const T*>(rbuf + m.rdispl[j] + c * b.volume()), dense_strides(b.n),
-               out + offset(m.lout, tb, b, c), m.lout.stride, b.n);
+      copy_box(rbuf + m.rdispl[j] + c * b.volume(), dense_strides(b.n), out + Impl::offset(m.lout, tb, b, c), m.lout.stride, b.n);
   }
 }
 
@@ -223,29 +229,13 @@ std::vector<typename Transpose<T>::Piece> Transpose<T>::exchange(const T* in, Tr
   const Impl& m = *impl_;
   if (!supports_exchange()) throw Error("internal: Transpose::exchange needs an alltoallv plan");
   core::ScopedTimer timer("transpose");
-  const Box& fb = m.from.box();
-  auto offset = [](const LocalLayout& L, const Box& local, const Box& b) {
-    long off = L.offset;
-    for (int a = 0; a < 3; ++a) off += (b.lo[a] - local.lo[a]) * L.stride[a];
-    return off;
-  };
   std::vector<Piece> pieces;
   const Box& self = m.sbox[m.me];
-  if (!self.empty()) pieces.push_back({self, in + offset(m.lin, fb, self), m.lin.stride, m.lin.cstride});
+  if (!self.empty()) pieces.push_back({self, in + Impl::offset(m.lin, m.from.box(), self), m.lin.stride, m.lin.cstride});
   if (m.np == 1) return pieces;
-  const MPI_Datatype elem = core::mpi::datatype<T>();
-  w.send.resize(static_cast<std::size_t>(m.send_total) * sizeof(T));
-  w.recv.resize(static_cast<std::size_t>(m.recv_total) * sizeof(T));
-  T* sbuf = reinterpret_cast<T*>(w.send.data());
-  T* rbuf = reinterpret_cast<T*>(w.recv.data());
-  for (int j = 0; j < m.np; ++j) {
-    if (j == m.me || m.scount[j] == 0) continue;
-    const Box& b = m.sbox[j];
-    for (int c = 0; c < m.ncomp; ++c)
-      copy_box(in + offset(m.lin, fb, b) + c * m.lin.cstride, m.lin.stride, sbuf + m.sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
-  }
-  core::mpi::check(MPI_Alltoallv(sbuf, m.scount.data(), m.sdispl.data(), elem, rbuf, m.rcount.data(), m.rdispl.data(), elem, m.comm),
-                   "MPI_Alltoallv");
+  MPI_Request req;
+  const T* rbuf = m.pack_and_start(in, w, &req);
+  core::mpi::check(MPI_Wait(&req, MPI_STATUS_IGNORE), "MPI_Wait");
   for (int j = 0; j < m.np; ++j) {
     if (j == m.me || m.rcount[j] == 0) continue;
     const Box& b = m.rbox[j];
