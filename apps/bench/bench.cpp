@@ -186,7 +186,7 @@ void add_copy_reference(CopyReference& copy, int rounds, Report& report, MPI_Com
   report.add(c);
 }
 
-core::Json machine_state(MPI_Comm comm) {
+core::Json machine_state(MPI_Comm comm, std::string* summary) {
   core::Json j = core::Json::object();
   std::string model = "unknown";
   {
@@ -201,9 +201,9 @@ core::Json machine_state(MPI_Comm comm) {
   }
   j["cpu_model"] = model;
   j["cores_online"] = static_cast<long>(sysconf(_SC_NPROCESSORS_ONLN));
+  double l1 = 0, l5 = 0, l15 = 0;
   {
     std::ifstream f("/proc/loadavg");
-    double l1 = 0, l5 = 0, l15 = 0;
     f >> l1 >> l5 >> l15;
     core::Json la = core::Json::array();
     la.push_back(l1);
@@ -236,6 +236,13 @@ core::Json machine_state(MPI_Comm comm) {
   std::string v(ver, static_cast<std::size_t>(len));
   if (const auto p = v.find_first_of("\r\n,"); p != std::string::npos) v.resize(p);
   j["mpi_library"] = v;
+  if (summary) {
+    std::ostringstream os;
+    os << model << ", " << sysconf(_SC_NPROCESSORS_ONLN) << " cores online, load " << l1 << " " << l5 << " " << l15 << "; ";
+    for (int r = 0; r < P; ++r) os << (r ? ", " : "") << "rank " << r << ": " << &all[512 * std::size_t(r)];
+    os << "; " << v;
+    *summary = os.str();
+  }
   return j;
 }
 
@@ -246,7 +253,7 @@ double peak_rss_max(MPI_Comm comm) {
 }
 
 Report::Report(std::string suite, MPI_Comm comm)
-    : suite_(std::move(suite)), nranks_(core::mpi::size(comm)), machine_(machine_state(comm)) {}
+    : suite_(std::move(suite)), nranks_(core::mpi::size(comm)), machine_(machine_state(comm, &machine_line_)) {}
 
 namespace {
 std::string med_iqr(const Stats& s) {
@@ -267,7 +274,8 @@ void Report::add(Row row) {
 
 void Report::print() const {
   if (core::mpi::rank(MPI_COMM_WORLD) != 0) return;
-  std::printf("\nkron-bench --suite %s on %d rank%s\n", suite_.c_str(), nranks_, nranks_ == 1 ? "" : "s");
+  std::printf("\nkron-bench --suite %s on %d rank%s\nmachine at start: %s\n", suite_.c_str(), nranks_, nranks_ == 1 ? "" : "s",
+              machine_line_.c_str());
   std::printf("%-30s %-8s %18s %4s %8s %14s  %-28s %18s %4s %8s %15s\n", "case", "size", "kron median ±IQR/2 [s]",
               "reps", "faults", "GB/s (% copy)", "baseline", "median ±IQR/2 [s]", "reps", "faults",
               "speedup [IQR]");

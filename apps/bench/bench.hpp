@@ -84,7 +84,8 @@ class Report;
 void add_copy_reference(CopyReference& copy, int rounds, Report& report, MPI_Comm comm);
 
 /// CPU model, cores online, load averages, and per rank its host and the CPUs it may run on.
-core::Json machine_state(MPI_Comm comm);
+/// `summary` (optional) receives the same in one line for the printed table.
+core::Json machine_state(MPI_Comm comm, std::string* summary = nullptr);
 
 /// Largest resident set size over ranks, in bytes (getrusage peak).
 double peak_rss_max(MPI_Comm comm);
@@ -114,6 +115,7 @@ class Report {
  private:
   std::string suite_;
   int nranks_;
+  std::string machine_line_;  // before machine_: the constructor fills both at once
   core::Json machine_;
   std::vector<Row> rows_;
   core::Json extra_ = core::Json::object();
