@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 #include <utility>
+#include <vector>
 
 namespace kron::core {
 
@@ -60,6 +61,29 @@ class HostBuffer {
   T* p_ = nullptr;
   std::size_t n_ = 0;
   std::size_t n_used_ = 0;
+};
+
+/// Caller-owned scratch for operators (cuDecomp's model): numbered slots that grow on demand and
+/// are reused from call to call, so a hot loop allocates nothing after its first iteration.
+/// One workspace may serve several operators used one after the other (not concurrently).
+class Workspace {
+ public:
+  /// At least `count` elements of T in slot `slot` (64-byte aligned; contents unspecified).
+  template <class T>
+  T* get(std::size_t count, std::size_t slot = 0) {
+    if (slots_.size() <= slot) slots_.resize(slot + 1);
+    slots_[slot].resize(count * sizeof(T));
+    return reinterpret_cast<T*>(slots_[slot].data());
+  }
+  /// Bytes held over all slots.
+  std::size_t bytes() const {
+    std::size_t b = 0;
+    for (const auto& s : slots_) b += s.size();
+    return b;
+  }
+
+ private:
+  std::vector<HostBuffer<unsigned char>> slots_;
 };
 
 }  // namespace kron::core

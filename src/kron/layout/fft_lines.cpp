@@ -101,7 +101,9 @@ std::size_t LineFft::out_bytes() const {
 // A plan for `lines` lines at distance idist/odist (in elements), stride 1, whose arrays have
 // FFTW alignment align_in/align_out. Planned on scratch arrays of that alignment, never on data.
 fftw_plan_s* LineFft::plan(long lines, long idist, long odist, int align_in, int align_out, bool in_place, bool preserve) const {
-  preserve = preserve && kind_ == Kind::C2R && !in_place;
+  // c2r and hc2r are the kinds FFTW lets destroy their input out of place.
+  const bool to_real = kind_ == Kind::C2R || (kind_ == Kind::R2R && r2r_ == R2R::HC2R);
+  preserve = preserve && to_real && !in_place;
   const auto key = std::make_tuple(lines, idist, odist, align_in, align_out, in_place, preserve);
   if (auto it = plans_.find(key); it != plans_.end()) return it->second;
   const std::size_t in_doubles = static_cast<std::size_t>((lines - 1) * idist + in_length()) * in_bytes() / 8 + 8;
@@ -113,9 +115,9 @@ fftw_plan_s* LineFft::plan(long lines, long idist, long odist, int align_in, int
   const int ni = static_cast<int>(n_);
   const int hl = static_cast<int>(lines);
   unsigned flags = effort_flag(effort_);
-  // A c2r reading the caller's data must leave it alone (FFTW can, in one dimension, at some
-  // cost); reading kron's own buffers it may overwrite them.
-  if (kind_ == Kind::C2R && !in_place) flags |= preserve ? FFTW_PRESERVE_INPUT : FFTW_DESTROY_INPUT;
+  // A c2r/hc2r reading the caller's data must leave it alone (FFTW can, in one dimension, at
+  // some cost); reading kron's own buffers it may overwrite them.
+  if (to_real && !in_place) flags |= preserve ? FFTW_PRESERVE_INPUT : FFTW_DESTROY_INPUT;
   auto make = [&](unsigned f) -> fftw_plan {
     switch (kind_) {
       case Kind::R2C:

@@ -1,0 +1,420 @@
+// Host executor of LineOp<T> (the CUDA executor of the GPU issue sits beside it).
+#include "kron/linops/line_op.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "kron/layout/fft_lines.hpp"
+#include "kron/linops/line_kernels.hpp"
+
+namespace kron::linops {
+
+namespace {
+
+template <class T>
+constexpr bool is_complex = !std::is_same_v<T, double>;
+
+Lines as_lines(const LineView<const double>& v) { return {const_cast<double*>(v.p), v.outer, v.n, v.inner, v.ostride}; }
+Lines as_lines(const LineView<double>& v) { return {v.p, v.outer, v.n, v.inner, v.ostride}; }
+
+// The transpose of a banded matrix: (B^T)_ij = B_ji, bandwidths swapped (periodic wraps kept).
+Banded transpose(const Banded& b) {
+  Banded r(b.n, b.ku, b.kl, b.periodic);
+  for (long i = 0; i < b.n; ++i)
+    for (int t = 0; t < r.width(); ++t) {
+      long j = i + t - r.kl;
+      if (b.periodic) j = ((j % b.n) + b.n) % b.n;
+      else if (j < 0 || j >= b.n) continue;
+      r.diag[t][i] = b.diag[b.kl + b.ku - t][j];
+    }
+  return r;
+}
+
+Operator1D single(long n, Term t, const char* name) {
+  Operator1D op(n, name);
+  op.add(std::move(t));
+  return op;
+}
+
+// Calls f(o, j0, count, group) for the runs of consecutive lines of `v` that share a group
+// (line l = o*inner + j belongs to group (l / span) % groups).
+template <class V, class F>
+void for_each_run(const V& v, long span, long groups, F&& f) {
+  const long per = v.inner == 1 ? 1 : v.inner;  // lines per slab
+  for (long o = 0; o < v.outer; ++o) {
+    const long base = v.inner == 1 ? o : o * v.inner;
+    for (long j0 = 0; j0 < per;) {
+      const long l = base + j0;
+      const long next = (l / span + 1) * span;  // first line of the next group
+      const long count = std::min(per - j0, next - l);
+      f(o, j0, count, (l / span) % groups);
+      j0 += count;
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+struct LineOp<T>::Impl {
+  Kind kind = Kind::Dense;
+  long m = 0, n = 0;
+  std::string name;
+  // Real: the operator's terms, their line kernels, and the transposed terms when asked for.
+  Operator1D op;
+  std::unique_ptr<LineOperator> fwd;
+  struct Transposed {
+    std::unique_ptr<LineOperator> solve;  // A^T solve of a compact term (null otherwise)
+    std::unique_ptr<LineOperator> mult;   // B^T or D^T
+    const std::vector<double>* scale = nullptr;
+  };
+  mutable std::vector<Transposed> tr;
+  // Dense, BlockDense, Diagonal
+  std::vector<T> a;
+  long groups = 1, span = 1;
+  // Transform
+  Transform tk = Transform::DST1;
+  std::unique_ptr<layout::LineFft> fft_n, fft_t;
+  std::vector<double> hc_weight;  // R2HC/HC2R: the halfcomplex weights of the transpose
+  mutable core::Workspace own;
+
+  void prepare_transpose() const {
+    if (!tr.empty() || op.terms().empty()) return;
+    for (const Term& t : op.terms()) {
+      Transposed x;
+      x.scale = t.scale.empty() ? nullptr : &t.scale;
+      if (t.kind == Term::Kind::Dense) {
+        Term d;
+        d.kind = Term::Kind::Dense;
+        d.d = t.d.transpose();
+        x.mult = std::make_unique<LineOperator>(single(n, std::move(d), "D^T"));
+      } else {
+        Term b;
+        b.b = transpose(t.b);
+        x.mult = std::make_unique<LineOperator>(single(n, std::move(b), "B^T"));
+        if (t.kind == Term::Kind::Compact) {
+          Term s;
+          s.kind = Term::Kind::Compact;
+          s.a = transpose(t.a);
+          s.b = Banded(n, 0, 0, t.a.periodic);
+          for (long i = 0; i < n; ++i) s.b.diag[0][i] = 1.0;
+          x.solve = std::make_unique<LineOperator>(single(n, std::move(s), "A^-T"));
+        }
+      }
+      tr.push_back(std::move(x));
+    }
+  }
+
+  // ---- real-coefficient kinds on real lines -------------------------------------------------
+
+  // A dense copy of `in` in a workspace slot, laid out like it (outer, n, inner, n*inner).
+  static LineView<double> scratch(const LineView<const double>& like, long n, core::Workspace& w, std::size_t slot) {
+    double* p = w.get<double>(static_cast<std::size_t>(like.outer * n * like.inner), slot);
+    return {p, like.outer, n, like.inner, n * like.inner};
+  }
+  static void scale_copy(const LineView<const double>& in, const double* s, const LineView<double>& out) {
+    for (long o = 0; o < in.outer; ++o)
+      for (long i = 0; i < in.n; ++i) {
+        const double* a = in.p + o * in.ostride + i * in.inner;
+        double* b = out.p + o * out.ostride + i * out.inner;
+        const double f = s ? s[i] : 1.0;
+#pragma omp simd
+        for (long j = 0; j < in.inner; ++j) b[j] = f * a[j];
+      }
+  }
+  static void add(const LineView<const double>& in, const LineView<double>& out) {
+    for (long o = 0; o < in.outer; ++o)
+      for (long i = 0; i < in.n; ++i) {
+        const double* a = in.p + o * in.ostride + i * in.inner;
+        double* b = out.p + o * out.ostride + i * out.inner;
+#pragma omp simd
+        for (long j = 0; j < in.inner; ++j) b[j] += a[j];
+      }
+  }
+
+  void real_apply(const LineView<const double>& in, const LineView<double>& out, bool transposed, bool acc,
+                  core::Workspace& w) const {
+    if (!transposed) {
+      fwd->apply(as_lines(in), as_lines(out), acc);
+      return;
+    }
+    // (diag(s) M)^T x = M^T (s .* x); a compact term's M^T = B^T A^-T.
+    prepare_transpose();
+    bool first = !acc;
+    for (const Transposed& t : tr) {
+      LineView<const double> src = in;
+      if (t.scale) {
+        const LineView<double> xs = scratch(in, n, w, 0);
+        scale_copy(in, t.scale->data(), xs);
+        src = xs;
+      }
+      if (t.solve) {
+        const LineView<double> y = scratch(in, n, w, 1);
+        t.solve->apply(as_lines(src), as_lines(y), false);
+        src = y;
+      }
+      t.mult->apply(as_lines(src), as_lines(out), !first);
+      first = false;
+    }
+  }
+
+  void transform_apply(const LineView<const double>& in, const LineView<double>& out, bool transposed, bool acc,
+                       core::Workspace& ws) const {
+    // N: the kind itself. T: DST-I is symmetric; DCT-II^T = DCT-III after doubling x_0;
+    // DCT-III^T = DCT-II, then halving y_0; R2HC^T = HC2R after weighting the input by w;
+    // HC2R^T = R2HC, then dividing the output by w.
+    const layout::LineFft& f = transposed ? *fft_t : *fft_n;
+    const bool pre_w = transposed && tk == Transform::R2HC, post_w = transposed && tk == Transform::HC2R;
+    const double pre0 = transposed && tk == Transform::DCT2 ? 2.0 : 1.0;
+    const double post0 = transposed && tk == Transform::DCT3 ? 0.5 : 1.0;
+    LineView<const double> src = in;
+    if (pre0 != 1.0 || pre_w) {
+      const LineView<double> xs = scratch(in, n, ws, 0);
+      scale_copy(in, pre_w ? hc_weight.data() : nullptr, xs);
+      for (long o = 0; o < xs.outer; ++o)
+        for (long j = 0; j < xs.inner; ++j) xs.p[o * xs.ostride + j] *= pre0;
+      src = xs;
+    }
+    const bool post = post0 != 1.0 || post_w;
+    const LineView<double> dst = (acc || post) ? scratch(in, n, ws, 1) : out;
+    const layout::LineSet a{const_cast<double*>(src.p), src.outer, src.n, src.inner, src.ostride};
+    const layout::LineSet b{dst.p, dst.outer, dst.n, dst.inner, dst.ostride};
+    f.execute(a, b, src.p != in.p);  // kron's own copy may be overwritten, the caller's input never
+    if (post)
+      for (long o = 0; o < dst.outer; ++o)
+        for (long i = 0; i < n; ++i) {
+          const double s = post_w ? 1.0 / hc_weight[i] : (i == 0 ? post0 : 1.0);
+          if (s == 1.0) continue;
+          double* p = dst.p + o * dst.ostride + i * dst.inner;
+          for (long j = 0; j < dst.inner; ++j) p[j] *= s;
+        }
+    if (dst.p != out.p) {
+      if (acc) add(dst, out);
+      else scale_copy(dst, nullptr, out);
+    }
+  }
+
+  // ---- kinds with coefficients of type T ----------------------------------------------------
+
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Col = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+
+  // Y (+)= op(A_g) X for the lines (o, j0 .. j0+count-1) of in/out.
+  void gemm(const T* ag, long am, long an, Trans t, const LineView<const T>& in, const LineView<T>& out, long o, long j0,
+            long count, bool acc) const {
+    const Eigen::Map<const Mat> A(ag, am, an);
+    auto run = [&](const auto& X, auto&& Y) {
+      if (t == Trans::N) {
+        if (acc) Y.noalias() += A * X;
+        else Y.noalias() = A * X;
+      } else if (t == Trans::T) {
+        if (acc) Y.noalias() += A.transpose() * X;
+        else Y.noalias() = A.transpose() * X;
+      } else {
+        if (acc) Y.noalias() += A.adjoint() * X;
+        else Y.noalias() = A.adjoint() * X;
+      }
+    };
+    if (in.inner == 1) {
+      // Contiguous lines are the columns of a column-major matrix.
+      const Eigen::Map<const Col, 0, Eigen::OuterStride<>> X(in.p + o * in.ostride, in.n, count, Eigen::OuterStride<>(in.ostride));
+      Eigen::Map<Col, 0, Eigen::OuterStride<>> Y(out.p + o * out.ostride, out.n, count, Eigen::OuterStride<>(out.ostride));
+      run(X, Y);
+    } else {
+      // Interleaved lines are the columns of a row-major matrix with row stride `inner`.
+      const Eigen::Map<const Mat, 0, Eigen::OuterStride<>> X(in.p + o * in.ostride + j0, in.n, count, Eigen::OuterStride<>(in.inner));
+      Eigen::Map<Mat, 0, Eigen::OuterStride<>> Y(out.p + o * out.ostride + j0, out.n, count, Eigen::OuterStride<>(out.inner));
+      run(X, Y);
+    }
+  }
+
+  void diagonal_apply(const LineView<const T>& in, const LineView<T>& out, Trans t, bool acc) const {
+    for_each_run(in, span, groups, [&](long o, long j0, long count, long g) {
+      const T* d = a.data() + g * n;
+      for (long i = 0; i < n; ++i) {
+        T di = d[i];
+        if constexpr (is_complex<T>) {
+          if (t == Trans::H) di = std::conj(di);
+        }
+        if (in.inner == 1) {
+          for (long q = 0; q < count; ++q) {
+            const T v = di * in.p[(o + q) * in.ostride + i];
+            T& r = out.p[(o + q) * out.ostride + i];
+            r = acc ? r + v : v;
+          }
+        } else {
+          const T* s = in.p + o * in.ostride + i * in.inner + j0;
+          T* r = out.p + o * out.ostride + i * out.inner + j0;
+          for (long q = 0; q < count; ++q) r[q] = acc ? r[q] + di * s[q] : di * s[q];
+        }
+      }
+    });
+  }
+};
+
+template <class T>
+LineOp<T>::LineOp() : impl_(std::make_unique<Impl>()) {}
+template <class T>
+LineOp<T>::~LineOp() = default;
+template <class T>
+LineOp<T>::LineOp(LineOp&&) noexcept = default;
+template <class T>
+LineOp<T>& LineOp<T>::operator=(LineOp&&) noexcept = default;
+
+template <class T>
+LineOp<T> LineOp<T>::real(const Operator1D& op) {
+  LineOp r;
+  Impl& m = *r.impl_;
+  m.kind = Kind::Real;
+  m.m = m.n = op.size();
+  m.name = op.name();
+  m.op = op;
+  m.fwd = std::make_unique<LineOperator>(op);
+  return r;
+}
+
+template <class T>
+LineOp<T> LineOp<T>::dense(long rows, long cols, std::vector<T> a) {
+  return block_dense(1, rows, cols, std::move(a), 1);
+}
+
+template <class T>
+LineOp<T> LineOp<T>::block_dense(long groups, long rows, long cols, std::vector<T> a, long span) {
+  if (groups < 1 || span < 1 || rows < 1 || cols < 1 || static_cast<long>(a.size()) != groups * rows * cols)
+    throw Error("LineOp: " + std::to_string(groups) + " dense blocks of " + std::to_string(rows) + " x " + std::to_string(cols) +
+                " need " + std::to_string(groups * rows * cols) + " coefficients, got " + std::to_string(a.size()));
+  LineOp r;
+  Impl& m = *r.impl_;
+  m.kind = groups == 1 ? Kind::Dense : Kind::BlockDense;
+  m.m = rows;
+  m.n = cols;
+  m.groups = groups;
+  m.span = span;
+  m.a = std::move(a);
+  m.name = groups == 1 ? "dense" : "block-dense";
+  return r;
+}
+
+template <class T>
+LineOp<T> LineOp<T>::diagonal(long n, std::vector<T> d, long groups, long span) {
+  if (groups < 1 || span < 1 || n < 1 || static_cast<long>(d.size()) != groups * n)
+    throw Error("LineOp: a diagonal of " + std::to_string(n) + " points and " + std::to_string(groups) + " groups needs " +
+                std::to_string(groups * n) + " values, got " + std::to_string(d.size()));
+  LineOp r;
+  Impl& m = *r.impl_;
+  m.kind = Kind::Diagonal;
+  m.m = m.n = n;
+  m.groups = groups;
+  m.span = span;
+  m.a = std::move(d);
+  m.name = "diagonal";
+  return r;
+}
+
+template <class T>
+LineOp<T> LineOp<T>::transform(Transform kind, long n) {
+  if (n < (kind == Transform::DST1 ? 1 : 2)) throw Error("LineOp: a line transform needs more points (n = " + std::to_string(n) + ")");
+  LineOp r;
+  Impl& m = *r.impl_;
+  m.kind = Kind::Transform;
+  m.m = m.n = n;
+  m.tk = kind;
+  using R = layout::LineFft::R2R;
+  R kn = R::RODFT00, kt = R::RODFT00;
+  switch (kind) {
+    case Transform::DST1: kn = kt = R::RODFT00; m.name = "dst1"; break;
+    case Transform::DCT2: kn = R::REDFT10; kt = R::REDFT01; m.name = "dct2"; break;
+    case Transform::DCT3: kn = R::REDFT01; kt = R::REDFT10; m.name = "dct3"; break;
+    case Transform::R2HC: kn = R::R2HC; kt = R::HC2R; m.name = "r2hc"; break;
+    case Transform::HC2R: kn = R::HC2R; kt = R::R2HC; m.name = "hc2r"; break;
+  }
+  // Small panel plans: estimated, or measured ones from the wisdom file when it has them.
+  m.fft_n = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, layout::FftEffort::Estimate, kn);
+  m.fft_t = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, layout::FftEffort::Estimate, kt);
+  // Halfcomplex weights: F^T = HC2R diag(w), w = 1 for the mean and the Nyquist entry, 1/2 else.
+  m.hc_weight.assign(static_cast<std::size_t>(n), 0.5);
+  m.hc_weight[0] = 1.0;
+  if (n % 2 == 0) m.hc_weight[static_cast<std::size_t>(n / 2)] = 1.0;
+  return r;
+}
+
+template <class T>
+typename LineOp<T>::Kind LineOp<T>::kind() const { return impl_->kind; }
+template <class T>
+long LineOp<T>::rows() const { return impl_->m; }
+template <class T>
+long LineOp<T>::cols() const { return impl_->n; }
+
+template <class T>
+std::string LineOp<T>::describe() const {
+  std::ostringstream os;
+  const Impl& m = *impl_;
+  os << m.name << " " << m.m << "x" << m.n;
+  if (m.kind == Kind::BlockDense || (m.kind == Kind::Diagonal && m.groups > 1)) os << ", " << m.groups << " groups of " << m.span << " lines";
+  return os.str();
+}
+
+template <class T>
+std::size_t LineOp<T>::workspace_bytes(long lines) const {
+  const Impl& m = *impl_;
+  const std::size_t line = sizeof(T) * static_cast<std::size_t>(std::max(m.m, m.n) * lines);
+  switch (m.kind) {
+    case Kind::Real:
+    case Kind::Transform: return 2 * line;  // scaled input, intermediate / accumulation copy
+    default: return 0;
+  }
+}
+
+template <class T>
+std::size_t LineOp<T>::bytes() const {
+  const Impl& m = *impl_;
+  if (m.kind == Kind::Real) return m.op.bytes();
+  if (m.kind == Kind::Transform) return sizeof(double) * m.hc_weight.size();
+  return sizeof(T) * m.a.size();
+}
+
+template <class T>
+void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans t, bool accumulate, core::Workspace* work) const {
+  const Impl& m = *impl_;
+  const long n_in = t == Trans::N ? m.n : m.m, n_out = t == Trans::N ? m.m : m.n;
+  if (in.n != n_in || out.n != n_out || in.outer != out.outer || in.inner != out.inner)
+    throw Error("LineOp::apply (" + describe() + "): lines of " + std::to_string(in.n) + " -> " + std::to_string(out.n) + " points, " +
+                std::to_string(in.outer) + "x" + std::to_string(in.inner) + " -> " + std::to_string(out.outer) + "x" +
+                std::to_string(out.inner) + " lines do not fit " + (t == Trans::N ? "the operator" : "its transpose"));
+  if (in.lines() == 0) return;
+  core::Workspace& w = work ? *work : m.own;
+  const bool transposed = t != Trans::N;
+  switch (m.kind) {
+    case Kind::Real:
+    case Kind::Transform: {
+      // Real coefficients: H = T, and complex lines run as twice as many real lines.
+      LineView<const double> ri;
+      LineView<double> ro;
+      if constexpr (is_complex<T>) {
+        ri = as_real(in);
+        ro = as_real(out);
+      } else {
+        ri = in;
+        ro = out;
+      }
+      if (m.kind == Kind::Real) m.real_apply(ri, ro, transposed, accumulate, w);
+      else m.transform_apply(ri, ro, transposed, accumulate, w);
+      return;
+    }
+    case Kind::Dense:
+    case Kind::BlockDense:
+      for_each_run(in, m.span, m.groups, [&](long o, long j0, long count, long g) {
+        m.gemm(m.a.data() + g * m.m * m.n, m.m, m.n, t, in, out, o, j0, count, accumulate);
+      });
+      return;
+    case Kind::Diagonal: m.diagonal_apply(in, out, t, accumulate); return;
+  }
+}
+
+template class LineOp<double>;
+template class LineOp<std::complex<double>>;
+
+}  // namespace kron::linops

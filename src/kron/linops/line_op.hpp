@@ -1,0 +1,81 @@
+#pragma once
+#include <complex>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kron/core/memory.hpp"
+#include "kron/linops/line_view.hpp"
+#include "kron/linops/operator1d.hpp"
+
+namespace kron::linops {
+
+/// Which map a line operator applies: the operator A (N), its transpose (T) or its conjugate
+/// transpose (H). Every kind implements all three; adjoints are never stored as second operators.
+enum class Trans { N, T, H };
+
+/// The one prepared 1D operator of the engine: applies an m x n matrix A to every line of a
+/// LineView (out lines of length m from in lines of length n; Trans T/H the other way round),
+/// as one batched kernel. T = double or std::complex<double>.
+///
+/// Kinds (a closed set; every kind implements every Trans):
+///  - real(Operator1D): a sum of banded, compact (A^-1 B, periodic included) and dense terms with
+///    row scales and real coefficients, square (derivatives, Laplacians, ADI factors); applied by
+///    the fused line kernels (Thomas sweeps in registers, streamed contiguous lines); the
+///    transposed terms (B^T, A^-T) are prepared when first asked for. On complex data the real
+///    and imaginary parts run as twice as many real lines.
+///  - dense(m, n, a): any m x n matrix with coefficients of type T (interpolation, eigenvectors,
+///    GP factors), one GEMM per slab of lines.
+///  - block_dense(G, m, n, a, span): G matrices; line l uses block (l / span) % G (Monarch factors,
+///    per-mode FNO mixing, per-line GP blocks).
+///  - diagonal(n, d, G, span): out_i = d_(g, i) in_i, g = (l / span) % G (per point, or per point
+///    and line group).
+///  - transform(kind, n): FFTW's sine, cosine and halfcomplex real transforms (unnormalised).
+///
+/// apply() takes scratch from a caller-owned workspace (workspace_bytes(lines) says how much;
+/// without one the operator keeps its own, and is then not to be shared between threads).
+template <class T>
+class LineOp {
+ public:
+  enum class Kind { Real, Dense, BlockDense, Diagonal, Transform };
+  /// Transform kinds: DST-I (RODFT00), DCT-II (REDFT10), DCT-III (REDFT01), real FFT to
+  /// halfcomplex order (R2HC) and back (HC2R).
+  enum class Transform { DST1, DCT2, DCT3, R2HC, HC2R };
+
+  LineOp();
+  ~LineOp();
+  LineOp(LineOp&&) noexcept;
+  LineOp& operator=(LineOp&&) noexcept;
+
+  static LineOp real(const Operator1D& op);
+  /// Row-major m x n coefficients (a[i*n + j] = A_ij).
+  static LineOp dense(long m, long n, std::vector<T> a);
+  /// G row-major m x n blocks one after the other; line l uses block (l / span) % G.
+  static LineOp block_dense(long groups, long m, long n, std::vector<T> a, long span);
+  /// d[g*n + i] for g < G; line l uses row g = (l / span) % G.
+  static LineOp diagonal(long n, std::vector<T> d, long groups = 1, long span = 1);
+  static LineOp transform(Transform kind, long n);
+
+  Kind kind() const;
+  long rows() const;  ///< m: the output length of Trans::N
+  long cols() const;  ///< n: the input length of Trans::N
+  std::string describe() const;
+  /// Scratch apply() needs for `lines` lines (any Trans), in bytes.
+  std::size_t workspace_bytes(long lines) const;
+  /// Bytes of the operator's own coefficients and factorizations.
+  std::size_t bytes() const;
+
+  /// out = op(A) in, or out += op(A) in (accumulate). in.n = cols() and out.n = rows() for N (the
+  /// other way round for T and H); same outer and inner; in and out must not overlap.
+  void apply(const LineView<const T>& in, const LineView<T>& out, Trans t = Trans::N, bool accumulate = false,
+             core::Workspace* work = nullptr) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+extern template class LineOp<double>;
+extern template class LineOp<std::complex<double>>;
+
+}  // namespace kron::linops

@@ -1,0 +1,52 @@
+#pragma once
+#include <complex>
+#include <type_traits>
+
+#include "kron/core/error.hpp"
+#include "kron/layout/field.hpp"
+
+namespace kron::linops {
+
+/// All local lines of an array along one axis: element i of line (o, j) at
+/// p[o*ostride + i*inner + j], i < n along the axis, j < inner over the lines stored faster than
+/// the axis, o < outer over the slower axes and components. Every axis that is whole in a
+/// pencil, and every channel axis of a component extent, has this form; a line's index is
+/// l = o*inner + j. T may be const (input views).
+template <class T>
+struct LineView {
+  T* p = nullptr;
+  long outer = 0, n = 0, inner = 0, ostride = 0;
+
+  long lines() const { return outer * inner; }
+  /// Points lo .. lo+m-1 of every line (the same memory).
+  LineView range(long lo, long m) const { return {p + lo * inner, outer, m, inner, ostride}; }
+  /// The read-only view of the same lines.
+  operator LineView<const T>() const { return {p, outer, n, inner, ostride}; }
+};
+
+/// Complex lines as real lines: the real and imaginary parts of line (o, j) become real lines
+/// (o, 2j) and (o, 2j+1), so an operator with real coefficients treats both in one sweep.
+template <class T>
+auto as_real(const LineView<T>& v) {
+  using R = std::conditional_t<std::is_const_v<T>, const double, double>;
+  return LineView<R>{reinterpret_cast<R*>(v.p), v.outer, v.n, 2 * v.inner, 2 * v.ostride};
+}
+
+/// Lines of component(s) of a field along `axis` (no halos; the axis must be whole in the
+/// field's pencil): every component, lines numbered component by component.
+template <class T>
+LineView<T> lines_along(layout::Field<T>& f, int axis) {
+  if (f.pencil().splits(axis) != 1) throw Error("internal: lines along an axis that is split over ranks");
+  if (f.has_halo()) throw Error("internal: lines of a field with halos");
+  const auto& L = f.layout();
+  const long n = f.extent()[axis];
+  LineView<T> v;
+  v.p = f.data();
+  v.n = n;
+  v.inner = L.stride[axis];
+  v.ostride = L.stride[axis] * n;
+  v.outer = v.ostride > 0 ? static_cast<long>(f.storage_size()) / v.ostride : 0;
+  return v;
+}
+
+}  // namespace kron::linops

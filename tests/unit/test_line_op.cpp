@@ -1,0 +1,257 @@
+// LineOp<T>: every kind x Trans (N, T, H) x T (real, complex) x square/rectangular x line
+// layout (contiguous, interleaved, padded slabs) x block groups, against a dense Eigen product
+// line by line and by the dot-product test <A x, y> = <x, A^H y>; accumulation; shape errors.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <complex>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "kron/linops/line_op.hpp"
+
+using namespace kron;
+using namespace kron::linops;
+using cplx = std::complex<double>;
+
+namespace {
+
+template <class T>
+T rnd(std::mt19937& g) {
+  std::uniform_real_distribution<double> U(-1, 1);
+  if constexpr (std::is_same_v<T, double>) return U(g);
+  else return T(U(g), U(g));
+}
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+// A test case: the operator and the dense matrix of line l (l = o*inner + j).
+template <class T>
+struct Case {
+  std::string name;
+  LineOp<T> op;
+  std::function<Mat<T>(long)> matrix;
+};
+
+// FFTW's unnormalised real transforms, by their definitions (a column per unit vector).
+Eigen::MatrixXd transform_matrix(LineOp<double>::Transform k, long n) {
+  Eigen::MatrixXd M(n, n);
+  for (long j = 0; j < n; ++j)
+    for (long r = 0; r < n; ++r) {
+      double v = 0;
+      switch (k) {
+        case LineOp<double>::Transform::DST1: v = 2 * std::sin(M_PI * double((j + 1) * (r + 1)) / double(n + 1)); break;
+        case LineOp<double>::Transform::DCT2: v = 2 * std::cos(M_PI * (double(j) + 0.5) * double(r) / double(n)); break;
+        case LineOp<double>::Transform::DCT3: v = j == 0 ? 1.0 : 2 * std::cos(M_PI * double(j) * (double(r) + 0.5) / double(n)); break;
+        case LineOp<double>::Transform::R2HC:
+          // r_k at index k <= n/2, i_k = -sum x sin at index n - k.
+          v = r <= n / 2 ? std::cos(2 * M_PI * double(j * r) / double(n)) : -std::sin(2 * M_PI * double(j * (n - r)) / double(n));
+          break;
+        case LineOp<double>::Transform::HC2R: {
+          const long k = j;  // input index (halfcomplex), output index r
+          const double ph = 2 * M_PI * double(r) / double(n);
+          if (k == 0) v = 1;
+          else if (2 * k == n) v = (r % 2 == 0) ? 1 : -1;
+          else if (2 * k < n) v = 2 * std::cos(ph * double(k));
+          else v = -2 * std::sin(ph * double(n - k));
+          break;
+        }
+      }
+      M(r, j) = v;
+    }
+  return M;
+}
+
+template <class T>
+std::vector<Case<T>> cases() {
+  std::vector<Case<T>> cs;
+  std::mt19937 g(5);
+  const layout::AxisGrid uni = layout::AxisGrid::uniform(11, 0.0, 1.0), per = layout::AxisGrid::periodic(12, 0.0, 1.0);
+  const layout::AxisGrid cheb = layout::AxisGrid::chebyshev(9, 0.0, 1.0);
+  for (auto [grid, s, d, label] : std::vector<std::tuple<layout::AxisGrid, Scheme, int, const char*>>{
+           {uni, Scheme::FD2, 2, "fd2 d2 bounded (banded)"},
+           {per, Scheme::FD4, 1, "fd4 d1 periodic (banded, wrapped)"},
+           {uni, Scheme::Compact6, 1, "compact6 d1 bounded (compact)"},
+           {per, Scheme::Compact4, 2, "compact4 d2 periodic (cyclic compact)"},
+           {cheb, Scheme::Chebyshev, 2, "chebyshev d2 (dense term)"}}) {
+    const Operator1D op = derivative(grid, s, d);
+    const Eigen::MatrixXd D = op.dense();
+    cs.push_back({label, LineOp<T>::real(op), [D](long) { return Mat<T>(D.cast<T>()); }});
+  }
+  {
+    // A stretched grid: two terms with row scales (metric terms).
+    std::vector<double> c(13);
+    for (long i = 0; i < 13; ++i) c[i] = std::sinh(1.3 * double(i) / 12.0);
+    Operator1D op(13, "stretched");
+    const layout::AxisGrid u13 = layout::AxisGrid::uniform(13, 0.0, 1.0);
+    const Operator1D c4 = derivative(u13, Scheme::Compact4, 2), f4 = derivative(u13, Scheme::FD4, 1);
+    for (const auto& t : c4.terms()) {
+      Term s = t;
+      s.scale = c;
+      op.add(s);
+    }
+    for (const auto& t : f4.terms()) {
+      Term s = t;
+      s.scale.assign(13, 0.0);
+      for (long i = 0; i < 13; ++i) s.scale[i] = 1.0 + 0.1 * double(i);
+      op.add(s);
+    }
+    const Eigen::MatrixXd D = op.dense();
+    cs.push_back({"scaled compact4 d2 + scaled fd4 d1", LineOp<T>::real(op), [D](long) { return Mat<T>(D.cast<T>()); }});
+  }
+  {
+    const long m = 6, n = 9;
+    std::vector<T> a(m * n);
+    for (auto& v : a) v = rnd<T>(g);
+    Mat<T> A(m, n);
+    for (long i = 0; i < m; ++i)
+      for (long j = 0; j < n; ++j) A(i, j) = a[i * n + j];
+    cs.push_back({"dense 6x9", LineOp<T>::dense(m, n, a), [A](long) { return A; }});
+    Mat<T> B = A.transpose();
+    std::vector<T> b(n * m);
+    for (long i = 0; i < n; ++i)
+      for (long j = 0; j < m; ++j) b[i * m + j] = B(i, j);
+    cs.push_back({"dense 9x6", LineOp<T>::dense(n, m, b), [B](long) { return B; }});
+  }
+  {
+    const long G = 3, m = 4, n = 5, span = 2;
+    std::vector<T> a(G * m * n);
+    for (auto& v : a) v = rnd<T>(g);
+    cs.push_back({"block-dense 3 x (4x5), span 2", LineOp<T>::block_dense(G, m, n, a, span), [a, G, m, n, span](long l) {
+                    Mat<T> A(m, n);
+                    const long b = (l / span) % G;
+                    for (long i = 0; i < m; ++i)
+                      for (long j = 0; j < n; ++j) A(i, j) = a[(b * m + i) * n + j];
+                    return A;
+                  }});
+  }
+  {
+    const long G = 2, n = 7, span = 3;
+    std::vector<T> d(G * n);
+    for (auto& v : d) v = rnd<T>(g);
+    cs.push_back({"diagonal 7, 2 groups of 3 lines", LineOp<T>::diagonal(n, d, G, span), [d, G, n, span](long l) {
+                    Mat<T> A = Mat<T>::Zero(n, n);
+                    const long b = (l / span) % G;
+                    for (long i = 0; i < n; ++i) A(i, i) = d[b * n + i];
+                    return A;
+                  }});
+  }
+  using TK = typename LineOp<T>::Transform;
+  for (auto [k, label] : std::vector<std::pair<TK, const char*>>{
+           {TK::DST1, "dst1"}, {TK::DCT2, "dct2"}, {TK::DCT3, "dct3"}, {TK::R2HC, "r2hc"}, {TK::HC2R, "hc2r"}})
+    for (long n : {8L, 9L}) {
+      const Eigen::MatrixXd M = transform_matrix(static_cast<LineOp<double>::Transform>(k), n);
+      cs.push_back({std::string(label) + " n=" + std::to_string(n), LineOp<T>::transform(k, n), [M](long) { return Mat<T>(M.cast<T>()); }});
+    }
+  return cs;
+}
+
+// Storage for `outer` x `inner` lines of n points, slabs padded by `pad` elements.
+template <class T>
+struct Lines {
+  std::vector<T> data;
+  LineView<T> v;
+  Lines(long outer, long n, long inner, long pad) : data(static_cast<std::size_t>(outer * (n * inner + pad) + 1)) {
+    v = {data.data(), outer, n, inner, n * inner + pad};
+  }
+  T& at(long o, long i, long j) { return data[o * v.ostride + i * v.inner + j]; }
+};
+
+template <class T>
+void check_all() {
+  std::mt19937 g(11);
+  const long shapes[][3] = {{7, 1, 0}, {3, 5, 0}, {2, 4, 3}, {1, 1, 0}};  // outer, inner, pad
+  for (auto& c : cases<T>())
+    for (const auto& sh : shapes)
+      for (Trans t : {Trans::N, Trans::T, Trans::H})
+        for (bool acc : {false, true}) {
+          const long outer = sh[0], inner = sh[1], pad = sh[2];
+          const long nin = t == Trans::N ? c.op.cols() : c.op.rows(), nout = t == Trans::N ? c.op.rows() : c.op.cols();
+          Lines<T> x(outer, nin, inner, pad), y(outer, nout, inner, pad + 1);
+          for (auto& v : x.data) v = rnd<T>(g);
+          for (auto& v : y.data) v = rnd<T>(g);
+          const std::vector<T> y0 = y.data, x0 = x.data;
+          core::Workspace w;
+          c.op.apply(x.v, y.v, t, acc, &w);
+          double err = 0, scale = 0;
+          for (long o = 0; o < outer; ++o)
+            for (long j = 0; j < inner; ++j) {
+              const long l = o * inner + j;
+              const Mat<T> A = c.matrix(l);
+              const Mat<T> M = t == Trans::N ? A : t == Trans::T ? Mat<T>(A.transpose()) : Mat<T>(A.adjoint());
+              Eigen::Matrix<T, Eigen::Dynamic, 1> xv(nin), yv;
+              for (long i = 0; i < nin; ++i) xv[i] = x.at(o, i, j);
+              yv = M * xv;
+              for (long i = 0; i < nout; ++i) {
+                const T want = yv[i] + (acc ? y0[o * y.v.ostride + i * inner + j] : T(0));
+                err = std::max(err, std::abs(y.at(o, i, j) - want));
+                scale = std::max(scale, std::abs(want));
+              }
+            }
+          INFO(c.name << ", " << (t == Trans::N ? "N" : t == Trans::T ? "T" : "H") << ", outer " << outer << ", inner " << inner
+                      << ", pad " << pad << (acc ? ", accumulate" : "") << ": error " << err << " of " << scale);
+          CHECK(err <= 1e-13 * std::max(1.0, scale));
+          CHECK(x.data == x0);  // the input is never written
+          // Padding between slabs is left alone.
+          bool pad_ok = true;
+          for (long o = 0; o < outer; ++o)
+            for (long q = nout * inner; q < y.v.ostride && o * y.v.ostride + q < static_cast<long>(y.data.size()); ++q)
+              pad_ok = pad_ok && y.data[o * y.v.ostride + q] == y0[o * y.v.ostride + q];
+          CHECK(pad_ok);
+        }
+}
+
+// <A x, y> = <x, A^H y> (sesquilinear) and <A x, y>_bilinear = <x, A^T y>_bilinear.
+template <class T>
+void dot_product_tests() {
+  std::mt19937 g(13);
+  for (auto& c : cases<T>())
+    for (const auto& sh : {std::array<long, 2>{6, 1}, std::array<long, 2>{2, 7}}) {
+      const long outer = sh[0], inner = sh[1];
+      Lines<T> x(outer, c.op.cols(), inner, 0), y(outer, c.op.rows(), inner, 0), Ax(outer, c.op.rows(), inner, 0),
+          Hy(outer, c.op.cols(), inner, 0), Ty(outer, c.op.cols(), inner, 0);
+      for (auto& v : x.data) v = rnd<T>(g);
+      for (auto& v : y.data) v = rnd<T>(g);
+      c.op.apply(x.v, Ax.v, Trans::N);
+      c.op.apply(y.v, Hy.v, Trans::H);
+      c.op.apply(y.v, Ty.v, Trans::T);
+      T lhs = 0, rhs = 0, blhs = 0, brhs = 0;
+      double norm = 0;
+      for (std::size_t q = 0; q + 1 < y.data.size(); ++q) {
+        if constexpr (std::is_same_v<T, double>) lhs += y.data[q] * Ax.data[q];
+        else lhs += std::conj(y.data[q]) * Ax.data[q];
+        blhs += y.data[q] * Ax.data[q];
+      }
+      for (std::size_t q = 0; q + 1 < x.data.size(); ++q) {
+        if constexpr (std::is_same_v<T, double>) rhs += Hy.data[q] * x.data[q];
+        else rhs += std::conj(Hy.data[q]) * x.data[q];
+        brhs += Ty.data[q] * x.data[q];
+        norm += std::abs(Hy.data[q]) * std::abs(x.data[q]);
+      }
+      INFO(c.name << ", " << outer << "x" << inner << " lines: <Ax,y> = " << lhs << ", <x,A^H y> = " << rhs);
+      CHECK(std::abs(lhs - rhs) <= 1e-13 * norm);
+      CHECK(std::abs(blhs - brhs) <= 1e-13 * norm);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("LineOp of real lines equals a dense product for every kind and Trans", "[lineop]") { check_all<double>(); }
+TEST_CASE("LineOp of complex lines equals a dense product for every kind and Trans", "[lineop]") { check_all<cplx>(); }
+TEST_CASE("LineOp passes the dot-product test, real and complex", "[lineop]") {
+  dot_product_tests<double>();
+  dot_product_tests<cplx>();
+}
+
+TEST_CASE("LineOp refuses lines that do not fit and coefficients that do not add up", "[lineop]") {
+  const LineOp<double> op = LineOp<double>::dense(3, 4, std::vector<double>(12, 1.0));
+  std::vector<double> a(40), b(40);
+  LineView<double> in{a.data(), 2, 4, 1, 4}, out{b.data(), 2, 3, 1, 3};
+  CHECK_NOTHROW(op.apply(in, out));
+  CHECK_THROWS_WITH(op.apply(in, out, Trans::T), Catch::Contains("do not fit its transpose"));
+  CHECK_THROWS_WITH(op.apply(out, in, Trans::N), Catch::Contains("do not fit the operator"));
+  CHECK_THROWS_WITH(LineOp<double>::dense(3, 4, std::vector<double>(11)), Catch::Contains("need 12 coefficients, got 11"));
+  CHECK_THROWS_WITH(LineOp<double>::diagonal(5, std::vector<double>(5), 2), Catch::Contains("needs 10 values, got 5"));
+}
