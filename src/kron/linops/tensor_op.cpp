@@ -1,0 +1,199 @@
+#include "kron/linops/tensor_op.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <sstream>
+
+#include "kron/core/error.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/layout/field_ops.hpp"
+
+namespace kron::linops {
+
+template <class T>
+TensorOp<T>::TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages)
+    : grid_(std::move(grid)), in_(in_shape), ncomp_(ncomp), stages_(std::move(stages)) {
+  if (ncomp < 1) throw Error("TensorOp: at least one component");
+  out_ = in_;
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    const Stage& st = stages_[s];
+    if (!st.op || st.axis < 0 || st.axis > 2) throw Error("TensorOp: stage " + std::to_string(s) + " has no operator or a bad axis");
+    const long need = st.trans == Trans::N ? st.op->cols() : st.op->rows();
+    if (out_[st.axis] != need)
+      throw Error("TensorOp: stage " + std::to_string(s) + " (" + st.op->describe() + ") expects " + std::to_string(need) +
+                  " points along axis " + "xyz"[st.axis] + ", the data have " + std::to_string(out_[st.axis]));
+    out_[st.axis] = st.trans == Trans::N ? st.op->rows() : st.op->cols();
+  }
+  fwd_ = plan(false, Trans::N);
+  tr_ = plan(true, Trans::T);
+  ad_ = plan(true, Trans::H);
+}
+
+// The order of the stages (local axes first; same-axis stages in order) and the transposes.
+template <class T>
+std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans t) const {
+  struct Pending {
+    int stage;
+    Trans trans;
+    bool conj;
+  };
+  std::vector<Pending> pending;
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    const std::size_t i = transposed ? stages_.size() - 1 - s : s;
+    // (op(A))^T and (op(A))^H: N -> t, t -> N; the remaining pairs, (A^H)^T and (A^T)^H, are
+    // conj(A) (for real data T and H are the same).
+    Trans tt = stages_[i].trans;
+    bool cj = false;
+    if (transposed) {
+      if (tt == Trans::N) tt = t;
+      else if (tt == t || std::is_same_v<T, double>) tt = Trans::N;
+      else {
+        tt = Trans::N;
+        cj = true;
+      }
+    }
+    pending.push_back({static_cast<int>(i), tt, cj});
+  }
+  std::vector<Step> steps;
+  std::array<long, 3> shape = transposed ? out_ : in_;
+  int cur = 0;
+  while (!pending.empty()) {
+    // The first stage of each axis that is ready: whole in the current pencil.
+    std::size_t pick = pending.size();
+    for (std::size_t q = 0; q < pending.size(); ++q) {
+      const int a = stages_[pending[q].stage].axis;
+      bool first_of_axis = true;
+      for (std::size_t r = 0; r < q; ++r) first_of_axis = first_of_axis && stages_[pending[r].stage].axis != a;
+      if (first_of_axis && layout::Pencil(shape, grid_, cur).splits(a) == 1) {
+        pick = q;
+        break;
+      }
+    }
+    if (pick == pending.size()) {
+      cur = stages_[pending.front().stage].axis;
+      steps.push_back({-1, cur, shape, Trans::N, false});
+      continue;
+    }
+    const Pending p = pending[pick];
+    const Stage& st = stages_[p.stage];
+    shape[st.axis] = p.trans == Trans::N ? st.op->rows() : st.op->cols();
+    steps.push_back({p.stage, cur, shape, p.trans, p.conj});
+    pending.erase(pending.begin() + static_cast<long>(pick));
+  }
+  if (cur != 0) steps.push_back({-1, 0, shape, Trans::N, false});
+  return steps;
+}
+
+template <class T>
+void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& shape, const char* what) const {
+  if (f.pencil().axis() != 0 || f.pencil().global() != shape || f.pencil().grid_ptr() != grid_ || f.components() != ncomp_ ||
+      f.has_halo()) {
+    std::ostringstream os;
+    os << "TensorOp: the " << what << " field (" << f.pencil().describe() << ", " << f.components()
+       << " components) does not fit the plan: x-pencil of " << shape[0] << " x " << shape[1] << " x " << shape[2] << ", "
+       << ncomp_ << " component(s), no halos";
+    throw Error(os.str(), {}, "vector fields need a plan with as many components; the plan's grid must be the field's");
+  }
+}
+
+template <class T>
+void TensorOp<T>::run(const std::vector<Step>& steps, const std::array<long, 3>& in_shape, const layout::Field<T>& in,
+                      layout::Field<T>& out, PencilWorkspace& ws, bool accumulate) const {
+  if (steps.empty()) {
+    if (accumulate) layout::ops::axpy(1.0, in, out);
+    else layout::ops::copy(in, out);
+    return;
+  }
+  const layout::Field<T>* src = &in;
+  int slot = 0;
+  std::array<long, 3> shape = in_shape;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const Step& st = steps[s];
+    const bool last = s + 1 == steps.size();
+    // The last step writes `out` itself when it ends in the x-pencil (no accumulation through a
+    // transpose); otherwise the next free workspace field.
+    const bool direct = last && st.axis == 0 && (st.stage >= 0 || !accumulate);
+    layout::Field<T>& dst = direct ? out : ws.field<T>(st.axis, st.shape, ncomp_, slot);
+    if (st.stage < 0) {
+      ws.transpose(*src, dst);
+    } else {
+      const Stage& g = stages_[st.stage];
+      auto* s_in = const_cast<layout::Field<T>*>(src);
+      if (st.conj) {
+        // conj(A) x = conj(A conj(x)): through a conjugated copy, then conjugate the result.
+        layout::Field<T>& c = ws.field<T>(src->pencil().axis(), src->pencil().global(), ncomp_, 2);
+        layout::ops::copy(*src, c);
+        layout::ops::conj(c);
+        s_in = &c;
+      }
+      const bool acc = direct && accumulate && !st.conj;
+      if (st.conj && direct && accumulate) {
+        layout::Field<T>& r = ws.field<T>(st.axis, st.shape, ncomp_, 3);
+        g.op->apply(lines_along(*s_in, g.axis), lines_along(r, g.axis), st.trans, false, &ws.lines());
+        layout::ops::conj(r);
+        layout::ops::axpy(1.0, r, dst);
+      } else {
+        g.op->apply(lines_along(*s_in, g.axis), lines_along(dst, g.axis), st.trans, acc, &ws.lines());
+        if (st.conj) layout::ops::conj(dst);
+      }
+    }
+    if (last && !direct) {
+      if (accumulate) layout::ops::axpy(1.0, dst, out);
+      else layout::ops::copy(dst, out);
+    }
+    src = &dst;
+    slot ^= 1;
+    shape = st.shape;
+  }
+}
+
+template <class T>
+void TensorOp<T>::apply(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate) const {
+  core::ScopedTimer timer("linops.tensor_op");
+  check(in, in_, "input");
+  check(out, out_, "output");
+  if (&in == &out) throw Error("TensorOp::apply: input and output must be different fields");
+  run(fwd_, in_, in, out, ws, accumulate);
+}
+
+template <class T>
+void TensorOp<T>::apply_transpose(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, Trans t,
+                                  bool accumulate) const {
+  core::ScopedTimer timer("linops.tensor_op");
+  if (t == Trans::N) throw Error("TensorOp::apply_transpose: use Trans::T or Trans::H");
+  check(in, out_, "input");
+  check(out, in_, "output");
+  if (&in == &out) throw Error("TensorOp::apply_transpose: input and output must be different fields");
+  run(t == Trans::T ? tr_ : ad_, out_, in, out, ws, accumulate);
+}
+
+template <class T>
+std::string TensorOp<T>::describe() const {
+  std::ostringstream os;
+  for (const Step& s : fwd_) {
+    if (os.tellp() > 0) os << ", ";
+    if (s.stage < 0) os << "transpose to " << "xyz"[s.axis] << "-pencil";
+    else os << stages_[s.stage].op->describe() << (s.trans == Trans::N ? "" : s.trans == Trans::T ? "^T" : "^H") << " along "
+            << "xyz"[stages_[s.stage].axis];
+  }
+  return os.str().empty() ? "identity" : os.str();
+}
+
+template <class T>
+std::size_t TensorOp<T>::workspace_bytes() const {
+  std::size_t field = 0, lines = 0;
+  for (const Step& s : fwd_) {
+    const layout::Pencil p(s.shape, grid_, s.axis);
+    field = std::max(field, sizeof(T) * static_cast<std::size_t>(p.local_size() * ncomp_));
+    if (s.stage >= 0) {
+      const auto& b = p.box().n;
+      lines = std::max(lines, stages_[s.stage].op->workspace_bytes(p.local_size() / std::max<long>(b[stages_[s.stage].axis], 1) * ncomp_));
+    }
+  }
+  return 2 * field + lines;
+}
+
+template class TensorOp<double>;
+template class TensorOp<std::complex<double>>;
+
+}  // namespace kron::linops

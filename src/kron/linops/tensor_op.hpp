@@ -1,0 +1,74 @@
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kron/layout/field.hpp"
+#include "kron/linops/line_op.hpp"
+#include "kron/linops/pencil_workspace.hpp"
+
+namespace kron::linops {
+
+/// The one axis driver: a chain of stages, each a LineOp applied along one axis (op(A) with its
+/// Trans), planned once (heFFTe's plan/execute split): the order in which the stages run (stages
+/// along different axes commute, so those along axes local to the current pencil go first; stages
+/// along one axis keep their order), the pencil and global shape of every step (a rectangular
+/// stage changes its axis' length), and the transposes between them. Kronecker products,
+/// sum-factorization, fast-diagonalization transforms, interpolation to other grids and
+/// covariance products are TensorOps; Kronecker sums are sums of one-stage TensorOps.
+///
+/// Input and output are x-pencil fields without halos of in_shape() and out_shape(), with the
+/// plan's component count (every component goes through every stage); scratch comes from a
+/// caller-owned PencilWorkspace.
+template <class T>
+class TensorOp {
+ public:
+  struct Stage {
+    int axis = 0;
+    std::shared_ptr<const LineOp<T>> op;
+    Trans trans = Trans::N;
+  };
+  TensorOp() = default;
+  TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages);
+
+  const std::array<long, 3>& in_shape() const { return in_; }
+  const std::array<long, 3>& out_shape() const { return out_; }
+  int components() const { return ncomp_; }
+  const std::vector<Stage>& stages() const { return stages_; }
+
+  /// out = A in, or out += A in (accumulate), A the product of the stages.
+  void apply(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate = false) const;
+  /// out = A^T in or A^H in (t = T or H): the stages in reverse order, each transposed; maps
+  /// out_shape() to in_shape().
+  void apply_transpose(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, Trans t = Trans::T,
+                       bool accumulate = false) const;
+  std::string describe() const;
+  /// Scratch bytes the workspace will hold for one apply (two fields of the largest step, the
+  /// line kernels' scratch).
+  std::size_t workspace_bytes() const;
+
+ private:
+  struct Step {
+    int stage = -1;                // stage index, or -1: a transpose to `axis`
+    int axis = 0;                  // the pencil the step runs in (stage) or moves to (transpose)
+    std::array<long, 3> shape{};   // global shape after the step
+    Trans trans = Trans::N;
+    bool conj = false;             // apply conj(A) = conj(A conj(x)) (transposes of T/H stages)
+  };
+  std::vector<Step> plan(bool transposed, Trans t) const;
+  void run(const std::vector<Step>& steps, const std::array<long, 3>& in_shape, const layout::Field<T>& in, layout::Field<T>& out,
+           PencilWorkspace& ws, bool accumulate) const;
+  void check(const layout::Field<T>& f, const std::array<long, 3>& shape, const char* what) const;
+
+  layout::ProcessGridPtr grid_;
+  std::array<long, 3> in_{1, 1, 1}, out_{1, 1, 1};
+  int ncomp_ = 1;
+  std::vector<Stage> stages_;
+  std::vector<Step> fwd_, tr_, ad_;
+};
+
+extern template class TensorOp<double>;
+extern template class TensorOp<std::complex<double>>;
+
+}  // namespace kron::linops
