@@ -6,6 +6,7 @@
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/field_ops.hpp"
 
 namespace kron::linops {
 
@@ -146,47 +147,14 @@ GalerkinSpace1D bspline_periodic(long n, int p, double a, double b) {
   return s;
 }
 
-KroneckerProduct::KroneckerProduct(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops) {
-  for (int a = 0; a < 3; ++a) {
-    n_[a] = ops[a].size() > 0 ? ops[a].size() : 1;
-    if (ops[a].size() > 0) lines_[a] = std::make_unique<LineOperator>(ops[a]);
-  }
-  ps_ = std::make_unique<PencilSet>(grid, n_);
-  tmp_ = std::make_unique<PencilSet>(grid, n_);
-}
-
-void KroneckerProduct::apply(const layout::RealField& in, layout::RealField& out) {
-  core::ScopedTimer timer("linops.kron_product");
-  // Sum factorization: the axes local in the current pencil first, then transpose. The two
-  // pencil sets take turns as input and output, so no sweep copies its result back.
-  std::vector<int> pending;
-  for (int a = 0; a < 3; ++a) if (lines_[a]) pending.push_back(a);
-  PencilSet* src = ps_.get();
-  PencilSet* dst = tmp_.get();
-  src->move_in(in, 0);
-  int cur = 0;
-  while (!pending.empty()) {
-    auto it = std::find_if(pending.begin(), pending.end(), [&](int a) { return src->pencil(cur).splits(a) == 1; });
-    const int a = it != pending.end() ? *it : pending.front();
-    const int p = src->home(a, cur);
-    src->move(cur, p);
-    cur = p;
-    lines_[a]->apply(lines_of(src->field(p), a), lines_of(dst->field(p), a));
-    std::swap(src, dst);
-    pending.erase(std::find(pending.begin(), pending.end(), a));
-  }
-  src->move(cur, 0);
-  std::memcpy(out.data(), src->field(0).data(), sizeof(double) * out.storage_size());
-}
-
 GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift)
-    : grid_(std::move(grid)), sp_(std::move(spaces)), shift_(shift) {
-  std::array<Operator1D, 3> V, Vt, M, K;
+    : grid_(std::move(grid)), sp_(std::move(spaces)), shift_(shift), ws_(grid_) {
+  std::array<std::shared_ptr<const LineOp<double>>, 3> V, M, K;
   for (int a = 0; a < 3; ++a) {
     const GalerkinSpace1D& s = sp_[a];
     n_[a] = s.ndof;
-    M[a] = matrix_operator(s.mass, s.periodic, "mass");
-    K[a] = matrix_operator(s.stiffness, s.periodic, "stiffness");
+    M[a] = std::make_shared<LineOp<double>>(LineOp<double>::real(matrix_operator(s.mass, s.periodic, "mass")));
+    K[a] = std::make_shared<LineOp<double>>(LineOp<double>::real(matrix_operator(s.stiffness, s.periodic, "stiffness")));
     // Dirichlet: boundary dofs leave the eigenproblem (unit rows in M and K keep it regular;
     // their eigenvectors are the unit vectors, which the solve never excites).
     Eigen::MatrixXd Mi = s.mass, Ki = s.stiffness;
@@ -208,18 +176,24 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
     if (ges.info() != Eigen::Success) throw Error("the generalized eigenproblem K v = lambda M v failed (is M positive definite?)");
     lambda_[a].assign(ges.eigenvalues().data(), ges.eigenvalues().data() + s.ndof);
     const Eigen::MatrixXd& Ve = ges.eigenvectors();  // normalised so that V^T M V = I
-    V[a] = dense_operator(Ve, "V");
-    Vt[a] = dense_operator(Ve.transpose(), "V^T");
+    std::vector<double> v(static_cast<std::size_t>(s.ndof * s.ndof));
+    for (long i = 0; i < s.ndof; ++i)
+      for (long j = 0; j < s.ndof; ++j) v[i * s.ndof + j] = Ve(i, j);
+    V[a] = std::make_shared<LineOp<double>>(LineOp<double>::dense(s.ndof, s.ndof, std::move(v)));
   }
   const layout::Pencil px(n_, grid_, 0);
   for (auto& w : work_) w = layout::RealField(px);
-  fwd_ = std::make_unique<KroneckerProduct>(grid_, Vt);
-  bwd_ = std::make_unique<KroneckerProduct>(grid_, V);
-  mmm_ = std::make_unique<KroneckerProduct>(grid_, M);
+  auto product = [&](const std::array<std::shared_ptr<const LineOp<double>>, 3>& ops) {
+    std::vector<TensorOp<double>::Stage> st;
+    for (int a = 0; a < 3; ++a) st.push_back({a, ops[a], Trans::N});
+    return TensorOp<double>(grid_, n_, 1, st);
+  };
+  eig_ = product(V);  // u = (V (x) V (x) V) c; c = (V^T (x) V^T (x) V^T) r by apply_transpose
+  mmm_ = product(M);
   for (int a = 0; a < 3; ++a) {
-    std::array<Operator1D, 3> ops = M;
+    auto ops = M;
     ops[a] = K[a];
-    kmm_[a] = std::make_unique<KroneckerProduct>(grid_, ops);
+    kmm_[a] = product(ops);
   }
 }
 
@@ -229,25 +203,20 @@ bool GalerkinPoisson::boundary(const std::array<long, 3>& g) const {
   return false;
 }
 
-void GalerkinPoisson::mass(const layout::RealField& in, layout::RealField& out) { mmm_->apply(in, out); }
+void GalerkinPoisson::mass(const layout::RealField& in, layout::RealField& out) { mmm_.apply(in, out, ws_); }
 
 void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out) {
-  layout::RealField& t = work_[0];
-  mmm_->apply(in, out);
-  const long N = static_cast<long>(out.storage_size());
-  for (long q = 0; q < N; ++q) out.data()[q] *= shift_;
-  for (int a = 0; a < 3; ++a) {
-    kmm_[a]->apply(in, t);
-    for (long q = 0; q < N; ++q) out.data()[q] += t.data()[q];
-  }
+  mmm_.apply(in, out, ws_);
+  layout::ops::scale(shift_, out);
+  for (int a = 0; a < 3; ++a) kmm_[a].apply(in, out, ws_, true);
 }
 
 void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealField& lift, layout::RealField& u) {
   core::ScopedTimer timer("galerkin.solve");
   const auto& b = load.pencil().box();
   // r = load - A u_lift on interior dofs, 0 on boundary dofs.
-  layout::RealField& ul = work_[1];
-  layout::RealField& r = work_[2];
+  layout::RealField& ul = work_[0];
+  layout::RealField& r = work_[1];
   for (long k = 0; k < b.n[2]; ++k)
     for (long j = 0; j < b.n[1]; ++j)
       for (long i = 0; i < b.n[0]; ++i)
@@ -257,7 +226,8 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
     for (long j = 0; j < b.n[1]; ++j)
       for (long i = 0; i < b.n[0]; ++i)
         r(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? 0.0 : load(i, j, k) - r(i, j, k);
-  fwd_->apply(r, r);
+  layout::RealField& c = ul;  // the lift is no longer needed: the spectral coefficients go here
+  eig_.apply_transpose(r, c, ws_);
   double lmax = std::abs(shift_);
   for (const auto& l : lambda_) for (double x : l) lmax = std::max(lmax, std::abs(x));
   for (long k = 0; k < b.n[2]; ++k)
@@ -266,9 +236,9 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
         const double den = lambda_[0][b.lo[0] + i] + lambda_[1][b.lo[1] + j] + lambda_[2][b.lo[2] + k] + shift_;
         if (std::abs(den) <= 1e-13 * lmax)
           throw Error("the Galerkin operator is singular (an eigenvalue sum is zero)", {}, "add a shift or a Dirichlet axis");
-        r(i, j, k) /= den;
+        c(i, j, k) /= den;
       }
-  bwd_->apply(r, u);
+  eig_.apply(c, u, ws_);
   bool finite = true;
   for (long k = 0; k < b.n[2]; ++k)
     for (long j = 0; j < b.n[1]; ++j)

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "kron/layout/field.hpp"
-#include "kron/linops/line_kernels.hpp"
-#include "kron/linops/pencil_set.hpp"
+#include "kron/linops/kronecker.hpp"
+#include "kron/linops/tensor_op.hpp"
 
 namespace kron::linops {
 
@@ -40,20 +40,6 @@ GalerkinSpace1D bspline_periodic(long n, int p, double a, double b);
 double cardinal_bspline(int k, double t);
 double cardinal_bspline_d2(int k, double t);
 
-/// A Kronecker product  A_x (x) A_y (x) A_z  of 1D operators, applied by sum factorization: one
-/// batched line sweep per axis (the 3D matrix never exists). Absent axes (size 0) are identities.
-class KroneckerProduct {
- public:
-  KroneckerProduct(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops);
-  /// out = (A_x (x) A_y (x) A_z) in; x-pencil fields without halos (in and out may be the same).
-  void apply(const layout::RealField& in, layout::RealField& out);
-
- private:
-  std::array<long, 3> n_;
-  std::array<std::unique_ptr<LineOperator>, 3> lines_;
-  std::unique_ptr<PencilSet> ps_, tmp_;
-};
-
 /// Tensor-product Galerkin solve of  sum_a K_a (x) M_b (x) M_c u + shift M (x) M (x) M u = r
 /// by fast diagonalization with the generalized eigenproblems K v = lambda M v per axis
 /// (V^T M V = I, V^T K V = Lambda): u = (V (x) V (x) V) (Lambda sums + shift)^{-1} (V^T (x) ..) r.
@@ -77,9 +63,11 @@ class GalerkinPoisson {
   std::array<long, 3> n_;
   double shift_;
   std::array<std::vector<double>, 3> lambda_;
-  std::unique_ptr<KroneckerProduct> fwd_, bwd_, mmm_;
-  std::array<std::unique_ptr<KroneckerProduct>, 3> kmm_;
-  std::array<layout::RealField, 3> work_;  // apply: K(x)M(x)M term; solve: lift, right-hand side
+  // One scratch for every product: V^T (x) V^T (x) V^T is the V stages applied with Trans::T.
+  PencilWorkspace ws_;
+  TensorOp<double> eig_, mmm_;
+  std::array<TensorOp<double>, 3> kmm_;
+  std::array<layout::RealField, 2> work_;  // solve: lift, right-hand side
 };
 
 }  // namespace kron::linops

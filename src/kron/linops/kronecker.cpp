@@ -6,6 +6,7 @@
 #include "kron/core/error.hpp"
 #include "kron/layout/box_copy.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/field_ops.hpp"
 
 namespace kron::linops {
 
@@ -213,6 +214,34 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
         general(0, e[0]);
       }
     }
+}
+
+KroneckerProduct::KroneckerProduct(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops) : grid_(grid) {
+  std::array<long, 3> n{1, 1, 1};
+  std::vector<TensorOp<double>::Stage> st;
+  for (int a = 0; a < 3; ++a) {
+    if (ops[a].size() == 0) continue;
+    n[a] = ops[a].size();
+    st.push_back({a, std::make_shared<LineOp<double>>(LineOp<double>::real(ops[a])), Trans::N});
+  }
+  op_ = TensorOp<double>(std::move(grid), n, 1, std::move(st));
+}
+
+void KroneckerProduct::apply(const layout::RealField& in, layout::RealField& out, PencilWorkspace& ws) {
+  core::ScopedTimer timer("linops.kron_product");
+  if (&in != &out) {
+    op_.apply(in, out, ws);
+    return;
+  }
+  // In place: through a copy of the input (the chain reads its input while it writes the output).
+  layout::RealField& copy = ws.field<double>(0, op_.in_shape(), 1, 4);
+  layout::ops::copy(in, copy);
+  op_.apply(copy, out, ws);
+}
+
+void KroneckerProduct::apply(const layout::RealField& in, layout::RealField& out) {
+  if (!own_) own_ = std::make_unique<PencilWorkspace>(grid_);
+  apply(in, out, *own_);
 }
 
 }  // namespace kron::linops
