@@ -25,11 +25,8 @@ KroneckerSum::KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3
     exchange_ = std::make_unique<layout::HaloExchange<double>>(px, halo_, periodic);
   } else {
     halo_ = {0, 0, 0};
-    for (int a = 0; a < 3; ++a)
-      if (ops_[a].size() > 0) lines_[a] = std::make_unique<LineOperator>(ops_[a]);
-    work_ = std::make_unique<PencilSet>(grid_, n_);
-    result_ = std::make_unique<PencilSet>(grid_, n_);
   }
+  ws_ = std::make_unique<PencilWorkspace>(grid_);
 }
 
 KroneckerSum::~KroneckerSum() = default;
@@ -41,52 +38,55 @@ std::size_t KroneckerSum::operator_bytes() const {
 }
 
 std::size_t KroneckerSum::workspace_bytes() const {
-  std::size_t b = 0;
+  std::size_t b = ws_->bytes();
   if (with_halo_) b += sizeof(double) * with_halo_->storage_size();
   if (exchange_) b += exchange_->buffer_bytes();
-  if (work_) b += work_->bytes();
-  if (result_) b += result_->bytes();
   return b;
+}
+
+// One single-stage TensorOp per axis for fields of `ncomp` components (planned on first use).
+const std::array<TensorOp<double>, 3>& KroneckerSum::terms(int ncomp) {
+  auto& t = terms_[ncomp];
+  if (!t) {
+    t = std::make_unique<std::array<TensorOp<double>, 3>>();
+    for (int a = 0; a < 3; ++a)
+      if (ops_[a].size() > 0)
+        (*t)[a] = TensorOp<double>(grid_, n_, ncomp, {{a, std::make_shared<LineOp<double>>(LineOp<double>::real(ops_[a])), Trans::N}});
+  }
+  return *t;
 }
 
 void KroneckerSum::apply(const layout::RealField& in, layout::RealField& out) {
   const layout::Pencil px(n_, grid_, 0);
-  if (in.pencil() != px || out.pencil() != px || in.has_halo() || out.has_halo())
-    throw Error("KroneckerSum::apply: fields must be x-pencils of the operator's grid without halos");
+  if (in.pencil() != px || out.pencil() != px || in.has_halo() || out.has_halo() || in.components() != out.components())
+    throw Error("KroneckerSum::apply: fields must be x-pencils of the operator's grid without halos, with equal components");
   core::ScopedTimer timer("linops.apply");
   if (stencil_) {
+    // Component by component through the halo field: copy in, exchange, one fused sweep.
     if (!with_halo_) with_halo_ = std::make_unique<layout::RealField>(px, 1, halo_);
     layout::RealField& h = *with_halo_;
-    layout::copy_box(&in(0, 0, 0), in.layout().stride, &h(0, 0, 0), h.layout().stride, in.extent());
-    exchange_->execute(h);
-    stencil_sweep(h, out);
+    for (int c = 0; c < in.components(); ++c) {
+      layout::copy_box(in.origin(c), in.layout().stride, &h(0, 0, 0), h.layout().stride, in.extent());
+      exchange_->execute(h);
+      stencil_sweep(h, out, c);
+    }
     return;
   }
-  // Line sweeps: out = -shift in + sum_a Op_a in.
-  const long N = static_cast<long>(out.storage_size());
-  for (long i = 0; i < N; ++i) out.data()[i] = -shift_ * in.data()[i];
-  auto& src = const_cast<layout::RealField&>(in);
-  for (int a = 0; a < 3; ++a) {
-    if (!lines_[a]) continue;
-    const int p = work_->home(a, 0);
-    if (p == 0) {
-      lines_[a]->apply(lines_of(src, a), lines_of(out, a), true);
-      continue;
-    }
-    work_->move_in(in, p);
-    lines_[a]->apply(lines_of(work_->field(p), a), lines_of(result_->field(p), a), false);
-    result_->move(p, 0);
-    const double* r = result_->field(0).data();
-    for (long i = 0; i < N; ++i) out.data()[i] += r[i];
-  }
+  // Line sweeps: out = -shift in + sum_a Op_a in, each term a TensorOp accumulating into out.
+  layout::ops::axpby(-shift_, in, 0.0, out);
+  const auto& t = terms(in.components());
+  for (int a = 0; a < 3; ++a)
+    if (ops_[a].size() > 0) t[a].apply(in, out, *ws_, true);
 }
 
 void KroneckerSum::apply_with_halo(layout::RealField& in, layout::RealField& out) {
   if (!stencil_) throw Error("KroneckerSum::apply_with_halo needs banded operators on every axis");
   if (in.halo() != halo_) throw Error("KroneckerSum::apply_with_halo: the input field's halo widths do not match halo()");
   core::ScopedTimer timer("linops.apply");
+  if (in.components() != 1 || out.components() != 1)
+    throw Error("KroneckerSum::apply_with_halo: one component (use apply() for vector fields)");
   exchange_->execute(in);
-  stencil_sweep(in, out);
+  stencil_sweep(in, out, 0);
 }
 
 // out(i,j,k) = sum_t cx_t[i] u(i+t-kx, j, k) + sum_t cy_t[j] u(i, j+t-ky, k)
@@ -94,7 +94,7 @@ void KroneckerSum::apply_with_halo(layout::RealField& in, layout::RealField& out
 // vectorised along x; coefficient arrays are indexed by global row, so closures and periodic
 // wraps need no branches (halos hold the wrapped values, physical-boundary halos stay zero and
 // their coefficients are zero).
-void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& out) const {
+void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& out, int c) const {
   const auto& box = u.pencil().box();
   const auto& e = box.n;
   const auto& su = u.layout().stride;
@@ -157,7 +157,7 @@ void KroneckerSum::stencil_sweep(const layout::RealField& u, layout::RealField& 
   for (long k = 0; k < e[2]; ++k)
     for (long j = 0; j < e[1]; ++j) {
       const double* uc = &u(0, j, k);
-      double* o = &out(0, j, k);
+      double* o = &out(0, j, k, c);
       double ym = 0, y0 = 0, yp = 0, zm = 0, z0 = 0, zp = 0;
       const bool fused = x_narrow_ok && xa < xb && narrow_row(1, box.lo[1] + j, ym, y0, yp) && narrow_row(2, box.lo[2] + k, zm, z0, zp);
       long lo = 0, hi = e[0];

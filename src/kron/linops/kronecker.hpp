@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -30,7 +31,8 @@ class KroneckerSum {
   /// Halo widths a field must have for apply_with_halo().
   const std::array<int, 3>& halo() const { return halo_; }
 
-  /// out = L in; both on the x-pencil without halos.
+  /// out = L in; both on the x-pencil without halos, any number of components (each one
+  /// transformed alike).
   void apply(const layout::RealField& in, layout::RealField& out);
   /// out = L in for an x-pencil `in` allocated with halo() (stencil path only): exchanges in's
   /// halos, then one fused sweep. Saves the copy into a halo field.
@@ -43,17 +45,18 @@ class KroneckerSum {
   std::size_t workspace_bytes() const;
 
  private:
-  void stencil_sweep(const layout::RealField& in, layout::RealField& out) const;
+  void stencil_sweep(const layout::RealField& in, layout::RealField& out, int c) const;
+  const std::array<TensorOp<double>, 3>& terms(int ncomp);
   layout::ProcessGridPtr grid_;
   std::array<long, 3> n_;
   std::array<Operator1D, 3> ops_;
-  std::array<std::unique_ptr<LineOperator>, 3> lines_;
   double shift_;
   bool stencil_ = false;
   std::array<int, 3> halo_{0, 0, 0};
   std::unique_ptr<layout::HaloExchange<double>> exchange_;
   std::unique_ptr<layout::RealField> with_halo_;
-  std::unique_ptr<PencilSet> work_, result_;
+  std::map<int, std::unique_ptr<std::array<TensorOp<double>, 3>>> terms_;  // by component count
+  std::unique_ptr<PencilWorkspace> ws_;
 };
 
 /// A Kronecker product  A_x (x) A_y (x) A_z  of 1D operators, applied by sum factorization: a
