@@ -10,21 +10,48 @@
 
 namespace kron::linops {
 
+namespace {
+// out = in (or out += in) on every line of two views of equal shape.
 template <class T>
-TensorOp<T>::TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages)
-    : grid_(std::move(grid)), in_(in_shape), ncomp_(ncomp), stages_(std::move(stages)) {
+void pass_through(const LineView<T>& in, const LineView<T>& out, bool acc) {
+  if (in.n <= 0) return;
+  for (long o = 0; o < in.outer; ++o)
+    for (long i = 0; i < in.n; ++i) {
+      const T* a = in.p + o * in.ostride + i * in.inner;
+      T* b = out.p + o * out.ostride + i * out.inner;
+      if (acc)
+        for (long j = 0; j < in.inner; ++j) b[j] += a[j];
+      else
+        std::copy(a, a + in.inner, b);
+    }
+}
+}  // namespace
+
+template <class T>
+TensorOp<T>::TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages, Options opt)
+    : grid_(std::move(grid)), in_(in_shape), ncomp_(ncomp), opt_(opt), stages_(std::move(stages)) {
   if (ncomp < 1) throw Error("TensorOp: at least one component");
+  if (opt_.in_axis < 0 || opt_.in_axis > 2) throw Error("TensorOp: the input pencil must be 0, 1 or 2");
   out_ = in_;
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     const Stage& st = stages_[s];
-    if (!st.op || st.axis < 0 || st.axis > 2) throw Error("TensorOp: stage " + std::to_string(s) + " has no operator or a bad axis");
+    const std::string name = "TensorOp: stage " + std::to_string(s);
+    if (!st.op || st.axis < 0 || st.axis > 2) throw Error(name + " has no operator or a bad axis");
     const long need = st.trans == Trans::N ? st.op->cols() : st.op->rows();
+    if (st.lo >= 0) {
+      if (st.op->rows() != st.op->cols()) throw Error(name + " (" + st.op->describe() + "): a ranged stage needs a square operator");
+      if (st.lo + need > out_[st.axis])
+        throw Error(name + " (" + st.op->describe() + ") covers points " + std::to_string(st.lo) + " to " + std::to_string(st.lo + need - 1) +
+                    " along axis " + "xyz"[st.axis] + ", the data have " + std::to_string(out_[st.axis]));
+      continue;
+    }
     if (out_[st.axis] != need)
-      throw Error("TensorOp: stage " + std::to_string(s) + " (" + st.op->describe() + ") expects " + std::to_string(need) +
-                  " points along axis " + "xyz"[st.axis] + ", the data have " + std::to_string(out_[st.axis]));
+      throw Error(name + " (" + st.op->describe() + ") expects " + std::to_string(need) + " points along axis " + "xyz"[st.axis] +
+                  ", the data have " + std::to_string(out_[st.axis]));
     out_[st.axis] = st.trans == Trans::N ? st.op->rows() : st.op->cols();
   }
   fwd_ = plan(false, Trans::N);
+  out_axis_ = fwd_.empty() ? opt_.in_axis : fwd_.back().axis;
   tr_ = plan(true, Trans::T);
   ad_ = plan(true, Trans::H);
 }
@@ -56,7 +83,9 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
   }
   std::vector<Step> steps;
   std::array<long, 3> shape = transposed ? out_ : in_;
-  int cur = 0;
+  // Forward plans start in the input's pencil; transposed ones in the output's (known once the
+  // forward plan is made, which the constructor does first).
+  int cur = transposed ? out_axis_ : opt_.in_axis;
   while (!pending.empty()) {
     // The first stage of each axis that is ready: whole in the current pencil.
     std::size_t pick = pending.size();
@@ -76,29 +105,32 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
     }
     const Pending p = pending[pick];
     const Stage& st = stages_[p.stage];
-    shape[st.axis] = p.trans == Trans::N ? st.op->rows() : st.op->cols();
+    if (st.lo < 0) shape[st.axis] = p.trans == Trans::N ? st.op->rows() : st.op->cols();
     steps.push_back({p.stage, cur, shape, p.trans, p.conj});
     pending.erase(pending.begin() + static_cast<long>(pick));
   }
-  if (cur != 0) steps.push_back({-1, 0, shape, Trans::N, false});
+  // Back to where the data are expected: x (or the input's pencil, transposed plans of a plan
+  // that ends elsewhere).
+  const int end = transposed ? opt_.in_axis : (opt_.return_to_x ? 0 : cur);
+  if (cur != end) steps.push_back({-1, end, shape, Trans::N, false});
   return steps;
 }
 
 template <class T>
-void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& shape, const char* what) const {
-  if (f.pencil().axis() != 0 || f.pencil().global() != shape || f.pencil().grid_ptr() != grid_ || f.components() != ncomp_ ||
+void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& shape, int axis, const char* what) const {
+  if (f.pencil().axis() != axis || f.pencil().global() != shape || f.pencil().grid_ptr() != grid_ || f.components() != ncomp_ ||
       f.has_halo()) {
     std::ostringstream os;
     os << "TensorOp: the " << what << " field (" << f.pencil().describe() << ", " << f.components()
-       << " components) does not fit the plan: x-pencil of " << shape[0] << " x " << shape[1] << " x " << shape[2] << ", "
-       << ncomp_ << " component(s), no halos";
+       << " components) does not fit the plan: " << "xyz"[axis] << "-pencil of " << shape[0] << " x " << shape[1] << " x " << shape[2]
+       << ", " << ncomp_ << " component(s), no halos";
     throw Error(os.str(), {}, "vector fields need a plan with as many components; the plan's grid must be the field's");
   }
 }
 
 template <class T>
-void TensorOp<T>::run(const std::vector<Step>& steps, const std::array<long, 3>& in_shape, const layout::Field<T>& in,
-                      layout::Field<T>& out, PencilWorkspace& ws, bool accumulate) const {
+void TensorOp<T>::run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws,
+                      bool accumulate) const {
   if (steps.empty()) {
     if (accumulate) layout::ops::axpy(1.0, in, out);
     else layout::ops::copy(in, out);
@@ -106,13 +138,13 @@ void TensorOp<T>::run(const std::vector<Step>& steps, const std::array<long, 3>&
   }
   const layout::Field<T>* src = &in;
   int slot = 0;
-  std::array<long, 3> shape = in_shape;
+  const int end = out.pencil().axis();
   for (std::size_t s = 0; s < steps.size(); ++s) {
     const Step& st = steps[s];
     const bool last = s + 1 == steps.size();
-    // The last step writes `out` itself when it ends in the x-pencil (no accumulation through a
+    // The last step writes `out` itself when it ends in out's pencil (no accumulation through a
     // transpose); otherwise the next free workspace field.
-    const bool direct = last && st.axis == 0 && (st.stage >= 0 || !accumulate);
+    const bool direct = last && st.axis == end && (st.stage >= 0 || !accumulate);
     layout::Field<T>& dst = direct ? out : ws.field<T>(st.axis, st.shape, ncomp_, slot);
     if (st.stage < 0) {
       ws.transpose(*src, dst);
@@ -132,6 +164,14 @@ void TensorOp<T>::run(const std::vector<Step>& steps, const std::array<long, 3>&
         g.op->apply(lines_along(*s_in, g.axis), lines_along(r, g.axis), st.trans, false, &ws.lines());
         layout::ops::conj(r);
         layout::ops::axpy(1.0, r, dst);
+      } else if (g.lo >= 0) {
+        // Ranged: the operator on points lo .. lo+n-1, the identity on the others.
+        const LineView<T> li = lines_along(*s_in, g.axis), lo = lines_along(dst, g.axis);
+        const long m = g.op->cols();
+        g.op->apply(li.range(g.lo, m), lo.range(g.lo, m), st.trans, acc, &ws.lines());
+        pass_through(li.range(0, g.lo), lo.range(0, g.lo), acc);
+        pass_through(li.range(g.lo + m, li.n - g.lo - m), lo.range(g.lo + m, li.n - g.lo - m), acc);
+        if (st.conj) layout::ops::conj(dst);
       } else {
         g.op->apply(lines_along(*s_in, g.axis), lines_along(dst, g.axis), st.trans, acc, &ws.lines());
         if (st.conj) layout::ops::conj(dst);
@@ -143,17 +183,16 @@ void TensorOp<T>::run(const std::vector<Step>& steps, const std::array<long, 3>&
     }
     src = &dst;
     slot ^= 1;
-    shape = st.shape;
   }
 }
 
 template <class T>
 void TensorOp<T>::apply(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate) const {
   core::ScopedTimer timer("linops.tensor_op");
-  check(in, in_, "input");
-  check(out, out_, "output");
+  check(in, in_, opt_.in_axis, "input");
+  check(out, out_, out_axis_, "output");
   if (&in == &out) throw Error("TensorOp::apply: input and output must be different fields");
-  run(fwd_, in_, in, out, ws, accumulate);
+  run(fwd_, in, out, ws, accumulate);
 }
 
 template <class T>
@@ -161,10 +200,10 @@ void TensorOp<T>::apply_transpose(const layout::Field<T>& in, layout::Field<T>& 
                                   bool accumulate) const {
   core::ScopedTimer timer("linops.tensor_op");
   if (t == Trans::N) throw Error("TensorOp::apply_transpose: use Trans::T or Trans::H");
-  check(in, out_, "input");
-  check(out, in_, "output");
+  check(in, out_, out_axis_, "input");
+  check(out, in_, opt_.in_axis, "output");
   if (&in == &out) throw Error("TensorOp::apply_transpose: input and output must be different fields");
-  run(t == Trans::T ? tr_ : ad_, out_, in, out, ws, accumulate);
+  run(t == Trans::T ? tr_ : ad_, in, out, ws, accumulate);
 }
 
 template <class T>

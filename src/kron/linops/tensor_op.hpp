@@ -28,16 +28,30 @@ class TensorOp {
     int axis = 0;
     std::shared_ptr<const LineOp<T>> op;
     Trans trans = Trans::N;
+    /// A square operator applied to points lo .. lo+n-1 of each line only, the identity on the
+    /// others (interior solves and transforms between boundary points); -1: the whole line.
+    long lo = -1;
+  };
+  /// Where the data are: the pencil of the input, and whether the output goes back to the
+  /// x-pencil or stays in the pencil of the last stage (saving a transpose when the caller works
+  /// there next, as a fast-diagonalization solve does between its sweeps).
+  struct Options {
+    int in_axis = 0;
+    bool return_to_x = true;
   };
   TensorOp() = default;
-  TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages);
+  TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages, Options opt = {});
 
   const std::array<long, 3>& in_shape() const { return in_; }
   const std::array<long, 3>& out_shape() const { return out_; }
+  /// The pencils input and output live in (apply_transpose maps output's pencil to input's).
+  int in_axis() const { return opt_.in_axis; }
+  int out_axis() const { return out_axis_; }
   int components() const { return ncomp_; }
   const std::vector<Stage>& stages() const { return stages_; }
 
-  /// out = A in, or out += A in (accumulate), A the product of the stages.
+  /// out = A in, or out += A in (accumulate), A the product of the stages; in on in_axis(),
+  /// out on out_axis() pencils, without halos.
   void apply(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate = false) const;
   /// out = A^T in or A^H in (t = T or H): the stages in reverse order, each transposed; maps
   /// out_shape() to in_shape().
@@ -57,13 +71,14 @@ class TensorOp {
     bool conj = false;             // apply conj(A) = conj(A conj(x)) (transposes of T/H stages)
   };
   std::vector<Step> plan(bool transposed, Trans t) const;
-  void run(const std::vector<Step>& steps, const std::array<long, 3>& in_shape, const layout::Field<T>& in, layout::Field<T>& out,
-           PencilWorkspace& ws, bool accumulate) const;
-  void check(const layout::Field<T>& f, const std::array<long, 3>& shape, const char* what) const;
+  void run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate) const;
+  void check(const layout::Field<T>& f, const std::array<long, 3>& shape, int axis, const char* what) const;
 
   layout::ProcessGridPtr grid_;
   std::array<long, 3> in_{1, 1, 1}, out_{1, 1, 1};
   int ncomp_ = 1;
+  Options opt_;
+  int out_axis_ = 0;
   std::vector<Stage> stages_;
   std::vector<Step> fwd_, tr_, ad_;
 };
