@@ -1,7 +1,5 @@
 #include "kron/linops/fast_poisson.hpp"
 
-#include <fftw3.h>
-
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -11,8 +9,8 @@
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/linops/fast_diag.hpp"
 #include "kron/linops/line_kernels.hpp"
-#include "kron/linops/pencil_set.hpp"
 
 namespace kron::linops {
 
@@ -36,16 +34,19 @@ struct Axis {
   BoundaryKind bc = BoundaryKind::Periodic;
   Transform kind = Transform::Dense;
   std::vector<double> lambda;
-  std::unique_ptr<LineOperator> fwd, bwd;  // dense: V^{-1} and V on the m unknowns
+  Eigen::MatrixXd V, Vi;                   // dense: eigenvectors and their inverse on the m unknowns
   Eigen::VectorXd w_lo, w_hi;              // interior right-hand side per unit boundary datum
   Eigen::Matrix2d S;                       // Neumann: boundary values from boundary derivatives
   Eigen::MatrixXd d1_bi;                   // Neumann: first-derivative rows 0, n-1 on the unknowns
   double norm = 1.0;                       // fast transforms: backward(forward) = norm * identity
-  int pencil = 0;                          // where this axis is transformed
-  std::unique_ptr<layout::LineFft> rfft_f, rfft_b;  // rfft (halfcomplex forward and back)
-  std::unique_ptr<Dst1Lines> dst;                // dst1 (its own inverse up to norm)
 };
 
+std::shared_ptr<const LineOp<double>> dense_op(const Eigen::MatrixXd& M) {
+  std::vector<double> a(static_cast<std::size_t>(M.size()));
+  for (long i = 0; i < M.rows(); ++i)
+    for (long j = 0; j < M.cols(); ++j) a[static_cast<std::size_t>(i * M.cols() + j)] = M(i, j);
+  return std::make_shared<LineOp<double>>(LineOp<double>::dense(M.rows(), M.cols(), std::move(a)));
+}
 
 }  // namespace
 
@@ -57,9 +58,8 @@ struct FastPoisson::Impl {
   std::array<Operator1D, 3> d2;
   double shift = 0;
   FastPoissonOptions opt;
-  std::unique_ptr<PencilSet> ps, tmp;
-  std::vector<std::pair<int, int>> steps;  // (axis, pencil) of the forward sweeps
-  int final_pencil = 0;
+  std::unique_ptr<PencilWorkspace> ws;
+  std::unique_ptr<FastDiagonalization> fd;
   bool singular = false;
   double defect = 0;
 
@@ -156,45 +156,9 @@ struct FastPoisson::Impl {
       const Eigen::MatrixXd R = V * Eigen::VectorXd::Map(A.lambda.data(), m).asDiagonal() * Vi - M;
       if (!(R.cwiseAbs().maxCoeff() <= 1e-8 * scale))
         throw Error(std::string("axis ") + axn + ": the " + to_string(scheme) + " operator is not diagonalizable to working accuracy");
-      A.fwd = std::make_unique<LineOperator>(dense_operator(Vi, "V^-1"));
-      A.bwd = std::make_unique<LineOperator>(dense_operator(V, "V"));
+      A.V = V;
+      A.Vi = Vi;
     }
-  }
-
-  void plan_fast(Axis& A, int a) {
-    if (A.kind == Transform::Dense) return;
-    const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
-    if (L.outer * L.inner == 0) return;
-    const unsigned flags = opt.effort == layout::FftEffort::Estimate ? FFTW_ESTIMATE
-                           : opt.effort == layout::FftEffort::Measure ? FFTW_MEASURE
-                           : opt.effort == layout::FftEffort::Patient ? FFTW_PATIENT : FFTW_EXHAUSTIVE;
-    if (A.kind == Transform::Dst1) {
-      A.dst = std::make_unique<Dst1Lines>(A.m, flags);
-      return;
-    }
-    // Real FFTs (halfcomplex) of every line, in cache-sized panels whatever the lines' stride.
-    A.rfft_f = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, A.m, opt.effort, layout::LineFft::R2R::R2HC);
-    A.rfft_b = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, A.m, opt.effort, layout::LineFft::R2R::HC2R);
-    const layout::LineSet ls{L.p, L.outer, L.n, L.inner, L.ostride};
-    A.rfft_f->prepare(ls, ls);
-    A.rfft_b->prepare(ls, ls);
-  }
-
-  void transform(int a, bool forward) {
-    Axis& A = ax[a];
-    if (A.kind == Transform::Dst1) {
-      if (A.dst) A.dst->execute(lines_of(ps->field(A.pencil), a).range(A.lo, A.m));
-      return;
-    }
-    if (A.kind != Transform::Dense) {
-      const Lines L = lines_of(ps->field(A.pencil), a).range(A.lo, A.m);
-      const layout::LineSet ls{L.p, L.outer, L.n, L.inner, L.ostride};
-      (forward ? A.rfft_f : A.rfft_b)->execute(ls, ls);
-      return;
-    }
-    (forward ? A.fwd : A.bwd)
-        ->apply_in_place(lines_of(ps->field(A.pencil), a).range(A.lo, A.m),
-                         lines_of(tmp->field(A.pencil), a).range(A.lo, A.m));
   }
 
   // Boundary data over the face `side` of axis `a` for the local box of field `f`, listed in the
@@ -217,128 +181,6 @@ struct FastPoisson::Impl {
   }
 };
 
-Dst1Lines::Dst1Lines(long m, unsigned flags) : m_(m), N_(m + 1), flags_(flags), w_(N_) {
-  for (long j = 0; j < N_; ++j) w_[j] = std::sin(M_PI * double(j) / double(N_));
-  rbuf_ = fftw_alloc_real(static_cast<std::size_t>(N_ * kLines));
-  cbuf_ = fftw_alloc_complex(static_cast<std::size_t>((N_ / 2 + 1) * kLines));
-  if (!rbuf_ || !cbuf_) throw Error("out of memory for the sine-transform buffers");
-}
-
-Dst1Lines::~Dst1Lines() {
-  for (auto& [k, p] : plans_) fftw_destroy_plan(p);
-  fftw_free(rbuf_);
-  fftw_free(cbuf_);
-}
-
-// Contiguous lines (inner == 1) go through line-major panels, interleaved lines through
-// interleaved panels (element (j, l) at j*kLines + l).
-void Dst1Lines::execute(const Lines& L) {
-  if (L.n != m_) throw Error("internal: sine transform and lines differ in length");
-  const bool contiguous = L.inner == 1;
-  // Panels of kLines lines and one narrower remainder: two plans, looked up once per call.
-  const long lines = contiguous ? L.outer : L.inner;
-  if (lines == 0 || L.outer == 0) return;
-  fftw_plan full = lines >= kLines ? plan(kLines, contiguous) : nullptr;
-  fftw_plan rest = lines % kLines ? plan(lines % kLines, contiguous) : nullptr;
-  if (contiguous) {
-    for (long o0 = 0; o0 < L.outer; o0 += kLines) {
-      const long P = std::min(kLines, L.outer - o0);
-      panel(L.p + o0 * L.ostride, L.ostride, 1, P, true, P == kLines ? full : rest);
-    }
-  } else {
-    for (long o = 0; o < L.outer; ++o)
-      for (long j0 = 0; j0 < L.inner; j0 += kLines) {
-        const long P = std::min(kLines, L.inner - j0);
-        panel(L.p + o * L.ostride + j0, 1, L.inner, P, false, P == kLines ? full : rest);
-      }
-  }
-}
-
-// Lines l < P of a panel: element j of line l at x[l*ls + j*js].
-void Dst1Lines::panel(double* x, long ls, long js, long P, bool line_major, fftw_plan p) {
-  const long N = N_;
-  // Line-major: line l at rbuf[l*N], spectrum at cbuf[l*(N/2+1)]; interleaved: stride kLines.
-  const long rs = line_major ? N : 1, rj = line_major ? 1 : kLines;
-  const long cs = line_major ? N / 2 + 1 : 1, cj = line_major ? 1 : kLines;
-  // y_0 = 0, y_j = w_j (x_j + x_{N-j}) + (x_j - x_{N-j}) / 2 with x_j = X_{j-1}, x_0 = x_N = 0.
-  if (line_major) {
-    for (long l = 0; l < P; ++l) {
-      const double* X = x + l * ls;
-      double* y = rbuf_ + l * rs;
-      y[0] = 0;
-      for (long j = 1; j < N; ++j) {
-        const double a = X[j - 1], b = X[N - j - 1];
-        y[j] = w_[j] * (a + b) + 0.5 * (a - b);
-      }
-    }
-  } else {
-    for (long l = 0; l < P; ++l) rbuf_[l] = 0;
-    for (long j = 1; j < N; ++j) {
-      const double* A = x + (j - 1) * js;
-      const double* B = x + (N - j - 1) * js;
-      double* y = rbuf_ + j * rj;
-      const double wj = w_[j];
-#pragma omp simd
-      for (long l = 0; l < P; ++l) y[l] = wj * (A[l] + B[l]) + 0.5 * (A[l] - B[l]);
-    }
-  }
-  fftw_execute_dft_r2c(p, rbuf_, cbuf_);
-  // Y_{2k-1} = -2 Im c_k (k >= 1), Y_{2k} = 2 (Re c_0 / 2 + Re c_1 + .. + Re c_k).
-  const double* c = reinterpret_cast<const double*>(cbuf_);
-  if (line_major) {
-    for (long l = 0; l < P; ++l) {
-      double* X = x + l * ls;
-      const double* cl = c + 2 * l * cs;
-      double sum = cl[0];  // 2 * (Re c_0 / 2)
-      X[0] = sum;
-      for (long k = 1; 2 * k - 1 < m_; ++k) {
-        X[2 * k - 1] = -2.0 * cl[2 * k + 1];
-        if (2 * k < m_) {
-          sum += 2.0 * cl[2 * k];
-          X[2 * k] = sum;
-        }
-      }
-    }
-  } else {
-    double sum[kLines];
-    for (long l = 0; l < P; ++l) {
-      sum[l] = c[2 * l];
-      x[l] = sum[l];
-    }
-    for (long k = 1; 2 * k - 1 < m_; ++k) {
-      const double* ck = c + 2 * k * cj;
-      double* odd = x + (2 * k - 1) * js;
-#pragma omp simd
-      for (long l = 0; l < P; ++l) odd[l] = -2.0 * ck[2 * l + 1];
-      if (2 * k < m_) {
-        double* even = x + 2 * k * js;
-#pragma omp simd
-        for (long l = 0; l < P; ++l) {
-          sum[l] += 2.0 * ck[2 * l];
-          even[l] = sum[l];
-        }
-      }
-    }
-  }
-}
-
-fftw_plan Dst1Lines::plan(long P, bool line_major) {
-  const long key = line_major ? P : -P;
-  auto it = plans_.find(key);
-  if (it != plans_.end()) return it->second;
-  int nn = static_cast<int>(N_);
-  auto make = [&](unsigned f) {
-    return line_major ? fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, 1, int(N_), cbuf_, nullptr, 1, int(N_ / 2 + 1), f)
-                      : fftw_plan_many_dft_r2c(1, &nn, int(P), rbuf_, nullptr, int(kLines), 1, cbuf_, nullptr, int(kLines), 1, f);
-  };
-  // Estimated plans: a measured one from the wisdom file when it has one (free), as LineFft does.
-  fftw_plan p = (flags_ & FFTW_ESTIMATE) ? make((flags_ & ~FFTW_ESTIMATE) | FFTW_MEASURE | FFTW_WISDOM_ONLY) : nullptr;
-  if (!p) p = make(flags_);
-  if (!p) throw Error("FFTW could not plan the sine transforms");
-  plans_[key] = p;
-  return p;
-}
-
 void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::array<BoundaryKind, 3>& bc, const BoundaryData& g,
                     layout::RealField& u) {
   const auto& b = u.pencil().box();
@@ -360,25 +202,33 @@ FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::A
   m.opt = opt;
   for (int a = 0; a < 3; ++a) m.n[a] = axes[a].size();
   for (int a = 0; a < 3; ++a) m.setup_axis(a, schemes[a], bc[a]);
-  m.ps = std::make_unique<PencilSet>(grid, m.n);
-  m.tmp = std::make_unique<PencilSet>(grid, m.n);
-  // Sweep order: axes local in the current pencil first, then transpose to the next one.
-  std::vector<int> pending;
-  for (int a = 0; a < 3; ++a) if (m.ax[a].active) pending.push_back(a);
-  int cur = 0;
-  while (!pending.empty()) {
-    auto it = std::find_if(pending.begin(), pending.end(), [&](int a) { return m.ps->pencil(cur).splits(a) == 1; });
-    if (it == pending.end()) {
-      cur = pending.front();
-      continue;
+  // Per axis the transform pair on the m unknowns (interior of bounded axes: points 1..n-2),
+  // DST-I and the halfcomplex real FFT by FFTW panels, dense eigenvectors otherwise; one fast
+  // diagonalization over them, eigenvalues combined by sum with -shift.
+  std::array<FastDiagonalization::Axis, 3> fa;
+  for (int a = 0; a < 3; ++a) {
+    const Axis& A = m.ax[a];
+    if (!A.active) continue;
+    FastDiagonalization::Axis& F = fa[a];
+    F.lo = A.lo;
+    F.lambda = A.lambda;
+    F.norm = A.kind == Transform::Dense ? 1.0 : A.norm;
+    using TK = LineOp<double>::Transform;
+    switch (A.kind) {
+      case Transform::Dst1:
+        F.fwd = F.bwd = std::make_shared<LineOp<double>>(LineOp<double>::transform(TK::DST1, A.m, opt.effort));
+        break;
+      case Transform::Rfft:
+        F.fwd = std::make_shared<LineOp<double>>(LineOp<double>::transform(TK::R2HC, A.m, opt.effort));
+        F.bwd = std::make_shared<LineOp<double>>(LineOp<double>::transform(TK::HC2R, A.m, opt.effort));
+        break;
+      case Transform::Dense:
+        F.fwd = dense_op(A.Vi);
+        F.bwd = dense_op(A.V);
+        break;
     }
-    m.ax[*it].pencil = cur;
-    m.steps.push_back({*it, cur});
-    pending.erase(it);
   }
-  m.final_pencil = cur;
-  for (auto& [a, p] : m.steps) m.plan_fast(m.ax[a], a);
-  // Singular: a zero eigenvalue on every active axis and no shift.
+  // Singular: a zero eigenvalue on every active axis and no shift (periodic/Neumann Poisson).
   m.singular = shift == 0.0;
   for (const Axis& A : m.ax) {
     if (!A.active) continue;
@@ -386,6 +236,9 @@ FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::A
     for (double l : A.lambda) { lmax = std::max(lmax, std::abs(l)); lmin = std::min(lmin, std::abs(l)); }
     if (!(lmin <= 1e-9 * lmax)) m.singular = false;
   }
+  m.ws = std::make_unique<PencilWorkspace>(grid);
+  m.fd = std::make_unique<FastDiagonalization>(grid, m.n, std::move(fa), FastDiagonalization::Combine::Sum, -shift, m.singular,
+                                               "Helmholtz operator for this shift");
 }
 
 FastPoisson::~FastPoisson() = default;
@@ -396,11 +249,8 @@ const std::array<Operator1D, 3>& FastPoisson::operators() const { return impl_->
 
 std::size_t FastPoisson::operator_bytes() const {
   std::size_t b = 0;
-  for (const Axis& A : impl_->ax) {
-    b += sizeof(double) * (A.lambda.size() + A.w_lo.size() + A.w_hi.size() + A.d1_bi.size());
-    if (A.fwd) b += A.fwd->op().bytes() + A.bwd->op().bytes();
-  }
-  return b;
+  for (const Axis& A : impl_->ax) b += sizeof(double) * (A.w_lo.size() + A.w_hi.size() + A.d1_bi.size());
+  return b + impl_->fd->bytes();
 }
 
 std::string FastPoisson::describe() const {
@@ -424,7 +274,7 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
 
   // 1. Interior right-hand side with the boundary data moved over.
   std::optional<core::ScopedTimer> phase(std::in_place, "fastpoisson.rhs");
-  layout::RealField& r = m.ps->field(0);
+  layout::RealField& r = m.ws->field<double>(0, m.n, 1, 9);
   const auto& b = px.box();
   const auto& e = b.n;
   auto interior = [&](int a, long gidx) { return !m.ax[a].active || (gidx >= m.ax[a].lo && gidx < m.ax[a].lo + m.ax[a].m); };
@@ -453,68 +303,20 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
         r(i, j, k) = v;
       }
 
-  // 2. Forward sweeps.
+  // 2-4. Forward transforms, division by the eigenvalue sums, backward transforms.
   phase.emplace("fastpoisson.transforms");
-  int cur = 0;
-  for (auto [a, p] : m.steps) {
-    m.ps->move(cur, p);
-    cur = p;
-    m.transform(a, true);
-  }
-  // 3. Pointwise division by the eigenvalue sums.
-  phase.emplace("fastpoisson.divide");
-  {
-    layout::RealField& F = m.ps->field(cur);
-    const auto& fb = F.pencil().box();
-    double norm = 1, lscale = std::abs(m.shift);
-    for (const Axis& A : m.ax)
-      if (A.active) {
-        if (A.kind != Transform::Dense) norm *= A.norm;
-        double l = 0;
-        for (double x : A.lambda) l = std::max(l, std::abs(x));
-        lscale += l;
-      }
-    double zero_mode = 0, fmax = 0;
-    for (long k = 0; k < fb.n[2]; ++k)
-      for (long j = 0; j < fb.n[1]; ++j)
-        for (long i = 0; i < fb.n[0]; ++i) {
-          const std::array<long, 3> gi{fb.lo[0] + i, fb.lo[1] + j, fb.lo[2] + k};
-          double& x = F(i, j, k);
-          if (!(interior(0, gi[0]) && interior(1, gi[1]) && interior(2, gi[2]))) { x = 0; continue; }
-          double den = -m.shift;
-          for (int a = 0; a < 3; ++a) if (m.ax[a].active) den += m.ax[a].lambda[gi[a] - m.ax[a].lo];
-          fmax = std::max(fmax, std::abs(x));
-          if (std::abs(den) <= 1e-10 * lscale) {
-            if (!m.singular)
-              throw Error("the Helmholtz operator is singular for this shift (an eigenvalue sum is zero)", {},
-                          "change the shift lambda or the grid");
-            zero_mode = std::max(zero_mode, std::abs(x));
-            x = 0;  // mean-zero gauge
-            continue;
-          }
-          x /= den * norm;
-        }
-    if (m.singular) {
-      zero_mode = core::mpi::max(zero_mode, comm);
-      fmax = core::mpi::max(fmax, comm);
-      m.defect = fmax > 0 ? zero_mode / fmax : 0.0;
-      if (m.defect > m.opt.compatibility_tol) {
-        std::ostringstream os;
-        os << "the data are incompatible with the singular (periodic/Neumann) problem: the source and boundary "
-              "fluxes do not balance (null-space component "
-           << m.defect << " of the right-hand side, tolerance " << m.opt.compatibility_tol << ")";
-        throw Error(os.str(), {}, "the integral of the source must equal the net boundary flux; check source and gradient");
-      }
+  layout::RealField& U = m.ws->field<double>(0, m.n, 1, 10);
+  const double defect = m.fd->solve(r, U, *m.ws);
+  if (m.singular) {
+    m.defect = defect;
+    if (m.defect > m.opt.compatibility_tol) {
+      std::ostringstream os;
+      os << "the data are incompatible with the singular (periodic/Neumann) problem: the source and boundary "
+            "fluxes do not balance (null-space component "
+         << m.defect << " of the right-hand side, tolerance " << m.opt.compatibility_tol << ")";
+      throw Error(os.str(), {}, "the integral of the source must equal the net boundary flux; check source and gradient");
     }
   }
-  // 4. Backward sweeps, back to the x-pencil.
-  phase.emplace("fastpoisson.transforms");
-  for (auto it = m.steps.rbegin(); it != m.steps.rend(); ++it) {
-    m.ps->move(cur, it->second);
-    cur = it->second;
-    m.transform(it->first, false);
-  }
-  m.ps->move(cur, 0);
 
   phase.emplace("fastpoisson.boundary");
   // 5. Boundary values: Neumann rows from the eliminated relations (axis by axis, so edges and
@@ -522,9 +324,9 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
   for (int a = 0; a < 3; ++a) {
     const Axis& A = m.ax[a];
     if (!A.active || A.bc != BoundaryKind::Neumann) continue;
-    const int p = m.ps->home(a, 0);
-    m.ps->move(0, p);
-    layout::RealField& F = m.ps->field(p);
+    const int p = px.splits(a) == 1 ? 0 : a;
+    layout::RealField& F = p == 0 ? U : m.ws->field<double>(p, m.n, 1, 11);
+    if (p != 0) m.ws->transpose(U, F);
     const auto g0 = m.face(g, a, 0, F), g1 = m.face(g, a, 1, F);
     const Lines L = lines_of(F, a);
     for (long o = 0; o < L.outer; ++o)
@@ -540,9 +342,8 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
         line[0] = A.S(0, 0) * d0 + A.S(0, 1) * d1;
         line[(A.n - 1) * L.inner] = A.S(1, 0) * d0 + A.S(1, 1) * d1;
       }
-    m.ps->move(p, 0);
+    if (p != 0) m.ws->transpose(F, U);
   }
-  layout::RealField& U = m.ps->field(0);
   std::array<BoundaryKind, 3> bc;
   for (int a = 0; a < 3; ++a) bc[a] = m.ax[a].active ? m.ax[a].bc : BoundaryKind::Periodic;
   fill_dirichlet(m.grids, bc, g, U);

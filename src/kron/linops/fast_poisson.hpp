@@ -1,6 +1,4 @@
 #pragma once
-#include <fftw3.h>
-
 #include <map>
 #include <vector>
 #include <array>
@@ -8,7 +6,7 @@
 #include <memory>
 
 #include "kron/layout/axis_grid.hpp"
-#include "kron/layout/fft.hpp"
+#include "kron/layout/fft_lines.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/linops/line_kernels.hpp"
 #include "kron/linops/operator1d.hpp"
@@ -46,35 +44,6 @@ void for_each_face_point(const layout::Box& box, const std::array<long, 3>& n, c
 /// only; where faces of two axes meet, the later axis' value stands (the data should agree).
 void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::array<BoundaryKind, 3>& bc, const BoundaryData& g,
                     layout::RealField& u);
-
-/// DST-I of many lines in place, equal to FFTW's RODFT00 (Y_k = 2 sum_j X_j sin(pi (j+1)(k+1)/(m+1));
-/// applying it twice multiplies by 2(m+1)), computed through a real FFT of length m+1 instead of
-/// RODFT00's padded transforms (about half the work). The sine-weighted symmetric/antisymmetric
-/// split before and the running sums after (Numerical Recipes' sinft) are O(m) per line and run
-/// on panels of 32 lines that stay in cache; contiguous lines use line-major panels, interleaved
-/// lines interleaved ones.
-class Dst1Lines {
- public:
-  /// flags: FFTW planner flags for the panel transforms (planned on first use per panel width).
-  Dst1Lines(long m, unsigned flags);
-  ~Dst1Lines();
-  Dst1Lines(const Dst1Lines&) = delete;
-  Dst1Lines& operator=(const Dst1Lines&) = delete;
-  long size() const { return m_; }
-  /// In place on every line of L (L.n must equal size()).
-  void execute(const Lines& L);
-
- private:
-  static constexpr long kLines = 32;
-  void panel(double* x, long ls, long js, long P, bool line_major, fftw_plan p);
-  fftw_plan plan(long P, bool line_major);
-  long m_, N_;
-  unsigned flags_;
-  std::vector<double> w_;
-  double* rbuf_ = nullptr;
-  fftw_complex* cbuf_ = nullptr;
-  std::map<long, fftw_plan> plans_;
-};
 
 struct FastPoissonOptions {
   /// Singular problems (all axes periodic or Neumann, no shift): the largest relative size of

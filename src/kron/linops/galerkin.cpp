@@ -150,6 +150,7 @@ GalerkinSpace1D bspline_periodic(long n, int p, double a, double b) {
 GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift)
     : grid_(std::move(grid)), sp_(std::move(spaces)), shift_(shift), ws_(grid_) {
   std::array<std::shared_ptr<const LineOp<double>>, 3> V, M, K;
+  std::array<FastDiagonalization::Axis, 3> fa;
   for (int a = 0; a < 3; ++a) {
     const GalerkinSpace1D& s = sp_[a];
     n_[a] = s.ndof;
@@ -174,12 +175,14 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
     }
     Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> ges(Ki, Mi);
     if (ges.info() != Eigen::Success) throw Error("the generalized eigenproblem K v = lambda M v failed (is M positive definite?)");
-    lambda_[a].assign(ges.eigenvalues().data(), ges.eigenvalues().data() + s.ndof);
+    fa[a].lambda.assign(ges.eigenvalues().data(), ges.eigenvalues().data() + s.ndof);
     const Eigen::MatrixXd& Ve = ges.eigenvectors();  // normalised so that V^T M V = I
     std::vector<double> v(static_cast<std::size_t>(s.ndof * s.ndof));
     for (long i = 0; i < s.ndof; ++i)
       for (long j = 0; j < s.ndof; ++j) v[i * s.ndof + j] = Ve(i, j);
     V[a] = std::make_shared<LineOp<double>>(LineOp<double>::dense(s.ndof, s.ndof, std::move(v)));
+    fa[a].fwd = fa[a].bwd = V[a];
+    fa[a].fwd_trans = Trans::T;
   }
   const layout::Pencil px(n_, grid_, 0);
   for (auto& w : work_) w = layout::RealField(px);
@@ -188,7 +191,8 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
     for (int a = 0; a < 3; ++a) st.push_back({a, ops[a], Trans::N});
     return TensorOp<double>(grid_, n_, 1, st);
   };
-  eig_ = product(V);  // u = (V (x) V (x) V) c; c = (V^T (x) V^T (x) V^T) r by apply_transpose
+  fd_ = std::make_unique<FastDiagonalization>(grid_, n_, std::move(fa), FastDiagonalization::Combine::Sum, shift_, false,
+                                              "Galerkin operator");
   mmm_ = product(M);
   for (int a = 0; a < 3; ++a) {
     auto ops = M;
@@ -226,19 +230,7 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
     for (long j = 0; j < b.n[1]; ++j)
       for (long i = 0; i < b.n[0]; ++i)
         r(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? 0.0 : load(i, j, k) - r(i, j, k);
-  layout::RealField& c = ul;  // the lift is no longer needed: the spectral coefficients go here
-  eig_.apply_transpose(r, c, ws_);
-  double lmax = std::abs(shift_);
-  for (const auto& l : lambda_) for (double x : l) lmax = std::max(lmax, std::abs(x));
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i) {
-        const double den = lambda_[0][b.lo[0] + i] + lambda_[1][b.lo[1] + j] + lambda_[2][b.lo[2] + k] + shift_;
-        if (std::abs(den) <= 1e-13 * lmax)
-          throw Error("the Galerkin operator is singular (an eigenvalue sum is zero)", {}, "add a shift or a Dirichlet axis");
-        c(i, j, k) /= den;
-      }
-  eig_.apply(c, u, ws_);
+  fd_->solve(r, u, ws_);
   bool finite = true;
   for (long k = 0; k < b.n[2]; ++k)
     for (long j = 0; j < b.n[1]; ++j)

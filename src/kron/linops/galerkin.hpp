@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kron/layout/field.hpp"
+#include "kron/linops/fast_diag.hpp"
 #include "kron/linops/kronecker.hpp"
 #include "kron/linops/tensor_op.hpp"
 
@@ -62,10 +63,11 @@ class GalerkinPoisson {
   std::array<GalerkinSpace1D, 3> sp_;
   std::array<long, 3> n_;
   double shift_;
-  std::array<std::vector<double>, 3> lambda_;
-  // One scratch for every product: V^T (x) V^T (x) V^T is the V stages applied with Trans::T.
+  // One scratch for every product; the solve is a fast diagonalization whose forward sweep is
+  // the V stages applied with Trans::T (V^T M V = I): no second matrix.
   PencilWorkspace ws_;
-  TensorOp<double> eig_, mmm_;
+  std::unique_ptr<FastDiagonalization> fd_;
+  TensorOp<double> mmm_;
   std::array<TensorOp<double>, 3> kmm_;
   std::array<layout::RealField, 2> work_;  // solve: lift, right-hand side
 };

@@ -9,6 +9,7 @@
 
 #include "kron/layout/fft_lines.hpp"
 #include "kron/linops/line_kernels.hpp"
+#include "kron/linops/line_transforms.hpp"
 
 namespace kron::linops {
 
@@ -78,6 +79,7 @@ struct LineOp<T>::Impl {
   // Transform
   Transform tk = Transform::DST1;
   std::unique_ptr<layout::LineFft> fft_n, fft_t;
+  std::unique_ptr<Dst1Lines> dst1;  // DST-I: the real-FFT-of-length-m+1 executor (faster than RODFT00)
   std::vector<double> hc_weight;  // R2HC/HC2R: the halfcomplex weights of the transpose
   mutable core::Workspace own;
 
@@ -166,7 +168,7 @@ struct LineOp<T>::Impl {
     // N: the kind itself. T: DST-I is symmetric; DCT-II^T = DCT-III after doubling x_0;
     // DCT-III^T = DCT-II, then halving y_0; R2HC^T = HC2R after weighting the input by w;
     // HC2R^T = R2HC, then dividing the output by w.
-    const layout::LineFft& f = transposed ? *fft_t : *fft_n;
+    const layout::LineFft* f = transposed ? fft_t.get() : fft_n.get();
     const bool pre_w = transposed && tk == Transform::R2HC, post_w = transposed && tk == Transform::HC2R;
     const double pre0 = transposed && tk == Transform::DCT2 ? 2.0 : 1.0;
     const double post0 = transposed && tk == Transform::DCT3 ? 0.5 : 1.0;
@@ -180,9 +182,13 @@ struct LineOp<T>::Impl {
     }
     const bool post = post0 != 1.0 || post_w;
     const LineView<double> dst = (acc || post) ? scratch(in, n, ws, 1) : out;
-    const layout::LineSet a{const_cast<double*>(src.p), src.outer, src.n, src.inner, src.ostride};
-    const layout::LineSet b{dst.p, dst.outer, dst.n, dst.inner, dst.ostride};
-    f.execute(a, b, src.p != in.p);  // kron's own copy may be overwritten, the caller's input never
+    if (dst1) {
+      dst1->execute(as_lines(src), as_lines(dst));
+    } else {
+      const layout::LineSet a{const_cast<double*>(src.p), src.outer, src.n, src.inner, src.ostride};
+      const layout::LineSet b{dst.p, dst.outer, dst.n, dst.inner, dst.ostride};
+      f->execute(a, b, src.p != in.p);  // kron's own copy may be overwritten, the caller's input never
+    }
     if (post)
       for (long o = 0; o < dst.outer; ++o)
         for (long i = 0; i < n; ++i) {
@@ -315,7 +321,7 @@ LineOp<T> LineOp<T>::diagonal(long n, std::vector<T> d, long groups, long span) 
 }
 
 template <class T>
-LineOp<T> LineOp<T>::transform(Transform kind, long n) {
+LineOp<T> LineOp<T>::transform(Transform kind, long n, layout::FftEffort effort) {
   if (n < (kind == Transform::DST1 ? 1 : 2)) throw Error("LineOp: a line transform needs more points (n = " + std::to_string(n) + ")");
   LineOp r;
   Impl& m = *r.impl_;
@@ -332,8 +338,12 @@ LineOp<T> LineOp<T>::transform(Transform kind, long n) {
     case Transform::HC2R: kn = R::HC2R; kt = R::R2HC; m.name = "hc2r"; break;
   }
   // Small panel plans: estimated, or measured ones from the wisdom file when it has them.
-  m.fft_n = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, layout::FftEffort::Estimate, kn);
-  m.fft_t = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, layout::FftEffort::Estimate, kt);
+  if (kind == Transform::DST1) {
+    m.dst1 = std::make_unique<Dst1Lines>(n, effort);
+  } else {
+    m.fft_n = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, effort, kn);
+    m.fft_t = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, effort, kt);
+  }
   // Halfcomplex weights: F^T = HC2R diag(w), w = 1 for the mean and the Nyquist entry, 1/2 else.
   m.hc_weight.assign(static_cast<std::size_t>(n), 0.5);
   m.hc_weight[0] = 1.0;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kron/core/memory.hpp"
+#include "kron/layout/fft_lines.hpp"
 #include "kron/linops/line_view.hpp"
 #include "kron/linops/operator1d.hpp"
 
@@ -54,7 +55,8 @@ class LineOp {
   static LineOp block_dense(long groups, long m, long n, std::vector<T> a, long span);
   /// d[g*n + i] for g < G; line l uses row g = (l / span) % G.
   static LineOp diagonal(long n, std::vector<T> d, long groups = 1, long span = 1);
-  static LineOp transform(Transform kind, long n);
+  /// FFTW panel plans with `effort` (estimate: measured ones from the wisdom file when it has them).
+  static LineOp transform(Transform kind, long n, layout::FftEffort effort = layout::FftEffort::Estimate);
 
   Kind kind() const;
   long rows() const;  ///< m: the output length of Trans::N

@@ -1,0 +1,54 @@
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kron/layout/field.hpp"
+#include "kron/linops/tensor_op.hpp"
+
+namespace kron::linops {
+
+/// Fast diagonalization, the one skeleton behind every separable direct solver: a forward
+/// TensorOp of per-axis transforms (eigenvector bases: DST, real FFT, dense V^-1 or V^T), a
+/// point-wise division by the combined per-axis eigenvalues, and the backward TensorOp. The
+/// eigenvalues combine by sum (Laplacians and Helmholtz: sum_a lambda_a + shift) or by product
+/// (Kronecker covariances: prod_a lambda_a + shift). The forward sweep leaves the data in the
+/// pencil of its last stage, where the division happens and the backward sweep starts.
+class FastDiagonalization {
+ public:
+  enum class Combine { Sum, Product };
+  struct Axis {
+    std::shared_ptr<const LineOp<double>> fwd, bwd;  ///< null: the axis is absent (one point)
+    Trans fwd_trans = Trans::N, bwd_trans = Trans::N;
+    long lo = -1;                  ///< transform points lo .. lo+m-1 only (interiors); -1: whole lines
+    std::vector<double> lambda;    ///< eigenvalue of each transformed point
+    double norm = 1.0;             ///< bwd(fwd(x)) = norm x (unnormalised transforms)
+  };
+  /// `what` names the operator in errors. allow_singular: a zero combined eigenvalue drops that
+  /// mode (the null space of a singular problem; solve() reports its size); otherwise it is an
+  /// error.
+  FastDiagonalization(layout::ProcessGridPtr grid, std::array<long, 3> n, std::array<Axis, 3> axes, Combine combine, double shift,
+                      bool allow_singular, std::string what);
+
+  /// u = B D^-1 F r on x-pencil fields of the grid's shape (one component); r zero outside the
+  /// transformed ranges. Returns the largest dropped null-space coefficient relative to the
+  /// largest coefficient (0 unless singular).
+  double solve(const layout::RealField& r, layout::RealField& u, PencilWorkspace& ws) const;
+  /// Whether some combined eigenvalue is zero (the operator's null space is not empty).
+  bool singular() const { return singular_; }
+  const std::array<Axis, 3>& axes() const { return axes_; }
+  std::size_t bytes() const;
+
+ private:
+  layout::ProcessGridPtr grid_;
+  std::array<long, 3> n_;
+  std::array<Axis, 3> axes_;
+  Combine combine_;
+  double shift_, scale_ = 0, norm_ = 1;
+  bool allow_singular_, singular_ = false;
+  std::string what_;
+  TensorOp<double> fwd_, bwd_;
+};
+
+}  // namespace kron::linops
