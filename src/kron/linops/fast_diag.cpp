@@ -47,6 +47,13 @@ FastDiagonalization::FastDiagonalization(layout::ProcessGridPtr grid, std::array
   bwd_ = TensorOp<double>(grid_, n_, 1, bwd, b);
 }
 
+void FastDiagonalization::reserve(layout::RealField& r, PencilWorkspace& ws) const {
+  fwd_.reserve(r, ws, true);
+  // The backward sweep starts from where the forward one ends (a workspace field, or r itself).
+  layout::RealField& F = ws.field<double>(fwd_.out_axis(), n_, 1, 0);
+  bwd_.reserve(fwd_.out_axis() == 0 ? r : F, ws, true);
+}
+
 std::size_t FastDiagonalization::bytes() const {
   std::size_t b = 0;
   for (const Axis& A : axes_) {
@@ -57,57 +64,67 @@ std::size_t FastDiagonalization::bytes() const {
   return b;
 }
 
-double FastDiagonalization::solve(const layout::RealField& r, layout::RealField& u, PencilWorkspace& ws) const {
-  layout::RealField& F = ws.field<double>(fwd_.out_axis(), n_, 1, 8);
+layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorkspace& ws, double* dropped_out) const {
+  layout::RealField* Fp = nullptr;
   {
     core::ScopedTimer t("fastdiag.transforms");
-    fwd_.apply(r, F, ws);
+    Fp = &fwd_.apply(r, ws, true);
   }
+  layout::RealField& F = *Fp;
   double dropped = 0, fmax = 0;
   {
     core::ScopedTimer t("fastdiag.divide");
     const auto& b = F.pencil().box();
-    // Transformed points of each axis: lo .. lo+m-1 (the rest carries the zeros of r).
-    auto inside = [&](int a, long g) {
+    // Per axis and local index: the eigenvalue, or NaN outside the transformed range (those
+    // points carry the zeros of r and stay zero).
+    std::array<std::vector<double>, 3> lam;
+    for (int a = 0; a < 3; ++a) {
       const Axis& A = axes_[a];
-      return !A.fwd || A.lo < 0 || (g >= A.lo && g < A.lo + static_cast<long>(A.lambda.size()));
-    };
-    auto lam = [&](int a, long g) { const Axis& A = axes_[a]; return A.lambda[static_cast<std::size_t>(A.lo < 0 ? g : g - A.lo)]; };
+      lam[a].assign(static_cast<std::size_t>(b.n[a]), combine_ == Combine::Product ? 1.0 : 0.0);
+      if (!A.fwd) continue;
+      for (long q = 0; q < b.n[a]; ++q) {
+        const long g = b.lo[a] + q, i = A.lo < 0 ? g : g - A.lo;
+        lam[a][q] = (i >= 0 && i < static_cast<long>(A.lambda.size())) ? A.lambda[static_cast<std::size_t>(i)] : NAN;
+      }
+    }
+    const bool product = combine_ == Combine::Product;
+    const double zero = kZero * scale_;
     bool zero_mode = false;
-    for (long k = 0; k < b.n[2]; ++k)
-      for (long j = 0; j < b.n[1]; ++j)
-        for (long i = 0; i < b.n[0]; ++i) {
-          const std::array<long, 3> g{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
-          double& x = F(i, j, k);
-          if (!(inside(0, g[0]) && inside(1, g[1]) && inside(2, g[2]))) {
-            x = 0;
+    // Rows along the pencil's own (fastest) axis a0.
+    const auto& ord = F.pencil().order();
+    const int a0 = ord[0], a1 = ord[1], a2 = ord[2];
+    for (long q2 = 0; q2 < b.n[a2]; ++q2)
+      for (long q1 = 0; q1 < b.n[a1]; ++q1) {
+        const double l12 = product ? lam[a1][q1] * lam[a2][q2] : lam[a1][q1] + lam[a2][q2];
+        std::array<long, 3> at{0, 0, 0};
+        at[a1] = q1;
+        at[a2] = q2;
+        double* x = &F(at[0], at[1], at[2]);
+        const double* l0 = lam[a0].data();
+        for (long i = 0; i < b.n[a0]; ++i) {
+          const double den = (product ? l0[i] * l12 : l0[i] + l12) + shift_;
+          if (std::isnan(den)) {  // outside the transformed range
+            x[i] = 0;
             continue;
           }
-          double den = combine_ == Combine::Product ? 1.0 : 0.0;
-          for (int a = 0; a < 3; ++a) {
-            if (!axes_[a].fwd) continue;
-            den = combine_ == Combine::Product ? den * lam(a, g[a]) : den + lam(a, g[a]);
-          }
-          den += shift_;
-          fmax = std::max(fmax, std::abs(x));
-          if (std::abs(den) <= kZero * scale_) {
+          fmax = std::max(fmax, std::abs(x[i]));
+          if (std::abs(den) <= zero) {
             zero_mode = true;
-            dropped = std::max(dropped, std::abs(x));
-            x = 0;
+            dropped = std::max(dropped, std::abs(x[i]));
+            x[i] = 0;
             continue;
           }
-          x /= den * norm_;
+          x[i] /= den * norm_;
         }
+      }
     if (!core::mpi::all(!zero_mode || allow_singular_, grid_->comm()))
       throw Error("the " + what_ + " is singular (a combined eigenvalue is zero)", {}, "change the shift, or add a Dirichlet axis");
     dropped = core::mpi::max(dropped, grid_->comm());
     fmax = core::mpi::max(fmax, grid_->comm());
   }
-  {
-    core::ScopedTimer t("fastdiag.transforms");
-    bwd_.apply(F, u, ws);
-  }
-  return fmax > 0 ? dropped / fmax : 0.0;
+  if (dropped_out) *dropped_out = fmax > 0 ? dropped / fmax : 0.0;
+  core::ScopedTimer t("fastdiag.transforms");
+  return bwd_.apply(F, ws, true);
 }
 
 }  // namespace kron::linops

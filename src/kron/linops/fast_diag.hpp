@@ -31,10 +31,13 @@ class FastDiagonalization {
   FastDiagonalization(layout::ProcessGridPtr grid, std::array<long, 3> n, std::array<Axis, 3> axes, Combine combine, double shift,
                       bool allow_singular, std::string what);
 
-  /// u = B D^-1 F r on x-pencil fields of the grid's shape (one component); r zero outside the
-  /// transformed ranges. Returns the largest dropped null-space coefficient relative to the
-  /// largest coefficient (0 unless singular).
-  double solve(const layout::RealField& r, layout::RealField& u, PencilWorkspace& ws) const;
+  /// u = B D^-1 F r for an x-pencil r of the grid's shape (one component), zero outside the
+  /// transformed ranges; r is scratch (overwritten). u is returned as a workspace field (x-pencil,
+  /// valid until the workspace's next use). `dropped` (optional) receives the largest dropped
+  /// null-space coefficient relative to the largest coefficient (0 unless singular).
+  layout::RealField& solve(layout::RealField& r, PencilWorkspace& ws, double* dropped = nullptr) const;
+  /// Allocates the workspace fields solve(r, ws) will use (setup, not the first solve, pays).
+  void reserve(layout::RealField& r, PencilWorkspace& ws) const;
   /// Whether some combined eigenvalue is zero (the operator's null space is not empty).
   bool singular() const { return singular_; }
   const std::array<Axis, 3>& axes() const { return axes_; }

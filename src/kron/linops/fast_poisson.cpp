@@ -239,6 +239,7 @@ FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::A
   m.ws = std::make_unique<PencilWorkspace>(grid);
   m.fd = std::make_unique<FastDiagonalization>(grid, m.n, std::move(fa), FastDiagonalization::Combine::Sum, -shift, m.singular,
                                                "Helmholtz operator for this shift");
+  m.fd->reserve(m.ws->field<double>(0, m.n, 1, 0), *m.ws);
 }
 
 FastPoisson::~FastPoisson() = default;
@@ -274,7 +275,8 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
 
   // 1. Interior right-hand side with the boundary data moved over.
   std::optional<core::ScopedTimer> phase(std::in_place, "fastpoisson.rhs");
-  layout::RealField& r = m.ws->field<double>(0, m.n, 1, 9);
+  // Slot 0: the field the backward sweep ends in, so a solve touches two pencil fields, not three.
+  layout::RealField& r = m.ws->field<double>(0, m.n, 1, 0);
   const auto& b = px.box();
   const auto& e = b.n;
   auto interior = [&](int a, long gidx) { return !m.ax[a].active || (gidx >= m.ax[a].lo && gidx < m.ax[a].lo + m.ax[a].m); };
@@ -305,8 +307,8 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
 
   // 2-4. Forward transforms, division by the eigenvalue sums, backward transforms.
   phase.emplace("fastpoisson.transforms");
-  layout::RealField& U = m.ws->field<double>(0, m.n, 1, 10);
-  const double defect = m.fd->solve(r, U, *m.ws);
+  double defect = 0;
+  layout::RealField& U = m.fd->solve(r, *m.ws, &defect);
   if (m.singular) {
     m.defect = defect;
     if (m.defect > m.opt.compatibility_tol) {

@@ -230,7 +230,7 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
     for (long j = 0; j < b.n[1]; ++j)
       for (long i = 0; i < b.n[0]; ++i)
         r(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? 0.0 : load(i, j, k) - r(i, j, k);
-  fd_->solve(r, u, ws_);
+  layout::ops::copy(fd_->solve(r, ws_), u);
   bool finite = true;
   for (long k = 0; k < b.n[2]; ++k)
     for (long j = 0; j < b.n[1]; ++j)

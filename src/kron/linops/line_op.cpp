@@ -45,6 +45,13 @@ Operator1D single(long n, Term t, const char* name) {
 template <class V, class F>
 void for_each_run(const V& v, long span, long groups, F&& f) {
   const long per = v.inner == 1 ? 1 : v.inner;  // lines per slab
+  if (groups == 1) {
+    // One group: contiguous lines are one run over all slabs, interleaved ones a run per slab.
+    if (v.inner == 1) f(0L, 0L, v.outer, 0L);
+    else
+      for (long o = 0; o < v.outer; ++o) f(o, 0L, v.inner, 0L);
+    return;
+  }
   for (long o = 0; o < v.outer; ++o) {
     const long base = v.inner == 1 ? o : o * v.inner;
     for (long j0 = 0; j0 < per;) {
@@ -240,18 +247,24 @@ struct LineOp<T>::Impl {
   void diagonal_apply(const LineView<const T>& in, const LineView<T>& out, Trans t, bool acc) const {
     for_each_run(in, span, groups, [&](long o, long j0, long count, long g) {
       const T* d = a.data() + g * n;
-      for (long i = 0; i < n; ++i) {
-        T di = d[i];
+      auto coef = [&](long i) {
         if constexpr (is_complex<T>) {
-          if (t == Trans::H) di = std::conj(di);
+          if (t == Trans::H) return std::conj(d[i]);
         }
-        if (in.inner == 1) {
-          for (long q = 0; q < count; ++q) {
-            const T v = di * in.p[(o + q) * in.ostride + i];
-            T& r = out.p[(o + q) * out.ostride + i];
-            r = acc ? r + v : v;
-          }
-        } else {
+        return d[i];
+      };
+      if (in.inner == 1) {
+        // Contiguous lines: along each line.
+        for (long q = 0; q < count; ++q) {
+          const T* s = in.p + (o + q) * in.ostride;
+          T* r = out.p + (o + q) * out.ostride;
+          for (long i = 0; i < n; ++i) r[i] = acc ? r[i] + coef(i) * s[i] : coef(i) * s[i];
+        }
+        return;
+      }
+      for (long i = 0; i < n; ++i) {
+        const T di = coef(i);
+        {
           const T* s = in.p + o * in.ostride + i * in.inner + j0;
           T* r = out.p + o * out.ostride + i * out.inner + j0;
           for (long q = 0; q < count; ++q) r[q] = acc ? r[q] + di * s[q] : di * s[q];
@@ -365,6 +378,11 @@ std::string LineOp<T>::describe() const {
   os << m.name << " " << m.m << "x" << m.n;
   if (m.kind == Kind::BlockDense || (m.kind == Kind::Diagonal && m.groups > 1)) os << ", " << m.groups << " groups of " << m.span << " lines";
   return os.str();
+}
+
+template <class T>
+bool LineOp<T>::in_place() const {
+  return impl_->kind == Kind::Transform || impl_->kind == Kind::Diagonal;
 }
 
 template <class T>

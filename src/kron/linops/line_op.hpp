@@ -62,13 +62,16 @@ class LineOp {
   long rows() const;  ///< m: the output length of Trans::N
   long cols() const;  ///< n: the input length of Trans::N
   std::string describe() const;
+  /// Whether apply() may be given the same lines as input and output (transforms, diagonals).
+  bool in_place() const;
   /// Scratch apply() needs for `lines` lines (any Trans), in bytes.
   std::size_t workspace_bytes(long lines) const;
   /// Bytes of the operator's own coefficients and factorizations.
   std::size_t bytes() const;
 
   /// out = op(A) in, or out += op(A) in (accumulate). in.n = cols() and out.n = rows() for N (the
-  /// other way round for T and H); same outer and inner; in and out must not overlap.
+  /// other way round for T and H); same outer and inner; in and out must not overlap unless
+  /// in_place() and they are the same lines.
   void apply(const LineView<const T>& in, const LineView<T>& out, Trans t = Trans::N, bool accumulate = false,
              core::Workspace* work = nullptr) const;
 

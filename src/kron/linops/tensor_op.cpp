@@ -129,23 +129,44 @@ void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& sh
 }
 
 template <class T>
-void TensorOp<T>::run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws,
-                      bool accumulate) const {
+layout::Field<T>& TensorOp<T>::run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>* out_ptr,
+                                   PencilWorkspace& ws, bool accumulate, bool destroy_input, bool dry) const {
   if (steps.empty()) {
-    if (accumulate) layout::ops::axpy(1.0, in, out);
-    else layout::ops::copy(in, out);
-    return;
+    if (!out_ptr) return const_cast<layout::Field<T>&>(in);
+    if (accumulate) layout::ops::axpy(1.0, in, *out_ptr);
+    else layout::ops::copy(in, *out_ptr);
+    return *out_ptr;
   }
   const layout::Field<T>* src = &in;
   int slot = 0;
-  const int end = out.pencil().axis();
+  const int end = out_ptr ? out_ptr->pencil().axis() : -1;
   for (std::size_t s = 0; s < steps.size(); ++s) {
     const Step& st = steps[s];
     const bool last = s + 1 == steps.size();
     // The last step writes `out` itself when it ends in out's pencil (no accumulation through a
-    // transpose); otherwise the next free workspace field.
-    const bool direct = last && st.axis == end && (st.stage >= 0 || !accumulate);
-    layout::Field<T>& dst = direct ? out : ws.field<T>(st.axis, st.shape, ncomp_, slot);
+    // transpose); a stage whose operator works in place overwrites the workspace field it reads
+    // (no second field streams through the caches); otherwise the next free workspace field.
+    const bool direct = out_ptr && last && st.axis == end && (st.stage >= 0 || !accumulate);
+    const bool in_place = !direct && st.stage >= 0 && (src != &in || destroy_input) && !st.conj && stages_[st.stage].op->in_place() &&
+                          src->pencil().global() == st.shape;
+    // A workspace field that is neither the step's input nor the plan's input (which may itself
+    // live in the workspace).
+    auto scratch = [&]() -> layout::Field<T>& {
+      for (int s2 : {slot, slot ^ 1, 5}) {
+        layout::Field<T>& f = ws.field<T>(st.axis, st.shape, ncomp_, s2);
+        if (&f != src && &f != &in) {
+          slot = s2 == 5 ? slot : s2;
+          return f;
+        }
+      }
+      throw Error("internal: TensorOp found no free workspace field");
+    };
+    layout::Field<T>& dst = direct ? *out_ptr : in_place ? const_cast<layout::Field<T>&>(*src) : scratch();
+    if (dry) {  // reserve(): the fields only
+      if (&dst != src) slot ^= 1;
+      src = &dst;
+      continue;
+    }
     if (st.stage < 0) {
       ws.transpose(*src, dst);
     } else {
@@ -169,21 +190,24 @@ void TensorOp<T>::run(const std::vector<Step>& steps, const layout::Field<T>& in
         const LineView<T> li = lines_along(*s_in, g.axis), lo = lines_along(dst, g.axis);
         const long m = g.op->cols();
         g.op->apply(li.range(g.lo, m), lo.range(g.lo, m), st.trans, acc, &ws.lines());
-        pass_through(li.range(0, g.lo), lo.range(0, g.lo), acc);
-        pass_through(li.range(g.lo + m, li.n - g.lo - m), lo.range(g.lo + m, li.n - g.lo - m), acc);
+        if (li.p != lo.p) {  // in place, the identity part is already where it belongs
+          pass_through(li.range(0, g.lo), lo.range(0, g.lo), acc);
+          pass_through(li.range(g.lo + m, li.n - g.lo - m), lo.range(g.lo + m, li.n - g.lo - m), acc);
+        }
         if (st.conj) layout::ops::conj(dst);
       } else {
         g.op->apply(lines_along(*s_in, g.axis), lines_along(dst, g.axis), st.trans, acc, &ws.lines());
         if (st.conj) layout::ops::conj(dst);
       }
     }
-    if (last && !direct) {
-      if (accumulate) layout::ops::axpy(1.0, dst, out);
-      else layout::ops::copy(dst, out);
+    if (last && !direct && out_ptr) {
+      if (accumulate) layout::ops::axpy(1.0, dst, *out_ptr);
+      else layout::ops::copy(dst, *out_ptr);
     }
+    if (&dst != src) slot ^= 1;
     src = &dst;
-    slot ^= 1;
   }
+  return out_ptr ? *out_ptr : const_cast<layout::Field<T>&>(*src);
 }
 
 template <class T>
@@ -192,7 +216,20 @@ void TensorOp<T>::apply(const layout::Field<T>& in, layout::Field<T>& out, Penci
   check(in, in_, opt_.in_axis, "input");
   check(out, out_, out_axis_, "output");
   if (&in == &out) throw Error("TensorOp::apply: input and output must be different fields");
-  run(fwd_, in, out, ws, accumulate);
+  run(fwd_, in, &out, ws, accumulate, false, false);
+}
+
+template <class T>
+void TensorOp<T>::reserve(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const {
+  check(in, in_, opt_.in_axis, "input");
+  run(fwd_, in, nullptr, ws, false, destroy_input, true);
+}
+
+template <class T>
+layout::Field<T>& TensorOp<T>::apply(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const {
+  core::ScopedTimer timer("linops.tensor_op");
+  check(in, in_, opt_.in_axis, "input");
+  return run(fwd_, in, nullptr, ws, false, destroy_input, false);
 }
 
 template <class T>
@@ -203,7 +240,7 @@ void TensorOp<T>::apply_transpose(const layout::Field<T>& in, layout::Field<T>& 
   check(in, out_, out_axis_, "input");
   check(out, in_, opt_.in_axis, "output");
   if (&in == &out) throw Error("TensorOp::apply_transpose: input and output must be different fields");
-  run(t == Trans::T ? tr_ : ad_, in, out, ws, accumulate);
+  run(t == Trans::T ? tr_ : ad_, in, &out, ws, accumulate, false, false);
 }
 
 template <class T>

@@ -53,6 +53,13 @@ class TensorOp {
   /// out = A in, or out += A in (accumulate), A the product of the stages; in on in_axis(),
   /// out on out_axis() pencils, without halos.
   void apply(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate = false) const;
+  /// The result left in the workspace (a field on out_axis(); valid until the workspace's next
+  /// use): no copy into a caller's field. destroy_input: stages that work in place may overwrite
+  /// `in` (scratch the caller no longer needs), so no second field streams through the caches.
+  layout::Field<T>& apply(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const;
+  /// Allocates (first-touches) the workspace fields that apply(in, ws, destroy_input) will use,
+  /// without computing: a solver's setup takes the page faults, not its first solve.
+  void reserve(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const;
   /// out = A^T in or A^H in (t = T or H): the stages in reverse order, each transposed; maps
   /// out_shape() to in_shape().
   void apply_transpose(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, Trans t = Trans::T,
@@ -71,7 +78,8 @@ class TensorOp {
     bool conj = false;             // apply conj(A) = conj(A conj(x)) (transposes of T/H stages)
   };
   std::vector<Step> plan(bool transposed, Trans t) const;
-  void run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, bool accumulate) const;
+  layout::Field<T>& run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>* out, PencilWorkspace& ws,
+                        bool accumulate, bool destroy_input, bool dry) const;
   void check(const layout::Field<T>& f, const std::array<long, 3>& shape, int axis, const char* what) const;
 
   layout::ProcessGridPtr grid_;
