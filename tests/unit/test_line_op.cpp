@@ -255,3 +255,36 @@ TEST_CASE("LineOp refuses lines that do not fit and coefficients that do not add
   CHECK_THROWS_WITH(LineOp<double>::dense(3, 4, std::vector<double>(11)), Catch::Contains("need 12 coefficients, got 11"));
   CHECK_THROWS_WITH(LineOp<double>::diagonal(5, std::vector<double>(5), 2), Catch::Contains("needs 10 values, got 5"));
 }
+
+#include "kron/linops/boundary.hpp"
+
+TEST_CASE("split_axis reproduces the full 1D system for Dirichlet and Neumann data", "[lineop][boundary]") {
+  // For a random full operator A, derivative rows D1 and random u: with f = A u and the data g
+  // (u at both ends, or D1 u there), M u_I = f_I - B g and u_b = S g + R u_I.
+  std::mt19937 gen(7);
+  for (long N : {3L, 4L, 9L}) {
+    Eigen::MatrixXd A(N, N), D1(N, N);
+    Eigen::VectorXd u(N);
+    for (long i = 0; i < N; ++i) {
+      u(i) = rnd<double>(gen);
+      for (long j = 0; j < N; ++j) {
+        A(i, j) = rnd<double>(gen);
+        D1(i, j) = rnd<double>(gen) + (i == j ? 3.0 : 0.0);
+      }
+    }
+    const Eigen::VectorXd f = A * u, du = D1 * u;
+    for (BoundaryKind k : {BoundaryKind::Dirichlet, BoundaryKind::Neumann}) {
+      const AxisSplit s = split_axis(A, k, &D1);
+      REQUIRE(s.m == N - 2);
+      Eigen::Vector2d g;
+      if (k == BoundaryKind::Dirichlet) g << u(0), u(N - 1);
+      else g << du(0), du(N - 1);
+      const Eigen::VectorXd uI = u.segment(1, N - 2);
+      INFO(to_string(k) << " N = " << N);
+      CHECK((s.M * uI - (f.segment(1, N - 2) - s.B * g)).cwiseAbs().maxCoeff() <= 1e-12);
+      const Eigen::Vector2d ub(u(0), u(N - 1));
+      CHECK((s.S * g + s.R * uI - ub).cwiseAbs().maxCoeff() <= 1e-12);
+    }
+  }
+  CHECK_THROWS_WITH(split_axis(Eigen::MatrixXd::Identity(2, 2), BoundaryKind::Dirichlet, nullptr), Catch::Contains("at least 3 points"));
+}

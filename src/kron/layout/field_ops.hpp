@@ -6,6 +6,7 @@
 #include <cmath>
 #include <complex>
 #include <functional>
+#include <vector>
 
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
@@ -121,6 +122,81 @@ T dot(const Field<T>& x, const Field<T>& y) {
   T all = s;
   core::mpi::check(MPI_Allreduce(&s, &all, 1, core::mpi::datatype<T>(), MPI_SUM, x.pencil().grid().comm()), "MPI_Allreduce");
   return all;
+}
+
+/// y_q = f(y_q, x1_q, x2_q, ...) over the whole storage of fields of one shape: the element-wise
+/// map behind combinations no named op covers (a u + b v w, masks, clipping).
+template <class T, class F, class... X>
+void map(Field<T>& y, F&& f, const X&... x) {
+  (detail::same_shape(x, y, "map"), ...);
+  T* yp = y.data();
+  const std::size_t N = y.storage_size();
+  for (std::size_t q = 0; q < N; ++q) yp[q] = f(yp[q], x.data()[q]...);
+}
+
+/// x += a on every element of component c (c < 0: every component): a constant shift, a gauge.
+template <class T, class S>
+void add(S a, Field<T>& x, int c = -1) {
+  T* p = c < 0 ? x.data() : x.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(x.layout().cstride);
+  const std::size_t N = c < 0 ? x.storage_size() : static_cast<std::size_t>(x.layout().cstride);
+  for (std::size_t q = 0; q < N; ++q) p[q] += a;
+}
+
+/// Per component, the sum over every rank's interior (collective).
+template <class T>
+std::vector<T> sums(const Field<T>& x) {
+  std::vector<T> s(static_cast<std::size_t>(x.components()), T(0));
+  const auto& n = x.extent();
+  const auto& ord = x.pencil().order();
+  for (int c = 0; c < x.components(); ++c)
+    for (long k = 0; k < n[ord[2]]; ++k)
+      for (long j = 0; j < n[ord[1]]; ++j) {
+        std::array<long, 3> idx{0, 0, 0};
+        idx[ord[1]] = j;
+        idx[ord[2]] = k;
+        const T* p = &x(idx[0], idx[1], idx[2], c);
+        for (long i = 0; i < n[ord[0]]; ++i) s[static_cast<std::size_t>(c)] += p[i];
+      }
+  std::vector<T> all = s;
+  core::mpi::check(MPI_Allreduce(s.data(), all.data(), x.components(), core::mpi::datatype<T>(), MPI_SUM, x.pencil().grid().comm()),
+                   "MPI_Allreduce");
+  return all;
+}
+
+/// Calls f(i, j, k, axis, side) for every point of `box` (local indices) on a face of an axis
+/// with on_face[axis] and global size n[axis] > 1: the faces only (edge and corner points once
+/// per face they lie on).
+template <class F>
+void for_each_face_point(const Box& box, const std::array<long, 3>& n, const std::array<bool, 3>& on_face, F&& f) {
+  for (int a = 0; a < 3; ++a) {
+    if (n[a] <= 1 || !on_face[a]) continue;
+    for (int side = 0; side < 2; ++side) {
+      const long gb = side ? n[a] - 1 : 0;
+      if (gb < box.lo[a] || gb >= box.lo[a] + box.n[a]) continue;
+      std::array<long, 3> lo{0, 0, 0}, hi = box.n;
+      lo[a] = gb - box.lo[a];
+      hi[a] = lo[a] + 1;
+      for (long k = lo[2]; k < hi[2]; ++k)
+        for (long j = lo[1]; j < hi[1]; ++j)
+          for (long i = lo[0]; i < hi[0]; ++i) f(i, j, k, a, side);
+    }
+  }
+}
+
+/// Masked boundary fill: x = v on the faces of the axes with faces[a] (every component).
+template <class T>
+void fill_faces(Field<T>& x, const std::array<bool, 3>& faces, T v) {
+  for (int c = 0; c < x.components(); ++c)
+    for_each_face_point(x.pencil().box(), x.pencil().global(), faces, [&](long i, long j, long k, int, int) { x(i, j, k, c) = v; });
+}
+
+/// y = x on the faces of the axes with faces[a] (every component), the rest of y untouched.
+template <class T>
+void copy_faces(const Field<T>& x, Field<T>& y, const std::array<bool, 3>& faces) {
+  detail::same_shape(x, y, "copy_faces");
+  for (int c = 0; c < x.components(); ++c)
+    for_each_face_point(x.pencil().box(), x.pencil().global(), faces,
+                        [&](long i, long j, long k, int, int) { y(i, j, k, c) = x(i, j, k, c); });
 }
 
 /// x(i, j, k, c) = f(global index, c) on the interior: fills from a formula of the global grid

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "kron/core/error.hpp"
+#include "kron/layout/field_ops.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/linops/line_kernels.hpp"
@@ -104,7 +105,7 @@ struct Adi::Impl {
   void copy_boundary(layout::RealField& X, const layout::RealField& H) const {
     std::array<bool, 3> dirichlet;
     for (int a = 0; a < 3; ++a) dirichlet[a] = ax[a].dirichlet;
-    for_each_face_point(X.pencil().box(), n, dirichlet, [&](long i, long j, long k, int, int) { X(i, j, k) = H(i, j, k); });
+    layout::ops::for_each_face_point(X.pencil().box(), n, dirichlet, [&](long i, long j, long k, int, int) { X(i, j, k) = H(i, j, k); });
   }
 
   // One factor solve along axis a on pencil p of ps (in place), with the stage's boundary

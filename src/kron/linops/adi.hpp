@@ -5,7 +5,7 @@
 
 #include "kron/layout/axis_grid.hpp"
 #include "kron/layout/field.hpp"
-#include "kron/linops/fast_poisson.hpp"
+#include "kron/linops/boundary.hpp"
 #include "kron/linops/kronecker.hpp"
 
 namespace kron::linops {

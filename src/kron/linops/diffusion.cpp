@@ -3,9 +3,10 @@
 #include <cstring>
 
 #include "kron/core/error.hpp"
+#include "kron/layout/field_ops.hpp"
 #include "kron/layout/box_copy.hpp"
 #include "kron/core/timer.hpp"
-#include "kron/linops/fast_poisson.hpp"
+#include "kron/linops/boundary.hpp"
 
 namespace kron::linops {
 
@@ -124,7 +125,7 @@ void VariableDiffusion::apply(const layout::RealField& in, layout::RealField& ou
   // Boundary rows belong to the boundary conditions.
   std::array<bool, 3> bounded;
   for (int a = 0; a < 3; ++a) bounded[a] = active_[a] && !periodic_[a];
-  for_each_face_point(px.box(), n_, bounded, [&](long i, long j, long k, int, int) { out(i, j, k) = 0; });
+  layout::ops::for_each_face_point(px.box(), n_, bounded, [&](long i, long j, long k, int, int) { out(i, j, k) = 0; });
 }
 
 void VariableDiffusion::flux_sweep(const layout::RealField& u, layout::RealField& out) const {

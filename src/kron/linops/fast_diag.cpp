@@ -17,7 +17,8 @@ FastDiagonalization::FastDiagonalization(layout::ProcessGridPtr grid, std::array
                                          Combine combine, double shift, bool allow_singular, std::string what)
     : grid_(std::move(grid)), n_(n), axes_(std::move(axes)), combine_(combine), shift_(shift), allow_singular_(allow_singular),
       what_(std::move(what)) {
-  std::vector<TensorOp<double>::Stage> fwd, bwd;
+  std::vector<TensorOp<double>::Stage>& fwd = fwd_stages_;
+  std::vector<TensorOp<double>::Stage>& bwd = bwd_stages_;
   double scale = combine_ == Combine::Product ? 1.0 : 0.0, zero_sum = 0.0;
   bool all_zero = true;
   for (int a = 0; a < 3; ++a) {
@@ -39,19 +40,29 @@ FastDiagonalization::FastDiagonalization(layout::ProcessGridPtr grid, std::array
   // Some combined eigenvalue vanishes: for a sum without shift, a zero on every axis; for a
   // product, a zero on any axis (checked point by point in solve()).
   singular_ = shift_ == 0.0 && (combine_ == Combine::Sum ? all_zero : zero_sum <= kZero * scale_);
-  TensorOp<double>::Options o;
-  o.return_to_x = false;
-  fwd_ = TensorOp<double>(grid_, n_, 1, fwd, o);
-  TensorOp<double>::Options b;
-  b.in_axis = fwd_.out_axis();
-  bwd_ = TensorOp<double>(grid_, n_, 1, bwd, b);
+  plans(1);
+}
+
+const FastDiagonalization::Plans& FastDiagonalization::plans(int ncomp) const {
+  auto& p = plans_[ncomp];
+  if (!p) {
+    p = std::make_unique<Plans>();
+    TensorOp<double>::Options o;
+    o.return_to_x = false;
+    p->fwd = TensorOp<double>(grid_, n_, ncomp, fwd_stages_, o);
+    TensorOp<double>::Options b;
+    b.in_axis = p->fwd.out_axis();
+    p->bwd = TensorOp<double>(grid_, n_, ncomp, bwd_stages_, b);
+  }
+  return *p;
 }
 
 void FastDiagonalization::reserve(layout::RealField& r, PencilWorkspace& ws) const {
-  fwd_.reserve(r, ws, true);
+  const Plans& P = plans(r.components());
+  P.fwd.reserve(r, ws, true);
   // The backward sweep starts from where the forward one ends (a workspace field, or r itself).
-  layout::RealField& F = ws.field<double>(fwd_.out_axis(), n_, 1, 0);
-  bwd_.reserve(fwd_.out_axis() == 0 ? r : F, ws, true);
+  layout::RealField& F = ws.field<double>(P.fwd.out_axis(), n_, r.components(), 0);
+  P.bwd.reserve(P.fwd.out_axis() == 0 ? r : F, ws, true);
 }
 
 std::size_t FastDiagonalization::bytes() const {
@@ -64,14 +75,16 @@ std::size_t FastDiagonalization::bytes() const {
   return b;
 }
 
-layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorkspace& ws, double* dropped_out) const {
+layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>* dropped_out) const {
+  const int nc = r.components();
+  const Plans& P = plans(nc);
   layout::RealField* Fp = nullptr;
   {
     core::ScopedTimer t("fastdiag.transforms");
-    Fp = &fwd_.apply(r, ws, true);
+    Fp = &P.fwd.apply(r, ws, true);
   }
   layout::RealField& F = *Fp;
-  double dropped = 0, fmax = 0;
+  std::vector<double> dropped(static_cast<std::size_t>(nc), 0.0), fmax(static_cast<std::size_t>(nc), 0.0);
   {
     core::ScopedTimer t("fastdiag.divide");
     const auto& b = F.pencil().box();
@@ -93,13 +106,16 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
     // Rows along the pencil's own (fastest) axis a0.
     const auto& ord = F.pencil().order();
     const int a0 = ord[0], a1 = ord[1], a2 = ord[2];
+    for (int c = 0; c < nc; ++c)
     for (long q2 = 0; q2 < b.n[a2]; ++q2)
       for (long q1 = 0; q1 < b.n[a1]; ++q1) {
         const double l12 = product ? lam[a1][q1] * lam[a2][q2] : lam[a1][q1] + lam[a2][q2];
         std::array<long, 3> at{0, 0, 0};
         at[a1] = q1;
         at[a2] = q2;
-        double* x = &F(at[0], at[1], at[2]);
+        double* x = &F(at[0], at[1], at[2], c);
+        double& fm = fmax[static_cast<std::size_t>(c)];
+        double& dr = dropped[static_cast<std::size_t>(c)];
         const double* l0 = lam[a0].data();
         for (long i = 0; i < b.n[a0]; ++i) {
           const double den = (product ? l0[i] * l12 : l0[i] + l12) + shift_;
@@ -107,10 +123,10 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
             x[i] = 0;
             continue;
           }
-          fmax = std::max(fmax, std::abs(x[i]));
+          fm = std::max(fm, std::abs(x[i]));
           if (std::abs(den) <= zero) {
             zero_mode = true;
-            dropped = std::max(dropped, std::abs(x[i]));
+            dr = std::max(dr, std::abs(x[i]));
             x[i] = 0;
             continue;
           }
@@ -119,12 +135,15 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
       }
     if (!core::mpi::all(!zero_mode || allow_singular_, grid_->comm()))
       throw Error("the " + what_ + " is singular (a combined eigenvalue is zero)", {}, "change the shift, or add a Dirichlet axis");
-    dropped = core::mpi::max(dropped, grid_->comm());
-    fmax = core::mpi::max(fmax, grid_->comm());
+    for (int c = 0; c < nc; ++c) {
+      const double d = core::mpi::max(dropped[static_cast<std::size_t>(c)], grid_->comm());
+      const double f = core::mpi::max(fmax[static_cast<std::size_t>(c)], grid_->comm());
+      dropped[static_cast<std::size_t>(c)] = f > 0 ? d / f : 0.0;
+    }
   }
-  if (dropped_out) *dropped_out = fmax > 0 ? dropped / fmax : 0.0;
+  if (dropped_out) *dropped_out = std::move(dropped);
   core::ScopedTimer t("fastdiag.transforms");
-  return bwd_.apply(F, ws, true);
+  return P.bwd.apply(F, ws, true);
 }
 
 }  // namespace kron::linops

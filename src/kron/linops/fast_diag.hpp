@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,11 +32,12 @@ class FastDiagonalization {
   FastDiagonalization(layout::ProcessGridPtr grid, std::array<long, 3> n, std::array<Axis, 3> axes, Combine combine, double shift,
                       bool allow_singular, std::string what);
 
-  /// u = B D^-1 F r for an x-pencil r of the grid's shape (one component), zero outside the
-  /// transformed ranges; r is scratch (overwritten). u is returned as a workspace field (x-pencil,
-  /// valid until the workspace's next use). `dropped` (optional) receives the largest dropped
-  /// null-space coefficient relative to the largest coefficient (0 unless singular).
-  layout::RealField& solve(layout::RealField& r, PencilWorkspace& ws, double* dropped = nullptr) const;
+  /// u = B D^-1 F r for an x-pencil r of the grid's shape (any number of components, each solved
+  /// alike), zero outside the transformed ranges; r is scratch (overwritten). u is returned as a
+  /// workspace field (x-pencil, valid until the workspace's next use). `dropped` (optional)
+  /// receives per component the largest dropped null-space coefficient relative to the
+  /// component's largest coefficient (0 unless singular).
+  layout::RealField& solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>* dropped = nullptr) const;
   /// Allocates the workspace fields solve(r, ws) will use (setup, not the first solve, pays).
   void reserve(layout::RealField& r, PencilWorkspace& ws) const;
   /// Whether some combined eigenvalue is zero (the operator's null space is not empty).
@@ -51,7 +53,12 @@ class FastDiagonalization {
   double shift_, scale_ = 0, norm_ = 1;
   bool allow_singular_, singular_ = false;
   std::string what_;
-  TensorOp<double> fwd_, bwd_;
+  struct Plans {
+    TensorOp<double> fwd, bwd;
+  };
+  const Plans& plans(int ncomp) const;
+  std::vector<TensorOp<double>::Stage> fwd_stages_, bwd_stages_;
+  mutable std::map<int, std::unique_ptr<Plans>> plans_;  // by component count, planned on first use
 };
 
 }  // namespace kron::linops

@@ -10,18 +10,9 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/linops/fast_diag.hpp"
-#include "kron/linops/line_kernels.hpp"
+#include "kron/layout/field_ops.hpp"
 
 namespace kron::linops {
-
-const char* to_string(BoundaryKind b) {
-  switch (b) {
-    case BoundaryKind::Periodic: return "periodic";
-    case BoundaryKind::Dirichlet: return "dirichlet";
-    case BoundaryKind::Neumann: return "neumann";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -34,11 +25,14 @@ struct Axis {
   BoundaryKind bc = BoundaryKind::Periodic;
   Transform kind = Transform::Dense;
   std::vector<double> lambda;
-  Eigen::MatrixXd V, Vi;                   // dense: eigenvectors and their inverse on the m unknowns
-  Eigen::VectorXd w_lo, w_hi;              // interior right-hand side per unit boundary datum
-  Eigen::Matrix2d S;                       // Neumann: boundary values from boundary derivatives
-  Eigen::MatrixXd d1_bi;                   // Neumann: first-derivative rows 0, n-1 on the unknowns
-  double norm = 1.0;                       // fast transforms: backward(forward) = norm * identity
+  Eigen::MatrixXd V, Vi;  // dense: eigenvectors and their inverse on the m unknowns
+  AxisSplit split;        // bounded axes: interior operator, lift, boundary recovery
+  FaceLift lift;          // -B g into the interior rows of the x-pencil's local lines
+  // Neumann recovery: Q (2 x n) takes a line to (boundary values from its interior) - (its
+  // boundary values), S (2 x 2) adds those from the data, P (n x 2) adds the result back on the
+  // two boundary points.
+  std::shared_ptr<const LineOp<double>> Q, S, P;
+  double norm = 1.0;  // fast transforms: backward(forward) = norm * identity
 };
 
 std::shared_ptr<const LineOp<double>> dense_op(const Eigen::MatrixXd& M) {
@@ -60,8 +54,32 @@ struct FastPoisson::Impl {
   FastPoissonOptions opt;
   std::unique_ptr<PencilWorkspace> ws;
   std::unique_ptr<FastDiagonalization> fd;
+  Boundaries bounds;
+  FaceValues faces;
   bool singular = false;
   double defect = 0;
+  // Neumann recovery per component count and axis: Q along the axis (into the axis' pencil),
+  // P back onto the field (x-pencil), planned on first use.
+  struct Recovery {
+    TensorOp<double> Q, P;
+  };
+  std::map<int, std::array<Recovery, 3>> recovery;
+
+  const std::array<Recovery, 3>& recovery_plans(int nc) {
+    auto it = recovery.find(nc);
+    if (it != recovery.end()) return it->second;
+    std::array<Recovery, 3>& R = recovery[nc];
+    for (int a = 0; a < 3; ++a) {
+      if (!ax[a].Q) continue;
+      TensorOp<double>::Options o;
+      o.return_to_x = false;
+      R[a].Q = TensorOp<double>(grid, n, nc, {{a, ax[a].Q, Trans::N}}, o);
+      TensorOp<double>::Options p;
+      p.in_axis = R[a].Q.out_axis();
+      R[a].P = TensorOp<double>(grid, R[a].Q.out_shape(), nc, {{a, ax[a].P, Trans::N}}, p);
+    }
+    return R;
+  }
 
   void setup_axis(int a, Scheme scheme, BoundaryKind bc) {
     Axis& A = ax[a];
@@ -84,29 +102,25 @@ struct FastPoisson::Impl {
       M = D2;
     } else {
       if (N < 3) throw Error(std::string("axis ") + axn + ": a boundary-value problem needs at least 3 points");
-      A.lo = 1;
-      A.m = N - 2;
-      const long m = A.m;
-      const Eigen::MatrixXd D2ii = D2.block(1, 1, m, m);
-      Eigen::MatrixXd D2ib(m, 2);
-      D2ib.col(0) = D2.block(1, 0, m, 1);
-      D2ib.col(1) = D2.block(1, N - 1, m, 1);
-      if (bc == BoundaryKind::Dirichlet) {
-        M = D2ii;
-        A.w_lo = D2ib.col(0);
-        A.w_hi = D2ib.col(1);
-      } else {
-        const Eigen::MatrixXd D1 = derivative(grids[a], scheme, 1).dense();
-        Eigen::Matrix2d Bm;
-        Bm << D1(0, 0), D1(0, N - 1), D1(N - 1, 0), D1(N - 1, N - 1);
-        A.S = Bm.inverse();
-        A.d1_bi.resize(2, m);
-        A.d1_bi.row(0) = D1.block(0, 1, 1, m);
-        A.d1_bi.row(1) = D1.block(N - 1, 1, 1, m);
-        const Eigen::MatrixXd W = D2ib * A.S;
-        M = D2ii - W * A.d1_bi;
-        A.w_lo = W.col(0);
-        A.w_hi = W.col(1);
+      Eigen::MatrixXd D1;
+      if (bc == BoundaryKind::Neumann) D1 = derivative(grids[a], scheme, 1).dense();
+      A.split = split_axis(D2, bc, bc == BoundaryKind::Neumann ? &D1 : nullptr);
+      A.lo = A.split.lo;
+      A.m = A.split.m;
+      M = A.split.M;
+      Eigen::MatrixXd P = Eigen::MatrixXd::Zero(N, 2);
+      P.block(A.lo, 0, A.m, 2) = -A.split.B;
+      A.lift = FaceLift(P, a, layout::Pencil(n, grid, 0).box());
+      if (bc == BoundaryKind::Neumann) {
+        Eigen::MatrixXd Q = Eigen::MatrixXd::Zero(2, N);
+        Q.block(0, A.lo, 2, A.m) = A.split.R;
+        Q(0, 0) = -1;
+        Q(1, N - 1) = -1;
+        Eigen::MatrixXd Pb = Eigen::MatrixXd::Zero(N, 2);
+        Pb(0, 0) = Pb(N - 1, 1) = 1;
+        A.Q = dense_op(Q);
+        A.S = dense_op(A.split.S);
+        A.P = dense_op(Pb);
       }
     }
     const long m = A.m;
@@ -161,35 +175,7 @@ struct FastPoisson::Impl {
     }
   }
 
-  // Boundary data over the face `side` of axis `a` for the local box of field `f`, listed in the
-  // field's storage order with axis a left out (so line q of lines_of(f, a) reads value q).
-  std::vector<double> face(const BoundaryData& g, int a, int side, const layout::RealField& f) const {
-    const auto& b = f.pencil().box();
-    int others[2], c = 0;
-    for (int ax2 : f.pencil().order()) if (ax2 != a) others[c++] = ax2;
-    const long n0 = b.n[others[0]], n1 = b.n[others[1]];
-    std::vector<double> v(static_cast<std::size_t>(n0 * n1));
-    for (long q1 = 0; q1 < n1; ++q1)
-      for (long q0 = 0; q0 < n0; ++q0) {
-        std::array<long, 3> gi{};
-        gi[a] = side ? n[a] - 1 : 0;
-        gi[others[0]] = b.lo[others[0]] + q0;
-        gi[others[1]] = b.lo[others[1]] + q1;
-        v[q1 * n0 + q0] = g(a, side, {grids[0][gi[0]], grids[1][gi[1]], grids[2][gi[2]]});
-      }
-    return v;
-  }
 };
-
-void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::array<BoundaryKind, 3>& bc, const BoundaryData& g,
-                    layout::RealField& u) {
-  const auto& b = u.pencil().box();
-  std::array<bool, 3> dirichlet;
-  for (int a = 0; a < 3; ++a) dirichlet[a] = bc[a] == BoundaryKind::Dirichlet;
-  for_each_face_point(b, {axes[0].size(), axes[1].size(), axes[2].size()}, dirichlet, [&](long i, long j, long k, int a, int side) {
-    u(i, j, k) = g(a, side, {axes[0][b.lo[0] + i], axes[1][b.lo[1] + j], axes[2][b.lo[2] + k]});
-  });
-}
 
 FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes,
                          std::array<Scheme, 3> schemes, std::array<BoundaryKind, 3> bc, double shift, FastPoissonOptions opt)
@@ -202,6 +188,7 @@ FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::A
   m.opt = opt;
   for (int a = 0; a < 3; ++a) m.n[a] = axes[a].size();
   for (int a = 0; a < 3; ++a) m.setup_axis(a, schemes[a], bc[a]);
+  m.bounds = Boundaries(m.n, bc);
   // Per axis the transform pair on the m unknowns (interior of bounded axes: points 1..n-2),
   // DST-I and the halfcomplex real FFT by FFTW panels, dense eigenvectors otherwise; one fast
   // diagonalization over them, eigenvalues combined by sum with -shift.
@@ -250,7 +237,11 @@ const std::array<Operator1D, 3>& FastPoisson::operators() const { return impl_->
 
 std::size_t FastPoisson::operator_bytes() const {
   std::size_t b = 0;
-  for (const Axis& A : impl_->ax) b += sizeof(double) * (A.w_lo.size() + A.w_hi.size() + A.d1_bi.size());
+  for (const Axis& A : impl_->ax) {
+    b += A.lift.bytes();
+    for (const auto* op : {A.Q.get(), A.S.get(), A.P.get()})
+      if (op) b += op->bytes();
+  }
   return b + impl_->fd->bytes();
 }
 
@@ -265,52 +256,39 @@ std::string FastPoisson::describe() const {
   return os.str();
 }
 
-void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layout::RealField& u) {
+void FastPoisson::solve(const layout::RealField& f, const std::vector<BoundaryData>& g, layout::RealField& u) {
   Impl& m = *impl_;
   core::ScopedTimer timer("fastpoisson.solve");
   const layout::Pencil px(m.n, m.grid, 0);
   if (f.pencil() != px || u.pencil() != px || f.has_halo() || u.has_halo())
     throw Error("FastPoisson::solve: f and u must be x-pencils of the solver's grid without halos");
-  MPI_Comm comm = m.grid->comm();
+  const int nc = f.components();
+  if (u.components() != nc)
+    throw Error("FastPoisson::solve: f has " + std::to_string(nc) + " components, u " + std::to_string(u.components()));
+  if (g.empty() || (g.size() != 1 && static_cast<int>(g.size()) != nc))
+    throw Error("FastPoisson::solve: " + std::to_string(g.size()) + " boundary functions for " + std::to_string(nc) +
+                " components (give one for all, or one per component)");
 
-  // 1. Interior right-hand side with the boundary data moved over.
+  // 1. Interior right-hand side r = f - B g (the lifts of the boundary data, applied to the local
+  //    segments of the lines), zero on the boundary points.
   std::optional<core::ScopedTimer> phase(std::in_place, "fastpoisson.rhs");
   // Slot 0: the field the backward sweep ends in, so a solve touches two pencil fields, not three.
-  layout::RealField& r = m.ws->field<double>(0, m.n, 1, 0);
-  const auto& b = px.box();
-  const auto& e = b.n;
-  auto interior = [&](int a, long gidx) { return !m.ax[a].active || (gidx >= m.ax[a].lo && gidx < m.ax[a].lo + m.ax[a].m); };
-  std::array<std::array<std::vector<double>, 2>, 3> faces;
-  for (int a = 0; a < 3; ++a)
-    if (m.ax[a].active && m.ax[a].bc != BoundaryKind::Periodic)
-      for (int s = 0; s < 2; ++s) faces[a][s] = m.face(g, a, s, r);
-  for (long k = 0; k < e[2]; ++k)
-    for (long j = 0; j < e[1]; ++j)
-      for (long i = 0; i < e[0]; ++i) {
-        const std::array<long, 3> gi{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}, li{i, j, k};
-        if (!(interior(0, gi[0]) && interior(1, gi[1]) && interior(2, gi[2]))) {
-          r(i, j, k) = 0;
-          continue;
-        }
-        double v = f(i, j, k);
-        for (int a = 0; a < 3; ++a) {
-          const Axis& A = m.ax[a];
-          if (!A.active || A.bc == BoundaryKind::Periodic) continue;
-          std::array<long, 3> fe = e, fl = li;
-          fe[a] = 1;
-          fl[a] = 0;
-          const long fi = (fl[2] * fe[1] + fl[1]) * fe[0] + fl[0];
-          v -= A.w_lo[gi[a] - 1] * faces[a][0][fi] + A.w_hi[gi[a] - 1] * faces[a][1][fi];
-        }
-        r(i, j, k) = v;
-      }
+  layout::RealField& r = m.ws->field<double>(0, m.n, nc, 0);
+  layout::ops::copy(f, r);
+  for (int a = 0; a < 3; ++a) {
+    if (!m.bounds.bounded(a)) continue;
+    const LineView<double> L = local_lines(r, a);
+    m.faces.evaluate(g, a, m.grids, r);
+    m.ax[a].lift.apply(m.faces.view(L), L, true);
+  }
+  layout::ops::fill_faces(r, m.bounds.faces(), 0.0);
 
   // 2-4. Forward transforms, division by the eigenvalue sums, backward transforms.
   phase.emplace("fastpoisson.transforms");
-  double defect = 0;
-  layout::RealField& U = m.fd->solve(r, *m.ws, &defect);
+  std::vector<double> dropped;
+  layout::RealField& U = m.fd->solve(r, *m.ws, &dropped);
   if (m.singular) {
-    m.defect = defect;
+    m.defect = *std::max_element(dropped.begin(), dropped.end());
     if (m.defect > m.opt.compatibility_tol) {
       std::ostringstream os;
       os << "the data are incompatible with the singular (periodic/Neumann) problem: the source and boundary "
@@ -321,48 +299,26 @@ void FastPoisson::solve(const layout::RealField& f, const BoundaryData& g, layou
   }
 
   phase.emplace("fastpoisson.boundary");
-  // 5. Boundary values: Neumann rows from the eliminated relations (axis by axis, so edges and
-  //    corners use values recovered before them), then Dirichlet values, which win at shared points.
+  // 5. Boundary values: Neumann points from the eliminated relations, u_b = S g + R u_I (axis by
+  //    axis, so edges and corners use values recovered before them), then Dirichlet values,
+  //    which win at shared points.
   for (int a = 0; a < 3; ++a) {
-    const Axis& A = m.ax[a];
-    if (!A.active || A.bc != BoundaryKind::Neumann) continue;
-    const int p = px.splits(a) == 1 ? 0 : a;
-    layout::RealField& F = p == 0 ? U : m.ws->field<double>(p, m.n, 1, 11);
-    if (p != 0) m.ws->transpose(U, F);
-    const auto g0 = m.face(g, a, 0, F), g1 = m.face(g, a, 1, F);
-    const Lines L = lines_of(F, a);
-    for (long o = 0; o < L.outer; ++o)
-      for (long jn = 0; jn < L.inner; ++jn) {
-        double* line = L.p + o * L.ostride + jn;
-        double r0 = 0, r1 = 0;
-        for (long q = 0; q < A.m; ++q) {
-          r0 += A.d1_bi(0, q) * line[(q + 1) * L.inner];
-          r1 += A.d1_bi(1, q) * line[(q + 1) * L.inner];
-        }
-        const long fi = o * L.inner + jn;
-        const double d0 = g0[fi] - r0, d1 = g1[fi] - r1;
-        line[0] = A.S(0, 0) * d0 + A.S(0, 1) * d1;
-        line[(A.n - 1) * L.inner] = A.S(1, 0) * d0 + A.S(1, 1) * d1;
-      }
-    if (p != 0) m.ws->transpose(F, U);
+    if (!m.ax[a].Q) continue;
+    const Impl::Recovery& R = m.recovery_plans(nc)[a];
+    layout::RealField& V = R.Q.apply(U, *m.ws, false);
+    const LineView<double> L = local_lines(V, a);
+    m.faces.evaluate(g, a, m.grids, V);
+    m.ax[a].S->apply(m.faces.view(L), L, Trans::N, true);
+    R.P.apply(V, U, *m.ws, true);
   }
-  std::array<BoundaryKind, 3> bc;
-  for (int a = 0; a < 3; ++a) bc[a] = m.ax[a].active ? m.ax[a].bc : BoundaryKind::Periodic;
-  fill_dirichlet(m.grids, bc, g, U);
-  // 6. Gauge and finiteness.
-  double sum = 0;
-  bool finite = true;
-  for (long k = 0; k < e[2]; ++k)
-    for (long j = 0; j < e[1]; ++j)
-      for (long i = 0; i < e[0]; ++i) {
-        sum += U(i, j, k);
-        finite = finite && std::isfinite(U(i, j, k));
-      }
-  if (!core::mpi::all(finite, comm)) throw Error("the fast Poisson solve produced non-finite values", {}, "check source and boundary expressions");
-  const double mean = m.singular ? core::mpi::sum(sum, comm) / double(m.n[0] * m.n[1] * m.n[2]) : 0.0;
-  for (long k = 0; k < e[2]; ++k)
-    for (long j = 0; j < e[1]; ++j)
-      for (long i = 0; i < e[0]; ++i) u(i, j, k) = U(i, j, k) - mean;
+  fill_dirichlet(m.grids, {m.bounds.kind(0), m.bounds.kind(1), m.bounds.kind(2)}, g, U);
+  // 6. Finiteness and, for singular problems, the zero-mean gauge of every component.
+  if (!layout::ops::all_finite(U)) throw Error("the fast Poisson solve produced non-finite values", {}, "check source and boundary expressions");
+  layout::ops::copy(U, u);
+  if (m.singular) {
+    const std::vector<double> sum = layout::ops::sums(u);
+    for (int c = 0; c < nc; ++c) layout::ops::add(-sum[static_cast<std::size_t>(c)] / double(m.n[0] * m.n[1] * m.n[2]), u, c);
+  }
 }
 
 }  // namespace kron::linops

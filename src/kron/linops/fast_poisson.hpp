@@ -8,42 +8,10 @@
 #include "kron/layout/axis_grid.hpp"
 #include "kron/layout/fft_lines.hpp"
 #include "kron/layout/field.hpp"
-#include "kron/linops/line_kernels.hpp"
+#include "kron/linops/boundary.hpp"
 #include "kron/linops/operator1d.hpp"
 
 namespace kron::linops {
-
-enum class BoundaryKind { Periodic, Dirichlet, Neumann };
-const char* to_string(BoundaryKind b);
-
-/// Boundary data: Dirichlet value u, or Neumann value du/dx_a (derivative along +x_a, not the
-/// outward normal), at the boundary point X of side `side` (0 low, 1 high) of axis `axis`.
-using BoundaryData = std::function<double(int axis, int side, const std::array<double, 3>& X)>;
-
-/// Calls f(i, j, k, axis, side) for every point of `box` (local indices) that lies on a face
-/// of an axis with on_face[axis] and global size n[axis] > 1, visiting the faces only
-/// (edge and corner points once per face they lie on).
-template <class F>
-void for_each_face_point(const layout::Box& box, const std::array<long, 3>& n, const std::array<bool, 3>& on_face, F&& f) {
-  for (int a = 0; a < 3; ++a) {
-    if (n[a] <= 1 || !on_face[a]) continue;
-    for (int side = 0; side < 2; ++side) {
-      const long gb = side ? n[a] - 1 : 0;
-      if (gb < box.lo[a] || gb >= box.lo[a] + box.n[a]) continue;
-      std::array<long, 3> lo{0, 0, 0}, hi = box.n;
-      lo[a] = gb - box.lo[a];
-      hi[a] = lo[a] + 1;
-      for (long k = lo[2]; k < hi[2]; ++k)
-        for (long j = lo[1]; j < hi[1]; ++j)
-          for (long i = lo[0]; i < hi[0]; ++i) f(i, j, k, a, side);
-    }
-  }
-}
-
-/// Sets the Dirichlet boundary points of `u` (any pencil, no halos) to g, visiting the faces
-/// only; where faces of two axes meet, the later axis' value stands (the data should agree).
-void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::array<BoundaryKind, 3>& bc, const BoundaryData& g,
-                    layout::RealField& u);
 
 struct FastPoissonOptions {
   /// Singular problems (all axes periodic or Neumann, no shift): the largest relative size of
@@ -70,9 +38,13 @@ class FastPoisson {
   ~FastPoisson();
 
   /// Solves for u (x-pencil, full grid including boundary points) given f on the same grid
-  /// (only interior equations are used) and the boundary data. Throws kron::Error for
+  /// (only interior equations are used) and the boundary data. Vector fields: every component is
+  /// solved alike, with its own boundary function g[c] (or g[0] for all). Throws kron::Error for
   /// incompatible data of a singular problem or a non-finite result.
-  void solve(const layout::RealField& f, const BoundaryData& g, layout::RealField& u);
+  void solve(const layout::RealField& f, const std::vector<BoundaryData>& g, layout::RealField& u);
+  void solve(const layout::RealField& f, const BoundaryData& g, layout::RealField& u) {
+    solve(f, std::vector<BoundaryData>{g}, u);
+  }
 
   bool singular() const;
   /// Singular problems: relative size of the null-space component removed by the last solve.

@@ -1,6 +1,8 @@
 #include "kron/linops/tensor_op.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <type_traits>
 #include <sstream>
 
@@ -81,33 +83,73 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
     }
     pending.push_back({static_cast<int>(i), tt, cj});
   }
-  std::vector<Step> steps;
-  std::array<long, 3> shape = transposed ? out_ : in_;
-  // Forward plans start in the input's pencil; transposed ones in the output's (known once the
-  // forward plan is made, which the constructor does first).
-  int cur = transposed ? out_axis_ : opt_.in_axis;
-  while (!pending.empty()) {
-    // The first stage of each axis that is ready: whole in the current pencil.
-    std::size_t pick = pending.size();
-    for (std::size_t q = 0; q < pending.size(); ++q) {
-      const int a = stages_[pending[q].stage].axis;
-      bool first_of_axis = true;
-      for (std::size_t r = 0; r < q; ++r) first_of_axis = first_of_axis && stages_[pending[r].stage].axis != a;
-      if (first_of_axis && layout::Pencil(shape, grid_, cur).splits(a) == 1) {
-        pick = q;
-        break;
+  // Stages along different axes commute; those along one axis keep their order. Among the
+  // orders this allows, take the one that moves the fewest values: a stage reads and writes its
+  // data, a transpose costs about three times its data (pack, exchange, unpack), so shrinking
+  // stages (restrictions) run before expanding ones (lifts, interpolation to finer grids) when
+  // that saves more than the transposes it adds. Ties keep the greedy order (local axes first,
+  // then the stages in the order given). Chains are short (a few stages), so the search is
+  // exhaustive.
+  const int start = transposed ? out_axis_ : opt_.in_axis;
+  const std::array<long, 3> shape0 = transposed ? out_ : in_;
+  auto volume = [](const std::array<long, 3>& s) { return double(s[0]) * double(s[1]) * double(s[2]); };
+  auto whole = [&](const std::array<long, 3>& s, int cur, int a) { return layout::Pencil(s, grid_, cur).splits(a) == 1; };
+  std::vector<int> order, best;
+  std::vector<char> used(pending.size(), 0);
+  double best_cost = INFINITY;
+  const bool to_x = !transposed && opt_.return_to_x;
+  std::function<void(int, std::array<long, 3>, double)> search = [&](int cur, std::array<long, 3> shape, double cost) {
+    if (cost >= best_cost) return;
+    if (order.size() == pending.size()) {
+      const int end = transposed ? opt_.in_axis : (to_x ? 0 : cur);
+      if (cur != end) cost += 3 * volume(shape);
+      if (cost < best_cost) {
+        best_cost = cost;
+        best = order;
       }
+      return;
     }
-    if (pick == pending.size()) {
-      cur = stages_[pending.front().stage].axis;
-      steps.push_back({-1, cur, shape, Trans::N, false});
-      continue;
+    // Candidates: the first unused stage of each axis, those whole in the current pencil first.
+    std::vector<std::size_t> cand;
+    for (int pass = 0; pass < 2; ++pass)
+      for (std::size_t q = 0; q < pending.size(); ++q) {
+        if (used[q]) continue;
+        const int a = stages_[pending[q].stage].axis;
+        bool first = true;
+        for (std::size_t r = 0; r < q; ++r) first = first && (used[r] || stages_[pending[r].stage].axis != a);
+        if (first && whole(shape, cur, a) == (pass == 0)) cand.push_back(q);
+      }
+    for (std::size_t q : cand) {
+      const Stage& st = stages_[pending[q].stage];
+      double c = cost;
+      int at = cur;
+      if (!whole(shape, cur, st.axis)) {
+        c += 3 * volume(shape);
+        at = st.axis;
+      }
+      std::array<long, 3> next = shape;
+      if (st.lo < 0) next[st.axis] = pending[q].trans == Trans::N ? st.op->rows() : st.op->cols();
+      c += volume(shape) + volume(next);
+      used[q] = 1;
+      order.push_back(static_cast<int>(q));
+      search(at, next, c);
+      order.pop_back();
+      used[q] = 0;
     }
-    const Pending p = pending[pick];
+  };
+  search(start, shape0, 0.0);
+  std::vector<Step> steps;
+  std::array<long, 3> shape = shape0;
+  int cur = start;
+  for (int q : best) {
+    const Pending& p = pending[static_cast<std::size_t>(q)];
     const Stage& st = stages_[p.stage];
+    if (!whole(shape, cur, st.axis)) {
+      cur = st.axis;
+      steps.push_back({-1, cur, shape, Trans::N, false});
+    }
     if (st.lo < 0) shape[st.axis] = p.trans == Trans::N ? st.op->rows() : st.op->cols();
     steps.push_back({p.stage, cur, shape, p.trans, p.conj});
-    pending.erase(pending.begin() + static_cast<long>(pick));
   }
   // Back to where the data are expected: x (or the input's pencil, transposed plans of a plan
   // that ends elsewhere).
@@ -149,12 +191,12 @@ layout::Field<T>& TensorOp<T>::run(const std::vector<Step>& steps, const layout:
     const bool direct = out_ptr && last && st.axis == end && (st.stage >= 0 || !accumulate);
     const bool in_place = !direct && st.stage >= 0 && (src != &in || destroy_input) && !st.conj && stages_[st.stage].op->in_place() &&
                           src->pencil().global() == st.shape;
-    // A workspace field that is neither the step's input nor the plan's input (which may itself
-    // live in the workspace).
+    // A workspace field that is neither the step's input nor the plan's input or output (which
+    // may themselves live in the workspace).
     auto scratch = [&]() -> layout::Field<T>& {
       for (int s2 : {slot, slot ^ 1, 5}) {
         layout::Field<T>& f = ws.field<T>(st.axis, st.shape, ncomp_, s2);
-        if (&f != src && &f != &in) {
+        if (&f != src && &f != &in && &f != out_ptr) {
           slot = s2 == 5 ? slot : s2;
           return f;
         }

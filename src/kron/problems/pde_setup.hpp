@@ -10,7 +10,8 @@
 #include "kron/layout/axis_grid.hpp"
 #include "kron/layout/output.hpp"
 #include "kron/layout/process_grid.hpp"
-#include "kron/linops/fast_poisson.hpp"
+#include "kron/linops/boundary.hpp"
+#include "kron/linops/operator1d.hpp"
 
 namespace kron::problems {
 
