@@ -1,15 +1,14 @@
 #include "kron/linops/adi.hpp"
 
 #include <cmath>
-#include <cstring>
+#include <map>
 #include <sstream>
 
 #include "kron/core/error.hpp"
-#include "kron/layout/field_ops.hpp"
-#include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
-#include "kron/linops/line_kernels.hpp"
-#include "kron/linops/pencil_set.hpp"
+#include "kron/layout/field_ops.hpp"
+#include "kron/linops/pencil_workspace.hpp"
+#include "kron/linops/tensor_op.hpp"
 
 namespace kron::linops {
 
@@ -28,13 +27,18 @@ bool is_tridiagonal(const Eigen::MatrixXd& M, bool periodic, double tol) {
   return true;
 }
 
+// Workspace slots of the step's own fields (TensorOps use the low slots).
+constexpr int kRhs = 10, kDgY = 11, kDgZ = 12, kSource = 13, kOut = 14;
+
 struct Axis {
   bool active = false, dirichlet = false;
-  long n = 1, lo = 0, m = 1;
+  long n = 1;
   Factor kind = Factor::Dense;
-  std::unique_ptr<LineOperator> solve;  // D = M^{-1} r on the m unknowns of a line
-  Eigen::VectorXd w_lo, w_hi;           // r_I += w * (boundary value of the stage)
-  Operator1D d2;                        // full-line second derivative (for stage boundary data)
+  Operator1D d2;                                  // full-line second derivative
+  std::shared_ptr<const LineOp<double>> solve;    // M^{-1} on the interior (all of a periodic line)
+  std::shared_ptr<const LineOp<double>> factor;   // I - c D2 on full lines (stage data of earlier axes)
+  std::shared_ptr<const LineOp<double>> ends;     // 2 x n: the two boundary values of a line
+  std::shared_ptr<const LineOp<double>> lift;     // n x 2: M^{-1} c D2_ib on interior rows, 0 at the ends
 };
 
 }  // namespace
@@ -44,40 +48,42 @@ struct Adi::Impl {
   std::array<layout::AxisGrid, 3> axes;
   std::array<long, 3> n{};
   std::array<Axis, 3> ax;
+  Boundaries bounds;
   double nu = 1, dt = 1, c = 0.5;
   bool any_dirichlet = false;
   std::unique_ptr<KroneckerSum> lap;
-  std::unique_ptr<PencilSet> ps, tmp, hx, hy;  // hx, hy: stage boundary data
-  layout::RealField lu, f, g0, g1, dg;
-  std::array<std::unique_ptr<LineOperator>, 3> d2_full;  // for the stage boundary data
+  std::unique_ptr<PencilWorkspace> ws;
+  layout::RealField g0, g1;  // boundary data at the step's two times (persist between steps)
   bool have_g0 = false;
   double g0_time = 0;
+
+  // Per component count: the factor solve of each axis (x in the x-pencil, y from x into the
+  // y-pencil, z from y into the z-pencil) and its Dirichlet lift from dg in the axis' pencil:
+  //   x: ends_x, (I - c D2_y), (I - c D2_z), lift_x;  y: ends_y, (I - c D2_z), lift_y;  z: ends_z, lift_z.
+  struct Plans {
+    std::array<TensorOp<double>, 3> solve, lift;
+    std::array<int, 3> at{};  // the pencil axis each stage runs in
+  };
+  std::map<int, std::unique_ptr<Plans>> plans_;
 
   void setup_axis(int a, Scheme scheme, BoundaryKind bc) {
     Axis& A = ax[a];
     A.n = n[a];
     A.active = n[a] > 1;
     if (!A.active) return;
-    if (bc == BoundaryKind::Neumann)
-      throw Error("ADI time stepping takes dirichlet or periodic boundaries, not neumann");
+    if (bc == BoundaryKind::Neumann) throw Error("ADI time stepping takes dirichlet or periodic boundaries, not neumann");
     const bool periodic = bc == BoundaryKind::Periodic;
     A.dirichlet = !periodic;
     A.d2 = derivative(axes[a], scheme, 2);
     const Eigen::MatrixXd D2 = A.d2.dense();
-    const long N = n[a];
-    A.lo = periodic ? 0 : 1;
-    A.m = periodic ? N : N - 2;
-    const long m = A.m;
-    const Eigen::MatrixXd M = Eigen::MatrixXd::Identity(m, m) - c * D2.block(A.lo, A.lo, m, m);
-    if (!periodic) {
-      A.w_lo = c * D2.block(1, 0, m, 1);
-      A.w_hi = c * D2.block(1, N - 1, m, 1);
-    }
+    const long N = n[a], lo = periodic ? 0 : 1, m = periodic ? N : N - 2;
+    if (m < 1) throw Error("ADI needs at least 3 points along each bounded axis");
+    const Eigen::MatrixXd M = Eigen::MatrixXd::Identity(m, m) - c * D2.block(lo, lo, m, m);
     const double tol = 1e-14 * M.cwiseAbs().maxCoeff();
     Operator1D op(m, "adi factor");
     const auto& terms = A.d2.terms();
     if (is_tridiagonal(M, periodic, tol) && m >= 3) {
-      // M^{-1} r as a compact term with A = M, B = I: the engine's Thomas over interleaved lines.
+      // M^{-1} r as a compact term with A = M, B = I: Thomas across interleaved lines.
       A.kind = Factor::Thomas;
       Term t;
       t.kind = Term::Kind::Compact;
@@ -98,33 +104,45 @@ struct Adi::Impl {
       A.kind = Factor::Dense;
       op = dense_operator(Eigen::PartialPivLU<Eigen::MatrixXd>(M).inverse(), "adi factor inverse");
     }
-    A.solve = std::make_unique<LineOperator>(op);
+    A.solve = std::make_shared<LineOp<double>>(LineOp<double>::real(op));
+    A.factor = std::make_shared<LineOp<double>>(LineOp<double>::real(affine(1.0, A.d2, -c, "adi stage data")));
+    if (periodic) return;
+    // Lift: the interior equations M D_I = r_I + c D2_ib h_b, so D_I gains M^{-1} c D2_ib h_b.
+    Eigen::MatrixXd W(m, 2);
+    W.col(0) = c * D2.block(1, 0, m, 1);
+    W.col(1) = c * D2.block(1, N - 1, m, 1);
+    Eigen::MatrixXd L = Eigen::MatrixXd::Zero(N, 2);
+    L.block(1, 0, m, 2) = Eigen::PartialPivLU<Eigen::MatrixXd>(M).solve(W);
+    A.lift = dense_op(L);
+    Eigen::MatrixXd E = Eigen::MatrixXd::Zero(2, N);
+    E(0, 0) = 1;
+    E(1, N - 1) = 1;
+    A.ends = dense_op(E);
   }
 
-  // Sets the boundary points of X (pencil p) to those of H (same pencil).
-  void copy_boundary(layout::RealField& X, const layout::RealField& H) const {
-    std::array<bool, 3> dirichlet;
-    for (int a = 0; a < 3; ++a) dirichlet[a] = ax[a].dirichlet;
-    layout::ops::for_each_face_point(X.pencil().box(), n, dirichlet, [&](long i, long j, long k, int, int) { X(i, j, k) = H(i, j, k); });
-  }
-
-  // One factor solve along axis a on pencil p of ps (in place), with the stage's boundary
-  // values already on the boundary points.
-  void stage(int a, int p) {
-    Axis& A = ax[a];
-    layout::RealField& X = ps->field(p);
-    const Lines L = lines_of(X, a);
-    if (A.dirichlet)
-      for (long o = 0; o < L.outer; ++o)
-        for (long i = 0; i < A.m; ++i) {
-          double* row = L.p + o * L.ostride + (i + 1) * L.inner;
-          const double* b0 = L.p + o * L.ostride;
-          const double* b1 = L.p + o * L.ostride + (A.n - 1) * L.inner;
-          const double wl = A.w_lo[i], wh = A.w_hi[i];
-#pragma omp simd
-          for (long j = 0; j < L.inner; ++j) row[j] += wl * b0[j] + wh * b1[j];
-        }
-    A.solve->apply_in_place(L.range(A.lo, A.m), lines_of(tmp->field(p), a).range(A.lo, A.m));
+  Plans& plans(int nc) {
+    auto it = plans_.find(nc);
+    if (it != plans_.end()) return *it->second;
+    auto p = std::make_unique<Plans>();
+    int cur = 0;
+    for (int a = 0; a < 3; ++a) {
+      const Axis& A = ax[a];
+      if (!A.active) continue;
+      TensorOp<double>::Options o;
+      o.in_axis = cur;
+      o.return_to_x = false;
+      p->solve[a] = TensorOp<double>(grid, n, nc, {{a, A.solve, Trans::N, A.dirichlet ? 1L : -1L}}, o);
+      cur = p->at[a] = p->solve[a].out_axis();
+      if (!A.dirichlet) continue;
+      std::vector<TensorOp<double>::Stage> st{{a, A.ends, Trans::N}};
+      for (int b = a + 1; b < 3; ++b)
+        if (ax[b].active && ax[b].dirichlet) st.push_back({b, ax[b].factor, Trans::N});
+      st.push_back({a, A.lift, Trans::N});
+      TensorOp<double>::Options lo;
+      lo.in_axis = lo.out_axis = cur;
+      p->lift[a] = TensorOp<double>(grid, n, nc, std::move(st), lo);
+    }
+    return *plans_.emplace(nc, std::move(p)).first->second;
   }
 };
 
@@ -139,6 +157,7 @@ Adi::Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axe
   m.dt = dt;
   m.c = 0.5 * dt * nu;
   for (int a = 0; a < 3; ++a) m.n[a] = axes[a].size();
+  m.bounds = Boundaries(m.n, bc);
   std::array<Operator1D, 3> ops;
   std::array<bool, 3> per{};
   for (int a = 0; a < 3; ++a) {
@@ -148,22 +167,16 @@ Adi::Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axe
     m.any_dirichlet |= m.ax[a].dirichlet;
   }
   m.lap = std::make_unique<KroneckerSum>(grid, ops, 0.0, per);
-  m.ps = std::make_unique<PencilSet>(grid, m.n);
-  m.tmp = std::make_unique<PencilSet>(grid, m.n);
-  if (m.any_dirichlet) {
-    m.hx = std::make_unique<PencilSet>(grid, m.n);
-    m.hy = std::make_unique<PencilSet>(grid, m.n);
-  }
-  const layout::Pencil px(m.n, grid, 0);
-  m.lu = layout::RealField(px);
-  m.f = layout::RealField(px);
-  if (m.any_dirichlet) {
-    m.g0 = layout::RealField(px);
-    m.g1 = layout::RealField(px);
-    m.dg = layout::RealField(px);
-    for (int a = 0; a < 3; ++a)
-      if (m.ax[a].active) m.d2_full[a] = std::make_unique<LineOperator>(m.ax[a].d2);
-  }
+  m.ws = std::make_unique<PencilWorkspace>(grid);
+  // Setup takes the page faults of the scalar plans' fields and of the Laplacian's halo field
+  // and messages (one apply on zeros), not the first step.
+  Impl::Plans& p = m.plans(1);
+  layout::RealField* cur = &m.ws->field<double>(0, m.n, 1, kRhs);
+  m.lap->apply(m.ws->field<double>(0, m.n, 1, kSource), *cur);
+  for (int a = 0; a < 3; ++a)
+    if (m.ax[a].active) {
+      cur = &p.solve[a].reserve(*cur, *m.ws, true);
+    }
 }
 
 Adi::~Adi() = default;
@@ -182,75 +195,75 @@ std::string Adi::describe() const {
 std::size_t Adi::operator_bytes() const {
   std::size_t b = impl_->lap->operator_bytes();
   for (const Axis& A : impl_->ax)
-    if (A.solve) b += A.solve->op().bytes() + sizeof(double) * (A.w_lo.size() + A.w_hi.size());
+    for (const auto* op : {&A.solve, &A.factor, &A.ends, &A.lift})
+      if (*op) b += (*op)->bytes();
   return b;
 }
+
+std::size_t Adi::workspace_bytes() const { return impl_->ws->bytes(); }
 
 void Adi::step(layout::RealField& u, double t, const Fill& source, const Fill& boundary) {
   Impl& m = *impl_;
   core::ScopedTimer timer("adi.step");
   const layout::Pencil px(m.n, m.grid, 0);
   if (u.pencil() != px || u.has_halo()) throw Error("Adi::step: u must be an x-pencil field of the solver's grid without halos");
-  const long N = static_cast<long>(u.storage_size());
+  const int nc = u.components();
+  Impl::Plans& p = m.plans(nc);
+  PencilWorkspace& ws = *m.ws;
   // D0 = dt (nu L u + f(t + dt/2)) in the x-pencil.
-  m.lap->apply(u, m.lu);
-  source(t + 0.5 * m.dt, m.f);
-  layout::RealField& D = m.ps->field(0);
-  for (long q = 0; q < N; ++q) D.data()[q] = m.dt * (m.nu * m.lu.data()[q] + m.f.data()[q]);
-  // Stage boundary data from dg = g(t + dt) - g(t): z stage dg, y stage (I - c D2_z) dg,
-  // x stage (I - c D2_y)(I - c D2_z) dg. Tangential operators stay on the boundary faces.
+  layout::RealField& D = ws.field<double>(0, m.n, nc, kRhs);
+  layout::RealField& f = ws.field<double>(0, m.n, nc, kSource);
+  m.lap->apply(u, D);
+  source(t + 0.5 * m.dt, f);
+  const double dt = m.dt, nu = m.nu;
+  layout::ops::map(D, [dt, nu](double lu, double fq) { return dt * (nu * lu + fq); }, f);
+  // dg = g(t + dt) - g(t) on the boundary faces; the stage lifts read it in their own pencils.
+  const std::array<bool, 3> dirichlet = m.bounds.faces(BoundaryKind::Dirichlet);
+  std::array<layout::RealField*, 3> dg{nullptr, nullptr, nullptr};
   if (m.any_dirichlet) {
+    if (m.g0.components() != nc || m.g0.pencil() != px) {
+      m.g0 = layout::RealField(px, nc);
+      m.g1 = layout::RealField(px, nc);
+      m.have_g0 = false;
+    }
     if (!m.have_g0 || m.g0_time != t) boundary(t, m.g0);
     boundary(t + m.dt, m.g1);
-    for (long q = 0; q < N; ++q) m.dg.data()[q] = m.g1.data()[q] - m.g0.data()[q];
-    std::swap(m.g0, m.g1);
+    layout::ops::map(m.g0, [](double g0, double g1) { return g1 - g0; }, m.g1);  // g0 holds dg now
+    // In the pencil of each stage (x, then y and z for the usual pencils), each transposed from
+    // the previous one.
+    layout::RealField* prev = &m.g0;
+    for (int a = 0; a < 3; ++a) {
+      if (!(m.ax[a].active && m.ax[a].dirichlet)) continue;
+      if (p.at[a] != prev->pencil().axis()) {
+        layout::RealField& to = ws.field<double>(p.at[a], m.n, nc, a == 2 ? kDgZ : kDgY);
+        ws.transpose(*prev, to);
+        prev = &to;
+      }
+      dg[a] = prev;
+    }
+  }
+  // The three factor solves, each followed by its boundary lift, moving x -> y -> z.
+  layout::RealField* X = &D;
+  for (int a = 0; a < 3; ++a) {
+    if (!m.ax[a].active) continue;
+    layout::RealField& Y = p.solve[a].apply(*X, ws, true);
+    if (m.ax[a].dirichlet) p.lift[a].apply(*dg[a], Y, ws, true);
+    X = &Y;
+  }
+  // u^{n+1} = u^n + D3, with D3 = dg on the Dirichlet faces (u^n holds g^n there).
+  layout::RealField* D3 = X;
+  if (X->pencil().axis() != 0) {
+    D3 = &ws.field<double>(0, m.n, nc, kOut);
+    ws.transpose(*X, *D3);
+  }
+  if (m.any_dirichlet) layout::ops::copy_faces(m.g0, *D3, dirichlet);
+  layout::ops::axpy(1.0, *D3, u);
+  if (m.any_dirichlet) {
+    std::swap(m.g0, m.g1);  // g(t + dt) for the next step
     m.have_g0 = true;
     m.g0_time = t + m.dt;
   }
-  // The stage data, once per step: hy = (I - c D2_z) dg, hx = (I - c D2_y) hy (each a line
-  // sweep in place, in the factor's own pencil); the z stage takes dg itself.
-  auto factor = [&](PencilSet& set, int& at, int a) {
-    if (!m.ax[a].active) return;
-    const int p = set.home(a, at);
-    set.move(at, p);
-    at = p;
-    const Lines L = lines_of(set.field(p), a), T = lines_of(m.tmp->field(p), a);
-    m.d2_full[a]->apply(L, T);
-    for (long o = 0; o < L.outer; ++o)
-      for (long i = 0; i < L.n * L.inner; ++i) L.p[o * L.ostride + i] -= m.c * T.p[o * T.ostride + i];
-  };
-  int hy_at = 0, hx_at = 0;
-  if (m.any_dirichlet) {
-    m.hy->move_in(m.dg, 0);
-    factor(*m.hy, hy_at, 2);
-    hx_at = hy_at;
-    std::memcpy(m.hx->field(hx_at).data(), m.hy->field(hy_at).data(), sizeof(double) * m.hy->field(hy_at).storage_size());
-    factor(*m.hx, hx_at, 1);
-  }
-  int cur = 0;
-  for (int a : {0, 1, 2}) {
-    if (!m.ax[a].active) continue;
-    const int p = m.ps->home(a, cur);
-    m.ps->move(cur, p);
-    cur = p;
-    if (m.any_dirichlet) {
-      PencilSet& H = a == 1 ? *m.hy : *m.hx;
-      if (a == 0) H.move(hx_at, p);
-      else if (a == 1) H.move(hy_at, p);
-      else H.move_in(m.dg, p);  // hx is free once the x stage is done
-      m.copy_boundary(m.ps->field(p), H.field(p));
-    }
-    m.stage(a, p);
-  }
-  m.ps->move(cur, 0);
-  layout::RealField& D3 = m.ps->field(0);
-  if (m.any_dirichlet) m.copy_boundary(D3, m.dg);
-  bool finite = true;
-  for (long q = 0; q < N; ++q) {
-    u.data()[q] += D3.data()[q];
-    finite = finite && std::isfinite(u.data()[q]);
-  }
-  if (!core::mpi::all(finite, m.grid->comm()))
+  if (!layout::ops::all_finite(u))
     throw Error("the ADI step from t = " + std::to_string(t) + " produced non-finite values", {},
                 "check the source, boundary and initial expressions and the time step");
 }

@@ -15,12 +15,15 @@ namespace kron::linops {
 ///   D0 = dt (nu L u^n + f^{n+1/2}),
 ///   (I - dt nu/2 D2_x) D1 = D0,  (I - dt nu/2 D2_y) D2 = D1,  (I - dt nu/2 D2_z) D3 = D2,
 ///   u^{n+1} = u^n + D3.
-/// Each factor is a batched line solve along its axis: Thomas across interleaved lines when the
+/// Vector fields step every component alike (source and boundary fills get fields with u's
+/// components). Each factor is a batched line solve along its axis: Thomas across interleaved lines when the
 /// factor is tridiagonal (fd2; periodic compact4 as (A - c B) D = A r), the precomputed dense
-/// inverse applied as one GEMM over all lines otherwise. Dirichlet data of the intermediate
-/// stages are the exact factor products of g^{n+1} - g^n on the boundary faces,
-/// (I - c D2_y)(I - c D2_z) dg and (I - c D2_z) dg, which keeps second order with
-/// time-dependent boundary values.
+/// inverse applied as one GEMM over all lines otherwise; a TensorOp stage each, planned once.
+/// Dirichlet data of the intermediate stages are the exact factor products of dg = g^{n+1} - g^n
+/// on the boundary faces, (I - c D2_y)(I - c D2_z) dg and (I - c D2_z) dg, which keeps second
+/// order with time-dependent boundary values; each enters its stage as a lift TensorOp from dg
+/// (the two face values of each line, the later factors on that face data only, then
+/// M^{-1} c D2_ib onto the interior), so no full-size stage data are formed.
 class Adi {
  public:
   /// Fills an x-pencil field at time t (source; or boundary values, read on boundary points only).
@@ -33,6 +36,8 @@ class Adi {
   /// Per axis: "thomas", "thomas-compact" or "dense".
   std::string describe() const;
   std::size_t operator_bytes() const;
+  /// Bytes of the step's scratch (workspace fields, transposes, line kernels) held now.
+  std::size_t workspace_bytes() const;
 
  private:
   struct Impl;

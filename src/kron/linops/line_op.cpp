@@ -445,4 +445,11 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
 template class LineOp<double>;
 template class LineOp<std::complex<double>>;
 
+std::shared_ptr<const LineOp<double>> dense_op(const Eigen::MatrixXd& M) {
+  std::vector<double> a(static_cast<std::size_t>(M.size()));
+  for (long i = 0; i < M.rows(); ++i)
+    for (long j = 0; j < M.cols(); ++j) a[static_cast<std::size_t>(i * M.cols() + j)] = M(i, j);
+  return std::make_shared<LineOp<double>>(LineOp<double>::dense(M.rows(), M.cols(), std::move(a)));
+}
+
 }  // namespace kron::linops

@@ -83,4 +83,7 @@ class LineOp {
 extern template class LineOp<double>;
 extern template class LineOp<std::complex<double>>;
 
+/// A shared dense LineOp of a real matrix (any m x n: lifts, selections, eigenvectors).
+std::shared_ptr<const LineOp<double>> dense_op(const Eigen::MatrixXd& M);
+
 }  // namespace kron::linops

@@ -388,4 +388,24 @@ Operator1D matrix_operator(const Eigen::MatrixXd& m, bool periodic, const char* 
   return op;
 }
 
+Operator1D affine(double alpha, const Operator1D& op, double beta, const char* name) {
+  const long n = op.size();
+  Operator1D out(n, name);
+  bool periodic = false;
+  for (Term t : op.terms()) {
+    if (t.scale.empty()) t.scale.assign(static_cast<std::size_t>(n), beta);
+    else
+      for (double& s : t.scale) s *= beta;
+    periodic = periodic || t.b.periodic;
+    out.add(std::move(t));
+  }
+  if (alpha != 0.0) {
+    Term id;
+    id.b = Banded(n, 0, 0, periodic);
+    for (long i = 0; i < n; ++i) id.b.at(i, i) = alpha;
+    out.add(std::move(id));
+  }
+  return out;
+}
+
 }  // namespace kron::linops

@@ -87,6 +87,9 @@ Operator1D derivative(const layout::AxisGrid& grid, Scheme scheme, int d);
 Operator1D dense_operator(const Eigen::MatrixXd& m, const char* name);
 Banded banded_from_dense(const Eigen::MatrixXd& m, bool periodic, int bw);
 Operator1D matrix_operator(const Eigen::MatrixXd& m, bool periodic, const char* name);
+/// alpha I + beta op, term by term (op's terms scaled, a banded identity added): implicit
+/// factors such as I - c D2 keep op's compact and banded structure.
+Operator1D affine(double alpha, const Operator1D& op, double beta, const char* name);
 
 /// Barycentric weights of distinct nodes, w_j ~ 1 / prod_{k != j} (x_j - x_k), all scaled by one
 /// common factor (the barycentric formulas are invariant under it) so the products stay in range.

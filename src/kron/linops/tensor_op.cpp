@@ -34,6 +34,7 @@ TensorOp<T>::TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape,
     : grid_(std::move(grid)), in_(in_shape), ncomp_(ncomp), opt_(opt), stages_(std::move(stages)) {
   if (ncomp < 1) throw Error("TensorOp: at least one component");
   if (opt_.in_axis < 0 || opt_.in_axis > 2) throw Error("TensorOp: the input pencil must be 0, 1 or 2");
+  if (opt_.out_axis < -1 || opt_.out_axis > 2) throw Error("TensorOp: the output pencil must be -1, 0, 1 or 2");
   out_ = in_;
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     const Stage& st = stages_[s];
@@ -97,11 +98,11 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
   std::vector<int> order, best;
   std::vector<char> used(pending.size(), 0);
   double best_cost = INFINITY;
-  const bool to_x = !transposed && opt_.return_to_x;
+  auto end_of = [&](int cur) { return transposed ? opt_.in_axis : opt_.out_axis >= 0 ? opt_.out_axis : opt_.return_to_x ? 0 : cur; };
   std::function<void(int, std::array<long, 3>, double)> search = [&](int cur, std::array<long, 3> shape, double cost) {
     if (cost >= best_cost) return;
     if (order.size() == pending.size()) {
-      const int end = transposed ? opt_.in_axis : (to_x ? 0 : cur);
+      const int end = end_of(cur);
       if (cur != end) cost += 3 * volume(shape);
       if (cost < best_cost) {
         best_cost = cost;
@@ -153,7 +154,7 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
   }
   // Back to where the data are expected: x (or the input's pencil, transposed plans of a plan
   // that ends elsewhere).
-  const int end = transposed ? opt_.in_axis : (opt_.return_to_x ? 0 : cur);
+  const int end = end_of(cur);
   if (cur != end) steps.push_back({-1, end, shape, Trans::N, false});
   return steps;
 }
@@ -262,9 +263,9 @@ void TensorOp<T>::apply(const layout::Field<T>& in, layout::Field<T>& out, Penci
 }
 
 template <class T>
-void TensorOp<T>::reserve(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const {
+layout::Field<T>& TensorOp<T>::reserve(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const {
   check(in, in_, opt_.in_axis, "input");
-  run(fwd_, in, nullptr, ws, false, destroy_input, true);
+  return run(fwd_, in, nullptr, ws, false, destroy_input, true);
 }
 
 template <class T>

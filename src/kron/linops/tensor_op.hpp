@@ -38,6 +38,9 @@ class TensorOp {
   struct Options {
     int in_axis = 0;
     bool return_to_x = true;
+    /// The pencil the output must end in (overrides return_to_x; -1: as return_to_x says), e.g.
+    /// a lift accumulated into a field the caller holds in a given pencil.
+    int out_axis = -1;
   };
   TensorOp() = default;
   TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages, Options opt = {});
@@ -58,8 +61,9 @@ class TensorOp {
   /// `in` (scratch the caller no longer needs), so no second field streams through the caches.
   layout::Field<T>& apply(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const;
   /// Allocates (first-touches) the workspace fields that apply(in, ws, destroy_input) will use,
-  /// without computing: a solver's setup takes the page faults, not its first solve.
-  void reserve(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const;
+  /// without computing: a solver's setup takes the page faults, not its first solve. Returns the
+  /// field apply(in, ws, destroy_input) will return.
+  layout::Field<T>& reserve(layout::Field<T>& in, PencilWorkspace& ws, bool destroy_input) const;
   /// out = A^T in or A^H in (t = T or H): the stages in reverse order, each transposed; maps
   /// out_shape() to in_shape().
   void apply_transpose(const layout::Field<T>& in, layout::Field<T>& out, PencilWorkspace& ws, Trans t = Trans::T,
