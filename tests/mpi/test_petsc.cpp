@@ -347,5 +347,8 @@ TEST_CASE("product-form variable-coefficient operator equals the dense assembled
     INFO("grid " << shape[0] << "x" << shape[1] << ": max |L u - reference| = " << test::from_root(d) << " of "
                  << ref.cwiseAbs().maxCoeff());
     CHECK(test::from_root(d) <= 1e-12 * ref.cwiseAbs().maxCoeff());
+    // A vector field is refused with a clear error, not truncated to its first component.
+    layout::RealField u3c(px, 3), Lu3c(px, 3);
+    CHECK_THROWS_WITH(L.apply(u3c, Lu3c), Catch::Contains("one component"));
   }
 }

@@ -106,6 +106,35 @@ bool all_finite(const Field<T>& x) {
   return core::mpi::all(ok, x.pencil().grid().comm());
 }
 
+/// Smallest value over every rank's interior (real fields; collective).
+inline double min_value(const Field<double>& x) {
+  double m = INFINITY;
+  detail::for_each_row(x, [&](const double* p, long len) {
+    for (long i = 0; i < len; ++i) m = std::min(m, p[i]);
+  });
+  return core::mpi::min(m, x.pencil().grid().comm());
+}
+
+/// Sum of |x| over every rank's interior (collective).
+template <class T>
+double norm1(const Field<T>& x) {
+  double s = 0;
+  detail::for_each_row(x, [&](const T* p, long len) {
+    for (long i = 0; i < len; ++i) s += std::abs(p[i]);
+  });
+  return core::mpi::sum(s, x.pencil().grid().comm());
+}
+
+/// sqrt(sum |x|^2) over every rank's interior (collective).
+template <class T>
+double norm2(const Field<T>& x) {
+  double s = 0;
+  detail::for_each_row(x, [&](const T* p, long len) {
+    for (long i = 0; i < len; ++i) s += std::norm(p[i]);
+  });
+  return std::sqrt(core::mpi::sum(s, x.pencil().grid().comm()));
+}
+
 /// Sum over every rank's interior of conj(x) y (collective; real fields: x . y).
 template <class T>
 T dot(const Field<T>& x, const Field<T>& y) {

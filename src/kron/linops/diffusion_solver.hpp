@@ -35,7 +35,7 @@ class DiffusionSolver {
   double a_mean_ = 1;
   std::unique_ptr<VariableDiffusion> op_;
   std::unique_ptr<FastPoisson> pre_;
-  std::vector<char> boundary_;  // x-pencil storage order: 1 on Dirichlet points
+  std::array<bool, 3> dirichlet_{};  // axes whose faces carry Dirichlet values
 };
 
 }  // namespace kron::linops

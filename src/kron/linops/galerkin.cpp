@@ -184,8 +184,7 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
     fa[a].fwd = fa[a].bwd = V[a];
     fa[a].fwd_trans = Trans::T;
   }
-  const layout::Pencil px(n_, grid_, 0);
-  for (auto& w : work_) w = layout::RealField(px);
+  for (int a = 0; a < 3; ++a) dirichlet_[a] = n_[a] > 1 && !sp_[a].periodic;
   auto product = [&](const std::array<std::shared_ptr<const LineOp<double>>, 3>& ops) {
     std::vector<TensorOp<double>::Stage> st;
     for (int a = 0; a < 3; ++a) st.push_back({a, ops[a], Trans::N});
@@ -201,12 +200,6 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
   }
 }
 
-bool GalerkinPoisson::boundary(const std::array<long, 3>& g) const {
-  for (int a = 0; a < 3; ++a)
-    if (!sp_[a].periodic && (g[a] == 0 || g[a] == n_[a] - 1)) return true;
-  return false;
-}
-
 void GalerkinPoisson::mass(const layout::RealField& in, layout::RealField& out) { mmm_.apply(in, out, ws_); }
 
 void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out) {
@@ -216,30 +209,19 @@ void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out)
 }
 
 void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealField& lift, layout::RealField& u) {
+  namespace ops = layout::ops;
   core::ScopedTimer timer("galerkin.solve");
-  const auto& b = load.pencil().box();
-  // r = load - A u_lift on interior dofs, 0 on boundary dofs.
-  layout::RealField& ul = work_[0];
-  layout::RealField& r = work_[1];
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i)
-        ul(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? lift(i, j, k) : 0.0;
+  // r = load - A u_lift on interior dofs, 0 on boundary dofs (u_lift: the lift's boundary dofs).
+  layout::RealField& ul = ws_.field<double>(0, n_, 1, 10);
+  layout::RealField& r = ws_.field<double>(0, n_, 1, 11);
+  ul.fill(0.0);
+  ops::copy_faces(lift, ul, dirichlet_);
   apply(ul, r);
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i)
-        r(i, j, k) = boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k}) ? 0.0 : load(i, j, k) - r(i, j, k);
-  layout::ops::copy(fd_->solve(r, ws_), u);
-  bool finite = true;
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i) {
-        if (boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k})) u(i, j, k) = lift(i, j, k);
-        finite = finite && std::isfinite(u(i, j, k));
-      }
-  if (!core::mpi::all(finite, grid_->comm()))
-    throw Error("the Galerkin solve produced non-finite values", {}, "check the load and the boundary data (lift)");
+  ops::map(r, [](double au, double l) { return l - au; }, load);
+  ops::fill_faces(r, dirichlet_, 0.0);
+  ops::copy(fd_->solve(r, ws_), u);
+  ops::copy_faces(lift, u, dirichlet_);
+  if (!ops::all_finite(u)) throw Error("the Galerkin solve produced non-finite values", {}, "check the load and the boundary data (lift)");
 }
 
 }  // namespace kron::linops

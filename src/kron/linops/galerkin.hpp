@@ -56,9 +56,11 @@ class GalerkinPoisson {
   /// Solves A u = load for the interior dofs, u = lift on Dirichlet boundary dofs (lift: any
   /// field whose boundary dofs hold the data; its interior is ignored).
   void solve(const layout::RealField& load, const layout::RealField& lift, layout::RealField& u);
+  /// Bytes of the shared scratch held now (a few fields: the lift, the right-hand side and the
+  /// fast-diagonalization sweeps' two).
+  std::size_t workspace_bytes() const { return ws_.bytes(); }
 
  private:
-  bool boundary(const std::array<long, 3>& g) const;
   layout::ProcessGridPtr grid_;
   std::array<GalerkinSpace1D, 3> sp_;
   std::array<long, 3> n_;
@@ -69,7 +71,7 @@ class GalerkinPoisson {
   std::unique_ptr<FastDiagonalization> fd_;
   TensorOp<double> mmm_;
   std::array<TensorOp<double>, 3> kmm_;
-  std::array<layout::RealField, 2> work_;  // solve: lift, right-hand side
+  std::array<bool, 3> dirichlet_{};  // non-periodic axes: boundary dofs fixed
 };
 
 }  // namespace kron::linops

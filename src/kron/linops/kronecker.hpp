@@ -45,7 +45,7 @@ class KroneckerSum {
   std::size_t workspace_bytes() const;
 
  private:
-  void stencil_sweep(const layout::RealField& in, layout::RealField& out, int c) const;
+  std::array<const Banded*, 3> stencil_taps() const;
   const std::array<TensorOp<double>, 3>& terms(int ncomp);
   layout::ProcessGridPtr grid_;
   std::array<long, 3> n_;

@@ -1,5 +1,7 @@
 #include "kron/problems/diffusion.hpp"
 
+#include "kron/layout/field_ops.hpp"
+
 #include <cmath>
 
 #include "kron/core/log.hpp"
@@ -46,14 +48,8 @@ Diffusion::Diffusion(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_
   a_ = layout::RealField(setup_.x_pencil());
   const core::Expression coef(deck.string(S, "coefficient"), params, deck.where(S, "coefficient"));
   layout::evaluate(coef, setup_.domain, 0.0, a_);
-  double amin = 1e300;
-  bool finite = true;
-  for (std::size_t q = 0; q < a_.storage_size(); ++q) {
-    amin = std::min(amin, a_.data()[q]);
-    finite = finite && std::isfinite(a_.data()[q]);
-  }
-  if (!core::mpi::all(finite, comm)) throw deck.error(S, "coefficient", "is not finite at some grid point");
-  amin = core::mpi::min(amin, comm);
+  if (!layout::ops::all_finite(a_)) throw deck.error(S, "coefficient", "is not finite at some grid point");
+  const double amin = layout::ops::min_value(a_);
   if (!(amin > 0))
     throw deck.error(S, "coefficient", "must be positive everywhere; its minimum on the grid is " + std::to_string(amin),
                      "div(a grad u) is elliptic only for a > 0");
@@ -72,16 +68,11 @@ core::Json Diffusion::run() {
   const std::string S = "diffusion";
   const layout::Domain& domain = setup_.domain;
   const layout::Pencil px = setup_.x_pencil();
-  const auto& b = px.box();
   layout::RealField f(px), u(px), tmp(px);
   layout::evaluate(*setup_.source, domain, 0.0, f);
-  const long N = static_cast<long>(b.volume());
   // Singular (all periodic): the source must have zero mean.
   if (setup_.all_periodic) {
-    double s = 0, sa = 0;
-    for (long q = 0; q < N; ++q) { s += f.data()[q]; sa += std::abs(f.data()[q]); }
-    s = core::mpi::sum(s, comm_);
-    sa = core::mpi::sum(sa, comm_);
+    const double s = layout::ops::sums(f)[0], sa = layout::ops::norm1(f);
     const double defect = sa > 0 ? std::abs(s) / sa : 0.0;
     if (defect > deck_.real(S, "compatibility_tol"))
       throw deck_.error(S, "source", "is incompatible with all-periodic boundaries: its mean is " + std::to_string(defect) +
@@ -116,17 +107,15 @@ core::Json Diffusion::run() {
   }
   log::info(S, ": ", kr.ksp_type, " + ", kr.pc_type, " ", kr.reason, " in ", kr.iterations, " iterations, ", solve_s, " s");
   // True residual of the equations through the operator (independent of the KSP's norm).
+  // Interior equations only: boundary rows hold the boundary conditions.
   op.apply(u, tmp);
-  double rmax = 0, fmax = 0;
-  for (long k = 0, q = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i, ++q) {
-        if (setup_.on_boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k})) continue;
-        rmax = std::max(rmax, std::abs(tmp.data()[q] - f.data()[q]));
-        fmax = std::max(fmax, std::abs(f.data()[q]));
-      }
-  rmax = core::mpi::max(rmax, comm_);
-  fmax = core::mpi::max(fmax, comm_);
+  const std::array<bool, 3> faces = setup_.boundaries().faces();
+  layout::ops::axpy(-1.0, f, tmp);
+  layout::ops::fill_faces(tmp, faces, 0.0);
+  const double rmax = layout::ops::max_abs(tmp);
+  layout::ops::copy(f, tmp);
+  layout::ops::fill_faces(tmp, faces, 0.0);
+  const double fmax = layout::ops::max_abs(tmp);
   core::Json j = summary_header(setup_);
   j["form"] = op.flux_form() ? "flux" : "product";
   j["ksp_type"] = kr.ksp_type;

@@ -1,5 +1,7 @@
 #include "kron/problems/heat.hpp"
 
+#include "kron/layout/field_ops.hpp"
+
 #include <cmath>
 
 #include "kron/core/log.hpp"
@@ -99,9 +101,7 @@ core::Json Heat::run() {
     adi_->step(u, t, source, boundary);
     t = s == steps_ ? t1_ : t0_ + double(s) * dt_;
     if (progress > 0 && (s % progress == 0 || s == steps_)) {
-      double umax = 0;
-      for (std::size_t q = 0; q < u.storage_size(); ++q) umax = std::max(umax, std::abs(u.data()[q]));
-      umax = core::mpi::max(umax, comm_);
+      const double umax = layout::ops::max_abs(u);
       const double el = core::wall_time() - w0;
       log::info(S, ": step ", s, "/", steps_, ", t = ", t, ", max |u| = ", umax, ", ", el / double(s), " s/step, ~",
                 el / double(s) * double(steps_ - s), " s left");

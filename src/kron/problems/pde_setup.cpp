@@ -1,5 +1,7 @@
 #include "kron/problems/pde_setup.hpp"
 
+#include "kron/layout/field_ops.hpp"
+
 #include <cmath>
 
 #include "kron/core/log.hpp"
@@ -104,13 +106,6 @@ linops::BoundaryData PdeSetup::boundary_data(double t) const {
   };
 }
 
-bool PdeSetup::on_boundary(const std::array<long, 3>& g) const {
-  for (int a = 0; a < 3; ++a)
-    if (domain.axes[a].size() > 1 && bc[a] != linops::BoundaryKind::Periodic && (g[a] == 0 || g[a] == domain.axes[a].size() - 1))
-      return true;
-  return false;
-}
-
 std::string PdeSetup::describe() const {
   return std::to_string(domain.axes[0].size()) + " x " + std::to_string(domain.axes[1].size()) + " x " +
          std::to_string(domain.axes[2].size()) + " points on " + std::to_string(grid->p1()) + " x " +
@@ -119,22 +114,12 @@ std::string PdeSetup::describe() const {
 
 ErrorNorms error_against_exact(const PdeSetup& s, const layout::RealField& u, double t, bool gauge, layout::RealField& err) {
   layout::evaluate(*s.exact, s.domain, t, err);
-  // Fields without halos: storage is the local box, so whole-array loops suffice.
-  const long N = static_cast<long>(u.storage_size());
-  double* ev = err.data();
-  const double* uv = u.data();
-  double sd = 0;
-  for (long q = 0; q < N; ++q) sd += uv[q] - ev[q];
-  const double shift = gauge ? core::mpi::sum(sd, s.comm) / double(s.domain.points()) : 0.0;
+  namespace ops = layout::ops;
+  const double shift = gauge ? (ops::sums(u)[0] - ops::sums(err)[0]) / double(s.domain.points()) : 0.0;
+  ops::map(err, [shift](double ex, double uq) { return uq - shift - ex; }, u);
   ErrorNorms e;
-  double e2 = 0;
-  for (long q = 0; q < N; ++q) {
-    ev[q] = uv[q] - shift - ev[q];
-    e.max = std::max(e.max, std::abs(ev[q]));
-    e2 += ev[q] * ev[q];
-  }
-  e.max = core::mpi::max(e.max, s.comm);
-  e.l2 = std::sqrt(core::mpi::sum(e2, s.comm) / double(s.domain.points()));
+  e.max = ops::max_abs(err);
+  e.l2 = ops::norm2(err) / std::sqrt(double(s.domain.points()));
   return e;
 }
 

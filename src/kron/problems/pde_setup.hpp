@@ -38,8 +38,8 @@ struct PdeSetup {
   layout::Pencil x_pencil() const { return layout::Pencil(domain.shape(), grid, 0); }
   /// Dirichlet values and Neumann derivatives at time t (from value/gradient or the exact solution).
   linops::BoundaryData boundary_data(double t) const;
-  /// True for a point on a non-periodic boundary of an active axis (global indices).
-  bool on_boundary(const std::array<long, 3>& g) const;
+  /// The boundary conditions on the grid (faces, the boundary predicate).
+  linops::Boundaries boundaries() const { return linops::Boundaries(domain.shape(), bc); }
   /// "N x N x N points on P x Q ranks".
   std::string describe() const;
 };

@@ -1,5 +1,7 @@
 #include "kron/problems/poisson.hpp"
 
+#include "kron/layout/field_ops.hpp"
+
 #include <cmath>
 
 #include "kron/core/log.hpp"
@@ -76,20 +78,17 @@ core::Json Poisson::run() {
     linops::KroneckerSum L(setup_.grid, ops, shift_, per);
     layout::RealField Lu(px);
     L.apply(u, Lu);
-    const auto& b = px.box();
-    for (long k = 0; k < b.n[2]; ++k)
-      for (long j = 0; j < b.n[1]; ++j)
-        for (long i = 0; i < b.n[0]; ++i) {
-          u_max = std::max(u_max, std::abs(u(i, j, k)));
-          if (setup_.on_boundary({b.lo[0] + i, b.lo[1] + j, b.lo[2] + k})) continue;
-          f_max = std::max(f_max, std::abs(f(i, j, k)));
-          double r = Lu(i, j, k) - f(i, j, k);
-          if (solver_->singular()) r = 0;  // the gauge removed the null component; checked below
-          res_max = std::max(res_max, std::abs(r));
-        }
-    res_max = core::mpi::max(res_max, comm_);
-    f_max = core::mpi::max(f_max, comm_);
-    u_max = core::mpi::max(u_max, comm_);
+    // Interior equations only: boundary rows hold the boundary conditions.
+    namespace ops = layout::ops;
+    const std::array<bool, 3> faces = setup_.boundaries().faces();
+    u_max = ops::max_abs(u);
+    ops::axpy(-1.0, f, Lu);
+    ops::fill_faces(Lu, faces, 0.0);
+    // Singular problems: the gauge removed the null component; checked below.
+    res_max = solver_->singular() ? 0.0 : ops::max_abs(Lu);
+    ops::copy(f, Lu);
+    ops::fill_faces(Lu, faces, 0.0);
+    f_max = ops::max_abs(Lu);
   }
   core::Json j = summary_header(setup_);
   j["transforms"] = solver_->describe();
