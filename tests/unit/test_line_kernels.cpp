@@ -61,6 +61,7 @@ void check_operator(const Operator1D& op, const std::string& what) {
   const Eigen::MatrixXd D = op.dense();
   const double scale = D.cwiseAbs().maxCoeff();
   LineOperator lo(op);
+  core::Workspace work;
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> U(-1, 1);
   // (outer, inner): contiguous line counts that hit 32-panels, 8-panels and the remainder;
@@ -75,7 +76,7 @@ void check_operator(const Operator1D& op, const std::string& what) {
       for (long i = 0; i < size; ++i) out[i] = ref[i] = U(rng);
       const Lines li{in.data(), outer, n, inner, n * inner};
       const Lines lo_{out.data(), outer, n, inner, n * inner};
-      lo.apply(li, lo_, acc);
+      lo.apply(li, lo_, acc, work);
       reference(D, li, ref, acc);
       double err = 0;
       for (long i = 0; i < size; ++i) err = std::max(err, std::abs(out[i] - ref[i]));
@@ -145,7 +146,7 @@ TEST_CASE("sine transform of many lines equals FFTW's RODFT00", "[lines]") {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> U(-1, 1);
   for (long m : {1L, 2L, 3L, 4L, 5L, 8L, 15L, 16L, 31L, 254L, 255L}) {
-    Dst1Lines dst(m, layout::FftEffort::Estimate);
+    Dst1Executor dst(m, layout::FftEffort::Estimate);
     const long shapes[][2] = {{1, 1}, {5, 1}, {33, 1}, {70, 1}, {2, 3}, {1, 32}, {2, 45}};
     for (const auto& sh : shapes) {
       const long outer = sh[0], inner = sh[1], size = outer * m * inner;

@@ -7,7 +7,6 @@
 #include "kron/layout/field.hpp"
 #include "kron/layout/halo.hpp"
 #include "kron/linops/line_kernels.hpp"
-#include "kron/linops/pencil_set.hpp"
 #include "kron/linops/tensor_op.hpp"
 
 namespace kron::linops {

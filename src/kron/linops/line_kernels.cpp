@@ -406,24 +406,24 @@ void LineOperator::apply_panel(const double* in, long ldi, double* out, long ldo
   }
 }
 
-void LineOperator::apply_in_place(const Lines& x, const Lines& work) const {
-  apply(x, work);
-  for (long o = 0; o < x.outer; ++o)
-    std::memcpy(x.p + o * x.ostride, work.p + o * work.ostride, sizeof(double) * x.n * x.inner);
+std::size_t LineOperator::workspace_bytes() const {
+  long ring = 8 * n_;
+  for (const Prepared& t : terms_)
+    if (t.kind != Term::Kind::Dense) ring = std::max(ring, t.s.ring_rows() * kGather);
+  return sizeof(double) * static_cast<std::size_t>(n_ * kPanel + std::max(ring, n_ * kGather) + n_ * kGather);
 }
 
-void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate) const {
+void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate, core::Workspace& work) const {
   if (in.n != n_ || out.n != n_ || in.outer != out.outer || in.inner != out.inner)
     throw Error("internal: line operator and field lines do not match");
   const long n = n_;
-  thread_local core::HostBuffer<double> tmp, pin, pout;
-  tmp.resize(static_cast<std::size_t>(n * kPanel));
+  double* tmp = work.get<double>(static_cast<std::size_t>(n * kPanel), kWorkSlot);
   if (in.inner > 1) {
     // Lines are already interleaved: panels are column blocks of each outer slab.
     for (long o = 0; o < in.outer; ++o)
       for (long j0 = 0; j0 < in.inner; j0 += kPanel) {
         const long L = std::min(kPanel, in.inner - j0);
-        apply_panel(in.p + o * in.ostride + j0, in.inner, out.p + o * out.ostride + j0, out.inner, L, accumulate, tmp.data());
+        apply_panel(in.p + o * in.ostride + j0, in.inner, out.p + o * out.ostride + j0, out.inner, L, accumulate, tmp);
       }
     return;
   }
@@ -433,19 +433,19 @@ void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate) con
   if (terms_.size() == 1 && terms_[0].kind != Term::Kind::Dense) {
     // One banded or compact term: streamed through a ring, no whole-panel transposes.
     const LineSolve& s = terms_[0].s;
-    pin.resize(static_cast<std::size_t>(std::max(s.ring_rows() * kGather, n * 8)));
-    pout.resize(static_cast<std::size_t>(n * kGather));
+    double* pin = work.get<double>(static_cast<std::size_t>(std::max(s.ring_rows() * kGather, n * 8)), kWorkSlot + 1);
+    double* pout = work.get<double>(static_cast<std::size_t>(n * kGather), kWorkSlot + 2);
     s.run_contiguous(in.p, in.ostride, out.p, out.ostride, in.outer, terms_[0].scale ? terms_[0].scale->data() : nullptr,
-                     accumulate, stream, pin.data(), pout.data());
+                     accumulate, stream, pin, pout);
   } else {
     // General operators: transpose kGather lines into an interleaved panel, apply, transpose back.
-    pin.resize(static_cast<std::size_t>(n * kGather));
-    pout.resize(static_cast<std::size_t>(n * kGather));
+    double* pin = work.get<double>(static_cast<std::size_t>(n * kGather), kWorkSlot + 1);
+    double* pout = work.get<double>(static_cast<std::size_t>(n * kGather), kWorkSlot + 2);
     for (long o0 = 0; o0 < in.outer; o0 += kGather) {
       const long L = std::min(kGather, in.outer - o0);
-      layout::transpose_2d(in.p + o0 * in.ostride, in.ostride, pin.data(), L, L, n, false);
-      apply_panel(pin.data(), L, pout.data(), L, L, false, tmp.data());
-      layout::transpose_2d(pout.data(), L, out.p + o0 * out.ostride, out.ostride, n, L, accumulate, stream);
+      layout::transpose_2d(in.p + o0 * in.ostride, in.ostride, pin, L, L, n, false);
+      apply_panel(pin, L, pout, L, L, false, tmp);
+      layout::transpose_2d(pout, L, out.p + o0 * out.ostride, out.ostride, n, L, accumulate, stream);
     }
   }
 #if defined(__AVX512F__)

@@ -83,10 +83,12 @@ class LineOperator {
   long size() const { return n_; }
   const Operator1D& op() const { return op_; }
   /// out = Op in (or out += Op in), line by line over every line of the views (same shape;
-  /// `in` and `out` must not overlap).
-  void apply(const Lines& in, const Lines& out, bool accumulate = false) const;
-  /// x = Op x through `work` (lines of the same shape, e.g. the same range of another field).
-  void apply_in_place(const Lines& x, const Lines& work) const;
+  /// `in` and `out` must not overlap). Panel and ring scratch from `work`, slots kWorkSlot..+2
+  /// (the caller's own scratch keeps to lower slots).
+  void apply(const Lines& in, const Lines& out, bool accumulate, core::Workspace& work) const;
+  static constexpr std::size_t kWorkSlot = 4;
+  /// Bytes of that scratch (independent of the number of lines).
+  std::size_t workspace_bytes() const;
 
  private:
   struct Prepared {

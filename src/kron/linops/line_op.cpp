@@ -86,7 +86,7 @@ struct LineOp<T>::Impl {
   // Transform
   Transform tk = Transform::DST1;
   std::unique_ptr<layout::LineFft> fft_n, fft_t;
-  std::unique_ptr<Dst1Lines> dst1;  // DST-I: the real-FFT-of-length-m+1 executor (faster than RODFT00)
+  std::unique_ptr<Dst1Executor> dst1;  // DST-I: the real-FFT-of-length-m+1 executor (faster than RODFT00)
   std::vector<double> hc_weight;  // R2HC/HC2R: the halfcomplex weights of the transpose
   mutable core::Workspace own;
 
@@ -147,7 +147,7 @@ struct LineOp<T>::Impl {
   void real_apply(const LineView<const double>& in, const LineView<double>& out, bool transposed, bool acc,
                   core::Workspace& w) const {
     if (!transposed) {
-      fwd->apply(as_lines(in), as_lines(out), acc);
+      fwd->apply(as_lines(in), as_lines(out), acc, w);
       return;
     }
     // (diag(s) M)^T x = M^T (s .* x); a compact term's M^T = B^T A^-T.
@@ -162,10 +162,10 @@ struct LineOp<T>::Impl {
       }
       if (t.solve) {
         const LineView<double> y = scratch(in, n, w, 1);
-        t.solve->apply(as_lines(src), as_lines(y), false);
+        t.solve->apply(as_lines(src), as_lines(y), false, w);
         src = y;
       }
-      t.mult->apply(as_lines(src), as_lines(out), !first);
+      t.mult->apply(as_lines(src), as_lines(out), !first, w);
       first = false;
     }
   }
@@ -352,7 +352,7 @@ LineOp<T> LineOp<T>::transform(Transform kind, long n, layout::FftEffort effort)
   }
   // Small panel plans: estimated, or measured ones from the wisdom file when it has them.
   if (kind == Transform::DST1) {
-    m.dst1 = std::make_unique<Dst1Lines>(n, effort);
+    m.dst1 = std::make_unique<Dst1Executor>(n, effort);
   } else {
     m.fft_n = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, effort, kn);
     m.fft_t = std::make_unique<layout::LineFft>(layout::LineFft::Kind::R2R, n, effort, kt);
@@ -390,8 +390,8 @@ std::size_t LineOp<T>::workspace_bytes(long lines) const {
   const Impl& m = *impl_;
   const std::size_t line = sizeof(T) * static_cast<std::size_t>(std::max(m.m, m.n) * lines);
   switch (m.kind) {
-    case Kind::Real:
-    case Kind::Transform: return 2 * line;  // scaled input, intermediate / accumulation copy
+    case Kind::Real: return 2 * line + m.fwd->workspace_bytes();  // scaled input, A^-T intermediate, kernel panels
+    case Kind::Transform: return 2 * line;  // intermediate / accumulation copy
     default: return 0;
   }
 }

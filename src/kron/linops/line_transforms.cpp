@@ -9,7 +9,7 @@
 
 namespace kron::linops {
 
-Dst1Lines::Dst1Lines(long m, layout::FftEffort effort) : m_(m), N_(m + 1), w_(N_) {
+Dst1Executor::Dst1Executor(long m, layout::FftEffort effort) : m_(m), N_(m + 1), w_(N_) {
   flags_ = effort == layout::FftEffort::Estimate ? FFTW_ESTIMATE
            : effort == layout::FftEffort::Measure ? FFTW_MEASURE
            : effort == layout::FftEffort::Patient ? FFTW_PATIENT : FFTW_EXHAUSTIVE;
@@ -19,7 +19,7 @@ Dst1Lines::Dst1Lines(long m, layout::FftEffort effort) : m_(m), N_(m + 1), w_(N_
   if (!rbuf_ || !cbuf_) throw Error("out of memory for the sine-transform buffers");
 }
 
-Dst1Lines::~Dst1Lines() {
+Dst1Executor::~Dst1Executor() {
   for (auto& [k, p] : plans_) fftw_destroy_plan(p);
   fftw_free(rbuf_);
   fftw_free(reinterpret_cast<fftw_complex*>(cbuf_));
@@ -27,7 +27,7 @@ Dst1Lines::~Dst1Lines() {
 
 // Contiguous lines (inner == 1) go through line-major panels, interleaved lines through
 // interleaved panels (element (j, l) at j*kLines + l).
-void Dst1Lines::execute(const Lines& in, const Lines& out) {
+void Dst1Executor::execute(const Lines& in, const Lines& out) {
   if (in.n != m_ || out.n != m_ || in.outer != out.outer || in.inner != out.inner)
     throw Error("internal: sine transform and lines differ in shape");
   const bool contiguous = in.inner == 1;
@@ -52,7 +52,7 @@ void Dst1Lines::execute(const Lines& in, const Lines& out) {
 }
 
 // Lines l < P of a panel: element j of line l at x[l*ls + j*js] in, out[l*os + j*oj] out (out may be x).
-void Dst1Lines::panel(const double* x, long ls, long js, double* out, long os, long oj, long P, bool line_major, fftw_plan p) {
+void Dst1Executor::panel(const double* x, long ls, long js, double* out, long os, long oj, long P, bool line_major, fftw_plan p) {
   const long N = N_;
   // Line-major: line l at rbuf[l*N], spectrum at cbuf[l*(N/2+1)]; interleaved: stride kLines.
   const long rs = line_major ? N : 1, rj = line_major ? 1 : kLines;
@@ -119,7 +119,7 @@ void Dst1Lines::panel(const double* x, long ls, long js, double* out, long os, l
   }
 }
 
-fftw_plan Dst1Lines::plan(long P, bool line_major) {
+fftw_plan Dst1Executor::plan(long P, bool line_major) {
   const long key = line_major ? P : -P;
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;

@@ -14,13 +14,13 @@ namespace kron::linops {
 /// and the running sums after (Numerical Recipes' sinft) are O(m) per line and run on panels of
 /// 32 lines that stay in cache; contiguous lines use line-major panels, interleaved lines
 /// interleaved ones.
-class Dst1Lines {
+class Dst1Executor {
  public:
   /// Panel plans with FFTW's effort (estimate: measured ones from the wisdom file when it has them).
-  Dst1Lines(long m, layout::FftEffort effort);
-  ~Dst1Lines();
-  Dst1Lines(const Dst1Lines&) = delete;
-  Dst1Lines& operator=(const Dst1Lines&) = delete;
+  Dst1Executor(long m, layout::FftEffort effort);
+  ~Dst1Executor();
+  Dst1Executor(const Dst1Executor&) = delete;
+  Dst1Executor& operator=(const Dst1Executor&) = delete;
   long size() const { return m_; }
   /// out = DST-I(in) on every line (n = size(); same outer and inner; out may be in).
   void execute(const Lines& in, const Lines& out);

@@ -79,16 +79,16 @@ core::Json Poisson::run() {
     layout::RealField Lu(px);
     L.apply(u, Lu);
     // Interior equations only: boundary rows hold the boundary conditions.
-    namespace ops = layout::ops;
+    namespace fo = layout::ops;
     const std::array<bool, 3> faces = setup_.boundaries().faces();
-    u_max = ops::max_abs(u);
-    ops::axpy(-1.0, f, Lu);
-    ops::fill_faces(Lu, faces, 0.0);
+    u_max = fo::max_abs(u);
+    fo::axpy(-1.0, f, Lu);
+    fo::fill_faces(Lu, faces, 0.0);
     // Singular problems: the gauge removed the null component; checked below.
-    res_max = solver_->singular() ? 0.0 : ops::max_abs(Lu);
-    ops::copy(f, Lu);
-    ops::fill_faces(Lu, faces, 0.0);
-    f_max = ops::max_abs(Lu);
+    res_max = solver_->singular() ? 0.0 : fo::max_abs(Lu);
+    fo::copy(f, Lu);
+    fo::fill_faces(Lu, faces, 0.0);
+    f_max = fo::max_abs(Lu);
   }
   core::Json j = summary_header(setup_);
   j["transforms"] = solver_->describe();
