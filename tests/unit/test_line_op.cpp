@@ -1,5 +1,5 @@
 // LineOp<T>: every kind x Trans (N, T, H) x T (real, complex) x square/rectangular x line
-// layout (contiguous, interleaved, padded slabs) x block groups, against a dense Eigen product
+// layout (contiguous, interleaved, padded slabs, channel axis) x block groups, against a dense Eigen product
 // line by line and by the dot-product test <A x, y> = <x, A^H y>; accumulation; shape errors.
 #include <catch2/catch.hpp>
 
@@ -162,7 +162,10 @@ struct Lines {
 template <class T>
 void check_all() {
   std::mt19937 g(11);
-  const long shapes[][3] = {{7, 1, 0}, {3, 5, 0}, {2, 4, 3}, {1, 1, 0}};  // outer, inner, pad
+  // outer, inner, pad: contiguous lines, interleaved lines, padded slabs, one line, and a channel
+  // axis (lines_along_channel: inner = component stride x lower channels, e.g. a 4 x 3 local box
+  // times 2 lower channels; outer = the higher channels).
+  const long shapes[][3] = {{7, 1, 0}, {3, 5, 0}, {2, 4, 3}, {1, 1, 0}, {2, 24, 0}};
   for (auto& c : cases<T>())
     for (const auto& sh : shapes)
       for (Trans t : {Trans::N, Trans::T, Trans::H})

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <array>
 #include <complex>
+#include <string>
+#include <vector>
 
 #include "kron/core/error.hpp"
 #include "kron/core/memory.hpp"
@@ -41,17 +43,28 @@ inline LocalLayout local_layout(const Pencil& pencil, int ncomp, const std::arra
 /// A distributed array on a pencil: `ncomp` components (vector fields, channels, samples;
 /// the slowest index), each a local box stored with the pencil's axis fastest. Optional halos
 /// of width halo[a] on both sides of axis a are part of the allocation.
+///
+/// The component extent has a declared channel shape, a factorisation s_0 x s_1 x .. of ncomp,
+/// fastest first: component c = c_0 + s_0 (c_1 + s_1 (c_2 + ..)), e.g. channels x samples. Lines
+/// along channel axis k (lines_along_channel) then have s_k points a stride of
+/// cstride * s_0 .. s_{k-1} apart: dense layers, Monarch factors and FNO channel mixing run
+/// along them without moving data. Undeclared, the shape is {ncomp}.
 template <class T>
 class Field {
  public:
   using value_type = T;
   Field() = default;
   explicit Field(Pencil pencil, int ncomp = 1, std::array<int, 3> halo = {0, 0, 0})
-      : pencil_(std::move(pencil)), ncomp_(ncomp), halo_(halo) {
+      : pencil_(std::move(pencil)), ncomp_(ncomp), halo_(halo), channels_{ncomp} {
     long storage = 0;
     layout_ = local_layout(pencil_, ncomp, halo, &storage);
     data_.resize(static_cast<std::size_t>(storage));
     std::fill(data_.data(), data_.data() + data_.size(), T(0));
+  }
+  /// A field whose components have the channel shape `channels` (ncomp = their product).
+  Field(Pencil pencil, const std::vector<long>& channels, std::array<int, 3> halo = {0, 0, 0})
+      : Field(std::move(pencil), channel_count(channels), halo) {
+    channels_ = channels;
   }
   Field(Field&&) noexcept = default;
   Field& operator=(Field&&) noexcept = default;
@@ -59,6 +72,25 @@ class Field {
   const Pencil& pencil() const { return pencil_; }
   core::MemorySpace space() const { return core::MemorySpace::Host; }
   int components() const { return ncomp_; }
+  /// The declared channel shape (fastest first); {components()} unless declared.
+  const std::vector<long>& channels() const { return channels_; }
+  /// Declares the channel shape (a factorisation of components(); the data stay where they are).
+  void set_channels(const std::vector<long>& channels) {
+    if (channel_count(channels) != ncomp_)
+      throw Error("a channel shape of " + std::to_string(channel_count(channels)) + " components for a field of " +
+                  std::to_string(ncomp_));
+    channels_ = channels;
+  }
+  /// The product of a channel shape (every extent at least 1).
+  static int channel_count(const std::vector<long>& channels) {
+    long p = 1;
+    for (long s : channels) {
+      if (s < 1) throw Error("channel extents must be at least 1");
+      p *= s;
+    }
+    if (channels.empty() || p > (1L << 30)) throw Error("a channel shape needs 1 to 2^30 components in all");
+    return static_cast<int>(p);
+  }
   const std::array<int, 3>& halo() const { return halo_; }
   bool has_halo() const { return halo_[0] || halo_[1] || halo_[2]; }
   const LocalLayout& layout() const { return layout_; }
@@ -88,6 +120,7 @@ class Field {
   int ncomp_ = 1;
   std::array<int, 3> halo_{0, 0, 0};
   LocalLayout layout_;
+  std::vector<long> channels_{1};
   core::HostBuffer<T> data_;
 };
 

@@ -49,4 +49,29 @@ LineView<T> lines_along(layout::Field<T>& f, int axis) {
   return v;
 }
 
+/// Lines along channel axis k of a channel shape `channels` (a factorisation of f's components,
+/// fastest first; f's declared one when omitted): s_k points per line, cstride * s_0 .. s_{k-1}
+/// apart, one line per (point of the storage, lower channel index) and higher channel index.
+/// No data move; any pencil, halos included (they are transformed along, harmlessly).
+template <class T>
+LineView<T> lines_along_channel(layout::Field<T>& f, const std::vector<long>& channels, int k) {
+  if (layout::Field<T>::channel_count(channels) != f.components())
+    throw Error("internal: a channel shape that does not factor the field's components");
+  if (k < 0 || k >= static_cast<int>(channels.size())) throw Error("internal: no channel axis " + std::to_string(k));
+  long lower = 1, upper = 1;
+  for (int i = 0; i < k; ++i) lower *= channels[static_cast<std::size_t>(i)];
+  for (std::size_t i = static_cast<std::size_t>(k) + 1; i < channels.size(); ++i) upper *= channels[i];
+  LineView<T> v;
+  v.p = f.data();
+  v.n = channels[static_cast<std::size_t>(k)];
+  v.inner = f.layout().cstride * lower;
+  v.ostride = v.inner * v.n;
+  v.outer = upper;
+  return v;
+}
+template <class T>
+LineView<T> lines_along_channel(layout::Field<T>& f, int k) {
+  return lines_along_channel(f, f.channels(), k);
+}
+
 }  // namespace kron::linops

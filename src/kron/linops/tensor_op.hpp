@@ -25,6 +25,9 @@ template <class T>
 class TensorOp {
  public:
   struct Stage {
+    /// 0, 1, 2: a spatial axis; channel_axis(k) = 3 + k: axis k of the channel shape (no
+    /// transposes: every pencil holds whole channel lines; a rectangular stage changes s_k and
+    /// so the component count).
     int axis = 0;
     std::shared_ptr<const LineOp<T>> op;
     Trans trans = Trans::N;
@@ -42,15 +45,23 @@ class TensorOp {
     /// a lift accumulated into a field the caller holds in a given pencil.
     int out_axis = -1;
   };
+  static constexpr int channel_axis(int k) { return 3 + k; }
   TensorOp() = default;
   TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, int ncomp, std::vector<Stage> stages, Options opt = {});
+  /// Input components with a channel shape (fastest first), for stages along channel axes.
+  TensorOp(layout::ProcessGridPtr grid, std::array<long, 3> in_shape, std::vector<long> in_channels, std::vector<Stage> stages,
+           Options opt = {});
 
   const std::array<long, 3>& in_shape() const { return in_; }
   const std::array<long, 3>& out_shape() const { return out_; }
   /// The pencils input and output live in (apply_transpose maps output's pencil to input's).
   int in_axis() const { return opt_.in_axis; }
   int out_axis() const { return out_axis_; }
+  /// Components (and channel shapes) of input and output.
   int components() const { return ncomp_; }
+  int out_components() const { return layout::Field<T>::channel_count(chan_out_); }
+  const std::vector<long>& in_channels() const { return chan_in_; }
+  const std::vector<long>& out_channels() const { return chan_out_; }
   const std::vector<Stage>& stages() const { return stages_; }
 
   /// out = A in, or out += A in (accumulate), A the product of the stages; in on in_axis(),
@@ -78,17 +89,19 @@ class TensorOp {
     int stage = -1;                // stage index, or -1: a transpose to `axis`
     int axis = 0;                  // the pencil the step runs in (stage) or moves to (transpose)
     std::array<long, 3> shape{};   // global shape after the step
+    std::vector<long> chan;        // channel shape after the step
     Trans trans = Trans::N;
     bool conj = false;             // apply conj(A) = conj(A conj(x)) (transposes of T/H stages)
   };
   std::vector<Step> plan(bool transposed, Trans t) const;
   layout::Field<T>& run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>* out, PencilWorkspace& ws,
                         bool accumulate, bool destroy_input, bool dry) const;
-  void check(const layout::Field<T>& f, const std::array<long, 3>& shape, int axis, const char* what) const;
+  void check(const layout::Field<T>& f, const std::array<long, 3>& shape, const std::vector<long>& chan, int axis, const char* what) const;
 
   layout::ProcessGridPtr grid_;
   std::array<long, 3> in_{1, 1, 1}, out_{1, 1, 1};
   int ncomp_ = 1;
+  std::vector<long> chan_in_{1}, chan_out_{1};
   Options opt_;
   int out_axis_ = 0;
   std::vector<Stage> stages_;
