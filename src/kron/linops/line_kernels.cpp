@@ -356,21 +356,22 @@ void LineSolve::run_contiguous(const double* src, long lds, double* dst, long ld
 long LineSolve::ring_rows() const { return ring_mask_ < 0 ? n_ : ring_mask_ + 1; }
 
 
-void dense_panel(const Eigen::MatrixXd& d, const double* x, long ldx, double* y, long ldy, long L, bool accumulate) {
-  const long n = d.rows();
-  Eigen::Map<const RowPanel, 0, Eigen::OuterStride<>> X(x, d.cols(), L, Eigen::OuterStride<>(ldx));
+void dense_panel(const double* dp, long rows, long cols, const double* x, long ldx, double* y, long ldy, long L, bool accumulate) {
+  const long n = rows;
+  const Eigen::Map<const Eigen::MatrixXd> d(dp, rows, cols);
+  Eigen::Map<const RowPanel, 0, Eigen::OuterStride<>> X(x, cols, L, Eigen::OuterStride<>(ldx));
   Eigen::Map<RowPanel, 0, Eigen::OuterStride<>> Y(y, n, L, Eigen::OuterStride<>(ldy));
   if (accumulate) Y.noalias() += d * X;
   else Y.noalias() = d * X;
 }
 
-LineOperator::LineOperator(const Operator1D& op) : n_(op.size()), op_(op) {
-  for (const Term& t : op_.terms()) {
+LineOperator::LineOperator(const Operator1D& op) : n_(op.size()) {
+  for (const Term& t : op.terms()) {
     Prepared p;
     p.kind = t.kind;
-    if (t.kind == Term::Kind::Dense) p.d = t.d;
+    if (t.kind == Term::Kind::Dense) p.d.assign(t.d.data(), t.d.data() + t.d.size());
     else p.s = LineSolve(t);
-    p.scale = t.scale.empty() ? nullptr : &t.scale;
+    p.scale = t.scale;
     terms_.push_back(std::move(p));
   }
 }
@@ -382,15 +383,15 @@ void LineOperator::apply_panel(const double* in, long ldi, double* out, long ldo
   for (const Prepared& t : terms_) {
     // Unscaled terms write (or add) straight into out, except a compact solve that must add:
     // it and scaled terms go through tmp (ld = L).
-    const bool direct = t.scale == nullptr && (first || t.kind != Term::Kind::Compact);
+    const bool direct = t.scale.empty() && (first || t.kind != Term::Kind::Compact);
     double* dst = direct ? out : tmp;
     const long ldd = direct ? ldo : L;
     const bool acc = direct && !first;
-    if (t.kind == Term::Kind::Dense) dense_panel(t.d, in, ldi, dst, ldd, L, acc);
+    if (t.kind == Term::Kind::Dense) dense_panel(t.d.data(), n, n, in, ldi, dst, ldd, L, acc);
     else t.s.run(in, ldi, dst, ldd, L, acc);
     if (!direct) {
       for (long i = 0; i < n; ++i) {
-        const double s = t.scale ? (*t.scale)[i] : 1.0;
+        const double s = t.scale.empty() ? 1.0 : t.scale[static_cast<std::size_t>(i)];
         double* o = out + i * ldo;
         const double* q = tmp + i * L;
         if (first) {
@@ -435,7 +436,7 @@ void LineOperator::apply(const Lines& in, const Lines& out, bool accumulate, cor
     const LineSolve& s = terms_[0].s;
     double* pin = work.get<double>(static_cast<std::size_t>(std::max(s.ring_rows() * kGather, n * 8)), kWorkSlot + 1);
     double* pout = work.get<double>(static_cast<std::size_t>(n * kGather), kWorkSlot + 2);
-    s.run_contiguous(in.p, in.ostride, out.p, out.ostride, in.outer, terms_[0].scale ? terms_[0].scale->data() : nullptr,
+    s.run_contiguous(in.p, in.ostride, out.p, out.ostride, in.outer, terms_[0].scale.empty() ? nullptr : terms_[0].scale.data(),
                      accumulate, stream, pin, pout);
   } else {
     // General operators: transpose kGather lines into an interleaved panel, apply, transpose back.

@@ -71,17 +71,14 @@ class LineSolve {
   long ring_mask_ = -1;         // ring rows - 1; -1: the ring is the whole line
 };
 
-/// A 1D operator prepared for batched application along lines (factorizations done once).
+/// A 1D operator prepared for batched application along lines (factorizations done once): the
+/// real kind of LineOp. Its plan is flat owned arrays (tap lists, pivots, dense coefficients,
+/// row scales; no pointers into itself), so it copies as a value.
 class LineOperator {
  public:
   LineOperator() = default;
   explicit LineOperator(const Operator1D& op);
-  LineOperator(const LineOperator&) = delete;  // holds pointers into its own copy of the operator
-  LineOperator& operator=(const LineOperator&) = delete;
-  LineOperator(LineOperator&&) = default;
-  LineOperator& operator=(LineOperator&&) = default;
   long size() const { return n_; }
-  const Operator1D& op() const { return op_; }
   /// out = Op in (or out += Op in), line by line over every line of the views (same shape;
   /// `in` and `out` must not overlap). Panel and ring scratch from `work`, slots kWorkSlot..+2
   /// (the caller's own scratch keeps to lower slots).
@@ -93,17 +90,16 @@ class LineOperator {
  private:
   struct Prepared {
     Term::Kind kind;
-    LineSolve s;  // Banded, Compact
-    Eigen::MatrixXd d;
-    const std::vector<double>* scale = nullptr;
+    LineSolve s;                // Banded, Compact
+    std::vector<double> d;      // Dense: n x n, column-major
+    std::vector<double> scale;  // row scale (empty: 1)
   };
   void apply_panel(const double* in, long ldi, double* out, long ldo, long L, bool accumulate, double* tmp) const;
   long n_ = 0;
-  Operator1D op_;
   std::vector<Prepared> terms_;
 };
 
-/// y (+)= D x on a panel (GEMM).
-void dense_panel(const Eigen::MatrixXd& d, const double* x, long ldx, double* y, long ldy, long L, bool accumulate);
+/// y (+)= D x on a panel (GEMM); d: rows x cols, column-major.
+void dense_panel(const double* d, long rows, long cols, const double* x, long ldx, double* y, long ldy, long L, bool accumulate);
 
 }  // namespace kron::linops

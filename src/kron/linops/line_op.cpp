@@ -77,7 +77,7 @@ struct LineOp<T>::Impl {
   struct Transposed {
     std::unique_ptr<LineOperator> solve;  // A^T solve of a compact term (null otherwise)
     std::unique_ptr<LineOperator> mult;   // B^T or D^T
-    const std::vector<double>* scale = nullptr;
+    std::vector<double> scale;             // row scale of the term (empty: 1)
   };
   mutable std::vector<Transposed> tr;
   // Dense, BlockDense, Diagonal
@@ -94,7 +94,7 @@ struct LineOp<T>::Impl {
     if (!tr.empty() || op.terms().empty()) return;
     for (const Term& t : op.terms()) {
       Transposed x;
-      x.scale = t.scale.empty() ? nullptr : &t.scale;
+      x.scale = t.scale;
       if (t.kind == Term::Kind::Dense) {
         Term d;
         d.kind = Term::Kind::Dense;
@@ -155,9 +155,9 @@ struct LineOp<T>::Impl {
     bool first = !acc;
     for (const Transposed& t : tr) {
       LineView<const double> src = in;
-      if (t.scale) {
+      if (!t.scale.empty()) {
         const LineView<double> xs = scratch(in, n, w, 0);
-        scale_copy(in, t.scale->data(), xs);
+        scale_copy(in, t.scale.data(), xs);
         src = xs;
       }
       if (t.solve) {
