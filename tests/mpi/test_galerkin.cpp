@@ -228,3 +228,13 @@ TEST_CASE("a non-finite load stops the Galerkin solve with a clear error", "[gal
   load.fill(std::nan(""));
   CHECK_THROWS_WITH(gp.solve(load, lift, u), Catch::Contains("non-finite"));
 }
+
+TEST_CASE("the Galerkin solve and apply refuse vector fields with a clear error", "[galerkin]") {
+  auto grid = test::make_grid(test::all_grid_shapes().back());
+  const GalerkinSpace1D g = gll_elements(2, 2, 0, 1, false);
+  GalerkinPoisson gp(grid, {g, g, g}, 0.0);
+  layout::Pencil px({g.ndof, g.ndof, g.ndof}, grid, 0);
+  layout::RealField load(px, 3), lift(px, 3), u(px, 3);
+  CHECK_THROWS_WITH(gp.solve(load, lift, u), Catch::Contains("one component per solve"));
+  CHECK_THROWS_WITH(gp.apply(load, u), Catch::Contains("3 components") && Catch::Contains("1 component(s)"));
+}

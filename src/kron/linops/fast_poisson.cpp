@@ -228,6 +228,8 @@ bool FastPoisson::singular() const { return impl_->singular; }
 double FastPoisson::compatibility_defect() const { return impl_->defect; }
 const std::array<Operator1D, 3>& FastPoisson::operators() const { return impl_->d2; }
 
+std::size_t FastPoisson::workspace_bytes() const { return impl_->ws->bytes(); }
+
 std::size_t FastPoisson::operator_bytes() const {
   std::size_t b = 0;
   for (const Axis& A : impl_->ax) {

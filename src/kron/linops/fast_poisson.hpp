@@ -54,6 +54,8 @@ class FastPoisson {
   /// The 1D second-derivative operators (full grid) used, e.g. for residual checks.
   const std::array<Operator1D, 3>& operators() const;
   std::size_t operator_bytes() const;
+  /// Bytes of the solver's scratch (workspace fields, transposes, line kernels) held now.
+  std::size_t workspace_bytes() const;
 
  private:
   struct Impl;

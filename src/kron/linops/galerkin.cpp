@@ -211,6 +211,10 @@ void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out)
 void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealField& lift, layout::RealField& u) {
   namespace ops = layout::ops;
   core::ScopedTimer timer("galerkin.solve");
+  if (load.components() != 1 || lift.components() != 1 || u.components() != 1)
+    throw Error("GalerkinPoisson::solve: one component per solve (got " + std::to_string(load.components()) + ", " +
+                    std::to_string(lift.components()) + " and " + std::to_string(u.components()) + ")",
+                {}, "solve each component's own field");
   // r = load - A u_lift on interior dofs, 0 on boundary dofs (u_lift: the lift's boundary dofs).
   layout::RealField& ul = ws_.field<double>(0, n_, 1, 10);
   layout::RealField& r = ws_.field<double>(0, n_, 1, 11);

@@ -1,5 +1,7 @@
 #include "kron/problems/spectrum.hpp"
 
+#include "kron/layout/field_ops.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -176,21 +178,10 @@ core::Json Spectrum::run() {
     }
   }
   // Physical-space energy, the reference for Parseval's identity.
-  double e_local = 0;
-  bool finite = true;
-  for (int c = 0; c < ncomp; ++c) {
-    const auto& n = u.extent();
-    for (long k = 0; k < n[2]; ++k)
-      for (long j = 0; j < n[1]; ++j)
-        for (long i = 0; i < n[0]; ++i) {
-          const double v = u(i, j, k, c);
-          finite = finite && std::isfinite(v);
-          e_local += v * v;
-        }
-  }
-  if (!core::mpi::all(finite, comm_))
+  if (!layout::ops::all_finite(u))
     throw deck_.error("spectrum", "file", "the field read from '" + file_ + "' holds NaN or Inf values");
-  const double energy_phys = 0.5 * core::mpi::sum(e_local, comm_) / double(domain_.points());
+  const double norm = layout::ops::norm2(u);
+  const double energy_phys = 0.5 * norm * norm / double(domain_.points());
 
   layout::ComplexField uhat(plan.output_pencil(), ncomp);
   plan.forward(u, uhat);
