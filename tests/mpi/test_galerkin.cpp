@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "common.hpp"
+#include "kron/layout/field_ops.hpp"
 #include "kron/linops/galerkin.hpp"
 
 using namespace kron;
@@ -237,4 +238,26 @@ TEST_CASE("the Galerkin solve and apply refuse vector fields with a clear error"
   layout::RealField load(px, 3), lift(px, 3), u(px, 3);
   CHECK_THROWS_WITH(gp.solve(load, lift, u), Catch::Contains("one component per solve"));
   CHECK_THROWS_WITH(gp.apply(load, u), Catch::Contains("3 components") && Catch::Contains("1 component(s)"));
+}
+
+TEST_CASE("GalerkinPoisson::diagonal equals (A e_q)_q", "[galerkin]") {
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    const GalerkinSpace1D g = gll_elements(3, 3, 0, 1, false), h = bspline_periodic(8, 3, 0, 1);
+    GalerkinPoisson gp(grid, {g, h, g}, 1.3);
+    const std::array<long, 3> n{g.ndof, h.ndof, g.ndof};
+    layout::Pencil px(n, grid, 0);
+    layout::RealField d(px), e(px), Ae(px);
+    gp.diagonal(d);
+    double worst = 0;
+    for (const std::array<long, 3>& q : {std::array<long, 3>{0, 0, 0}, std::array<long, 3>{4, 3, 5}, std::array<long, 3>{9, 7, 3}}) {
+      layout::ops::fill_global(e, [&](const std::array<long, 3>& gi, int) { return gi == q ? 1.0 : 0.0; });
+      gp.apply(e, Ae);
+      // <e_q, A e_q> is (A e_q)_q; with d: <e_q, d>.
+      const double want = layout::ops::dot(e, Ae), got = layout::ops::dot(e, d);
+      worst = std::max(worst, std::abs(got - want) / std::abs(want));
+    }
+    INFO(gp.describe() << " on " << shape[0] << "x" << shape[1]);
+    CHECK(worst <= 1e-13);
+  }
 }

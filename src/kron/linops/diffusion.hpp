@@ -31,6 +31,8 @@ class VariableDiffusion {
   bool symmetric() const { return symmetric_; }
   /// out = div(a grad in); x-pencil fields of one component without halos.
   void apply(const layout::RealField& in, layout::RealField& out);
+  /// "flux form (stencil sweep)" or "product form (TensorOp stages)".
+  std::string describe() const { return flux_ ? "flux form (stencil sweep)" : "product form (D1, D2 TensorOp stages per axis)"; }
   std::size_t operator_bytes() const;
   /// Scratch held: the halo copy of the input (flux form) or the workspace (product form).
   std::size_t workspace_bytes() const;

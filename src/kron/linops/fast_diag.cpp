@@ -75,6 +75,11 @@ std::size_t FastDiagonalization::bytes() const {
   return b;
 }
 
+std::string FastDiagonalization::describe() const {
+  const Plans& P = plans(1);
+  return "forward: " + P.fwd.describe() + "; backward: " + P.bwd.describe();
+}
+
 layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>* dropped_out) const {
   const int nc = r.components();
   const Plans& P = plans(nc);

@@ -44,6 +44,9 @@ class FastDiagonalization {
   bool singular() const { return singular_; }
   const std::array<Axis, 3>& axes() const { return axes_; }
   std::size_t bytes() const;
+  std::size_t operator_bytes() const { return bytes(); }
+  /// The forward and backward plans (TensorOp::describe) of scalar fields.
+  std::string describe() const;
 
  private:
   layout::ProcessGridPtr grid_;

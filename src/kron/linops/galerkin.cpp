@@ -200,6 +200,29 @@ GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<Galerki
   }
 }
 
+std::size_t GalerkinPoisson::operator_bytes() const {
+  std::size_t b = fd_->bytes();
+  for (const auto& sp : sp_) b += sizeof(double) * static_cast<std::size_t>(sp.mass.size() + sp.stiffness.size());
+  return b;
+}
+
+std::string GalerkinPoisson::describe() const {
+  return sp_[0].name + " x " + sp_[1].name + " x " + sp_[2].name + "; solve " + fd_->describe();
+}
+
+void GalerkinPoisson::diagonal(layout::RealField& out) const {
+  const layout::Pencil px(n_, grid_, 0);
+  if (out.pencil() != px || out.has_halo()) throw Error("GalerkinPoisson::diagonal: the field must be an x-pencil of the dofs without halos");
+  layout::ops::fill_global(out, [&](const std::array<long, 3>& g, int) {
+    double m[3], k[3];
+    for (int a = 0; a < 3; ++a) {
+      m[a] = sp_[a].mass(g[a], g[a]);
+      k[a] = sp_[a].stiffness(g[a], g[a]);
+    }
+    return k[0] * m[1] * m[2] + m[0] * k[1] * m[2] + m[0] * m[1] * k[2] + shift_ * m[0] * m[1] * m[2];
+  });
+}
+
 void GalerkinPoisson::mass(const layout::RealField& in, layout::RealField& out) { mmm_.apply(in, out, ws_); }
 
 void GalerkinPoisson::apply(const layout::RealField& in, layout::RealField& out) {

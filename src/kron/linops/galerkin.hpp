@@ -59,6 +59,11 @@ class GalerkinPoisson {
   /// Bytes of the shared scratch held now (a few fields: the lift, the right-hand side and the
   /// fast-diagonalization sweeps' two).
   std::size_t workspace_bytes() const { return ws_.bytes(); }
+  /// Bytes of the 1D matrices, eigenvectors and eigenvalues.
+  std::size_t operator_bytes() const;
+  std::string describe() const;
+  /// out = diag(A): sum_a K_a(i,i) prod_{b != a} M_b(j,j) + shift prod_a M_a(i,i) (x-pencil).
+  void diagonal(layout::RealField& out) const;
 
  private:
   layout::ProcessGridPtr grid_;

@@ -38,6 +38,23 @@ std::size_t KroneckerSum::operator_bytes() const {
   return b;
 }
 
+void KroneckerSum::diagonal(layout::RealField& out) const {
+  const layout::Pencil px(n_, grid_, 0);
+  if (out.pencil() != px || out.has_halo()) throw Error("KroneckerSum::diagonal: the field must be an x-pencil of the operator's grid without halos");
+  std::array<Eigen::VectorXd, 3> d;
+  for (int a = 0; a < 3; ++a) d[a] = ops_[a].size() > 0 ? Eigen::VectorXd(ops_[a].dense().diagonal()) : Eigen::VectorXd::Zero(1);
+  layout::ops::fill_global(out, [&](const std::array<long, 3>& g, int) { return d[0][g[0]] + d[1][g[1]] + d[2][g[2]] - shift_; });
+}
+
+std::string KroneckerSum::describe() const {
+  std::string s;
+  if (stencil_)
+    return "stencil sweep (halo " + std::to_string(halo_[0]) + ", " + std::to_string(halo_[1]) + ", " + std::to_string(halo_[2]) + ")";
+  for (int a = 0; a < 3; ++a)
+    if (ops_[a].size() > 0) s += std::string(s.empty() ? "" : " + ") + ops_[a].name() + " along " + "xyz"[a];
+  return "line stages: " + s;
+}
+
 std::size_t KroneckerSum::workspace_bytes() const {
   std::size_t b = ws_->bytes();
   if (with_halo_) b += sizeof(double) * with_halo_->storage_size();

@@ -37,6 +37,11 @@ class KroneckerSum {
   /// halos, then one fused sweep. Saves the copy into a halo field.
   void apply_with_halo(layout::RealField& in, layout::RealField& out);
 
+  /// out = diag(L) (every component): sum_a diag(Op_a)[g_a] - shift, for Jacobi-type
+  /// preconditioners and checks; x-pencil without halos.
+  void diagonal(layout::RealField& out) const;
+  /// "stencil sweep (halo hx, hy, hz)" or the per-axis line stages.
+  std::string describe() const;
   /// Bytes held by the operator itself (coefficients, factorizations), not by work fields.
   std::size_t operator_bytes() const;
   /// Bytes of the work storage apply() keeps between calls (the halo field and message buffers
@@ -69,6 +74,7 @@ class KroneckerProduct {
   void apply(const layout::RealField& in, layout::RealField& out, PencilWorkspace& ws);
   void apply(const layout::RealField& in, layout::RealField& out);
   const TensorOp<double>& tensor_op() const { return op_; }
+  std::string describe() const { return op_.describe(); }
 
  private:
   layout::ProcessGridPtr grid_;

@@ -47,10 +47,12 @@ void banded_sweep(const std::array<const Banded*, 3>& B, double shift, const lay
           }
       }
   }
-  const double* cxm = bx ? bx->diag[bx->kl - 1].data() + box.lo[0] : nullptr;
-  const double* cx0 = bx ? bx->diag[bx->kl].data() + box.lo[0] : nullptr;
-  const double* cxp = bx ? bx->diag[bx->kl + 1].data() + box.lo[0] : nullptr;
-  bool x_const = bx != nullptr && xa < xb;
+  // The three central x diagonals (only when x has them: a zero or diagonal x operator has one).
+  const bool x3 = bx && bx->kl >= 1 && bx->ku >= 1;
+  const double* cxm = x3 ? bx->diag[bx->kl - 1].data() + box.lo[0] : nullptr;
+  const double* cx0 = x3 ? bx->diag[bx->kl].data() + box.lo[0] : nullptr;
+  const double* cxp = x3 ? bx->diag[bx->kl + 1].data() + box.lo[0] : nullptr;
+  bool x_const = x3 && xa < xb;
   for (long i = xa; x_const && i < xb; ++i)
     x_const = cxm[i] == cxm[xa] && cx0[i] == cx0[xa] && cxp[i] == cxp[xa];
   auto narrow_row = [&](int a, long row, double& cm, double& c0, double& cp) {
@@ -76,7 +78,9 @@ void banded_sweep(const std::array<const Banded*, 3>& B, double shift, const lay
       long lo = 0, hi = e[0];
       if (fused) {
         const double c0 = y0 + z0 - shift;
-        const long sy = B[1] ? su[1] : 0, sz = B[2] ? su[2] : 0;  // absent axes: no halo to read
+        // Absent axes and single-diagonal ones (zero or pure-diagonal operators) have no halo:
+        // their (zero) neighbour coefficients must not read past the storage.
+        const long sy = B[1] && B[1]->width() > 1 ? su[1] : 0, sz = B[2] && B[2]->width() > 1 ? su[2] : 0;
         if (bx && x_const) {
           // Uniform x spacing: the interior x coefficients are three numbers, not three arrays.
           const double am = cxm[xa], a0 = cx0[xa] + c0, ap = cxp[xa];
