@@ -1,4 +1,6 @@
 // kron: runs the problem an input deck describes.  mpirun -n P kron DECK [section.key=value ...]
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -87,6 +89,11 @@ int run(int argc, char** argv) {
     core::ScopedTimer t("setup");
     problem = problems::make(deck, MPI_COMM_WORLD);
   }
+  // Options after '--' are PETSc's: a problem that never starts PETSc would ignore them.
+  if (!petsc_args.empty() && !linops::petsc::initialized())
+    throw Error("the options after -- (" + petsc_args.front() + (petsc_args.size() > 1 ? " ..." : "") + ") are PETSc's, but problem '" +
+                    deck.string("problem", "type") + "' uses no PETSc",
+                {"command line", 0, {}}, "only the diffusion problem runs PETSc solvers; remove the options after --");
   if (print_deck) {
     if (is_root()) std::printf("%s", deck.effective_text().c_str());
     return 0;
@@ -102,6 +109,13 @@ int run(int argc, char** argv) {
   summary["wall_seconds"] = seconds;
   summary["kron_version"] = core::version_string;
   summary["git_hash"] = core::git_hash;
+  // Peak resident memory of the run: the largest rank's and the sum over ranks (MiB).
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double rss = double(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
+  const double rss_max = core::mpi::max(rss, MPI_COMM_WORLD), rss_sum = core::mpi::sum(rss, MPI_COMM_WORLD);
+  summary["peak_rss_mib_max_rank"] = rss_max;
+  summary["peak_rss_mib_all_ranks"] = rss_sum;
   core::Json timers = core::Json::object();
   for (const auto& r : core::Timers::global().reduce(MPI_COMM_WORLD)) {
     core::Json row;
@@ -124,7 +138,9 @@ int run(int argc, char** argv) {
     const std::string table = core::Timers::global().summary(MPI_COMM_WORLD, seconds);
     if (is_root()) std::printf("\ntimers (max/min over %d ranks)\n%s", core::mpi::size(MPI_COMM_WORLD), table.c_str());
   }
-  core::log::info("done in ", seconds, " s; summary in ", deck.string("output", "dir"), "/summary.json");
+  char mem[96];
+  std::snprintf(mem, sizeof mem, "peak memory %.0f MiB on the largest rank, %.0f MiB in all", rss_max, rss_sum);
+  core::log::info("done in ", seconds, " s, ", mem, "; summary in ", deck.string("output", "dir"), "/summary.json");
   return 0;
 }
 

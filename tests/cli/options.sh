@@ -12,6 +12,11 @@ for key in problem.type grid.n grid.lower grid.upper grid.kind grid.files parall
            poisson.boundary poisson.source poisson.exact poisson.gradient helmholtz.lambda --validate --print-deck; do
   echo "$help" | grep -q -- "$key" || fail "--help does not list $key"
 done
+# No sentinel ranges in the help ("Range [-1e+300, 1e+300]" on text keys, issue 11).
+echo "$help" | grep -q -- "e+300" && fail "--help shows a sentinel range: $(echo "$help" | grep -m1 -- 'e+300')"
+# Options after -- are PETSc's: a problem without PETSc refuses them before any work.
+mpirun -n 1 "$kron" "$src/inputs/quickstart.toml" grid.n=[8,8,8] -- -ksp_type cg >/dev/null 2>"$work/err" && fail "-- options on a problem without PETSc were accepted"
+grep -q "uses no PETSc" "$work/err" || fail "no clear error for -- options on a problem without PETSc: $(cat "$work/err")"
 # spectrum_from_file.toml reads the Taylor-Green example's output (its out/ folder): make it first,
 # then check that --validate and --print-deck of every deck add nothing to the folder.
 mpirun -n 2 "$kron" "$src/inputs/spectrum_taylor_green.toml" log.level=warn log.timers=false >/dev/null || fail "taylor_green run failed"

@@ -30,7 +30,7 @@ timeout 120 mpirun -n 4 "$kron" "$deck" "${small[@]}" output.dir=fromfile spectr
 "$py" "$here/h5compare.py" np1/$f fromfile/$f 1e-13 /spectrum/E || fail "spectrum from file differs"
 for d in np1 np2 np3 np4 np4w fromfile; do
   "$py" "$here/summary_check.py" $d/summary.json 'parseval_relative_difference<1e-12' 'energy_physical>0.12687499' \
-    'energy_physical<0.12687501' || fail "$d/summary.json"
+    'energy_physical<0.12687501' 'peak_rss_mib_max_rank>1' 'peak_rss_mib_all_ranks>1' || fail "$d/summary.json"
   grep -q 'taylor_green_000000.h5:/fields/u' $d/taylor_green.xdmf || fail "$d: XDMF does not reference /fields/u"
   [ -f $d/taylor_green_spectrum.csv ] || fail "$d: spectrum CSV missing"
   ls $d | grep -q '\.tmp$' && fail "$d: temporary file left behind"

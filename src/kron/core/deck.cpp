@@ -37,7 +37,10 @@ const SectionSpec* Schema::find(const std::string& name) const {
 }
 
 static std::string range_text(const KeySpec& k) {
-  const bool lo = std::isfinite(k.min), hi = std::isfinite(k.max);
+  // Text and boolean keys have no range; +-1e300 is the schema's "unbounded".
+  if (k.kind == ValueKind::String || k.kind == ValueKind::StringList || k.kind == ValueKind::Expression || k.kind == ValueKind::Boolean)
+    return {};
+  const bool lo = std::isfinite(k.min) && k.min > -1e300, hi = std::isfinite(k.max) && k.max < 1e300;
   if (!lo && !hi) return {};
   auto num = [](double v) {
     char b[32];

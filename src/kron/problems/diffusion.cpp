@@ -104,6 +104,11 @@ core::Json Diffusion::run() {
     if (!unused.empty())
       throw deck_.error("petsc", unused.front(), "PETSc option -" + unused.front() + " was not used by the solver",
                         "check the spelling; 'kron DECK -- -help' lists the options PETSc knows");
+    // The same for the command line after '--'.
+    const auto unused_cli = linops::petsc::unused(linops::petsc::command_line_options());
+    if (!unused_cli.empty())
+      throw Error("PETSc option -" + unused_cli.front() + " (after --) was not used by the solver", {"command line", 0, {}},
+                  "check the spelling; 'kron DECK -- -help' lists the options PETSc knows");
   }
   log::info(S, ": ", kr.ksp_type, " + ", kr.pc_type, " ", kr.reason, " in ", kr.iterations, " iterations, ", solve_s, " s");
   // True residual of the equations through the operator (independent of the KSP's norm).
