@@ -12,6 +12,8 @@ for key in problem.type grid.n grid.lower grid.upper grid.kind grid.files parall
            poisson.boundary poisson.source poisson.exact poisson.gradient helmholtz.lambda --validate --print-deck; do
   echo "$help" | grep -q -- "$key" || fail "--help does not list $key"
 done
+# Overrides written as in a deck, with spaces around '=' (one shell word), read the same.
+mpirun -n 1 "$kron" "$src/inputs/quickstart.toml" "grid.n = [8, 8, 8]" --print-deck | grep -q "^n = \[8, 8, 8\]" || fail "an override with spaces was not applied"
 # No sentinel ranges in the help ("Range [-1e+300, 1e+300]" on text keys, issue 11).
 echo "$help" | grep -q -- "e+300" && fail "--help shows a sentinel range: $(echo "$help" | grep -m1 -- 'e+300')"
 # Options after -- are PETSc's: a problem without PETSc refuses them before any work.

@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <algorithm>
 #include <complex>
 
 #include "kron/core/json.hpp"
 #include "kron/core/text.hpp"
+#include "kron/core/timer.hpp"
 #include "kron/layout/box_copy.hpp"
 
 TEST_CASE("json dump", "[json]") {
@@ -39,4 +41,32 @@ TEST_CASE("copy_box transposes between any axis orders", "[box]") {
         REQUIRE(b[i * sb[0] + j * sb[1] + k * sb[2]] == v);
         REQUIRE(c[i * sc[0] + j * sc[1] + k * sc[2]] == v);
       }
+}
+
+TEST_CASE("timers nest: a timer started inside another is its row's child", "[timer]") {
+  kron::core::Timers t;
+  {
+    kron::core::ScopedTimer outer("solve", t);
+    { kron::core::ScopedTimer inner("transpose", t); }
+    { kron::core::ScopedTimer inner("transpose", t); }
+    t.add("fft", 0.25);
+  }
+  { kron::core::ScopedTimer top("output", t); }
+  const auto rows = t.reduce(MPI_COMM_WORLD);
+  std::vector<std::string> names;
+  for (const auto& r : rows) names.push_back(r.name);
+  CHECK(std::find(names.begin(), names.end(), "solve") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "solve/transpose") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "solve/fft") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "output") != names.end());
+  for (const auto& r : rows)
+    if (r.name == "solve/transpose") CHECK(r.calls == 2);
+  // The table lists children indented right under their parent.
+  const std::string table = t.summary(MPI_COMM_WORLD, 1.0);
+  const auto solve = table.find("\nsolve "), child = table.find("\n  transpose "), output = table.find("\noutput ");
+  CHECK(solve != std::string::npos);
+  CHECK(child != std::string::npos);
+  CHECK(output != std::string::npos);
+  CHECK(solve < child);
+  CHECK(table.find("\n  fft ") != std::string::npos);
 }

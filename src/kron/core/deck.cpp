@@ -1,5 +1,7 @@
 #include "kron/core/deck.hpp"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -191,6 +193,9 @@ std::string check_scalar(const KeySpec& k, ValueKind kind, const toml::node& n) 
 }  // namespace
 
 static std::string slurp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error("'" + path + "' is a directory, not a deck file", {path, 0, {}}, "give the path of a .toml deck, e.g. inputs/quickstart.toml");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open deck file '" + path + "'", {path, 0, {}}, "check the path and permissions");
   std::ostringstream os;
@@ -232,8 +237,13 @@ Deck Deck::from_string(const std::string& text, const std::string& name, const S
     const auto dot = ov.find('.');
     if (eq == std::string::npos || dot == std::string::npos || dot > eq)
       throw Error("override '" + ov + "' is not of the form section.key=value", w);
-    const std::string section = ov.substr(0, dot), key = ov.substr(dot + 1, eq - dot - 1);
-    const std::string value = ov.substr(eq + 1);
+    // "section.key = value" (spaces around '=' or the name, as in a deck) reads the same.
+    auto trim = [](std::string t) {
+      const auto b = t.find_first_not_of(" \t"), e = t.find_last_not_of(" \t");
+      return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+    };
+    const std::string section = trim(ov.substr(0, dot)), key = trim(ov.substr(dot + 1, eq - dot - 1));
+    const std::string value = trim(ov.substr(eq + 1));
     if (section.empty() || key.empty() || key.find('.') != std::string::npos)
       throw Error("override '" + ov + "' is not of the form section.key=value", w);
     toml::table parsed;

@@ -34,7 +34,11 @@ Expression::Expression(const std::string& text, const std::map<std::string, doub
     m.parser.Eval();  // muparser compiles lazily: force the syntax check now
     for (const auto& [name, ptr] : m.parser.GetUsedVar()) m.used.insert(name);
   } catch (const mu::Parser::exception_type& e) {
-    throw Error("cannot parse expression \"" + text + "\": " + e.GetMsg(), where, "variables are x, y, z, t and the names in [parameters]; pi is predefined");
+    // The usual slip from Fortran/Python: muparser's power operator is ^.
+    const std::string hint = text.find("**") != std::string::npos
+                                 ? "powers are written with ^ (x^2), not **"
+                                 : "variables are x, y, z, t and the names in [parameters]; pi is predefined";
+    throw Error("cannot parse expression \"" + text + "\": " + e.GetMsg(), where, hint);
   }
 }
 

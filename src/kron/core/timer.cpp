@@ -1,5 +1,6 @@
 #include "kron/core/timer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -14,12 +15,25 @@ Timers& Timers::global() {
 }
 
 void Timers::add(const std::string& name, double seconds) {
-  auto& e = entries_[name];
+  auto& e = entries_[stack_.empty() ? name : stack_.back() + "/" + name];
   e.calls += 1;
   e.seconds += seconds;
 }
 
-void Timers::reset() { entries_.clear(); }
+void Timers::enter(const std::string& name) { stack_.push_back(stack_.empty() ? name : stack_.back() + "/" + name); }
+
+void Timers::leave(double seconds) {
+  if (stack_.empty()) return;
+  auto& e = entries_[stack_.back()];
+  e.calls += 1;
+  e.seconds += seconds;
+  stack_.pop_back();
+}
+
+void Timers::reset() {
+  entries_.clear();
+  stack_.clear();
+}
 
 std::vector<Timers::Row> Timers::reduce(MPI_Comm comm) const {
   // Union of names: ranks may have timed different things (e.g. an empty local block).
@@ -59,16 +73,27 @@ std::string Timers::summary(MPI_Comm comm, double run_seconds) const {
   const auto rows = reduce(comm);
   std::ostringstream os;
   char line[256];
-  std::snprintf(line, sizeof line, "%-32s %8s %12s %7s %12s %12s\n", "timer", "calls", "max [s]",
-                "% run", "min [s]", "avg [s]");
-  os << line << std::string(88, '-') << '\n';
-  for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "%-32s %8lld %12.4f %6.1f%% %12.4f %12.4f\n", r.name.c_str(),
+  std::snprintf(line, sizeof line, "%-40s %8s %12s %7s %12s %12s\n", "timer (nested rows: inside the one above)", "calls",
+                "max [s]", "% run", "min [s]", "avg [s]");
+  os << line << std::string(96, '-') << '\n';
+  // Rows in path order, so each sits under the timer it ran inside, indented by its depth; a
+  // row's time includes its children's, and only the top-level rows add up (to at most 100%).
+  std::vector<Row> sorted = rows;
+  auto key = [](std::string p) {
+    for (char& c : p) if (c == '/') c = '\x01';  // children right after their parent
+    return p;
+  };
+  std::sort(sorted.begin(), sorted.end(), [&](const Row& a, const Row& b) { return key(a.name) < key(b.name); });
+  for (const auto& r : sorted) {
+    const std::size_t depth = static_cast<std::size_t>(std::count(r.name.begin(), r.name.end(), '/'));
+    const std::size_t cut = r.name.rfind('/');
+    const std::string label = std::string(2 * depth, ' ') + (cut == std::string::npos ? r.name : r.name.substr(cut + 1));
+    std::snprintf(line, sizeof line, "%-40s %8lld %12.4f %6.1f%% %12.4f %12.4f\n", label.c_str(),
                   r.calls, r.total_max, run_seconds > 0 ? 100.0 * r.total_max / run_seconds : 0.0,
                   r.total_min, r.total_avg);
     os << line;
   }
-  std::snprintf(line, sizeof line, "%-32s %8s %12.4f %6.1f%%\n", "total run", "", run_seconds, 100.0);
+  std::snprintf(line, sizeof line, "%-40s %8s %12.4f %6.1f%%\n", "total run", "", run_seconds, 100.0);
   os << line;
   return os.str();
 }
