@@ -14,6 +14,12 @@ for key in problem.type grid.n grid.lower grid.upper grid.kind grid.files parall
 done
 # Overrides written as in a deck, with spaces around '=' (one shell word), read the same.
 mpirun -n 1 "$kron" "$src/inputs/quickstart.toml" "grid.n = [8, 8, 8]" --print-deck | grep -q "^n = \[8, 8, 8\]" || fail "an override with spaces was not applied"
+# One source of truth: changing helmholtz.lambda changes the operator and the source alike, so
+# the error stays at the scheme's level (it was 0.59 when the deck held lambda twice).
+err=$(mpirun -n 1 "$kron" "$src/inputs/helmholtz_periodic.toml" grid.n=[16,16,16] helmholtz.lambda=3 output.dir=lam log.timers=false \
+      | sed -n 's/.*error against the exact solution: max \([^,]*\),.*/\1/p')
+awk -v e="$err" 'BEGIN { exit !(e != "" && e + 0 < 1e-3) }' || fail "helmholtz with lambda = 3: error '$err'"
+rm -rf lam
 # No sentinel ranges in the help ("Range [-1e+300, 1e+300]" on text keys, issue 11).
 echo "$help" | grep -q -- "e+300" && fail "--help shows a sentinel range: $(echo "$help" | grep -m1 -- 'e+300')"
 # Options after -- are PETSc's: a problem without PETSc refuses them before any work.

@@ -19,7 +19,7 @@ void Heat::declare(core::Schema& schema) {
                       "Heat equation  u_t = nu Laplace(u) + f,  Douglas ADI (Crank-Nicolson factors, second order in time, "
                       "unconditionally stable): one batched line solve per axis and step.",
                       pde_keys(false, true), false, "heat"};
-  s.keys.push_back({"nu", ValueKind::Real, "1.0", "Diffusivity nu > 0.", 1e-300, 1e300});
+  s.keys.push_back({"nu", ValueKind::Real, "1.0", "Diffusivity nu > 0; expressions use it as nu.", 1e-300, 1e300});
   s.keys.push_back({"initial", ValueKind::String, "", "Initial condition u(x, y, z, t_start); absent: the exact solution at t_start.",
                     -1e300, 1e300, {}, 0, 0, true});
   s.keys.push_back({"t_start", ValueKind::Real, "0.0", "Start time."});
@@ -30,7 +30,7 @@ void Heat::declare(core::Schema& schema) {
   schema.add(s);
 }
 
-Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "heat", comm) {
+Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "heat", comm, {"nu"}) {
   const std::string S = "heat";
   nu_ = deck.real(S, "nu");
   t0_ = deck.real(S, "t_start");

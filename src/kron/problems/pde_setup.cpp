@@ -53,10 +53,17 @@ std::vector<T> per_axis(const core::Deck& deck, const std::string& sec, const st
 }
 }  // namespace
 
-PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c) : deck(d), section(S), comm(c) {
+PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, const std::vector<std::string>& named)
+    : deck(d), section(S), comm(c) {
   domain = layout::make_domain(deck);
   grid = layout::make_process_grid(deck, domain, comm);
-  const auto params = deck.table("parameters");
+  auto params = deck.table("parameters");
+  for (const auto& key : named) {
+    if (params.count(key))
+      throw deck.error(S, key, "is defined in [parameters] too; a value lives in one place",
+                       "remove " + key + " from [parameters]: expressions use " + S + "." + key + " by the name " + key);
+    params[key] = deck.real(S, key);
+  }
   const auto sch = per_axis(deck, S, "scheme", deck.strings(S, "scheme"), domain.dim);
   const auto bcs = per_axis(deck, S, "boundary", deck.strings(S, "boundary"), domain.dim);
   for (int a = 0; a < 3; ++a) {

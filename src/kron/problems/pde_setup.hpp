@@ -22,7 +22,9 @@ std::vector<core::KeySpec> pde_keys(bool neumann, bool time_dependent);
 /// What the shared keys describe, read and cross-checked once: domain, process grid, scheme
 /// and boundary kind per axis, and the source/exact/boundary expressions.
 struct PdeSetup {
-  PdeSetup(const core::Deck& deck, const std::string& section, MPI_Comm comm);
+  /// `named`: real keys of the section that expressions may use by name (heat.nu,
+  /// helmholtz.lambda): one value in one place, so [parameters] may not define them again.
+  PdeSetup(const core::Deck& deck, const std::string& section, MPI_Comm comm, const std::vector<std::string>& named = {});
 
   const core::Deck& deck;
   std::string section;

@@ -28,7 +28,7 @@ core::SectionSpec pde_section(const std::string& name, bool helmholtz) {
   s.keys.push_back({"compatibility_tol", ValueKind::Real, "1e-6",
                     "Singular problems (all axes periodic/Neumann): largest relative null-space component of the data that is "
                     "projected out as discretisation error; larger fails as incompatible data.", 0, 1});
-  if (helmholtz) s.keys.push_back({"lambda", ValueKind::Real, "1.0", "The shift lambda in Laplace(u) - lambda u = f."});
+  if (helmholtz) s.keys.push_back({"lambda", ValueKind::Real, "1.0", "The shift lambda in Laplace(u) - lambda u = f; expressions use it as lambda."});
   return s;
 }
 
@@ -38,7 +38,7 @@ void Poisson::declare_poisson(core::Schema& schema) { schema.add(pde_section("po
 void Poisson::declare_helmholtz(core::Schema& schema) { schema.add(pde_section("helmholtz", true)); }
 
 Poisson::Poisson(const core::Deck& deck, MPI_Comm comm, bool helmholtz)
-    : deck_(deck), comm_(comm), section_(helmholtz ? "helmholtz" : "poisson"), setup_(deck, section_, comm) {
+    : deck_(deck), comm_(comm), section_(helmholtz ? "helmholtz" : "poisson"), setup_(deck, section_, comm, helmholtz ? std::vector<std::string>{"lambda"} : std::vector<std::string>{}) {
   if (helmholtz) shift_ = deck.real(section_, "lambda");
   linops::FastPoissonOptions opt;
   opt.compatibility_tol = deck.real(section_, "compatibility_tol");
