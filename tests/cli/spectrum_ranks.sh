@@ -19,6 +19,16 @@ done
 timeout 120 mpirun -n 4 "$kron" "$deck" "${small[@]}" output.dir=np4w parallel.transpose=alltoallw \
   parallel.process_grid=[2,2] || fail "alltoallw run failed"
 f=taylor_green_000000.h5
+# The 'deck' attribute is the effective deck: the override applied, defaults filled in, and it
+# reruns as a deck of its own.
+"$py" - np1/$f > effective.toml <<'PY' || fail "no deck attribute"
+import sys, h5py
+d = h5py.File(sys.argv[1] if len(sys.argv) > 1 else "np1/taylor_green_000000.h5", "r").attrs["deck"]
+print(d.decode() if isinstance(d, bytes) else d)
+PY
+grep -q '^n = \[24, 20, 16\]' effective.toml || fail "the deck attribute does not hold the override grid.n"
+grep -q '^effort = ' effective.toml || fail "the deck attribute does not fill defaults"
+timeout 60 mpirun -n 1 "$kron" effective.toml --validate > /dev/null || fail "the deck attribute does not validate as a deck"
 "$py" "$here/check_taylor_green.py" np1/$f 0.05 || fail "np1 output against the analytic field and spectrum"
 for d in np2 np3 np4 np4w; do
   "$py" "$here/h5compare.py" np1/$f $d/$f 1e-13 /fields/u /fields/v /fields/w /spectrum/E /spectrum/k /grid/x /grid/z \

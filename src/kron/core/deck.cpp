@@ -472,12 +472,13 @@ Error Deck::error(const std::string& section, const std::string& key, const std:
 const std::string& Deck::path() const { return impl_->path; }
 
 std::string Deck::provenance_text() const {
-  std::string s = impl_->text;
+  // The effective deck (defaults filled in, overrides applied): a file that reruns the run as is.
+  std::string s = "# effective deck of " + impl_->path + " (defaults filled in";
   if (!impl_->overrides.empty()) {
-    s += "\n# command-line overrides:\n";
-    for (const auto& o : impl_->overrides) s += "# " + o + "\n";
+    s += "; command-line overrides:";
+    for (const auto& o : impl_->overrides) s += " " + o;
   }
-  return s;
+  return s + ")\n" + effective_text();
 }
 
 static std::string one_line(std::string s) {

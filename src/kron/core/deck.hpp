@@ -90,7 +90,8 @@ class Deck {
               const std::string& hint = {}) const;
 
   const std::string& path() const;
-  /// The deck text as given, followed by the overrides (stored in every output file).
+  /// The effective deck under a header naming the deck file and the overrides (stored in every
+  /// output file; rerunning it reproduces the run).
   std::string provenance_text() const;
   /// The effective deck: every applicable section and key with defaults filled in.
   std::string effective_text() const;
