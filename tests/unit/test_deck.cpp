@@ -66,7 +66,9 @@ TEST_CASE("deck: command-line overrides", "[deck]") {
   CHECK(d.string("output", "dir") == "123");  // a string key keeps digits as text
   CHECK(d.string("fft", "effort") == "estimate");
   CHECK(d.where("grid", "n").file == "command line");
-  CHECK_THAT(d.provenance_text(), Catch::Contains("# grid.n=[16,4]"));
+  // The provenance is the effective deck under a header naming the overrides.
+  CHECK_THAT(d.provenance_text(), Catch::Contains("command-line overrides: grid.n=[16,4]"));
+  CHECK_THAT(d.provenance_text(), Catch::Contains("n = [16, 4]"));
   CHECK(error_of(head, {"grid.n=0"}) == "command line: grid.n[0] value 0 is out of range [1, 1e+09]");
   CHECK(error_of(head, {"gridn=3"}) == "command line: override 'gridn=3' is not of the form section.key=value");
 }
