@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -273,8 +274,19 @@ Deck Deck::from_string(const std::string& text, const std::string& name, const S
 
   // The problem type decides which problem sections apply.
   if (const SectionSpec* ps = schema.find("problem")) {
-    (void)ps;
-    if (auto t = root["problem"]["type"].as_string()) m.problem = t->get();
+    if (auto t = root["problem"]["type"].as_string()) {
+      m.problem = t->get();
+      // An unknown type is the error to report, before any section it would make look misplaced.
+      for (const auto& k : ps->keys)
+        if (k.name == "type" && !k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), m.problem) == k.choices.end()) {
+          const auto wi = where.find("problem.type");
+          const Where w = wi != where.end() ? wi->second : Where{name, static_cast<int>(t->source().begin.line), "problem.type"};
+          const std::string near = text::closest(m.problem, k.choices);
+          throw Error("problem.type '" + m.problem + "' is not one of " + text::join(k.choices, ", ") +
+                          (near.empty() ? std::string() : "; did you mean '" + near + "'?"),
+                      w);
+        }
+    }
   }
 
   std::set<std::string> seen_sections;

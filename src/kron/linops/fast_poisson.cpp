@@ -153,9 +153,16 @@ struct FastPoisson::Impl {
       const Eigen::VectorXcd ev = es.eigenvalues();
       const double lmax = ev.cwiseAbs().maxCoeff();
       if (ev.imag().cwiseAbs().maxCoeff() > 1e-8 * lmax)
+      {
+        // Collocation on nodes that are not Chebyshev's is the usual cause: say which key to change.
+        const bool cheb_off_nodes = scheme == Scheme::Chebyshev && grids[a].kind() != layout::AxisKind::Chebyshev;
         throw Error(std::string("axis ") + axn + ": the " + to_string(scheme) + " operator with " + to_string(bc) +
-                        " boundaries has complex eigenvalues; fast diagonalization needs a real spectrum",
-                    {}, "choose another scheme for this axis");
+                        " boundaries has complex eigenvalues; fast diagonalization needs a real spectrum" +
+                        (cheb_off_nodes ? " (chebyshev collocation on " + std::string(layout::to_string(grids[a].kind())) + " nodes)" : ""),
+                    {},
+                    cheb_off_nodes ? "set grid.kind = \"chebyshev\" for this axis (Gauss-Lobatto nodes), or choose an fd/compact scheme"
+                                   : "choose another scheme for this axis");
+      }
       const Eigen::MatrixXd V = es.eigenvectors().real();
       Eigen::PartialPivLU<Eigen::MatrixXd> lu(V);
       const Eigen::MatrixXd Vi = lu.inverse();
