@@ -20,6 +20,11 @@ err=$(mpirun -n 1 "$kron" "$src/inputs/helmholtz_periodic.toml" grid.n=[16,16,16
       | sed -n 's/.*error against the exact solution: max \([^,]*\),.*/\1/p')
 awk -v e="$err" 'BEGIN { exit !(e != "" && e + 0 < 1e-3) }' || fail "helmholtz with lambda = 3: error '$err'"
 rm -rf lam
+# log.level=debug says more than info (plans, storage, scratch), and info more than warn.
+nd=$(mpirun -n 1 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=dbg log.level=debug log.timers=false | wc -l)
+ni=$(mpirun -n 1 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=dbg log.level=info log.timers=false | wc -l)
+[ "$nd" -gt "$ni" ] || fail "log.level=debug prints no more than info ($nd vs $ni lines)"
+rm -rf dbg
 # No sentinel ranges in the help ("Range [-1e+300, 1e+300]" on text keys, issue 11).
 echo "$help" | grep -q -- "e+300" && fail "--help shows a sentinel range: $(echo "$help" | grep -m1 -- 'e+300')"
 # Options after -- are PETSc's: a problem without PETSc refuses them before any work.

@@ -88,6 +88,8 @@ core::Json Diffusion::run() {
   linops::VariableDiffusion& op = solver_->op();
   log::info(S, ": ", setup_.describe(), "; ", op.flux_form() ? "flux form" : "product form", ", coefficient mean ",
             solver_->coefficient_mean(), ", preconditioner ", solver_->describe_preconditioner());
+  log::debug(S, ": operator ", op.describe(), ", storage ", double(op.operator_bytes()) / 1048576.0, " MiB, scratch ",
+             double(op.workspace_bytes()) / 1048576.0, " MiB (this rank)");
   linops::KrylovResult kr;
   double solve_s = 0;
   {

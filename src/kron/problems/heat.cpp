@@ -79,6 +79,8 @@ core::Json Heat::run() {
   if (setup_.any_dirichlet) boundary(t0_, u);
   log::info(S, ": ", setup_.describe(), "; ", steps_, " Douglas ADI steps of dt = ", dt_, " from t = ", t0_, " to ", t1_,
             "; line solves ", adi_->describe());
+  log::debug(S, ": operator storage ", double(adi_->operator_bytes()) / 1048576.0, " MiB, step scratch ",
+             double(adi_->workspace_bytes()) / 1048576.0, " MiB (this rank, after setup)");
   layout::OutputWriter out = make_output(deck_, domain, comm_);
   const bool write = deck_.boolean("output", "write_fields");
   const long every = deck_.integer(S, "output_every"), progress = deck_.integer(S, "progress_every");

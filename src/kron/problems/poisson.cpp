@@ -64,6 +64,9 @@ core::Json Poisson::run() {
   solver_->solve(f, setup_.boundary_data(0.0), u);
   const double solve_s = core::mpi::max(core::wall_time() - t0, comm_);
   log::info(S, ": solved in ", solve_s, " s");
+  log::debug(S, ": operator storage ", double(solver_->operator_bytes()) / 1048576.0, " MiB, solver scratch ",
+             double(solver_->workspace_bytes()) / 1048576.0, " MiB (this rank), compatibility defect ",
+             solver_->singular() ? solver_->compatibility_defect() : 0.0);
 
   // Residual of the interior equations through the independent operator apply.
   double res_max = 0, f_max = 0, u_max = 0;
