@@ -86,53 +86,48 @@ void conj(Field<T>& x) {
   }
 }
 
+namespace detail {
+// acc = f(acc, value) over this rank's interior (the reductions below add the MPI step).
+template <class T, class F>
+double local_reduce(const Field<T>& x, double init, F&& f) {
+  double acc = init;
+  for_each_row(x, [&](const T* p, long len) {
+    for (long i = 0; i < len; ++i) acc = f(acc, p[i]);
+  });
+  return acc;
+}
+}  // namespace detail
+
 /// Largest |x| over every rank's interior (collective over the pencil's grid).
 template <class T>
 double max_abs(const Field<T>& x) {
-  double m = 0;
-  detail::for_each_row(x, [&](const T* p, long len) {
-    for (long i = 0; i < len; ++i) m = std::max(m, detail::magnitude(p[i]));
-  });
-  return core::mpi::max(m, x.pencil().grid().comm());
+  return core::mpi::max(detail::local_reduce(x, 0.0, [](double a, const T& v) { return std::max(a, detail::magnitude(v)); }),
+                        x.pencil().grid().comm());
 }
 
 /// Whether every interior value on every rank is finite (collective).
 template <class T>
 bool all_finite(const Field<T>& x) {
-  bool ok = true;
-  detail::for_each_row(x, [&](const T* p, long len) {
-    for (long i = 0; i < len; ++i) ok = ok && std::isfinite(std::abs(p[i]));
-  });
-  return core::mpi::all(ok, x.pencil().grid().comm());
+  const double bad = detail::local_reduce(x, 0.0, [](double a, const T& v) { return std::isfinite(std::abs(v)) ? a : 1.0; });
+  return core::mpi::all(bad == 0.0, x.pencil().grid().comm());
 }
 
 /// Smallest value over every rank's interior (real fields; collective).
 inline double min_value(const Field<double>& x) {
-  double m = INFINITY;
-  detail::for_each_row(x, [&](const double* p, long len) {
-    for (long i = 0; i < len; ++i) m = std::min(m, p[i]);
-  });
-  return core::mpi::min(m, x.pencil().grid().comm());
+  return core::mpi::min(detail::local_reduce(x, INFINITY, [](double a, double v) { return std::min(a, v); }), x.pencil().grid().comm());
 }
 
 /// Sum of |x| over every rank's interior (collective).
 template <class T>
 double norm1(const Field<T>& x) {
-  double s = 0;
-  detail::for_each_row(x, [&](const T* p, long len) {
-    for (long i = 0; i < len; ++i) s += std::abs(p[i]);
-  });
-  return core::mpi::sum(s, x.pencil().grid().comm());
+  return core::mpi::sum(detail::local_reduce(x, 0.0, [](double a, const T& v) { return a + std::abs(v); }), x.pencil().grid().comm());
 }
 
 /// sqrt(sum |x|^2) over every rank's interior (collective).
 template <class T>
 double norm2(const Field<T>& x) {
-  double s = 0;
-  detail::for_each_row(x, [&](const T* p, long len) {
-    for (long i = 0; i < len; ++i) s += std::norm(p[i]);
-  });
-  return std::sqrt(core::mpi::sum(s, x.pencil().grid().comm()));
+  return std::sqrt(
+      core::mpi::sum(detail::local_reduce(x, 0.0, [](double a, const T& v) { return a + std::norm(v); }), x.pencil().grid().comm()));
 }
 
 /// Sum over every rank's interior of conj(x) y (collective; real fields: x . y).
