@@ -1,5 +1,9 @@
 // kron: runs the problem an input deck describes.  mpirun -n P kron DECK [section.key=value ...]
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 
 #include <cstdio>
 #include <cstring>
@@ -40,6 +44,26 @@ const char* usage =
 
 bool is_root() { return kron::core::mpi::rank(MPI_COMM_WORLD) == 0; }
 
+// Before any work (and without creating anything, so --validate stays read-only): the output
+// folder must exist as a writable directory, or be creatable under the nearest existing one.
+void check_output_dir(const kron::core::Deck& deck) {
+  namespace fs = std::filesystem;
+  const std::string dir = deck.string("output", "dir");
+  std::error_code ec;
+  fs::path p = fs::absolute(fs::path(dir), ec);
+  std::string what;
+  for (fs::path q = p;; q = q.parent_path()) {
+    if (fs::exists(q, ec)) {
+      if (!fs::is_directory(q, ec)) what = "'" + q.string() + "' is not a directory";
+      else if (::access(q.c_str(), W_OK) != 0) what = "'" + q.string() + "' is not writable (" + std::strerror(errno) + ")";
+      break;
+    }
+    if (q == q.parent_path()) break;
+  }
+  if (!what.empty())
+    throw deck.error("output", "dir", "cannot write the output folder '" + dir + "': " + what, "choose a folder you can write to");
+}
+
 int run(int argc, char** argv) {
   using namespace kron;
   std::string deck_path;
@@ -75,6 +99,7 @@ int run(int argc, char** argv) {
   const double t0 = core::wall_time();
   const core::Schema schema = problems::schema();
   const core::Deck deck = core::Deck::from_file(deck_path, schema, overrides);
+  check_output_dir(deck);
   core::log::set_level(core::log::parse_level(deck.string("log", "level")));
   if (!validate && !print_deck)
     core::log::info("kron ", core::version_string, " (git ", core::git_hash, "), ", core::mpi::size(MPI_COMM_WORLD),
