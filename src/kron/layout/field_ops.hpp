@@ -6,6 +6,7 @@
 #include <cmath>
 #include <complex>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 #include "kron/core/error.hpp"
@@ -25,7 +26,8 @@ template <class T>
 double magnitude(const T& v) {
   return std::abs(v);
 }
-// Calls f(ptr, count) for each interior row (runs along the pencil's fastest axis).
+// Calls f(ptr, count) or f(ptr, count, component) for each interior row (runs along the pencil's
+// fastest axis).
 template <class FieldT, class F>
 void for_each_row(FieldT& x, F&& f) {
   const auto& n = x.extent();
@@ -36,7 +38,9 @@ void for_each_row(FieldT& x, F&& f) {
         std::array<long, 3> idx{0, 0, 0};
         idx[ord[1]] = j;
         idx[ord[2]] = k;
-        f(&x(idx[0], idx[1], idx[2], c), n[ord[0]]);
+        auto* p = &x(idx[0], idx[1], idx[2], c);
+        if constexpr (std::is_invocable_v<F&, decltype(p), long, int>) f(p, n[ord[0]], c);
+        else f(p, n[ord[0]]);
       }
 }
 }  // namespace detail
@@ -170,17 +174,9 @@ void add(S a, Field<T>& x, int c = -1) {
 template <class T>
 std::vector<T> sums(const Field<T>& x) {
   std::vector<T> s(static_cast<std::size_t>(x.components()), T(0));
-  const auto& n = x.extent();
-  const auto& ord = x.pencil().order();
-  for (int c = 0; c < x.components(); ++c)
-    for (long k = 0; k < n[ord[2]]; ++k)
-      for (long j = 0; j < n[ord[1]]; ++j) {
-        std::array<long, 3> idx{0, 0, 0};
-        idx[ord[1]] = j;
-        idx[ord[2]] = k;
-        const T* p = &x(idx[0], idx[1], idx[2], c);
-        for (long i = 0; i < n[ord[0]]; ++i) s[static_cast<std::size_t>(c)] += p[i];
-      }
+  detail::for_each_row(x, [&](const T* p, long len, int c) {
+    for (long i = 0; i < len; ++i) s[static_cast<std::size_t>(c)] += p[i];
+  });
   std::vector<T> all = s;
   core::mpi::check(MPI_Allreduce(s.data(), all.data(), x.components(), core::mpi::datatype<T>(), MPI_SUM, x.pencil().grid().comm()),
                    "MPI_Allreduce");

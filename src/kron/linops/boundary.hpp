@@ -68,21 +68,6 @@ struct AxisSplit {
 /// D1: the first-derivative matrix (Neumann only; may be null for Dirichlet).
 AxisSplit split_axis(const Eigen::MatrixXd& A, BoundaryKind kind, const Eigen::MatrixXd* D1);
 
-/// The local part of the lines of `f` (no halos) along `axis`: lines_along() without the need for
-/// whole lines (a split axis gives each rank its own segment of every line through its box).
-template <class T>
-LineView<T> local_lines(layout::Field<T>& f, int axis) {
-  if (f.has_halo()) throw Error("internal: lines of a field with halos");
-  const auto& L = f.layout();
-  LineView<T> v;
-  v.p = f.data();
-  v.n = f.extent()[axis];
-  v.inner = L.stride[axis];
-  v.ostride = L.stride[axis] * v.n;
-  v.outer = v.ostride > 0 ? static_cast<long>(f.storage_size()) / v.ostride : 0;
-  return v;
-}
-
 /// Per-line face data of a field's local box along one axis: two values (low, high side) for
 /// every local line of local_lines(f, axis), laid out as lines of length 2 (face(v) below), so a
 /// lift is one LineOp application.

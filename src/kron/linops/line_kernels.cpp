@@ -23,24 +23,6 @@ constexpr double kStreamBytes = 16.0 * (1 << 20);
 using RowPanel = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 }  // namespace
 
-Lines lines_of(layout::RealField& f, int axis) {
-  const auto& P = f.pencil();
-  if (P.splits(axis) > 1)
-    throw Error(std::string("internal: axis ") + "xyz"[axis] + " is split over ranks in the " + P.describe());
-  if (f.has_halo()) throw Error("internal: line kernels need fields without halos");
-  const auto& ext = f.extent();
-  const auto& order = P.order();
-  long inner = 1, outer = f.components();
-  bool before = true;
-  for (int k = 0; k < 3; ++k) {
-    const int b = order[k];
-    if (b == axis) { before = false; continue; }
-    if (before) inner *= ext[b];
-    else outer *= ext[b];
-  }
-  return {f.data(), outer, ext[axis], inner, ext[axis] * inner};
-}
-
 LineSolve::LineSolve(const Term& t) : n_(t.b.n), compact_(t.kind == Term::Kind::Compact), periodic_(t.b.periodic) {
   if (t.kind == Term::Kind::Dense) throw Error("internal: LineSolve takes banded or compact terms");
   const long n = n_;

@@ -18,8 +18,6 @@ struct Lines {
   /// Points lo .. lo+m-1 of every line (the same memory).
   Lines range(long lo, long m) const { return {p + lo * inner, outer, m, inner, ostride}; }
 };
-/// Lines of `f` (no halos) along `axis`; throws when the axis is split over ranks in its pencil.
-Lines lines_of(layout::RealField& f, int axis);
 
 /// One banded or compact term prepared for batched application to a panel of L lines stored
 /// interleaved (x[i*ld + l], i < n, l < L, so every sweep vectorises across lines):

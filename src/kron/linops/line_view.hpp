@@ -32,21 +32,27 @@ auto as_real(const LineView<T>& v) {
   return LineView<R>{reinterpret_cast<R*>(v.p), v.outer, v.n, 2 * v.inner, 2 * v.ostride};
 }
 
-/// Lines of component(s) of a field along `axis` (no halos; the axis must be whole in the
-/// field's pencil): every component, lines numbered component by component.
+/// The local part of the lines of `f` (no halos) along `axis`, every component, lines numbered
+/// component by component; on a split axis each rank gets its own segment of every line through
+/// its box (lifts on faces need no whole lines).
+template <class T>
+LineView<T> local_lines(layout::Field<T>& f, int axis) {
+  if (f.has_halo()) throw Error("internal: lines of a field with halos");
+  const auto& L = f.layout();
+  LineView<T> v;
+  v.p = f.data();
+  v.n = f.extent()[axis];
+  v.inner = L.stride[axis];
+  v.ostride = L.stride[axis] * v.n;
+  v.outer = v.ostride > 0 ? static_cast<long>(f.storage_size()) / v.ostride : 0;
+  return v;
+}
+
+/// Whole lines of a field along `axis` (the axis must be whole in the field's pencil).
 template <class T>
 LineView<T> lines_along(layout::Field<T>& f, int axis) {
   if (f.pencil().splits(axis) != 1) throw Error("internal: lines along an axis that is split over ranks");
-  if (f.has_halo()) throw Error("internal: lines of a field with halos");
-  const auto& L = f.layout();
-  const long n = f.extent()[axis];
-  LineView<T> v;
-  v.p = f.data();
-  v.n = n;
-  v.inner = L.stride[axis];
-  v.ostride = L.stride[axis] * n;
-  v.outer = v.ostride > 0 ? static_cast<long>(f.storage_size()) / v.ostride : 0;
-  return v;
+  return local_lines(f, axis);
 }
 
 /// Lines along channel axis k of a channel shape `channels` (a factorisation of f's components,
