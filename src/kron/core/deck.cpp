@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -482,6 +483,29 @@ Error Deck::error(const std::string& section, const std::string& key, const std:
 }
 
 const std::string& Deck::path() const { return impl_->path; }
+
+std::vector<std::string> Deck::decks_with(const std::string& folder, const std::map<std::string, std::string>& values) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder.empty() ? "." : folder, ec)) {
+    if (entry.path().extension() != ".toml") continue;
+    toml::table t;
+    try {
+      t = toml::parse_file(entry.path().string());
+    } catch (const toml::parse_error&) {
+      continue;
+    }
+    bool all = true;
+    for (const auto& [full, want] : values) {
+      const auto dot = full.find('.');
+      const auto* v = t[full.substr(0, dot)][full.substr(dot + 1)].as_string();
+      all = all && v && v->get() == want;
+    }
+    if (all) found.push_back(entry.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
 
 std::string Deck::provenance_text() const {
   // The effective deck (defaults filled in, overrides applied): a file that reruns the run as is.

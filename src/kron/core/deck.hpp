@@ -64,6 +64,10 @@ class Deck {
                         const std::vector<std::string>& overrides = {});
   static Deck from_string(const std::string& text, const std::string& name, const Schema& schema,
                           const std::vector<std::string>& overrides = {});
+  /// The deck files (*.toml) in `folder` whose string keys equal the given values
+  /// ({"output.dir": "out/tg", ...}), sorted; unreadable or invalid files are skipped. For hints
+  /// such as "this input is written by inputs/x.toml".
+  static std::vector<std::string> decks_with(const std::string& folder, const std::map<std::string, std::string>& values);
   Deck(Deck&&) noexcept;
   Deck& operator=(Deck&&) noexcept;
   ~Deck();

@@ -9,9 +9,17 @@ using core::SectionSpec;
 using core::ValueKind;
 
 void declare_sections(core::Schema& schema) {
-  SectionSpec grid{"grid", "The tensor-product grid: one entry per axis (x, y, z); a list of one entry applies to every axis.", {}};
+  SectionSpec grid{"grid",
+                   "The tensor-product grid: one entry per axis (x, y, z). The dimension is grid.dim, else the length of "
+                   "grid.n; for the other keys a list of one entry applies to every axis.",
+                   {}};
   grid.keys = {
-      {"n", ValueKind::IntegerList, "[64, 64, 64]", "Points per axis; the list length (1, 2 or 3) is the dimension.", 1, 1e9, {}, 1, 3},
+      {"n", ValueKind::IntegerList, "[64, 64, 64]",
+       "Points per axis, one entry per axis: [64, 64, 64] is 3D, [128, 64] is 2D. One entry needs grid.dim (dim = 1: a "
+       "1D grid; dim = 3: the entry applies to every axis).",
+       1, 1e9, {}, 1, 3},
+      {"dim", ValueKind::Integer, "", "Dimension (1, 2 or 3); absent: the length of grid.n, which must then have 2 or 3 entries.",
+       1, 3, {}, 0, 0, true},
       {"lower", ValueKind::RealList, "[0.0]", "Lower end of each axis.", -1e300, 1e300, {}, 1, 3},
       {"upper", ValueKind::RealList, "[1.0]", "Upper end of each axis.", -1e300, 1e300, {}, 1, 3},
       {"kind", ValueKind::StringList, "[\"uniform\"]",
@@ -55,8 +63,21 @@ void declare_sections(core::Schema& schema) {
 }
 
 Domain make_domain(const core::Deck& deck) {
-  const auto n = deck.integers("grid", "n");
-  const int dim = static_cast<int>(n.size());
+  auto n = deck.integers("grid", "n");
+  int dim = static_cast<int>(n.size());
+  // The length of grid.n is the dimension, but a list of one entry reads like "every axis", as
+  // it does for the other grid keys: one entry needs grid.dim to say which is meant.
+  if (deck.has("grid", "dim")) {
+    dim = static_cast<int>(deck.integer("grid", "dim"));
+    if (n.size() == 1) n.assign(static_cast<std::size_t>(dim), n[0]);
+    if (static_cast<int>(n.size()) != dim)
+      throw deck.error("grid", "n", std::to_string(n.size()) + " entries, but grid.dim is " + std::to_string(dim),
+                       "give one entry per axis, or one entry for all axes");
+  } else if (dim == 1) {
+    const std::string v = std::to_string(n[0]);
+    throw deck.error("grid", "n", "has one entry, which could mean a 1D grid or " + v + " points on every axis",
+                     "write n = [" + v + ", " + v + ", " + v + "] for a 3D grid, or add dim = 1 under [grid] for a 1D one");
+  }
   const auto lower = deck.reals("grid", "lower");
   const auto upper = deck.reals("grid", "upper");
   const auto kind = deck.strings("grid", "kind");
@@ -102,6 +123,26 @@ Domain make_domain(const core::Deck& deck) {
     }
   }
   return d;
+}
+
+core::Expression deck_expression(const core::Deck& deck, const std::string& section, const std::string& key,
+                                 const std::map<std::string, double>& params, const Domain& domain, bool time_dependent,
+                                 const std::string* text) {
+  core::Expression e(text ? *text : deck.string(section, key), params, deck.where(section, key));
+  for (int a = domain.dim; a < 3; ++a) {
+    const std::string v(1, "xyz"[a]);
+    if (!e.uses(v)) continue;
+    const core::Where gw = deck.where("grid", "n");
+    std::string shape;
+    for (int b = 0; b < domain.dim; ++b) shape += (b ? ", " : "") + std::to_string(domain.axes[b].size());
+    throw deck.error(section, key,
+                     "uses " + v + ", but the grid is " + std::to_string(domain.dim) + "D (grid.n = [" + shape + "]" +
+                         (gw.line > 0 ? " at " + gw.str() : gw.file == "command line" ? std::string(" on the command line") : std::string()) + ")",
+                     "give grid.n one entry per axis, e.g. n = [64, 64, 64] for a 3D grid, or drop " + v + " from the expression");
+  }
+  if (!time_dependent && e.uses("t"))
+    throw deck.error(section, key, "uses t, but problem '" + deck.string("problem", "type") + "' is steady", "remove t from the expression");
+  return e;
 }
 
 ProcessGridPtr make_process_grid(const core::Deck& deck, const Domain& domain, MPI_Comm comm) {

@@ -42,11 +42,10 @@ void Diffusion::declare(core::Schema& schema) {
   schema.add(p);
 }
 
-Diffusion::Diffusion(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "diffusion", comm) {
+Diffusion::Diffusion(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "diffusion", comm, false) {
   const std::string S = "diffusion";
-  const auto params = deck.table("parameters");
   a_ = layout::RealField(setup_.x_pencil());
-  const core::Expression coef(deck.string(S, "coefficient"), params, deck.where(S, "coefficient"));
+  const core::Expression coef = setup_.expression("coefficient");
   layout::evaluate(coef, setup_.domain, 0.0, a_);
   if (!layout::ops::all_finite(a_)) throw deck.error(S, "coefficient", "is not finite at some grid point");
   const double amin = layout::ops::min_value(a_);

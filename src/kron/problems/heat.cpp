@@ -30,7 +30,7 @@ void Heat::declare(core::Schema& schema) {
   schema.add(s);
 }
 
-Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "heat", comm, {"nu"}) {
+Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "heat", comm, true, {"nu"}) {
   const std::string S = "heat";
   nu_ = deck.real(S, "nu");
   t0_ = deck.real(S, "t_start");
@@ -40,9 +40,8 @@ Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), se
   steps_ = static_cast<long>(std::ceil((t1_ - t0_) / dt - 1e-9));
   if (steps_ > 100000000) throw deck.error(S, "dt", "gives more than 1e8 steps", "raise dt");
   dt_ = (t1_ - t0_) / double(steps_);
-  const auto params = deck.table("parameters");
   if (deck.has(S, "initial"))
-    initial_ = std::make_unique<core::Expression>(deck.string(S, "initial"), params, deck.where(S, "initial"));
+    initial_ = std::make_unique<core::Expression>(setup_.expression("initial"));
   else if (!setup_.exact)
     throw deck.error(S, "initial", "is missing and there is no exact solution to start from", "add initial = \"...\"");
   try {

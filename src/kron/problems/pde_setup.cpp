@@ -53,11 +53,11 @@ std::vector<T> per_axis(const core::Deck& deck, const std::string& sec, const st
 }
 }  // namespace
 
-PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, const std::vector<std::string>& named)
-    : deck(d), section(S), comm(c) {
+PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, bool time_dep, const std::vector<std::string>& named)
+    : deck(d), section(S), comm(c), time_dependent(time_dep) {
   domain = layout::make_domain(deck);
   grid = layout::make_process_grid(deck, domain, comm);
-  auto params = deck.table("parameters");
+  params = deck.table("parameters");
   for (const auto& key : named) {
     if (params.count(key))
       throw deck.error(S, key, "is defined in [parameters] too; a value lives in one place",
@@ -83,22 +83,26 @@ PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, const 
     any_neumann |= bc[a] == linops::BoundaryKind::Neumann;
     all_periodic &= bc[a] == linops::BoundaryKind::Periodic;
   }
-  source = std::make_unique<core::Expression>(deck.string(S, "source"), params, deck.where(S, "source"));
-  if (deck.has(S, "exact")) exact = std::make_unique<core::Expression>(deck.string(S, "exact"), params, deck.where(S, "exact"));
+  source = std::make_unique<core::Expression>(expression("source"));
+  if (deck.has(S, "exact")) exact = std::make_unique<core::Expression>(expression("exact"));
   if (any_dirichlet) {
-    if (deck.has(S, "value")) value = std::make_unique<core::Expression>(deck.string(S, "value"), params, deck.where(S, "value"));
+    if (deck.has(S, "value")) value = std::make_unique<core::Expression>(expression("value"));
     else if (!exact)
       throw deck.error(S, "boundary", "has dirichlet axes but neither value nor exact is given", "add value = \"...\" (the boundary value)");
   }
   if (any_neumann) {
     if (deck.has(S, "gradient")) {
       const auto g = per_axis(deck, S, "gradient", deck.strings(S, "gradient"), domain.dim);
-      for (int a = 0; a < 3; ++a) gradient[a] = std::make_unique<core::Expression>(g[a], params, deck.where(S, "gradient"));
+      for (int a = 0; a < 3; ++a) gradient[a] = std::make_unique<core::Expression>(expression("gradient", &g[a]));
     } else if (!exact) {
       throw deck.error(S, "boundary", "has neumann axes but neither gradient nor exact is given",
                        "add gradient = [\"du/dx\", \"du/dy\", \"du/dz\"]");
     }
   }
+}
+
+core::Expression PdeSetup::expression(const std::string& key, const std::string* text) const {
+  return layout::deck_expression(deck, section, key, params, domain, time_dependent, text);
 }
 
 linops::BoundaryData PdeSetup::boundary_data(double t) const {

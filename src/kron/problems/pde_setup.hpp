@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,21 +23,29 @@ std::vector<core::KeySpec> pde_keys(bool neumann, bool time_dependent);
 /// What the shared keys describe, read and cross-checked once: domain, process grid, scheme
 /// and boundary kind per axis, and the source/exact/boundary expressions.
 struct PdeSetup {
-  /// `named`: real keys of the section that expressions may use by name (heat.nu,
-  /// helmholtz.lambda): one value in one place, so [parameters] may not define them again.
-  PdeSetup(const core::Deck& deck, const std::string& section, MPI_Comm comm, const std::vector<std::string>& named = {});
+  /// `time_dependent`: expressions may use t. `named`: real keys of the section that
+  /// expressions may use by name (heat.nu, helmholtz.lambda): one value in one place, so
+  /// [parameters] may not define them again.
+  PdeSetup(const core::Deck& deck, const std::string& section, MPI_Comm comm, bool time_dependent,
+           const std::vector<std::string>& named = {});
 
   const core::Deck& deck;
   std::string section;
   MPI_Comm comm;
   layout::Domain domain;
   layout::ProcessGridPtr grid;
+  bool time_dependent = false;
+  /// [parameters] plus the `named` keys: the constants expressions may use.
+  std::map<std::string, double> params;
   std::array<linops::Scheme, 3> schemes{};
   std::array<linops::BoundaryKind, 3> bc{};
   bool any_dirichlet = false, any_neumann = false, all_periodic = true;
   std::unique_ptr<core::Expression> source, exact, value;
   std::array<std::unique_ptr<core::Expression>, 3> gradient;
 
+  /// The expression at section.key (or `text`, an entry of that list key), refusing variables
+  /// of axes the grid does not have and t in a steady problem.
+  core::Expression expression(const std::string& key, const std::string* text = nullptr) const;
   layout::Pencil x_pencil() const { return layout::Pencil(domain.shape(), grid, 0); }
   /// Dirichlet values and Neumann derivatives at time t (from value/gradient or the exact solution).
   linops::BoundaryData boundary_data(double t) const;

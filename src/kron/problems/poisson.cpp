@@ -38,7 +38,7 @@ void Poisson::declare_poisson(core::Schema& schema) { schema.add(pde_section("po
 void Poisson::declare_helmholtz(core::Schema& schema) { schema.add(pde_section("helmholtz", true)); }
 
 Poisson::Poisson(const core::Deck& deck, MPI_Comm comm, bool helmholtz)
-    : deck_(deck), comm_(comm), section_(helmholtz ? "helmholtz" : "poisson"), setup_(deck, section_, comm, helmholtz ? std::vector<std::string>{"lambda"} : std::vector<std::string>{}) {
+    : deck_(deck), comm_(comm), section_(helmholtz ? "helmholtz" : "poisson"), setup_(deck, section_, comm, false, helmholtz ? std::vector<std::string>{"lambda"} : std::vector<std::string>{}) {
   if (helmholtz) shift_ = deck.real(section_, "lambda");
   linops::FastPoissonOptions opt;
   opt.compatibility_tol = deck.real(section_, "compatibility_tol");

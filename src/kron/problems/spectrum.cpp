@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/core/text.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
@@ -33,6 +35,26 @@ void Spectrum::declare(core::Schema& schema) {
   schema.add(s);
 }
 
+namespace {
+// A missing input named like a kron output step (<dir>/<name>_<digits>.h5) is most likely the
+// output of a run not made yet: name the decks beside this one that write it.
+std::string missing_input_hint(const core::Deck& deck, const std::string& file) {
+  const std::filesystem::path p(file);
+  const std::string stem = p.stem().string();
+  const auto us = stem.rfind('_');
+  const bool step_like = p.extension() == ".h5" && us != std::string::npos && us + 1 < stem.size() &&
+                         stem.find_first_not_of("0123456789", us + 1) == std::string::npos;
+  const std::string cwd = "relative paths are relative to the folder kron runs in (" + std::filesystem::current_path().string() + ")";
+  if (!step_like) return cwd;
+  const std::string dir = p.parent_path().string(), name = stem.substr(0, us);
+  const auto makers = core::Deck::decks_with(std::filesystem::path(deck.path()).parent_path().string(),
+                                             {{"output.dir", dir}, {"output.name", name}});
+  std::string hint = "it is named like the output of a kron run with [output] dir = \"" + dir + "\", name = \"" + name + "\"";
+  if (!makers.empty()) hint += ", which " + core::text::join(makers, " or ") + " writes: run that deck first, from this folder";
+  return hint + "; " + cwd;
+}
+}  // namespace
+
 Spectrum::Spectrum(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   domain_ = layout::make_domain(deck);
   const auto kinds = deck.strings("grid", "kind");
@@ -51,6 +73,7 @@ Spectrum::Spectrum(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(c
     datasets_ = deck.strings("spectrum", "datasets");
     ncomp = datasets_.size();
     // Open now so that a missing file or dataset fails validation, before any output.
+    if (!std::filesystem::exists(file_)) throw deck.error("spectrum", "file", "'" + file_ + "' does not exist", missing_input_hint(deck, file_));
     try {
       layout::H5File f(file_, layout::H5File::Mode::Read, comm);
       const auto n = domain_.shape();
@@ -72,7 +95,7 @@ Spectrum::Spectrum(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(c
   } else {
     const auto params = deck.table("parameters");
     for (const auto& text : deck.strings("spectrum", "field"))
-      exprs_.emplace_back(text, params, deck.where("spectrum", "field"));
+      exprs_.push_back(layout::deck_expression(deck, "spectrum", "field", params, domain_, true, &text));
     ncomp = exprs_.size();
   }
   if (deck.has("spectrum", "names")) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# usage: inputs_shipped.sh KRON SOURCE_DIR PYTHON
+# Every deck in inputs/ runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
+# fresh folder, in name order, and must give what its header promises:
+#   # Expected as shipped (...): KEY ~ VALUE      (summary.json KEY within 1% of VALUE; also
+#                                                  KEY < VALUE), and the run prints that value;
+#   # Expected before that run: an error naming FILE   (a deck that reads another run's output:
+#                                                  it is run again after all others).
+set -u
+kron=$1; src=$2; py=$3
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+# summary key -> the words the run prints just before the value
+declare -A printed=([error_max]="solution.*: max " [energy_physical]="energy: physical ")
+check() {  # deck log
+  local deck=$1 log=$2 line checks=() dir
+  line=$(sed -n 's/^# Expected as shipped[^:]*: //p' "$deck")
+  [ -n "$line" ] || fail "$deck has no '# Expected as shipped' line"
+  dir=$(sed -n 's/^dir = "\(.*\)"/\1/p' "$deck")
+  read -r key op value <<<"$line"
+  "$py" "$here/summary_check.py" "$dir/summary.json" "$key$op$value" || fail "$deck: $(cat "$log")"
+  v=$("$py" -c "import json; print('%g' % json.load(open('$dir/summary.json'))['$key'])")
+  grep -q "${printed[$key]}$v" "$log" || fail "$deck: the run does not print $key = $v: $(cat "$log")"
+}
+again=()
+for deck in "$src"/inputs/*.toml; do
+  name=$(basename "$deck" .toml)
+  rc=0
+  timeout 300 mpirun -n 2 "$kron" "$deck" >"$name.log" 2>&1 || rc=$?
+  want_err=$(sed -n 's/^# Expected before that run: an error naming //p' "$deck" | sed 's/\.$//')
+  if [ -n "$want_err" ] && [ $rc -ne 0 ]; then
+    grep -q "error: .*$(basename "$want_err") writes" "$name.log" || fail "$deck: expected an error naming $want_err: $(cat "$name.log")"
+    again+=("$deck")
+    continue
+  fi
+  [ $rc -eq 0 ] || fail "$deck failed as shipped: $(cat "$name.log")"
+  check "$deck" "$name.log"
+done
+for deck in "${again[@]}"; do
+  name=$(basename "$deck" .toml)
+  timeout 300 mpirun -n 2 "$kron" "$deck" >"$name.log" 2>&1 || fail "$deck failed after the deck it reads had run: $(cat "$name.log")"
+  check "$deck" "$name.log"
+done
+[ ${#again[@]} -eq 1 ] || fail "expected spectrum_from_file.toml to need another run's output first"
+echo ok
