@@ -17,9 +17,11 @@
 #include "kron/core/json.hpp"
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/core/stop.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/core/version.hpp"
 #include "kron/layout/fft_wisdom.hpp"
+#include "kron/layout/output.hpp"
 #include "kron/linops/petsc_krylov.hpp"
 #include "kron/problems/registry.hpp"
 
@@ -62,6 +64,19 @@ void check_output_dir(const kron::core::Deck& deck) {
   }
   if (!what.empty())
     throw deck.error("output", "dir", "cannot write the output folder '" + dir + "': " + what, "choose a folder you can write to");
+  // A run owns its output: files of an earlier run are replaced, or (existing = "refuse") the run
+  // does not start. Listed on rank 0, the one that writes the small files.
+  if (deck.string("output", "existing") == "refuse") {
+    std::string found;
+    if (is_root()) {
+      const auto files = kron::layout::earlier_output(dir, deck.string("output", "name"));
+      if (!files.empty()) found = std::to_string(files.size()) + " file(s) of an earlier run, e.g. '" + files.front() + "'";
+    }
+    found = kron::core::mpi::broadcast(found, MPI_COMM_WORLD);
+    if (!found.empty())
+      throw deck.error("output", "existing", "is 'refuse' and '" + dir + "' holds " + found,
+                       "choose another output.dir or output.name, or set output.existing = \"replace\"");
+  }
 }
 
 int run(int argc, char** argv) {
@@ -127,6 +142,10 @@ int run(int argc, char** argv) {
     if (is_root()) std::printf("kron: %s is valid (problem '%s')\n", deck_path.c_str(), deck.string("problem", "type").c_str());
     return 0;
   }
+  // From here on the run writes: first the earlier run's files go, summary.json included, so
+  // that the folder never shows an old summary beside new step files.
+  const long removed = layout::remove_earlier_output(deck.string("output", "dir"), deck.string("output", "name"), MPI_COMM_WORLD);
+  if (removed > 0) core::log::info("removed ", removed, " file(s) of an earlier run from ", deck.string("output", "dir"), " (output.existing = \"replace\")");
   core::Json summary = problem->run();
   fftw_wisdom.save();
   const double seconds = core::wall_time() - t0;
@@ -150,6 +169,7 @@ int run(int argc, char** argv) {
     timers[r.name] = row;
   }
   summary["timers"] = timers;
+  core::stop::check(MPI_COMM_WORLD, "before summary.json was written", "the run's output is incomplete");
   std::string err;
   if (is_root()) {
     try {
@@ -173,5 +193,6 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   kron::core::mpi::Environment env(&argc, &argv);
+  kron::core::stop::install();
   return kron::core::run_app("kron", [&] { return run(argc, argv); });
 }

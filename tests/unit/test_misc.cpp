@@ -3,7 +3,13 @@
 #include <algorithm>
 #include <complex>
 
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <mpi.h>
+
 #include "kron/core/json.hpp"
+#include "kron/core/stop.hpp"
 #include "kron/core/text.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/box_copy.hpp"
@@ -69,4 +75,34 @@ TEST_CASE("timers nest: a timer started inside another is its row's child", "[ti
   CHECK(output != std::string::npos);
   CHECK(solve < child);
   CHECK(table.find("\n  fft ") != std::string::npos);
+}
+
+TEST_CASE("stop: a signal removes the write in progress and stops the run at its next check point", "[stop]") {
+  namespace stop = kron::core::stop;
+  stop::install();
+  const std::string tmp = "kron_unit_stop_test.h5.tmp";
+  { std::ofstream(tmp) << "partial"; }
+  {
+    const stop::TemporaryFile guard(tmp);
+    CHECK_NOTHROW(stop::check(MPI_COMM_SELF, "during the test"));
+    std::raise(SIGTERM);
+    CHECK(stop::signal_received() == SIGTERM);
+    CHECK_FALSE(std::ifstream(tmp).good());  // the handler removed it
+  }
+  try {
+    stop::check(MPI_COMM_SELF, "after step 3 of 9", "two step files are complete");
+    FAIL("no Interrupted after a signal");
+  } catch (const stop::Interrupted& e) {
+    CHECK(e.signal() == SIGTERM);
+    CHECK(std::string(e.what()) == "interrupted by SIGTERM after step 3 of 9; two step files are complete");
+  }
+  stop::reset();
+  CHECK(stop::signal_received() == 0);
+  // Without a guard a signal removes nothing.
+  { std::ofstream(tmp) << "kept"; }
+  std::raise(SIGINT);
+  CHECK(std::ifstream(tmp).good());
+  CHECK(stop::signal_received() == SIGINT);
+  stop::reset();
+  std::remove(tmp.c_str());
 }

@@ -1,5 +1,7 @@
 #include "kron/core/json.hpp"
 
+#include "kron/core/stop.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -104,6 +106,7 @@ std::string Json::dump(int indent) const {
 void write_file_atomic(const std::string& path, const std::string& text) {
   // A name of this process's own: two runs writing the same file never share a temporary.
   const std::string tmp = path + "." + std::to_string(static_cast<long>(getpid())) + ".tmp";
+  const stop::TemporaryFile guard(tmp);
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw Error("cannot write '" + tmp + "': " + std::strerror(errno), {}, "check that the output directory is writable");

@@ -88,6 +88,14 @@ bool all(bool ok, MPI_Comm comm) {
   check(MPI_Allreduce(&v, &r, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
   return r == 1;
 }
+std::string broadcast(const std::string& s, MPI_Comm comm) {
+  std::string r = s;
+  int len = static_cast<int>(r.size());
+  check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  r.resize(static_cast<std::size_t>(len));
+  check(MPI_Bcast(r.data(), len, MPI_CHAR, 0, comm), "MPI_Bcast");
+  return r;
+}
 double max(double v, MPI_Comm comm) {
   double r = 0;
   check(MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_MAX, comm), "MPI_Allreduce");

@@ -52,6 +52,8 @@ inline MPI_Datatype datatype<long long>() { return MPI_LONG_LONG; }
 
 /// Logical AND over ranks: lets a check made on some ranks become a collective decision.
 bool all(bool ok, MPI_Comm comm);
+/// Rank 0's `s` on every rank.
+std::string broadcast(const std::string& s, MPI_Comm comm);
 double max(double v, MPI_Comm comm);
 double min(double v, MPI_Comm comm);
 double sum(double v, MPI_Comm comm);

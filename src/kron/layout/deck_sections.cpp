@@ -58,6 +58,11 @@ void declare_sections(core::Schema& schema) {
       {"compression", ValueKind::Integer, "0", "Deflate level for field datasets (0: none; needs chunking, set automatically).", 0, 9},
       {"chunk", ValueKind::IntegerList, "", "HDF5 chunk extents [cx, cy, cz]; absent: 64 per axis when compressing.", 1, 1e9, {}, 1, 3, true},
       {"write_fields", ValueKind::Boolean, "true", "Write the field datasets (false: only summary.json and small datasets)."},
+      {"existing", ValueKind::String, "\"replace\"",
+       "The files an earlier run of the same output.name left in output.dir (summary.json, <name>.xdmf, <name>_<step>.h5, "
+       "<name>_spectrum.csv): replace (removed once the deck has been checked, before the run writes anything) or refuse "
+       "(stop before any work). Other files in the folder are never touched.",
+       -1e300, 1e300, {"replace", "refuse"}},
   };
   schema.add(out);
 }

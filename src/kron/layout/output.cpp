@@ -1,11 +1,13 @@
 #include "kron/layout/output.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "kron/core/mpi.hpp"
+#include "kron/core/stop.hpp"
 #include "kron/core/version.hpp"
 
 namespace kron::layout {
@@ -18,11 +20,45 @@ void make_directory(const std::string& dir, MPI_Comm comm) {
     if (ec) err = ec.message();
     else if (!std::filesystem::is_directory(dir)) err = "exists and is not a directory";
   }
-  int len = static_cast<int>(err.size());
-  MPI_Bcast(&len, 1, MPI_INT, 0, comm);
-  err.resize(static_cast<std::size_t>(len));
-  MPI_Bcast(err.data(), len, MPI_CHAR, 0, comm);
+  err = core::mpi::broadcast(err, comm);
   if (!err.empty()) throw Error("cannot create output directory '" + dir + "': " + err, {}, "check output.dir");
+}
+
+std::vector<std::string> earlier_output(const std::string& dir, const std::string& name) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> found;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return found;
+  auto step_like = [&](const std::string& f, const std::string& suffix) {
+    // <name>_<digits><suffix>
+    if (f.size() <= name.size() + 1 + suffix.size() || f.compare(0, name.size() + 1, name + "_") != 0) return false;
+    if (f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+    const std::string mid = f.substr(name.size() + 1, f.size() - name.size() - 1 - suffix.size());
+    return !mid.empty() && mid.find_first_not_of("0123456789") == std::string::npos;
+  };
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (f == "summary.json" || f == name + ".xdmf" || f == name + "_spectrum.csv" || step_like(f, ".h5") || step_like(f, ".h5.tmp"))
+      found.push_back(e.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+long remove_earlier_output(const std::string& dir, const std::string& name, MPI_Comm comm) {
+  std::vector<std::string> files;
+  std::string err;
+  if (core::mpi::rank(comm) == 0) {
+    files = earlier_output(dir, name);
+    for (const auto& f : files) {
+      std::error_code ec;
+      std::filesystem::remove(f, ec);
+      if (ec && err.empty()) err = "cannot remove '" + f + "' of an earlier run: " + ec.message();
+    }
+  }
+  err = core::mpi::broadcast(err, comm);
+  if (!err.empty()) throw Error(err, {}, "remove it yourself, or choose another output.dir");
+  return static_cast<long>(core::mpi::sum(static_cast<long long>(files.size()), comm));
 }
 
 void write_h5_atomic(const std::string& path, MPI_Comm comm, const std::function<void(H5File&)>& body) {
@@ -30,6 +66,7 @@ void write_h5_atomic(const std::string& path, MPI_Comm comm, const std::function
   bool ok = true;
   std::string what;
   {
+    const core::stop::TemporaryFile guard(tmp);  // a signal now removes the partial file
     H5File f(tmp, H5File::Mode::Create, comm);
     try {
       body(f);
@@ -42,6 +79,10 @@ void write_h5_atomic(const std::string& path, MPI_Comm comm, const std::function
   if (!core::mpi::all(ok, comm)) {
     if (core::mpi::rank(comm) == 0) std::remove(tmp.c_str());
     throw Error(what.empty() ? "writing " + path + " failed on another rank" : what);
+  }
+  if (core::stop::any(comm) != 0) {
+    if (core::mpi::rank(comm) == 0) std::remove(tmp.c_str());
+    core::stop::check(comm, "while writing " + path, "the partial file was removed");
   }
   int rc = 0;
   if (core::mpi::rank(comm) == 0) rc = std::rename(tmp.c_str(), path.c_str());
@@ -76,6 +117,8 @@ std::string OutputWriter::step_path(int step) const {
 
 void OutputWriter::write_step(int step, double time, const FieldList& fields, const std::function<void(H5File&)>& extra) {
   const std::string path = step_path(step);
+  core::stop::check(comm_, "before " + path + " was written",
+                    std::to_string(steps_.size()) + " complete step file(s) of this run are in " + dir_ + ", and no summary.json");
   write_h5_atomic(path, comm_, [&](H5File& f) {
     write_provenance(f, prov_, step, time);
     write_grid(f, domain_);

@@ -21,6 +21,13 @@ struct Provenance {
 /// reader (and no crash) ever sees a half-written file. `body` writes the contents.
 void write_h5_atomic(const std::string& path, MPI_Comm comm, const std::function<void(H5File&)>& body);
 
+/// The files an earlier run named `name` left in `dir` (this rank's view; sorted):
+/// summary.json, <name>.xdmf, <name>_<digits>.h5 (and .h5.tmp) and <name>_spectrum.csv.
+std::vector<std::string> earlier_output(const std::string& dir, const std::string& name);
+/// Collective: rank 0 removes earlier_output(dir, name); returns how many files it removed.
+/// Throws on every rank when one cannot be removed.
+long remove_earlier_output(const std::string& dir, const std::string& name, MPI_Comm comm);
+
 /// Collective: creates `dir` (and parents) on rank 0; throws on every rank if that fails.
 void make_directory(const std::string& dir, MPI_Comm comm);
 

@@ -6,6 +6,7 @@
 
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/core/stop.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/evaluate.hpp"
 
@@ -108,6 +109,8 @@ core::Json Heat::run() {
                 el / double(s) * double(steps_ - s), " s left");
     }
     if ((every > 0 && s % every == 0) || s == steps_) write_step(s, t);
+    else core::stop::check(comm_, "after step " + std::to_string(s) + " of " + std::to_string(steps_),
+                           "the step files written so far are complete; there is no summary.json");
   }
   const double run_s = core::mpi::max(core::wall_time() - w0, comm_);
   core::Json j = summary_header(setup_);
