@@ -115,7 +115,8 @@ int run(int argc, char** argv) {
   const core::Schema schema = problems::schema();
   const core::Deck deck = core::Deck::from_file(deck_path, schema, overrides);
   check_output_dir(deck);
-  core::log::set_level(core::log::parse_level(deck.string("log", "level")));
+  // --print-deck prints a deck and nothing else; --validate keeps what a check says (the memory estimate).
+  core::log::set_level(print_deck ? core::log::Level::Warn : core::log::parse_level(deck.string("log", "level")));
   if (!validate && !print_deck)
     core::log::info("kron ", core::version_string, " (git ", core::git_hash, "), ", core::mpi::size(MPI_COMM_WORLD),
                     " MPI rank(s), problem '", deck.string("problem", "type"), "', deck ", deck_path);

@@ -52,4 +52,14 @@ std::string Pencil::describe() const {
          std::to_string(grid_->p1()) + "x" + std::to_string(grid_->p2()) + " ranks";
 }
 
+long max_local_points(const std::array<long, 3>& global, const ProcessGridPtr& grid) {
+  long most = 0;
+  for (int axis = 0; axis < 3; ++axis) {
+    const Pencil p(global, grid, axis);
+    for (int c1 = 0; c1 < grid->p1(); ++c1)
+      for (int c2 = 0; c2 < grid->p2(); ++c2) most = std::max(most, p.box_of(c1, c2).volume());
+  }
+  return most;
+}
+
 }  // namespace kron::layout

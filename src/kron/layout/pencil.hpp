@@ -55,4 +55,8 @@ class Pencil {
   Box box_;
 };
 
+/// The most points any rank holds in any of the three pencils of `global` on `grid` (uneven
+/// splits included): the size of the largest field-sized array a rank allocates.
+long max_local_points(const std::array<long, 3>& global, const ProcessGridPtr& grid);
+
 }  // namespace kron::layout

@@ -44,6 +44,18 @@ void Diffusion::declare(core::Schema& schema) {
 
 Diffusion::Diffusion(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), setup_(deck, "diffusion", comm, false) {
   const std::string S = "diffusion";
+  {
+    // Counted from the run and checked against its measured peak by tests/cli/memory.sh.
+    const double fb = setup_.field_bytes();
+    core::MemoryEstimate est;
+    add_axis_factors(est, setup_, deck.string(S, "preconditioner") == "fast");
+    est.add("fields a, u, f, error, residual", 5 * fb);
+    est.add("face coefficients and operator scratch", 4 * fb);
+    est.add("PETSc Krylov vectors", 6 * fb);
+    est.add("preconditioner scratch", 2 * fb);
+    est.add("transposes", transpose_fields(*setup_.grid, 3) * fb);
+    reserve_memory(deck, setup_.domain, est, comm);
+  }
   a_ = layout::RealField(setup_.x_pencil());
   const core::Expression coef = setup_.expression("coefficient");
   layout::evaluate(coef, setup_.domain, 0.0, a_);

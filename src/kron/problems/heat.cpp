@@ -45,6 +45,16 @@ Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), se
     initial_ = std::make_unique<core::Expression>(setup_.expression("initial"));
   else if (!setup_.exact)
     throw deck.error(S, "initial", "is missing and there is no exact solution to start from", "add initial = \"...\"");
+  {
+    // Counted from the run and checked against its measured peak by tests/cli/memory.sh.
+    const double fb = setup_.field_bytes();
+    core::MemoryEstimate est;
+    add_axis_factors(est, setup_, false);
+    est.add("fields u, source, boundary values, error", 4 * fb);
+    est.add("ADI stage scratch", 8 * fb);
+    est.add("transposes and output", transpose_fields(*setup_.grid, 3) * fb);
+    reserve_memory(deck, setup_.domain, est, comm);
+  }
   try {
     adi_ = std::make_unique<linops::Adi>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, nu_, dt_);
   } catch (const Error& e) {

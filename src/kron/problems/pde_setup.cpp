@@ -6,6 +6,7 @@
 
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/core/text.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
@@ -99,6 +100,43 @@ PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, bool t
                        "add gradient = [\"du/dx\", \"du/dy\", \"du/dz\"]");
     }
   }
+}
+
+double PdeSetup::field_bytes() const { return 8.0 * double(layout::max_local_points(domain.shape(), grid)); }
+
+double transpose_fields(const layout::ProcessGrid& grid, double one_split) {
+  const int splits = (grid.p1() > 1 ? 1 : 0) + (grid.p2() > 1 ? 1 : 0);
+  return splits == 0 ? 0.0 : splits == 1 ? one_split : 2 * one_split + 1;
+}
+
+void add_axis_factors(core::MemoryEstimate& e, const PdeSetup& s, bool with_dense_eigenvectors) {
+  double ops = 0, eig = 0;
+  for (int a = 0; a < s.domain.dim; ++a) {
+    const double n = double(s.domain.axes[a].size()), nn = 8.0 * n * n;
+    ops += 3 * nn;  // the dense 1D operator, its boundary-folded copy, the residual's copy
+    const bool fast = s.bc[a] == linops::BoundaryKind::Periodic ||
+                      (s.schemes[a] == linops::Scheme::FD2 && s.bc[a] == linops::BoundaryKind::Dirichlet &&
+                       s.domain.axes[a].kind() == layout::AxisKind::Uniform);
+    if (with_dense_eigenvectors && !fast) eig += 8 * nn;
+  }
+  e.add("1D operators", ops);
+  if (eig > 0) e.add("dense eigendecompositions", eig);
+}
+
+void reserve_memory(const core::Deck& deck, const layout::Domain& domain, const core::MemoryEstimate& estimate, MPI_Comm comm) {
+  const core::MemoryCheck c = core::check_memory(estimate, comm);
+  namespace text = core::text;
+  std::string grid;
+  for (int a = 0; a < domain.dim; ++a) grid += (a ? " x " : "") + std::to_string(domain.axes[a].size());
+  const int nranks = core::mpi::size(comm);
+  core::log::info("memory estimate: ", text::bytes(c.rank_max), " on the largest rank (", estimate.describe(), "), ", text::bytes(c.all),
+            " in all", c.node_available > 0 ? "; " + text::bytes(c.node_available) + " available on the neediest node" : std::string());
+  if (c.fits()) return;
+  throw deck.error("grid", "n",
+                   "a " + grid + " grid on " + std::to_string(nranks) + " rank(s) needs about " + text::bytes(c.node_need) +
+                       " on one node (" + std::to_string(c.node_ranks) + " rank(s) there, each up to " + text::bytes(c.rank_max) +
+                       ": " + estimate.describe() + "), but that node has " + text::bytes(c.node_available) + " available",
+                   "run on more nodes (the memory per rank shrinks with the rank count), or choose a smaller grid.n");
 }
 
 core::Expression PdeSetup::expression(const std::string& key, const std::string* text) const {

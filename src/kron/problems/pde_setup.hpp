@@ -8,6 +8,7 @@
 #include "kron/core/deck.hpp"
 #include "kron/core/expression.hpp"
 #include "kron/core/json.hpp"
+#include "kron/core/memory_budget.hpp"
 #include "kron/layout/axis_grid.hpp"
 #include "kron/layout/output.hpp"
 #include "kron/layout/process_grid.hpp"
@@ -46,6 +47,8 @@ struct PdeSetup {
   /// The expression at section.key (or `text`, an entry of that list key), refusing variables
   /// of axes the grid does not have and t in a steady problem.
   core::Expression expression(const std::string& key, const std::string* text = nullptr) const;
+  /// Bytes of one real field on the rank that holds the most points (any pencil).
+  double field_bytes() const;
   layout::Pencil x_pencil() const { return layout::Pencil(domain.shape(), grid, 0); }
   /// Dirichlet values and Neumann derivatives at time t (from value/gradient or the exact solution).
   linops::BoundaryData boundary_data(double t) const;
@@ -61,6 +64,19 @@ struct ErrorNorms {
 /// err = u - exact(t) (minus the mean difference when `gauge`: singular problems fix the
 /// mean); returns the max and root-mean-square errors over all points.
 ErrorNorms error_against_exact(const PdeSetup& s, const layout::RealField& u, double t, bool gauge, layout::RealField& err);
+
+/// Collective; every problem calls it before it allocates anything large: logs the estimate
+/// (the run header's memory line) and refuses, at grid.n, a run that does not fit in the memory
+/// its neediest node has available (the error names the grid, the estimate and what to change).
+void reserve_memory(const core::Deck& deck, const layout::Domain& domain, const core::MemoryEstimate& estimate, MPI_Comm comm);
+/// Field-sized arrays the transposes of a run hold, in units of one field: none on one rank,
+/// `one_split` when one process-grid dimension is split, and about twice that plus one when both
+/// are (measured: send/receive buffers, the intermediate pencils, the MPI library's own).
+double transpose_fields(const layout::ProcessGrid& grid, double one_split);
+/// The estimate items of the per-axis 1D operators of a fast-diagonalization solver: every axis
+/// builds its dense n x n operator once; axes without a fast transform (`dense`) keep dense
+/// eigenvectors and their inverse, and their eigendecomposition peaks at about 8 n x n arrays.
+void add_axis_factors(core::MemoryEstimate& e, const PdeSetup& s, bool with_dense_eigenvectors);
 
 /// The summary entries every PDE problem starts with: problem, grid, process_grid.
 core::Json summary_header(const PdeSetup& s);

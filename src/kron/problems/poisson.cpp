@@ -40,6 +40,22 @@ void Poisson::declare_helmholtz(core::Schema& schema) { schema.add(pde_section("
 Poisson::Poisson(const core::Deck& deck, MPI_Comm comm, bool helmholtz)
     : deck_(deck), comm_(comm), section_(helmholtz ? "helmholtz" : "poisson"), setup_(deck, section_, comm, false, helmholtz ? std::vector<std::string>{"lambda"} : std::vector<std::string>{}) {
   if (helmholtz) shift_ = deck.real(section_, "lambda");
+  {
+    // Counted from the run (u, f, error, residual; the solver's transform scratch: 7 fields with
+    // a dense axis, 3 with a real-FFT (periodic) one, else 1 (sine transforms in place);
+    // transposes and output staging) and checked against its measured peak by tests/cli/memory.sh.
+    const double fb = setup_.field_bytes();
+    bool dense = false;
+    core::MemoryEstimate est;
+    add_axis_factors(est, setup_, true);
+    for (const auto& i : est.items) dense = dense || i.what == "dense eigendecompositions";
+    est.add("fields u, f, error, residual", 4 * fb);
+    bool periodic = false;
+    for (int a = 0; a < setup_.domain.dim; ++a) periodic = periodic || setup_.bc[a] == linops::BoundaryKind::Periodic;
+    est.add("solver scratch", (dense ? 7 : periodic ? 3 : 1) * fb);
+    est.add("transposes and output", transpose_fields(*setup_.grid, 3) * fb);
+    reserve_memory(deck, setup_.domain, est, comm);
+  }
   linops::FastPoissonOptions opt;
   opt.compatibility_tol = deck.real(section_, "compatibility_tol");
   opt.effort = layout::parse_fft_effort(deck.string("fft", "effort"));

@@ -13,6 +13,7 @@
 #include "kron/core/timer.hpp"
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
+#include "kron/problems/pde_setup.hpp"
 #include "kron/layout/output.hpp"
 
 namespace kron::problems {
@@ -97,6 +98,17 @@ Spectrum::Spectrum(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(c
     for (const auto& text : deck.strings("spectrum", "field"))
       exprs_.push_back(layout::deck_expression(deck, "spectrum", "field", params, domain_, true, &text));
     ncomp = exprs_.size();
+  }
+  {
+    // Per component: the field, its transform (complex, half an axis), transposes and output.
+    // Counted from the run and checked against its measured peak by tests/cli/memory.sh.
+    const double fb = 8.0 * double(layout::max_local_points(domain_.shape(), grid_)) * double(ncomp);
+    core::MemoryEstimate est;
+    est.add("field", fb);
+    est.add("spectral field", 2 * fb);
+    est.add("output staging", fb);
+    est.add("transposes", transpose_fields(*grid_, 1.5) * fb);
+    reserve_memory(deck, domain_, est, comm);
   }
   if (deck.has("spectrum", "names")) {
     names_ = deck.strings("spectrum", "names");
