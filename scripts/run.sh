@@ -4,8 +4,11 @@
 # NP=4 scripts/run.sh ... runs on another rank count.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$here/scripts/setup.sh" >&2
+# Builds the kron program only (scripts/test.sh builds the tests).
+BUILD_TARGETS=kron "$here/scripts/setup.sh" >&2
 source "$here/scripts/env.sh"
 deck=${1:-$here/inputs/quickstart.toml}
 [ $# -gt 0 ] && shift
-exec mpirun -n "${NP:-2}" "$here/${BUILD_DIR:-build}/bin/kron" "$deck" "$@"
+build=${BUILD_DIR:-build}
+case $build in /*) ;; *) build=$here/$build ;; esac  # BUILD_DIR may be absolute
+exec mpirun -n "${NP:-2}" "$build/bin/kron" "$deck" "$@"

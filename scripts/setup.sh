@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs kron's build dependencies (Debian packages; idempotent) and builds build/ in Release.
-# Usage: scripts/setup.sh            (BUILD_DIR and BUILD_TYPE may be set in the environment)
+# Usage: scripts/setup.sh            (BUILD_DIR and BUILD_TYPE may be set in the environment;
+#                                     BUILD_TARGETS="kron ..." builds only those targets)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -18,11 +19,14 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+  echo "setup: installing ${#missing[@]} Debian package(s) and what they need: ${missing[*]}"
+  echo "setup: this takes a few minutes on a fresh machine (apt-get is quiet meanwhile)"
+  t0=$(date +%s)
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: packages installed in $(( $(date +%s) - t0 )) s"
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -31,4 +35,9 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 else
   cmake -S . -B "$BUILD_DIR" >/dev/null  # picks up tools installed since the last configure
 fi
-cmake --build "$BUILD_DIR" -j "$jobs"
+read -r -a targets <<< "${BUILD_TARGETS:-}"
+if [ ${#targets[@]} -gt 0 ]; then
+  cmake --build "$BUILD_DIR" -j "$jobs" --target "${targets[@]}"
+else
+  cmake --build "$BUILD_DIR" -j "$jobs"
+fi

@@ -41,6 +41,14 @@ for deck in "$src"/inputs/*.toml; do
 done
 after=$(find . | sort)
 [ "$before" = "$after" ] || fail "--validate/--print-deck wrote files: $(diff <(echo "$before") <(echo "$after") | grep '^>')"
+# The residual check (about the cost of the solve) runs by default and can be skipped.
+mpirun -n 2 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=res log.timers=false | grep -q "max interior residual" \
+  || fail "no residual line by default"
+grep -q '"residual_relative"' res/summary.json || fail "no residual in summary.json by default"
+mpirun -n 2 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=res poisson.residual_check=false log.timers=false >"$work/nores"
+grep -q "residual check skipped" "$work/nores" || fail "residual_check = false did not say it skipped the check"
+grep -q '"residual' res/summary.json && fail "residual_check = false still computed the residual"
+grep -q '"residual"' res/summary.json && fail "residual_check = false still timed a residual"
 "$kron" --version | grep -q '^kron ' || fail "--version"
 grep -q 'effort = "measure"' "$work/effective.toml" || fail "--print-deck does not fill defaults"
 echo ok

@@ -28,4 +28,17 @@ done <<< "$block"
 ex=$(sed -n 's/^#   NP=4 scripts\/run.sh //p' "$src/inputs/quickstart.toml")
 [ -n "$ex" ] || fail "no override example in inputs/quickstart.toml"
 eval "build/bin/kron $ex --validate" > "$work/out.log" 2>&1 || { cat "$work/out.log"; fail "the quickstart deck's example does not validate as typed: $ex"; }
-echo "ok: $n README commands and the quickstart example"
+# scripts/run.sh builds only the kron program (not the test suite) before it runs: a cmake
+# wrapper on PATH records how it is called.
+mkdir "$work/bin"
+cat > "$work/bin/cmake" <<EOS
+#!/usr/bin/env bash
+echo "\$*" >> "$work/cmake_calls"
+exec $(command -v cmake) "\$@"
+EOS
+chmod +x "$work/bin/cmake"
+PATH="$work/bin:$PATH" BUILD_DIR="$build" "$src/scripts/run.sh" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir="$work/run" \
+  log.timers=false > "$work/out.log" 2>&1 || { cat "$work/out.log"; fail "scripts/run.sh failed"; }
+grep -q -- "--build .* --target kron$" "$work/cmake_calls" || fail "scripts/run.sh does not build the kron target alone: $(cat "$work/cmake_calls")"
+[ -f "$work/run/summary.json" ] || fail "scripts/run.sh did not run the deck"
+echo "ok: $n README commands, the quickstart example, scripts/run.sh builds kron only"

@@ -2,6 +2,8 @@
 // against a serial dense Kronecker product (Eigen), and fast-diagonalization solves converging
 // at order p + 1 for Gauss-Lobatto Lagrange elements (Dirichlet) and periodic B-splines.
 #include <catch2/catch.hpp>
+#include "kron/core/eigen.hpp"
+
 #include <unsupported/Eigen/KroneckerProduct>
 
 #include <cmath>

@@ -2,6 +2,8 @@
 // assembled PETSc AIJ matrix (MatMult and a CG + GAMG solve), observed orders of the Krylov
 // diffusion solver, and a diverged solve reported with PETSc's converged reason.
 #include <catch2/catch.hpp>
+#include "kron/core/eigen.hpp"
+
 #include <petscksp.h>
 #include <unsupported/Eigen/KroneckerProduct>
 

@@ -3,6 +3,8 @@
 // on every process grid (uneven splits at 3 ranks), apply, apply_transpose (T and H) and
 // accumulation; the dot-product test of the whole chain; shape errors.
 #include <catch2/catch.hpp>
+#include "kron/core/eigen.hpp"
+
 #include <unsupported/Eigen/KroneckerProduct>
 
 #include <cmath>

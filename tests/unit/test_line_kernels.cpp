@@ -114,10 +114,10 @@ TEST_CASE("cache-blocked transpose", "[lines]") {
     for (long cols : {1L, 8L, 13L, 40L})
       for (bool acc : {false, true}) {
         const long lds = cols + 3, ldd = rows + 5;
-        std::vector<double> src(rows * lds), dst(cols * ldd), ref;
+        std::vector<double> src(rows * lds), dst(cols * ldd);
         for (std::size_t i = 0; i < src.size(); ++i) src[i] = double(i) * 0.5 - 3;
         for (std::size_t i = 0; i < dst.size(); ++i) dst[i] = double(i % 11);
-        ref = dst;
+        std::vector<double> ref = dst;
         for (long r = 0; r < rows; ++r)
           for (long c = 0; c < cols; ++c) ref[c * ldd + r] = (acc ? ref[c * ldd + r] : 0.0) + src[r * lds + c];
         layout::transpose_2d(src.data(), lds, dst.data(), ldd, rows, cols, acc);
@@ -150,9 +150,9 @@ TEST_CASE("sine transform of many lines equals FFTW's RODFT00", "[lines]") {
     const long shapes[][2] = {{1, 1}, {5, 1}, {33, 1}, {70, 1}, {2, 3}, {1, 32}, {2, 45}};
     for (const auto& sh : shapes) {
       const long outer = sh[0], inner = sh[1], size = outer * m * inner;
-      std::vector<double> x(size), ref;
+      std::vector<double> x(size);
       for (auto& v : x) v = U(rng);
-      ref = x;
+      std::vector<double> ref = x;
       // Reference: FFTW's RODFT00, one line at a time.
       std::vector<double> line(m);
       fftw_plan p = fftw_plan_r2r_1d(int(m), line.data(), line.data(), FFTW_RODFT00, FFTW_ESTIMATE);

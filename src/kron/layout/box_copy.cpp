@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "kron/core/simd.hpp"
 #endif
 
 namespace kron::layout {

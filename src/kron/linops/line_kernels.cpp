@@ -5,7 +5,7 @@
 #include <cstring>
 
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "kron/core/simd.hpp"
 #endif
 
 #include "kron/core/error.hpp"

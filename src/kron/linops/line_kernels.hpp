@@ -1,5 +1,5 @@
 #pragma once
-#include <Eigen/Dense>
+#include "kron/core/eigen.hpp"
 #include <vector>
 
 #include "kron/core/memory.hpp"

@@ -1,7 +1,7 @@
 // Host executor of LineOp<T> (the CUDA executor of the GPU issue sits beside it).
 #include "kron/linops/line_op.hpp"
 
-#include <Eigen/Dense>
+#include "kron/core/eigen.hpp"
 
 #include <algorithm>
 #include <cstring>
