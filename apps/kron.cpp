@@ -18,6 +18,7 @@
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/stop.hpp"
+#include "kron/core/text.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/core/version.hpp"
 #include "kron/layout/fft_wisdom.hpp"
@@ -186,7 +187,10 @@ int run(int argc, char** argv) {
   }
   char mem[96];
   std::snprintf(mem, sizeof mem, "peak memory %.0f MiB on the largest rank, %.0f MiB in all", rss_max, rss_sum);
-  core::log::info("done in ", seconds, " s, ", mem, "; summary in ", deck.string("output", "dir"), "/summary.json");
+  // Throughput of the run's main work (the solve, the time steps, the transform), when it has one.
+  const core::Json* pps = summary.find("points_per_second");
+  const std::string rate = pps ? ", " + core::text::rate(pps->number()) + " points/s" : std::string();
+  core::log::info("done in ", seconds, " s", rate, ", ", mem, "; summary in ", deck.string("output", "dir"), "/summary.json");
   return 0;
 }
 

@@ -42,8 +42,12 @@ done
 after=$(find . | sort)
 [ "$before" = "$after" ] || fail "--validate/--print-deck wrote files: $(diff <(echo "$before") <(echo "$after") | grep '^>')"
 # The residual check (about the cost of the solve) runs by default and can be skipped.
-mpirun -n 2 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=res log.timers=false | grep -q "max interior residual" \
-  || fail "no residual line by default"
+mpirun -n 2 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=res log.timers=false >"$work/res"
+grep -q "max interior residual" "$work/res" || fail "no residual line by default"
+# The last line gives the throughput of the main work and the peak memory.
+tail -1 "$work/res" | grep -q "done in .* s, [0-9.]*[kMG]* points/s, peak memory [0-9]* MiB on the largest rank" \
+  || fail "no throughput and peak memory at the end: $(tail -1 "$work/res")"
+grep -q '"points_per_second"' res/summary.json || fail "no points_per_second in summary.json"
 grep -q '"residual_relative"' res/summary.json || fail "no residual in summary.json by default"
 mpirun -n 2 "$kron" "$src/inputs/quickstart.toml" grid.n=[12,12,12] output.dir=res poisson.residual_check=false log.timers=false >"$work/nores"
 grep -q "residual check skipped" "$work/nores" || fail "residual_check = false did not say it skipped the check"

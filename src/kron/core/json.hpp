@@ -32,6 +32,14 @@ class Json {
   void push_back(Json v);
 
   Kind kind() const { return kind_; }
+  /// The member `key` of an object (nullptr when absent or not an object).
+  const Json* find(const std::string& key) const {
+    for (const auto& [k, v] : members_)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  /// The value of a number (0 for other kinds).
+  double number() const { return kind_ == Kind::Number ? d_ : 0.0; }
   std::string dump(int indent = 2) const;
 
  private:

@@ -49,4 +49,13 @@ std::string bytes(double n) {
   return buf;
 }
 
+std::string rate(double n) {
+  const char* units[] = {"", "k", "M", "G", "T"};
+  int u = 0;
+  while (n >= 1000.0 && u < 4) { n /= 1000.0; ++u; }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g%s", n, units[u]);
+  return buf;
+}
+
 }  // namespace kron::core::text

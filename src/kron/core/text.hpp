@@ -11,5 +11,7 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 std::string join(const std::vector<std::string>& items, const std::string& sep);
 /// "12.3 MiB" style.
 std::string bytes(double n);
+/// A count with an SI prefix for rates: "3.21M" (3 significant digits).
+std::string rate(double n);
 
 }  // namespace kron::core::text

@@ -141,6 +141,7 @@ core::Json Diffusion::run() {
   j["converged_reason"] = kr.reason;
   j["iterations"] = static_cast<double>(kr.iterations);
   j["solve_seconds"] = solve_s;
+  j["points_per_second"] = double(setup_.domain.points()) / std::max(solve_s, 1e-12);
   j["residual_max"] = rmax;
   j["residual_relative"] = fmax > 0 ? rmax / fmax : rmax;
   j["operator_bytes"] = static_cast<double>(op.operator_bytes());

@@ -129,6 +129,7 @@ core::Json Heat::run() {
   j["t_end"] = t1_;
   j["line_solves"] = adi_->describe();
   j["step_seconds"] = run_s / double(steps_);
+  j["points_per_second"] = double(domain.points()) * double(steps_) / std::max(run_s, 1e-12);  // point updates
   j["operator_bytes"] = static_cast<double>(adi_->operator_bytes());
   if (setup_.exact) {
     const ErrorNorms e = error_against_exact(setup_, u, t1_, false, err);

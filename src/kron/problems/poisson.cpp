@@ -6,6 +6,7 @@
 
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/core/text.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
@@ -93,7 +94,8 @@ core::Json Poisson::run() {
   const double t0 = core::wall_time();
   solver_->solve(f, setup_.boundary_data(0.0), u);
   const double solve_s = core::mpi::max(core::wall_time() - t0, comm_);
-  log::info(S, ": solved in ", solve_s, " s");
+  const double rate = double(domain.points()) / std::max(solve_s, 1e-12);
+  log::info(S, ": solved in ", solve_s, " s (", core::text::rate(rate), " points/s)");
   log::debug(S, ": operator storage ", double(solver_->operator_bytes()) / 1048576.0, " MiB, solver scratch ",
              double(solver_->workspace_bytes()) / 1048576.0, " MiB (this rank), compatibility defect ",
              solver_->singular() ? solver_->compatibility_defect() : 0.0);
@@ -127,6 +129,7 @@ core::Json Poisson::run() {
   core::Json j = summary_header(setup_);
   j["transforms"] = solver_->describe();
   j["solve_seconds"] = solve_s;
+  j["points_per_second"] = rate;
   j["operator_bytes"] = static_cast<double>(solver_->operator_bytes());
   if (!check) {
     log::info(S, ": residual check skipped (", S, ".residual_check = false)");

@@ -219,7 +219,9 @@ core::Json Spectrum::run() {
   const double energy_phys = 0.5 * norm * norm / double(domain_.points());
 
   layout::ComplexField uhat(plan.output_pencil(), ncomp);
+  const double t_fft = core::wall_time();
   plan.forward(u, uhat);
+  const double fft_s = core::mpi::max(core::wall_time() - t_fft, comm_);
   EnergySpectrum spec = [&] {
     core::ScopedTimer t("spectrum.shells");
     return energy_spectrum(plan, uhat, domain_);
@@ -262,6 +264,8 @@ core::Json Spectrum::run() {
   j["energy_physical"] = energy_phys;
   j["energy_spectral"] = spec.energy;
   j["parseval_relative_difference"] = parseval;
+  j["fft_seconds"] = fft_s;
+  j["points_per_second"] = double(domain_.points()) * double(u.components()) / std::max(fft_s, 1e-12);
   j["dk"] = spec.dk;
   j["k"] = core::Json(spec.k);
   j["E"] = core::Json(spec.E);
