@@ -83,6 +83,12 @@ TEST_CASE("deck: the effective deck parses back to the same values", "[deck]") {
   CHECK(again.real("spectrum", "time") == 0.0);
 }
 
+TEST_CASE("deck: an override of a list of expressions by one bare number is that expression", "[deck]") {
+  const Deck d = Deck::from_string(std::string(head) + "[grid]\nn = [8, 4]\n", "deck.toml", schema(), {"spectrum.field=0", "grid.kind=periodic"});
+  CHECK(d.strings("spectrum", "field") == std::vector<std::string>{"0"});
+  CHECK(d.strings("grid", "kind") == std::vector<std::string>{"periodic"});
+}
+
 TEST_CASE("deck: --help text lists every key with its default", "[deck]") {
   const std::string help = schema().help();
   for (const auto& s : schema().sections())

@@ -260,9 +260,12 @@ Deck Deck::from_string(const std::string& text, const std::string& name, const S
     if (!sec) throw Error("override '" + ov + "': '" + section + "' is not a section", w);
     // A string-valued key given an unquoted number or word keeps the text as written.
     const SectionSpec* ss = schema.find(section);
+    // A list of strings given one bare number (poisson.gradient=0) is that text too.
     bool wants_string = false;
     if (ss) for (const auto& k : ss->keys)
-      if (k.name == key) wants_string = k.kind == ValueKind::String || k.kind == ValueKind::Expression;
+      if (k.name == key)
+        wants_string = k.kind == ValueKind::String || k.kind == ValueKind::Expression ||
+                       (k.kind == ValueKind::StringList && ok && !parsed["v"].is_array());
     if (!ok || (wants_string && !parsed["v"].is_string()))
       sec->insert_or_assign(key, value);
     else

@@ -12,12 +12,14 @@ struct Expression::Impl {
   mu::Parser parser;
   double x = 0, y = 0, z = 0, t = 0;  // muparser reads the variables through these addresses
   std::set<std::string> used;
+  Where where;
 };
 
 Expression::Expression(const std::string& text, const std::map<std::string, double>& constants, Where where)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.text = text;
+  m.where = where;
   try {
     m.parser.DefineVar("x", &m.x);
     m.parser.DefineVar("y", &m.y);
@@ -56,6 +58,7 @@ double Expression::operator()(double x, double y, double z, double t) const {
 }
 
 const std::string& Expression::text() const { return impl_->text; }
+const Where& Expression::where() const { return impl_->where; }
 bool Expression::uses(const std::string& name) const { return impl_->used.count(name) > 0; }
 
 }  // namespace kron::core

@@ -20,6 +20,8 @@ class Expression {
 
   double operator()(double x, double y, double z, double t) const;
   const std::string& text() const;
+  /// Where the expression was written (deck line and key), for errors found while evaluating.
+  const Where& where() const;
   /// Whether the expression reads variable `name` (x, y, z or t).
   bool uses(const std::string& name) const;
 

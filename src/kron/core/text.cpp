@@ -49,6 +49,12 @@ std::string bytes(double n) {
   return buf;
 }
 
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string rate(double n) {
   const char* units[] = {"", "k", "M", "G", "T"};
   int u = 0;

@@ -11,6 +11,8 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 std::string join(const std::vector<std::string>& items, const std::string& sep);
 /// "12.3 MiB" style.
 std::string bytes(double n);
+/// A number as %g prints it ("0.25", "1e-06").
+std::string number(double v);
 /// A count with an SI prefix for rates: "3.21M" (3 significant digits).
 std::string rate(double n);
 

@@ -31,7 +31,10 @@ void evaluate(const core::Expression& expr, const Domain& d, double t, RealField
     char buf[160];
     if (!ok) std::snprintf(buf, sizeof buf, " (first at x=%g, y=%g, z=%g)", bad[0], bad[1], bad[2]);
     else buf[0] = '\0';
-    throw Error("expression \"" + expr.text() + "\" is not finite at some grid points" + std::string(buf), {},
+    const core::Where& w = expr.where();
+    throw Error((w.key.empty() ? std::string() : w.key + ": ") + "expression \"" + expr.text() + "\" is not finite at some grid points" +
+                    std::string(buf),
+                w,
                 "check for division by zero, log of non-positive values or overflow");
   }
 }

@@ -1,5 +1,7 @@
 #include "kron/linops/boundary.hpp"
 
+#include <cmath>
+
 #include "kron/core/error.hpp"
 #include "kron/layout/field_ops.hpp"
 
@@ -81,6 +83,12 @@ AxisSplit split_axis(const Eigen::MatrixXd& A, BoundaryKind kind, const Eigen::M
   s.M += Aib * s.R;
   s.B = Aib * s.S;
   return s;
+}
+
+bool FaceValues::all_finite() const {
+  for (double v : values_)
+    if (!std::isfinite(v)) return false;
+  return true;
 }
 
 void FaceValues::evaluate(const std::vector<BoundaryData>& g, int axis, const std::array<layout::AxisGrid, 3>& grids,

@@ -81,6 +81,8 @@ class FaceValues {
   LineView<const double> view(const LineView<double>& lines) const {
     return {values_.data(), lines.outer, 2, lines.inner, 2 * lines.inner};
   }
+  /// Whether every value evaluated (on this rank) is finite.
+  bool all_finite() const;
 
  private:
   std::vector<double> values_;

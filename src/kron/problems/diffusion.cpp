@@ -81,6 +81,7 @@ core::Json Diffusion::run() {
   const layout::Pencil px = setup_.x_pencil();
   layout::RealField f(px), u(px), tmp(px);
   layout::evaluate(*setup_.source, domain, 0.0, f);
+  setup_.check_data(f, 0.0, "source", &tmp);  // before the solve, naming the key
   // Singular (all periodic): the source must have zero mean.
   if (setup_.all_periodic) {
     const double s = layout::ops::sums(f)[0], sa = layout::ops::norm1(f);

@@ -85,6 +85,14 @@ core::Json Heat::run() {
   linops::Adi::Fill boundary = [&](double t, layout::RealField& g) {
     linops::fill_dirichlet(domain.axes, setup_.bc, setup_.boundary_data(t), g);
   };
+  // Non-finite data stop here, before the first step, naming the key: the source and the
+  // boundary data at t_start, and the initial state.
+  {
+    layout::RealField f0(px);
+    source(t0_, f0);
+    setup_.check_data(f0, t0_);
+    setup_.check_data(u, t0_, initial_ ? "initial" : "exact");
+  }
   // The initial state takes the boundary values at t_start.
   if (setup_.any_dirichlet) boundary(t0_, u);
   log::info(S, ": ", setup_.describe(), "; ", steps_, " Douglas ADI steps of dt = ", dt_, " from t = ", t0_, " to ", t1_,

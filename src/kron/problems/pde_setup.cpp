@@ -102,6 +102,27 @@ PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, bool t
   }
 }
 
+void PdeSetup::check_data(const layout::RealField& f, double t, const std::string& what, layout::RealField* scratch) const {
+  const std::string at = time_dependent ? " at t = " + core::text::number(t) : "";
+  auto refuse = [&](const core::Expression& e, const std::string& points) {
+    throw Error(e.where().key + ": expression \"" + e.text() + "\" is not finite at some " + points + at, e.where(),
+                "check divisions by zero, logarithms and square roots on the grid, boundaries included");
+  };
+  if (!layout::ops::all_finite(f))
+    throw deck.error(section, what, "is not finite at some grid points" + at, "check divisions by zero and logarithms on the grid");
+  for (int a = 0; a < domain.dim; ++a) {
+    if (bc[a] == linops::BoundaryKind::Periodic) continue;
+    linops::FaceValues fv;
+    fv.evaluate({boundary_data(t)}, a, domain.axes, f);
+    if (core::mpi::all(fv.all_finite(), comm)) continue;
+    const std::string ax(1, "xyz"[a]);
+    if (bc[a] == linops::BoundaryKind::Dirichlet) refuse(value ? *value : *exact, "Dirichlet boundary points of axis " + ax);
+    refuse(gradient[a] ? *gradient[a] : *exact,
+           "Neumann boundary points of axis " + ax + (gradient[a] ? "" : " (du/d" + ax + " comes from it by central differences)"));
+  }
+  if (exact && scratch) layout::evaluate(*exact, domain, t, *scratch);  // throws naming the key
+}
+
 double PdeSetup::field_bytes() const { return 8.0 * double(layout::max_local_points(domain.shape(), grid)); }
 
 double transpose_fields(const layout::ProcessGrid& grid, double one_split) {

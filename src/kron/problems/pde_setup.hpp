@@ -47,6 +47,14 @@ struct PdeSetup {
   /// The expression at section.key (or `text`, an entry of that list key), refusing variables
   /// of axes the grid does not have and t in a steady problem.
   core::Expression expression(const std::string& key, const std::string* text = nullptr) const;
+  /// Collective; stops before any solve or step when the data at time t are not finite, naming
+  /// the key and its line: the source (`f`, evaluated from it), the Dirichlet values and the
+  /// Neumann derivatives on the faces (value/gradient, or the exact solution they come from).
+  /// `what`: "source" or the key `f` came from (heat checks its initial state as "initial").
+  /// With `scratch`, the exact solution is evaluated into it too (its errors would otherwise
+  /// show only after the solve); the scratch values are left undefined.
+  void check_data(const layout::RealField& f, double t, const std::string& what = "source",
+                  layout::RealField* scratch = nullptr) const;
   /// Bytes of one real field on the rank that holds the most points (any pencil).
   double field_bytes() const;
   layout::Pencil x_pencil() const { return layout::Pencil(domain.shape(), grid, 0); }

@@ -205,11 +205,8 @@ core::Json Spectrum::run() {
       for (int c = 0; c < ncomp; ++c) f.read_field(datasets_[static_cast<std::size_t>(c)], u, c);
       log::info("read ", ncomp, " component(s) from ", file_);
     } else {
-      try {
-        for (int c = 0; c < ncomp; ++c) layout::evaluate(exprs_[static_cast<std::size_t>(c)], domain_, time_, u, c);
-      } catch (const Error& e) {
-        throw deck_.error("spectrum", "field", e.message(), e.hint());
-      }
+      // A non-finite value is an error naming spectrum.field and its line.
+      for (int c = 0; c < ncomp; ++c) layout::evaluate(exprs_[static_cast<std::size_t>(c)], domain_, time_, u, c);
     }
   }
   // Physical-space energy, the reference for Parseval's identity.
