@@ -37,7 +37,7 @@ TEST_CASE("deck: defaults are filled and values read back", "[deck]") {
 
 TEST_CASE("deck: unknown keys and sections are errors with a did-you-mean", "[deck]") {
   CHECK(error_of(std::string(head) + "[grid]\nnn = [8]\n") ==
-        "deck.toml:4: unknown key 'nn' in [grid] (did you mean grid.n? (kron --help lists every key))");
+        "deck.toml:4: unknown key 'nn' in [grid] (did you mean grid.n? kron --help lists every key)");
   CHECK_THAT(error_of(std::string(head) + "[gird]\nn = [8]\n"),
              Catch::Matches("deck.toml:3: unknown section \\[gird\\] \\(did you mean \\[grid\\]\\?\\)"));
   // A key placed in the wrong section says where it belongs.

@@ -356,7 +356,7 @@ Deck Deck::from_string(const std::string& text, const std::string& name, const S
           for (const auto& k : s.keys)
             if (k.name == kname && s.name != sname && hint.empty()) hint = "'" + kname + "' belongs to [" + s.name + "]";
         if (hint.empty()) hint = "keys of [" + sname + "]: " + text::join(key_names, ", ");
-        throw Error("unknown key '" + kname + "' in [" + sname + "]", kw, hint + " (kron --help lists every key)");
+        throw Error("unknown key '" + kname + "' in [" + sname + "]", kw, hint + (hint.back() == '?' ? " " : "; ") + "kron --help lists every key");
       }
       if (is_list(ks->kind)) {
         toml::array arr;

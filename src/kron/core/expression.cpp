@@ -38,7 +38,7 @@ Expression::Expression(const std::string& text, const std::map<std::string, doub
   } catch (const mu::Parser::exception_type& e) {
     // The usual slip from Fortran/Python: muparser's power operator is ^.
     const std::string hint = text.find("**") != std::string::npos
-                                 ? "powers are written with ^ (x^2), not **"
+                                 ? "powers are written with ^, as in x^2, not with **"
                                  : "variables are x, y, z, t and the names in [parameters]; pi is predefined";
     throw Error("cannot parse expression \"" + text + "\": " + e.GetMsg(), where, hint);
   }

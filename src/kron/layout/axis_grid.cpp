@@ -79,7 +79,7 @@ AxisGrid AxisGrid::chebyshev(long n, double a, double b) {
 
 AxisGrid AxisGrid::from_file(const std::string& path) {
   std::ifstream f(path);
-  if (!f) throw Error("cannot open grid coordinate file '" + path + "'", {path, 0, {}}, "check the path (relative paths are taken from the working directory)");
+  if (!f) throw Error("cannot open grid coordinate file '" + path + "'", {path, 0, {}}, "check the path; relative paths are taken from the working directory");
   AxisGrid g;
   g.kind_ = AxisKind::File;
   g.x_.clear();

@@ -160,7 +160,7 @@ struct FastPoisson::Impl {
                         " boundaries has complex eigenvalues; fast diagonalization needs a real spectrum" +
                         (cheb_off_nodes ? " (chebyshev collocation on " + std::string(layout::to_string(grids[a].kind())) + " nodes)" : ""),
                     {},
-                    cheb_off_nodes ? "set grid.kind = \"chebyshev\" for this axis (Gauss-Lobatto nodes), or choose an fd/compact scheme"
+                    cheb_off_nodes ? "set grid.kind = \"chebyshev\" for this axis, which gives Gauss-Lobatto nodes, or choose an fd/compact scheme"
                                    : "choose another scheme for this axis");
       }
       const Eigen::MatrixXd V = es.eigenvectors().real();

@@ -248,7 +248,7 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
   ops::fill_faces(r, dirichlet_, 0.0);
   ops::copy(fd_->solve(r, ws_), u);
   ops::copy_faces(lift, u, dirichlet_);
-  if (!ops::all_finite(u)) throw Error("the Galerkin solve produced non-finite values", {}, "check the load and the boundary data (lift)");
+  if (!ops::all_finite(u)) throw Error("the Galerkin solve produced non-finite values", {}, "check the load and the boundary data");
 }
 
 }  // namespace kron::linops

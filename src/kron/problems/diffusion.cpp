@@ -63,7 +63,7 @@ Diffusion::Diffusion(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_
   const double amin = layout::ops::min_value(a_);
   if (!(amin > 0))
     throw deck.error(S, "coefficient", "must be positive everywhere; its minimum on the grid is " + std::to_string(amin),
-                     "div(a grad u) is elliptic only for a > 0");
+                     "the diffusion operator is elliptic only for a > 0");
   try {
     solver_ = std::make_unique<linops::DiffusionSolver>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, a_,
                                                         deck.string(S, "preconditioner") == "fast");

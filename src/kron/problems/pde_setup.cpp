@@ -89,7 +89,7 @@ PdeSetup::PdeSetup(const core::Deck& d, const std::string& S, MPI_Comm c, bool t
   if (any_dirichlet) {
     if (deck.has(S, "value")) value = std::make_unique<core::Expression>(expression("value"));
     else if (!exact)
-      throw deck.error(S, "boundary", "has dirichlet axes but neither value nor exact is given", "add value = \"...\" (the boundary value)");
+      throw deck.error(S, "boundary", "has dirichlet axes but neither value nor exact is given", "add value = \"...\", the boundary value");
   }
   if (any_neumann) {
     if (deck.has(S, "gradient")) {
@@ -157,7 +157,7 @@ void reserve_memory(const core::Deck& deck, const layout::Domain& domain, const 
                    "a " + grid + " grid on " + std::to_string(nranks) + " rank(s) needs about " + text::bytes(c.node_need) +
                        " on one node (" + std::to_string(c.node_ranks) + " rank(s) there, each up to " + text::bytes(c.rank_max) +
                        ": " + estimate.describe() + "), but that node has " + text::bytes(c.node_available) + " available",
-                   "run on more nodes (the memory per rank shrinks with the rank count), or choose a smaller grid.n");
+                   "run on more nodes, as the memory per rank shrinks with the rank count, or choose a smaller grid.n");
 }
 
 core::Expression PdeSetup::expression(const std::string& key, const std::string* text) const {

@@ -45,7 +45,7 @@ std::string missing_input_hint(const core::Deck& deck, const std::string& file) 
   const auto us = stem.rfind('_');
   const bool step_like = p.extension() == ".h5" && us != std::string::npos && us + 1 < stem.size() &&
                          stem.find_first_not_of("0123456789", us + 1) == std::string::npos;
-  const std::string cwd = "relative paths are relative to the folder kron runs in (" + std::filesystem::current_path().string() + ")";
+  const std::string cwd = "relative paths are relative to the folder kron runs in, " + std::filesystem::current_path().string();
   if (!step_like) return cwd;
   const std::string dir = p.parent_path().string(), name = stem.substr(0, us);
   const auto makers = core::Deck::decks_with(std::filesystem::path(deck.path()).parent_path().string(),
