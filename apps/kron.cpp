@@ -39,6 +39,7 @@ const char* usage =
     "  --validate      parse and check the deck (grid, expressions, files, ranks), then exit\n"
     "  --print-deck    print the effective deck (defaults filled in), then exit\n"
     "  --version       print version and build information, then exit\n"
+    "  --deck-reference  print every deck section and key as Markdown (docs/deck-reference.md), then exit\n"
     "  -- ARGS         hand ARGS to PETSc's options database (problems that use PETSc, e.g.\n"
     "                  kron deck.toml -- -ksp_type gmres -ksp_monitor); they win over [petsc]\n"
     "\n"
@@ -90,6 +91,10 @@ int run(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       if (is_root()) std::printf("%s\ndeck sections and keys:\n%s", usage, problems::schema().help().c_str());
+      return 0;
+    }
+    if (a == "--deck-reference") {
+      if (is_root()) std::printf("%s", problems::schema().markdown().c_str());
       return 0;
     }
     if (a == "--version") {

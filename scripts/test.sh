@@ -5,8 +5,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 # ParaView (pvpython) lets the tests open kron's XDMF output with ParaView's own reader; h5py and
-# numpy read kron's HDF5 output independently of kron's own reader.
-EXTRA_PACKAGES="paraview python3-paraview python3-h5py python3-numpy" "$here/scripts/setup.sh"
+# numpy read kron's HDF5 output independently of kron's own reader; xvfb-run lets pvpython render
+# without a screen (the headless pictures of docs/output.md).
+EXTRA_PACKAGES="paraview python3-paraview python3-h5py python3-numpy xvfb xauth" "$here/scripts/setup.sh"
 source "$here/scripts/env.sh"
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 600 "$@"

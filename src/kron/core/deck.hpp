@@ -49,6 +49,9 @@ class Schema {
   const std::vector<SectionSpec>& sections() const { return sections_; }
   /// Every section and key with type, default, range and meaning (for `kron --help`).
   std::string help() const;
+  /// The same as a Markdown page (docs/deck-reference.md is this text; `kron --deck-reference`
+  /// prints it and a test checks that the page matches the code).
+  std::string markdown() const;
 
  private:
   std::vector<SectionSpec> sections_;
