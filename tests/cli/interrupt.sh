@@ -5,7 +5,8 @@
 #    output.existing = "refuse" stops before any work instead, changing nothing;
 #  - SIGTERM to the ranks (a batch system), SIGINT to mpirun (Ctrl-C) and SIGINT to a single
 #    process stop the run at its next step with one clear line and a non-zero exit, and leave no
-#    summary.json and no .tmp file; every step file the XDMF lists exists and is complete.
+#    summary.json and no .tmp file; every step file the XDMF lists exists and is complete;
+#  - data that turn non-finite during the run stop it with an error naming the key.
 set -u
 kron=$1; src=$2; py=$3
 work=$(mktemp -d); trap 'pkill -KILL -f "output.dir=$work" 2>/dev/null; rm -rf "$work"' EXIT
@@ -65,4 +66,10 @@ wait_for_steps single.log
 kill -INT $pid
 wait $pid; rc=$?
 check_stopped single 130 SIGINT
+# 4. Data that turn non-finite at a later time stop the run at the next check (a progress or
+#    output step) with an error naming the key, and leave no summary.json.
+mpirun -n 2 "$kron" "$deck" "${small[@]}" "heat.value=t > 0.07 ? 1/0 : 0" output.dir=$work/late >late.log 2>&1 && fail "a run with infinite boundary data succeeded"
+grep -q "^kron: error: command line: heat.value: expression \"t > 0.07 ? 1/0 : 0\" is not finite at some Dirichlet boundary points of axis x at t = 0.08" late.log \
+  || fail "no clear error for boundary data that turn infinite: $(cat late.log)"
+[ ! -e late/summary.json ] || fail "a failed run wrote summary.json"
 echo ok

@@ -114,19 +114,32 @@ core::Json Heat::run() {
     }
     out.write_step(static_cast<int>(step), t, fields, {});
   };
+  // Douglas ADI is unconditionally stable for the heat equation, so a step that produces
+  // non-finite values (the ADI checks) took non-finite data: name the key and the time.
+  auto diagnose = [&](double t) {
+    source(t, err);             // a non-finite source: an error naming heat.source
+    setup_.check_data(err, t);  // non-finite boundary data: an error naming value/gradient/exact
+  };
   write_step(0, t0_);
   const double w0 = core::wall_time();
   double t = t0_;
   for (long s = 1; s <= steps_; ++s) {
-    adi_->step(u, t, source, boundary);
+    try {
+      adi_->step(u, t, source, boundary);
+    } catch (const Error&) {
+      diagnose(s == steps_ ? t1_ : t0_ + double(s) * dt_);
+      diagnose(t);
+      throw;
+    }
     t = s == steps_ ? t1_ : t0_ + double(s) * dt_;
-    if (progress > 0 && (s % progress == 0 || s == steps_)) {
+    const bool report = progress > 0 && (s % progress == 0 || s == steps_), save = (every > 0 && s % every == 0) || s == steps_;
+    if (report) {
       const double umax = layout::ops::max_abs(u);
       const double el = core::wall_time() - w0;
       log::info(S, ": step ", s, "/", steps_, ", t = ", t, ", max |u| = ", umax, ", ", el / double(s), " s/step, ~",
                 el / double(s) * double(steps_ - s), " s left");
     }
-    if ((every > 0 && s % every == 0) || s == steps_) write_step(s, t);
+    if (save) write_step(s, t);
     else core::stop::check(comm_, "after step " + std::to_string(s) + " of " + std::to_string(steps_),
                            "the step files written so far are complete; there is no summary.json");
   }
