@@ -18,8 +18,19 @@ mpirun -n 2 "$kron" "$src/inputs/spectrum_2d.toml" "${q[@]}" output.dir=s2 || fa
 cmd=$(grep -m1 '^xvfb-run -a pvpython scripts/render.py out/quickstart' "$src/docs/output.md")
 [ -n "$cmd" ] || fail "docs/output.md has no render command"
 ln -s "$src/scripts" scripts
-(eval "$cmd") > render.log 2>&1 || fail "the documented command failed: $cmd: $(cat render.log)"
-xvfb-run -a pvpython scripts/render.py s2/spectrum_2d.xdmf u s2.png >> render.log 2>&1 || fail "2D render: $(cat render.log)"
+# Xvfb can lose the race to the first connection on a loaded machine ("bad X server
+# connection"): that alone is retried, twice.
+run_x() {  # log command...
+  local log=$1; shift
+  for _ in 1 2 3; do
+    (eval "$*") >> "$log" 2>&1 && return 0
+    grep -q "bad X server connection" "$log" || return 1
+    sleep 2
+  done
+  return 1
+}
+run_x render.log "$cmd" || fail "the documented command failed: $cmd: $(cat render.log)"
+run_x render.log xvfb-run -a pvpython scripts/render.py s2/spectrum_2d.xdmf u s2.png || fail "2D render: $(cat render.log)"
 "$py" - quickstart_u.png out/quickstart/quickstart_000000.h5 s2.png s2/spectrum_2d_000000.h5 render.log <<'PY' || fail "$(cat render.log)"
 import re, struct, sys
 import h5py
