@@ -15,15 +15,15 @@ cd "$here"
 BUILD_DIR=${BUILD_DIR:-build-device}
 out=device-bundle
 [ -x /usr/local/cuda/bin/nvcc ] || { echo "device-bundle: no nvcc at /usr/local/cuda/bin/nvcc: the CUDA Toolkit is needed" >&2; exit 1; }
-"$here/scripts/setup.sh" >/dev/null 2>&1 || true   # packages (the build below is this script's own)
+SETUP_PACKAGES_ONLY=1 "$here/scripts/setup.sh" >&2   # packages; the build below is this script's own
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKRON_ENABLE_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DKRON_ARCH=x86-64-v3 >/dev/null
 fi
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target kron kron-bench kron-unit-tests kron-mpi-tests
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target kron kron-bench kron-unit-tests kron-mpi-tests kron-gpu-tests
 rm -rf "$out/stage" && mkdir -p "$out/stage/bin" "$out/stage/lib"
 stage=$out/stage
-for b in kron kron-bench kron-unit-tests kron-mpi-tests; do cp "$BUILD_DIR/bin/$b" "$stage/bin/"; done
+for b in kron kron-bench kron-unit-tests kron-mpi-tests kron-gpu-tests; do cp "$BUILD_DIR/bin/$b" "$stage/bin/"; done
 # Every library the binaries and mpirun load, except glibc's own and CUDA's.
 skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libutil\.so|libresolv\.so|libcuda|libcudart|libcublas|libcufft|libnvJitLink|libnvrtc)'
 libs() { ldd "$@" 2>/dev/null | awk '/=> \//{print $3}' | sort -u; }

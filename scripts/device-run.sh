@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # On the GPU machine (no MPI, HDF5, FFTW or PETSc there): unpacks the archive that
 # scripts/device-bundle.sh made and runs kron from it.
-#   scripts/device-run.sh                 the GPU checks: what the machine has, the unit and MPI
-#                                         tests on 1 and 2 ranks, the quickstart on 1 and 2 ranks
+#   scripts/device-run.sh                 the GPU checks: what the machine has, the unit tests, the
+#                                         GPU and MPI tests and the quickstart on 1 and 2 ranks
 #   scripts/device-run.sh CMD [ARGS...]   CMD (kron, kron-bench, mpirun, ...) in the bundle's
 #                                         environment, e.g. scripts/device-run.sh mpirun -n 2 kron DECK
 # With the device tool: run(command="scripts/device-run.sh", carry=["device-bundle/kron-device.tar.xz"]).
@@ -37,6 +37,7 @@ step mpirun -n 2 kron --version
 step kron-unit-tests
 cd "$(mktemp -d)"
 for np in 1 2; do
+  step mpirun -n $np kron-gpu-tests
   step mpirun -n $np kron-mpi-tests
   step mpirun -n $np kron "$src/inputs/quickstart.toml" output.dir=q$np log.timers=false
 done

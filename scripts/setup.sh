@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs kron's build dependencies (Debian packages; idempotent) and builds build/ in Release.
 # Usage: scripts/setup.sh            (BUILD_DIR and BUILD_TYPE may be set in the environment;
-#                                     BUILD_TARGETS="kron ..." builds only those targets)
+#                                     BUILD_TARGETS="kron ..." builds only those targets;
+#                                     SETUP_PACKAGES_ONLY=1 installs and does not build)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -28,6 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "setup: packages installed in $(( $(date +%s) - t0 )) s"
 fi
+
+# SETUP_PACKAGES_ONLY=1: the packages, no build (scripts/device-bundle.sh builds its own).
+[ "${SETUP_PACKAGES_ONLY:-0}" = 1 ] && exit 0
 
 jobs=$(nproc 2>/dev/null || echo 2)
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then

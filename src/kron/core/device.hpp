@@ -1,5 +1,9 @@
 #pragma once
+#include <mpi.h>
+
+#include <cstddef>
 #include <string>
+#include <utility>
 
 namespace kron::core {
 
@@ -9,5 +13,63 @@ bool cuda_enabled();
 int cuda_device_count();
 /// One line describing the device side of this build, for --version and run headers.
 std::string device_summary();
+
+/// Collective over `comm`: makes this rank use GPU (node-local rank) mod (visible GPUs), so
+/// ranks of one node spread over its GPUs; returns that device's index. Throws kron::Error when
+/// the build has no CUDA or no GPU is visible.
+int select_device(MPI_Comm comm);
+
+/// Bytes in the memory of the current GPU (plain cudaMalloc, never managed memory); movable
+/// only. In a CPU build constructing one with n > 0 throws kron::Error.
+class DeviceBytes {
+ public:
+  DeviceBytes() = default;
+  explicit DeviceBytes(std::size_t bytes);
+  DeviceBytes(const DeviceBytes&) = delete;
+  DeviceBytes& operator=(const DeviceBytes&) = delete;
+  DeviceBytes(DeviceBytes&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  DeviceBytes& operator=(DeviceBytes&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = std::exchange(o.p_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~DeviceBytes() { release(); }
+  void* data() { return p_; }
+  const void* data() const { return p_; }
+  std::size_t bytes() const { return n_; }
+
+ private:
+  void release() noexcept;
+  void* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+/// n elements of T in device memory (uninitialised).
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t n) : bytes_(n * sizeof(T)), n_(n) {}
+  T* data() { return static_cast<T*>(bytes_.data()); }
+  const T* data() const { return static_cast<const T*>(bytes_.data()); }
+  std::size_t size() const { return n_; }
+
+ private:
+  DeviceBytes bytes_;
+  std::size_t n_ = 0;
+};
+
+/// Explicit, synchronous copies between host and device memory; errors throw kron::Error.
+void copy_to_device(void* device_dst, const void* host_src, std::size_t bytes);
+void copy_to_host(void* host_dst, const void* device_src, std::size_t bytes);
+/// Device-to-device copy of `bytes` (timed by kron-bench as the bandwidth floor).
+void copy_on_device(void* device_dst, const void* device_src, std::size_t bytes);
+/// Every byte of device memory set to `value` (tests poison outputs with it).
+void fill_device_bytes(void* device_dst, int value, std::size_t bytes);
+/// Waits for the device's work to finish.
+void device_synchronize();
 
 }  // namespace kron::core
