@@ -106,3 +106,16 @@ TEST_CASE("stop: a signal removes the write in progress and stops the run at its
   stop::reset();
   std::remove(tmp.c_str());
 }
+
+TEST_CASE("text: byte sizes and rates with their units", "[text]") {
+  namespace text = kron::core::text;
+  CHECK(text::bytes(512) == "512 B");
+  CHECK(text::bytes(1536) == "1.5 KiB");
+  CHECK(text::bytes(180.1 * 1048576) == "180.1 MiB");
+  CHECK(text::bytes(56.0 * 1099511627776.0) == "56.0 TiB");
+  CHECK(text::bytes(3.0 * 1125899906842624.0) == "3072.0 TiB");  // no unit past TiB
+  CHECK(text::rate(950) == "950");
+  CHECK(text::rate(9.23e6) == "9.23M");
+  CHECK(text::rate(1.5e12) == "1.5T");
+  CHECK(text::number(1e-6) == "1e-06");
+}

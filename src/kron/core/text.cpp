@@ -40,14 +40,23 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   return s;
 }
 
-std::string bytes(double n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+namespace {
+// n scaled by `base` until below it (at most to the last unit), printed with `fmt` (value, unit).
+std::string scaled(double n, double base, const char* const (&units)[5], const char* fmt_first, const char* fmt) {
   int u = 0;
-  while (n >= 1024.0 && u < 4) { n /= 1024.0; ++u; }
+  while (n >= base && u < 4) {
+    n /= base;
+    ++u;
+  }
   char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
+  std::snprintf(buf, sizeof buf, u == 0 ? fmt_first : fmt, n, units[u]);
   return buf;
 }
+const char* const binary_units[5] = {"B", "KiB", "MiB", "GiB", "TiB"};
+const char* const si_prefixes[5] = {"", "k", "M", "G", "T"};
+}  // namespace
+
+std::string bytes(double n) { return scaled(n, 1024.0, binary_units, "%.0f %s", "%.1f %s"); }
 
 std::string number(double v) {
   char buf[32];
@@ -55,13 +64,6 @@ std::string number(double v) {
   return buf;
 }
 
-std::string rate(double n) {
-  const char* units[] = {"", "k", "M", "G", "T"};
-  int u = 0;
-  while (n >= 1000.0 && u < 4) { n /= 1000.0; ++u; }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g%s", n, units[u]);
-  return buf;
-}
+std::string rate(double n) { return scaled(n, 1000.0, si_prefixes, "%.3g%s", "%.3g%s"); }
 
 }  // namespace kron::core::text
