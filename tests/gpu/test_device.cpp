@@ -10,6 +10,9 @@
 
 #include "kron/core/device.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/layout/field.hpp"
+#include "kron/layout/field_ops.hpp"
+#include "kron/layout/process_grid.hpp"
 
 using namespace kron::core;
 
@@ -55,4 +58,37 @@ TEST_CASE("device memory: copy bandwidth (printed; the floor kron-bench compares
     std::printf("device copy, 2 GiB, read + written: median %.0f GB/s (min %.0f, max %.0f) over 9 rounds on %d rank(s)\n", gbps[4],
                 gbps.front(), gbps.back(), mpi::size());
   CHECK(gbps[4] > 0);
+}
+
+TEST_CASE("device fields: to_device and to_host keep every stored value, halos and components included", "[gpu]") {
+  using namespace kron::layout;
+  const int P = mpi::size();
+  auto grid = std::make_shared<ProcessGrid>(MPI_COMM_WORLD, P, 1);
+  for (int axis = 0; axis < 3; ++axis) {
+    Field<std::complex<double>> h(Pencil({37, 22, 9}, grid, axis), std::vector<long>{2, 3}, {1, 0, 2});
+    std::mt19937_64 rng(7 + axis + 100 * mpi::rank());
+    std::uniform_real_distribution<double> U(-1, 1);
+    for (std::size_t q = 0; q < h.storage_size(); ++q) h.data()[q] = {U(rng), U(rng)};
+    const Field<std::complex<double>> d = to_device(h);
+    CHECK(d.on_device());
+    CHECK(d.channels() == h.channels());
+    Field<std::complex<double>> back(h.pencil(), h.components(), h.halo());
+    back.fill({std::nan(""), std::nan("")});  // poisoned: every value must come back
+    back = to_host(d);
+    REQUIRE(back.storage_size() == h.storage_size());
+    CHECK(std::memcmp(back.data(), h.data(), h.storage_size() * sizeof(std::complex<double>)) == 0);
+    // A new device field is zero everywhere.
+    const Field<double> z(h.pencil(), 2, {0, 0, 0}, MemorySpace::Device);
+    const Field<double> zh = to_host(z);
+    CHECK(ops::max_abs(zh) == 0.0);
+  }
+}
+
+TEST_CASE("device fields: host-only operations refuse a device field with a clear error", "[gpu]") {
+  using namespace kron::layout;
+  auto grid = std::make_shared<ProcessGrid>(MPI_COMM_WORLD, mpi::size(), 1);
+  Field<double> d(Pencil({16, 8, 4}, grid, 0), 1, {0, 0, 0}, MemorySpace::Device);
+  CHECK_THROWS_WITH(ops::max_abs(d), Catch::Contains("a device field") && Catch::Contains("to_host"));
+  CHECK_THROWS_WITH(ops::scale(2.0, d), Catch::Contains("field_ops::scale"));
+  CHECK_THROWS_WITH(d.fill(1.0), Catch::Contains("device field"));
 }

@@ -8,6 +8,7 @@
 namespace kron::layout {
 
 void evaluate(const core::Expression& expr, const Domain& d, double t, RealField& f, int c) {
+  require_host(f, "evaluate");
   const Box& b = f.pencil().box();
   for (int a = 0; a < 3; ++a)
     if (f.pencil().global()[a] != d.axes[a].size()) throw Error("evaluate: field and domain shapes differ");

@@ -290,6 +290,7 @@ std::string DistributedTransform::describe() const { return impl_->description; 
 namespace {
 template <class F>
 void check_field(const F& f, const Pencil& p, int ncomp, const char* what) {
+  require_host(f, "distributed transform");
   if (f.pencil() != p || f.components() != ncomp || f.has_halo())
     throw Error(std::string("transform ") + what + " field does not match the plan: expected " + p.describe() + " with " +
                     std::to_string(ncomp) + " component(s) and no halo, got " + f.pencil().describe(),

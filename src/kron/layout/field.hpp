@@ -3,8 +3,10 @@
 #include <array>
 #include <complex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "kron/core/device.hpp"
 #include "kron/core/error.hpp"
 #include "kron/core/memory.hpp"
 #include "kron/layout/pencil.hpp"
@@ -54,23 +56,55 @@ class Field {
  public:
   using value_type = T;
   Field() = default;
-  explicit Field(Pencil pencil, int ncomp = 1, std::array<int, 3> halo = {0, 0, 0})
-      : pencil_(std::move(pencil)), ncomp_(ncomp), halo_(halo), channels_{ncomp} {
+  /// Zero-initialised, in host memory or (`space` = Device) in the memory of this rank's GPU.
+  explicit Field(Pencil pencil, int ncomp = 1, std::array<int, 3> halo = {0, 0, 0},
+                 core::MemorySpace space = core::MemorySpace::Host)
+      : pencil_(std::move(pencil)), ncomp_(ncomp), halo_(halo), channels_{ncomp}, space_(space) {
     long storage = 0;
     layout_ = local_layout(pencil_, ncomp, halo, &storage);
+    if (space_ == core::MemorySpace::Device) {
+      device_ = core::DeviceBuffer<T>(static_cast<std::size_t>(storage));
+      core::fill_device_bytes(device_.data(), 0, device_.size() * sizeof(T));  // all-zero bits: 0.0
+      ptr_ = device_.data();
+      size_ = device_.size();
+      return;
+    }
     data_.resize(static_cast<std::size_t>(storage));
     std::fill(data_.data(), data_.data() + data_.size(), T(0));
+    ptr_ = data_.data();
+    size_ = data_.size();
   }
   /// A field whose components have the channel shape `channels` (ncomp = their product).
   Field(Pencil pencil, const std::vector<long>& channels, std::array<int, 3> halo = {0, 0, 0})
       : Field(std::move(pencil), channel_count(channels), halo) {
     channels_ = channels;
   }
-  Field(Field&&) noexcept = default;
-  Field& operator=(Field&&) noexcept = default;
+  // The buffers own heap (or device) memory, so the cached pointer stays valid when they move.
+  Field(Field&& o) noexcept
+      : pencil_(std::move(o.pencil_)), ncomp_(o.ncomp_), halo_(o.halo_), layout_(o.layout_), channels_(std::move(o.channels_)),
+        space_(o.space_), data_(std::move(o.data_)), device_(std::move(o.device_)), ptr_(std::exchange(o.ptr_, nullptr)),
+        size_(std::exchange(o.size_, 0)) {}
+  Field& operator=(Field&& o) noexcept {
+    if (this != &o) {
+      pencil_ = std::move(o.pencil_);
+      ncomp_ = o.ncomp_;
+      halo_ = o.halo_;
+      layout_ = o.layout_;
+      channels_ = std::move(o.channels_);
+      space_ = o.space_;
+      data_ = std::move(o.data_);
+      device_ = std::move(o.device_);
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
 
   const Pencil& pencil() const { return pencil_; }
-  core::MemorySpace space() const { return core::MemorySpace::Host; }
+  /// Host or device memory. data() and origin() point into that space; the element accessors
+  /// and fill() are for host fields only (copy a device field with to_host first).
+  core::MemorySpace space() const { return space_; }
+  bool on_device() const { return space_ == core::MemorySpace::Device; }
   int components() const { return ncomp_; }
   /// The declared channel shape (fastest first); {components()} unless declared.
   const std::vector<long>& channels() const { return channels_; }
@@ -98,12 +132,12 @@ class Field {
   const std::array<long, 3>& extent() const { return pencil_.box().n; }
   long local_points() const { return pencil_.box().volume(); }
 
-  T* data() { return data_.data(); }
-  const T* data() const { return data_.data(); }
-  std::size_t storage_size() const { return data_.size(); }
+  T* data() { return ptr_; }
+  const T* data() const { return ptr_; }
+  std::size_t storage_size() const { return size_; }
   /// Pointer to interior point (0,0,0) of component c.
-  T* origin(int c = 0) { return data_.data() + layout_.offset + c * layout_.cstride; }
-  const T* origin(int c = 0) const { return data_.data() + layout_.offset + c * layout_.cstride; }
+  T* origin(int c = 0) { return data() + layout_.offset + c * layout_.cstride; }
+  const T* origin(int c = 0) const { return data() + layout_.offset + c * layout_.cstride; }
 
   /// Local indices along x, y, z (negative or past the end reach into halos).
   T& operator()(long i, long j, long k, int c = 0) {
@@ -113,7 +147,10 @@ class Field {
     return origin(c)[i * layout_.stride[0] + j * layout_.stride[1] + k * layout_.stride[2]];
   }
 
-  void fill(T v) { std::fill(data_.data(), data_.data() + data_.size(), v); }
+  void fill(T v) {
+    if (on_device()) throw Error("Field::fill on a device field", {}, "fill a host field and copy it with to_device");
+    std::fill(ptr_, ptr_ + size_, v);
+  }
 
  private:
   Pencil pencil_;
@@ -121,8 +158,41 @@ class Field {
   std::array<int, 3> halo_{0, 0, 0};
   LocalLayout layout_;
   std::vector<long> channels_{1};
+  core::MemorySpace space_ = core::MemorySpace::Host;
   core::HostBuffer<T> data_;
+  core::DeviceBuffer<T> device_;
+  T* ptr_ = nullptr;  // data_ or device_, whichever holds the values
+  std::size_t size_ = 0;
 };
+
+/// Host code that walks a field's storage calls this first: a device field there is a clear
+/// error (the CUDA executors of that operation are not built yet), never a host loop over
+/// device pointers.
+template <class T>
+void require_host(const Field<T>& f, const char* what) {
+  if (f.on_device())
+    throw Error(std::string(what) + ": a device field where this build runs the operation on host fields only", {},
+                "copy the field with to_host first");
+}
+
+/// A copy of `f` (pencil, components, channel shape, halos and every stored value) in `space`;
+/// host <-> device through explicit copies.
+template <class T>
+Field<T> copy_to_space(const Field<T>& f, core::MemorySpace space) {
+  Field<T> g(f.pencil(), f.components(), f.halo(), space);
+  g.set_channels(f.channels());
+  const std::size_t bytes = f.storage_size() * sizeof(T);
+  if (bytes == 0) return g;
+  if (!f.on_device() && !g.on_device()) std::copy(f.data(), f.data() + f.storage_size(), g.data());
+  else if (!f.on_device()) core::copy_to_device(g.data(), f.data(), bytes);
+  else if (!g.on_device()) core::copy_to_host(g.data(), f.data(), bytes);
+  else core::copy_on_device(g.data(), f.data(), bytes);
+  return g;
+}
+template <class T>
+Field<T> to_device(const Field<T>& f) { return copy_to_space(f, core::MemorySpace::Device); }
+template <class T>
+Field<T> to_host(const Field<T>& f) { return copy_to_space(f, core::MemorySpace::Host); }
 
 using RealField = Field<double>;
 using ComplexField = Field<std::complex<double>>;

@@ -17,7 +17,13 @@ namespace kron::layout::ops {
 
 namespace detail {
 template <class T>
+void host_only(const Field<T>& x, const char* what) {
+  require_host(x, (std::string("field_ops::") + what).c_str());
+}
+template <class T>
 void same_shape(const Field<T>& a, const Field<T>& b, const char* what) {
+  host_only(a, what);
+  host_only(b, what);
   if (a.pencil() != b.pencil() || a.components() != b.components() || a.halo() != b.halo())
     throw Error(std::string("field_ops::") + what + ": the fields differ in pencil, components or halos (" + a.pencil().describe() +
                 " vs " + b.pencil().describe() + ")");
@@ -30,6 +36,7 @@ double magnitude(const T& v) {
 // fastest axis).
 template <class FieldT, class F>
 void for_each_row(FieldT& x, F&& f) {
+  host_only(x, "reduction");
   const auto& n = x.extent();
   const auto& ord = x.pencil().order();
   for (int c = 0; c < x.components(); ++c)
@@ -77,6 +84,7 @@ void axpy(S a, const Field<T>& x, Field<T>& y) {
 /// x *= a.
 template <class T, class S>
 void scale(S a, Field<T>& x) {
+  detail::host_only(x, "scale");
   T* p = x.data();
   for (std::size_t q = 0; q < x.storage_size(); ++q) p[q] *= a;
 }
@@ -84,6 +92,7 @@ void scale(S a, Field<T>& x) {
 /// x = conj(x) (nothing for real fields).
 template <class T>
 void conj(Field<T>& x) {
+  detail::host_only(x, "conj");
   if constexpr (!std::is_same_v<T, double>) {
     T* p = x.data();
     for (std::size_t q = 0; q < x.storage_size(); ++q) p[q] = std::conj(p[q]);
@@ -156,6 +165,7 @@ T dot(const Field<T>& x, const Field<T>& y) {
 /// map behind combinations no named op covers (a u + b v w, masks, clipping).
 template <class T, class F, class... X>
 void map(Field<T>& y, F&& f, const X&... x) {
+  detail::host_only(y, "map");
   (detail::same_shape(x, y, "map"), ...);
   T* yp = y.data();
   const std::size_t N = y.storage_size();
@@ -165,6 +175,7 @@ void map(Field<T>& y, F&& f, const X&... x) {
 /// x += a on every element of component c (c < 0: every component): a constant shift, a gauge.
 template <class T, class S>
 void add(S a, Field<T>& x, int c = -1) {
+  detail::host_only(x, "add");
   T* p = c < 0 ? x.data() : x.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(x.layout().cstride);
   const std::size_t N = c < 0 ? x.storage_size() : static_cast<std::size_t>(x.layout().cstride);
   for (std::size_t q = 0; q < N; ++q) p[q] += a;
@@ -206,6 +217,7 @@ void for_each_face_point(const Box& box, const std::array<long, 3>& n, const std
 /// Masked boundary fill: x = v on the faces of the axes with faces[a] (every component).
 template <class T>
 void fill_faces(Field<T>& x, const std::array<bool, 3>& faces, T v) {
+  detail::host_only(x, "fill_faces");
   for (int c = 0; c < x.components(); ++c)
     for_each_face_point(x.pencil().box(), x.pencil().global(), faces, [&](long i, long j, long k, int, int) { x(i, j, k, c) = v; });
 }
@@ -223,6 +235,7 @@ void copy_faces(const Field<T>& x, Field<T>& y, const std::array<bool, 3>& faces
 /// index (tests, initial data).
 template <class T, class F>
 void fill_global(Field<T>& x, F&& f) {
+  detail::host_only(x, "fill_global");
   const Box& b = x.pencil().box();
   for (int c = 0; c < x.components(); ++c)
     for (long k = 0; k < b.n[2]; ++k)

@@ -113,6 +113,7 @@ HaloExchange<T>& HaloExchange<T>::operator=(HaloExchange&&) noexcept = default;
 template <class T>
 void HaloExchange<T>::execute(Field<T>& f) const {
   const Impl& m = *impl_;
+  require_host(f, "halo exchange");
   if (f.pencil() != m.pencil || f.components() != m.ncomp)
     throw Error("halo exchange: field does not match the plan");
   for (int a = 0; a < 3; ++a)

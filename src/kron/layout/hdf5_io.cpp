@@ -172,6 +172,7 @@ std::vector<hsize_t> file_dims(const std::array<long, 3>& g, int dim) {
 template <class T>
 void H5File::write_field(const std::string& dataset, const Field<T>& f, int dim, int component, const H5WriteOptions& opt) {
   const Impl& m = *impl_;
+  require_host(f, "HDF5 write");
   core::ScopedTimer timer("hdf5.write");
   const Pencil& p = f.pencil();
   const auto& g = p.global();
@@ -208,6 +209,7 @@ void H5File::write_field(const std::string& dataset, const Field<T>& f, int dim,
 template <class T>
 void H5File::read_field(const std::string& dataset, Field<T>& f, int component) {
   const Impl& m = *impl_;
+  require_host(f, "HDF5 read");
   core::ScopedTimer timer("hdf5.read");
   const Pencil& p = f.pencil();
   const auto& g = p.global();

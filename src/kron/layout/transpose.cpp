@@ -179,6 +179,8 @@ std::size_t Transpose<T>::bytes_moved() const { return static_cast<std::size_t>(
 template <class T>
 void Transpose<T>::execute(const Field<T>& in, Field<T>& out, TransposeWork* work) const {
   const Impl& m = *impl_;
+  require_host(in, "transpose");
+  require_host(out, "transpose");
   if (in.pencil() != m.from || out.pencil() != m.to || in.components() != m.ncomp || out.components() != m.ncomp ||
       in.layout().offset != m.lin.offset || out.layout().offset != m.lout.offset)
     throw Error("transpose: fields do not match the plan (" + in.pencil().describe() + " -> " + out.pencil().describe() + ")");

@@ -194,6 +194,7 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
 template <class T>
 void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& shape, const std::vector<long>& chan, int axis,
                         const char* what) const {
+  layout::require_host(f, "TensorOp");
   const int nc = layout::Field<T>::channel_count(chan);
   // A declared channel shape must be the plan's; where either has none ({components}), only the
   // count matters.
