@@ -177,15 +177,7 @@ int run(int argc, char** argv) {
   }
   summary["timers"] = timers;
   core::stop::check(MPI_COMM_WORLD, "before summary.json was written", "the run's output is incomplete");
-  std::string err;
-  if (is_root()) {
-    try {
-      core::write_file_atomic(deck.string("output", "dir") + "/summary.json", summary.dump());
-    } catch (const Error& e) {
-      err = e.what();
-    }
-  }
-  if (!core::mpi::all(err.empty(), MPI_COMM_WORLD)) throw Error(err.empty() ? "writing summary.json failed" : err);
+  layout::write_summary(deck.string("output", "dir"), summary, MPI_COMM_WORLD);
   if (deck.boolean("log", "timers")) {
     const std::string table = core::Timers::global().summary(MPI_COMM_WORLD, seconds);
     if (is_root()) std::printf("\ntimers (max/min over %d ranks)\n%s", core::mpi::size(MPI_COMM_WORLD), table.c_str());

@@ -132,16 +132,16 @@ void OutputWriter::write_step(int step, double time, const FieldList& fields, co
   MPI_Barrier(comm_);
 }
 
-void OutputWriter::write_summary(const core::Json& summary) const {
+void write_summary(const std::string& dir, const core::Json& summary, MPI_Comm comm) {
   std::string err;
-  if (core::mpi::rank(comm_) == 0) {
+  if (core::mpi::rank(comm) == 0) {
     try {
-      core::write_file_atomic(dir_ + "/summary.json", summary.dump());
+      core::write_file_atomic(dir + "/summary.json", summary.dump());
     } catch (const Error& e) {
       err = e.what();
     }
   }
-  if (!core::mpi::all(err.empty(), comm_)) throw Error(err.empty() ? "writing summary.json failed" : err);
+  if (!core::mpi::all(err.empty(), comm)) throw Error(err.empty() ? "writing summary.json failed" : err);
 }
 
 void write_checkpoint(const std::string& path, const Domain& d, const OutputWriter::FieldList& fields, int step, double time,

@@ -28,6 +28,9 @@ std::vector<std::string> earlier_output(const std::string& dir, const std::strin
 /// Throws on every rank when one cannot be removed.
 long remove_earlier_output(const std::string& dir, const std::string& name, MPI_Comm comm);
 
+/// Collective: rank 0 writes `dir`/summary.json atomically; an error throws on every rank.
+void write_summary(const std::string& dir, const core::Json& summary, MPI_Comm comm);
+
 /// Collective: creates `dir` (and parents) on rank 0; throws on every rank if that fails.
 void make_directory(const std::string& dir, MPI_Comm comm);
 
@@ -46,8 +49,6 @@ class OutputWriter {
   using FieldList = std::vector<Entry>;
   /// Collective. `extra` may add datasets (e.g. a spectrum) before the file is closed.
   void write_step(int step, double time, const FieldList& fields, const std::function<void(H5File&)>& extra = {});
-  /// Rank 0 writes summary.json atomically (collective call, the others wait).
-  void write_summary(const core::Json& summary) const;
   const std::string& dir() const { return dir_; }
   std::string step_path(int step) const;
 
