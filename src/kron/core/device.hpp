@@ -62,6 +62,42 @@ class DeviceBuffer {
   std::size_t n_ = 0;
 };
 
+/// Page-locked host memory (cudaMallocHost) for staging MPI messages of device data; movable only.
+class PinnedBytes {
+ public:
+  PinnedBytes() = default;
+  explicit PinnedBytes(std::size_t bytes);
+  PinnedBytes(const PinnedBytes&) = delete;
+  PinnedBytes& operator=(const PinnedBytes&) = delete;
+  PinnedBytes(PinnedBytes&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  PinnedBytes& operator=(PinnedBytes&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = std::exchange(o.p_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~PinnedBytes() { release(); }
+  void* data() { return p_; }
+  std::size_t bytes() const { return n_; }
+  /// Grows (never shrinks) to at least `bytes`; contents are not kept.
+  void reserve(std::size_t bytes) {
+    if (bytes > n_) *this = PinnedBytes(bytes);
+  }
+
+ private:
+  void release() noexcept;
+  void* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+/// Whether the MPI library takes device pointers (OpenMPI's MPIX_Query_cuda_support at run time;
+/// KRON_MPI_CUDA_AWARE=0 forces staging through pinned host memory). False in a CPU build.
+bool mpi_cuda_aware();
+/// How device data travel through MPI in this run, for run headers.
+std::string mpi_device_path();
+
 /// Explicit, synchronous copies between host and device memory; errors throw kron::Error.
 void copy_to_device(void* device_dst, const void* host_src, std::size_t bytes);
 void copy_to_host(void* host_dst, const void* device_src, std::size_t bytes);
@@ -71,5 +107,11 @@ void copy_on_device(void* device_dst, const void* device_src, std::size_t bytes)
 void fill_device_bytes(void* device_dst, int value, std::size_t bytes);
 /// Waits for the device's work to finish.
 void device_synchronize();
+/// Copies between host and device memory ordered on the rank's stream (asynchronous for pinned
+/// host memory; call stream_synchronize before the host reads or rewrites it).
+void copy_to_device_async(void* device_dst, const void* host_src, std::size_t bytes);
+void copy_to_host_async(void* host_dst, const void* device_src, std::size_t bytes);
+/// Waits for the work queued on the rank's stream.
+void stream_synchronize();
 
 }  // namespace kron::core

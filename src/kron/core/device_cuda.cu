@@ -1,21 +1,66 @@
 #include <cuda_runtime.h>
+#include <mpi.h>
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>
+#endif
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "kron/core/device.hpp"
+#include "kron/core/device_context.cuh"
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
 
 namespace kron::core {
-namespace {
+
 // Every CUDA return code is checked: a failure is a kron::Error naming the call and CUDA's reason.
-void check(cudaError_t rc, const char* what) {
+void cuda_check(cudaError_t rc, const char* what) {
   if (rc == cudaSuccess) return;
   cudaGetLastError();  // clear the sticky state of a non-fatal error
   throw Error(std::string(what) + " failed: " + cudaGetErrorString(rc), {},
               rc == cudaErrorMemoryAllocation ? "the GPU's memory is full: use more GPUs or a smaller grid" : "");
 }
+
+void cublas_check(cublasStatus_t rc, const char* what) {
+  if (rc == CUBLAS_STATUS_SUCCESS) return;
+  throw Error(std::string(what) + " failed: " + cublasGetStatusString(rc), {},
+              rc == CUBLAS_STATUS_ALLOC_FAILED ? "the GPU's memory is full: use more GPUs or a smaller grid" : "");
+}
+
+namespace {
+void check(cudaError_t rc, const char* what) { cuda_check(rc, what); }
+
+struct ContextStore {
+  DeviceContext ctx;
+  std::vector<DeviceBytes> slots;
+};
+ContextStore& store() {
+  // Deliberately never destroyed: CUDA objects must not be released after the runtime shut down.
+  static ContextStore* s = [] {
+    auto* c = new ContextStore;
+    check(cudaStreamCreate(&c->ctx.stream), "cudaStreamCreate");
+    cublas_check(cublasCreate(&c->ctx.blas), "cublasCreate");
+    cublas_check(cublasSetStream(c->ctx.blas, c->ctx.stream), "cublasSetStream");
+    return c;
+  }();
+  return *s;
+}
 }  // namespace
+
+DeviceContext& device_context() { return store().ctx; }
+
+void* DeviceContext::scratch(std::size_t slot, std::size_t bytes) {
+  auto& slots = store().slots;
+  if (slots.size() <= slot) slots.resize(slot + 1);
+  if (slots[slot].bytes() < bytes) {
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");  // work queued on the old slot
+    slots[slot] = DeviceBytes();
+    slots[slot] = DeviceBytes(bytes + bytes / 8);  // some room to grow
+  }
+  return slots[slot].data();
+}
 
 bool cuda_enabled() { return true; }
 
@@ -68,5 +113,38 @@ void copy_on_device(void* dst, const void* src, std::size_t bytes) {
 }
 void fill_device_bytes(void* dst, int value, std::size_t bytes) { check(cudaMemset(dst, value, bytes), "cudaMemset"); }
 void device_synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+void copy_to_device_async(void* dst, const void* src, std::size_t bytes) {
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, device_context().stream), "cudaMemcpyAsync to the device");
+}
+void copy_to_host_async(void* dst, const void* src, std::size_t bytes) {
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, device_context().stream), "cudaMemcpyAsync from the device");
+}
+void stream_synchronize() { check(cudaStreamSynchronize(device_context().stream), "cudaStreamSynchronize"); }
+
+PinnedBytes::PinnedBytes(std::size_t bytes) : n_(bytes) {
+  if (bytes > 0) check(cudaMallocHost(&p_, bytes), ("cudaMallocHost of " + std::to_string(bytes) + " bytes").c_str());
+}
+void PinnedBytes::release() noexcept {
+  if (p_) cudaFreeHost(p_);
+  p_ = nullptr;
+  n_ = 0;
+}
+
+bool mpi_cuda_aware() {
+  static const bool aware = [] {
+    const char* env = std::getenv("KRON_MPI_CUDA_AWARE");
+    if (env && std::string(env) == "0") return false;
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    return MPIX_Query_cuda_support() == 1;
+#else
+    return false;
+#endif
+  }();
+  return aware;
+}
+
+std::string mpi_device_path() {
+  return mpi_cuda_aware() ? "device buffers passed to CUDA-aware MPI" : "staged through pinned host memory (MPI is not CUDA-aware)";
+}
 
 }  // namespace kron::core

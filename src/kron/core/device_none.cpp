@@ -25,4 +25,13 @@ void copy_to_host(void*, const void*, std::size_t) { no_cuda("copy from the devi
 void copy_on_device(void*, const void*, std::size_t) { no_cuda("copy on the device"); }
 void fill_device_bytes(void*, int, std::size_t) { no_cuda("device memset"); }
 void device_synchronize() {}
+void copy_to_device_async(void*, const void*, std::size_t) { no_cuda("copy to the device"); }
+void copy_to_host_async(void*, const void*, std::size_t) { no_cuda("copy from the device"); }
+void stream_synchronize() {}
+PinnedBytes::PinnedBytes(std::size_t bytes) {
+  if (bytes > 0) no_cuda("pinned host memory");
+}
+void PinnedBytes::release() noexcept {}
+bool mpi_cuda_aware() { return false; }
+std::string mpi_device_path() { return "no device (CPU build)"; }
 }  // namespace kron::core

@@ -9,6 +9,7 @@
 #include "kron/core/device.hpp"
 #include "kron/core/error.hpp"
 #include "kron/core/memory.hpp"
+#include "kron/layout/field_ops_device.hpp"
 #include "kron/layout/pencil.hpp"
 
 namespace kron::layout {
@@ -102,7 +103,7 @@ class Field {
 
   const Pencil& pencil() const { return pencil_; }
   /// Host or device memory. data() and origin() point into that space; the element accessors
-  /// and fill() are for host fields only (copy a device field with to_host first).
+  /// are for host fields only (copy a device field with to_host first).
   core::MemorySpace space() const { return space_; }
   bool on_device() const { return space_ == core::MemorySpace::Device; }
   int components() const { return ncomp_; }
@@ -147,8 +148,9 @@ class Field {
     return origin(c)[i * layout_.stride[0] + j * layout_.stride[1] + k * layout_.stride[2]];
   }
 
+  /// Every stored value (halos included) set to v, in either memory space.
   void fill(T v) {
-    if (on_device()) throw Error("Field::fill on a device field", {}, "fill a host field and copy it with to_device");
+    if (on_device()) return device_ops::fill(v, ptr_, size_);
     std::fill(ptr_, ptr_ + size_, v);
   }
 

@@ -12,6 +12,7 @@
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/layout/field.hpp"
+#include "kron/layout/field_ops_device.hpp"
 
 namespace kron::layout::ops {
 
@@ -22,8 +23,9 @@ void host_only(const Field<T>& x, const char* what) {
 }
 template <class T>
 void same_shape(const Field<T>& a, const Field<T>& b, const char* what) {
-  host_only(a, what);
-  host_only(b, what);
+  if (a.space() != b.space())
+    throw Error(std::string("field_ops::") + what + ": one field in host memory, the other in device memory", {},
+                "copy one of them with to_device or to_host first");
   if (a.pencil() != b.pencil() || a.components() != b.components() || a.halo() != b.halo())
     throw Error(std::string("field_ops::") + what + ": the fields differ in pencil, components or halos (" + a.pencil().describe() +
                 " vs " + b.pencil().describe() + ")");
@@ -31,6 +33,20 @@ void same_shape(const Field<T>& a, const Field<T>& b, const char* what) {
 template <class T>
 double magnitude(const T& v) {
   return std::abs(v);
+}
+// The interior of a field in storage order (the device reductions' view of it).
+template <class T>
+device_ops::Interior interior(const Field<T>& x) {
+  device_ops::Interior b;
+  const auto& ord = x.pencil().order();
+  for (int d = 0; d < 3; ++d) {
+    b.n[d] = x.extent()[ord[d]];
+    b.stride[d] = x.layout().stride[ord[d]];
+  }
+  b.cstride = x.layout().cstride;
+  b.offset = x.layout().offset;
+  b.ncomp = x.components();
+  return b;
 }
 // Calls f(ptr, count) or f(ptr, count, component) for each interior row (runs along the pencil's
 // fastest axis).
@@ -56,6 +72,7 @@ void for_each_row(FieldT& x, F&& f) {
 template <class T>
 void copy(const Field<T>& x, Field<T>& y) {
   detail::same_shape(x, y, "copy");
+  if (x.on_device()) return device_ops::copy(x.data(), y.data(), x.storage_size());
   std::copy(x.data(), x.data() + x.storage_size(), y.data());
 }
 
@@ -63,6 +80,7 @@ void copy(const Field<T>& x, Field<T>& y) {
 template <class T, class S>
 void axpby(S a, const Field<T>& x, S b, Field<T>& y) {
   detail::same_shape(x, y, "axpby");
+  if (x.on_device()) return device_ops::axpby(T(a), x.data(), T(b), y.data(), y.storage_size());
   const T* xp = x.data();
   T* yp = y.data();
   const std::size_t N = y.storage_size();
@@ -84,7 +102,7 @@ void axpy(S a, const Field<T>& x, Field<T>& y) {
 /// x *= a.
 template <class T, class S>
 void scale(S a, Field<T>& x) {
-  detail::host_only(x, "scale");
+  if (x.on_device()) return device_ops::scale(T(a), x.data(), x.storage_size());
   T* p = x.data();
   for (std::size_t q = 0; q < x.storage_size(); ++q) p[q] *= a;
 }
@@ -92,17 +110,19 @@ void scale(S a, Field<T>& x) {
 /// x = conj(x) (nothing for real fields).
 template <class T>
 void conj(Field<T>& x) {
-  detail::host_only(x, "conj");
   if constexpr (!std::is_same_v<T, double>) {
+    if (x.on_device()) return device_ops::conj(x.data(), x.storage_size());
     T* p = x.data();
     for (std::size_t q = 0; q < x.storage_size(); ++q) p[q] = std::conj(p[q]);
   }
 }
 
 namespace detail {
-// acc = f(acc, value) over this rank's interior (the reductions below add the MPI step).
+// acc = f(acc, value) over this rank's interior (the reductions below add the MPI step); a
+// device field runs the device reduction `what` instead.
 template <class T, class F>
-double local_reduce(const Field<T>& x, double init, F&& f) {
+double local_reduce(const Field<T>& x, double init, F&& f, device_ops::Reduce what) {
+  if (x.on_device()) return device_ops::reduce(x.data(), interior(x), what);
   double acc = init;
   for_each_row(x, [&](const T* p, long len) {
     for (long i = 0; i < len; ++i) acc = f(acc, p[i]);
@@ -114,33 +134,34 @@ double local_reduce(const Field<T>& x, double init, F&& f) {
 /// Largest |x| over every rank's interior (collective over the pencil's grid).
 template <class T>
 double max_abs(const Field<T>& x) {
-  return core::mpi::max(detail::local_reduce(x, 0.0, [](double a, const T& v) { return std::max(a, detail::magnitude(v)); }),
+  return core::mpi::max(detail::local_reduce(x, 0.0, [](double a, const T& v) { return std::max(a, detail::magnitude(v)); }, device_ops::Reduce::MaxAbs),
                         x.pencil().grid().comm());
 }
 
 /// Whether every interior value on every rank is finite (collective).
 template <class T>
 bool all_finite(const Field<T>& x) {
-  const double bad = detail::local_reduce(x, 0.0, [](double a, const T& v) { return std::isfinite(std::abs(v)) ? a : 1.0; });
+  const double bad = detail::local_reduce(x, 0.0, [](double a, const T& v) { return std::isfinite(std::abs(v)) ? a : 1.0; },
+                                          device_ops::Reduce::NonFinite);
   return core::mpi::all(bad == 0.0, x.pencil().grid().comm());
 }
 
 /// Smallest value over every rank's interior (real fields; collective).
 inline double min_value(const Field<double>& x) {
-  return core::mpi::min(detail::local_reduce(x, INFINITY, [](double a, double v) { return std::min(a, v); }), x.pencil().grid().comm());
+  return core::mpi::min(detail::local_reduce(x, INFINITY, [](double a, double v) { return std::min(a, v); }, device_ops::Reduce::Min), x.pencil().grid().comm());
 }
 
 /// Sum of |x| over every rank's interior (collective).
 template <class T>
 double norm1(const Field<T>& x) {
-  return core::mpi::sum(detail::local_reduce(x, 0.0, [](double a, const T& v) { return a + std::abs(v); }), x.pencil().grid().comm());
+  return core::mpi::sum(detail::local_reduce(x, 0.0, [](double a, const T& v) { return a + std::abs(v); }, device_ops::Reduce::Sum1), x.pencil().grid().comm());
 }
 
 /// sqrt(sum |x|^2) over every rank's interior (collective).
 template <class T>
 double norm2(const Field<T>& x) {
   return std::sqrt(
-      core::mpi::sum(detail::local_reduce(x, 0.0, [](double a, const T& v) { return a + std::norm(v); }), x.pencil().grid().comm()));
+      core::mpi::sum(detail::local_reduce(x, 0.0, [](double a, const T& v) { return a + std::norm(v); }, device_ops::Reduce::Sum2), x.pencil().grid().comm()));
 }
 
 /// Sum over every rank's interior of conj(x) y (collective; real fields: x . y).
@@ -149,7 +170,8 @@ T dot(const Field<T>& x, const Field<T>& y) {
   detail::same_shape(x, y, "dot");
   T s = T(0);
   const auto& n = x.extent();
-  for (int c = 0; c < x.components(); ++c)
+  if (x.on_device()) s = device_ops::dot(x.data(), y.data(), detail::interior(x));
+  else for (int c = 0; c < x.components(); ++c)
     for (long k = 0; k < n[2]; ++k)
       for (long j = 0; j < n[1]; ++j)
         for (long i = 0; i < n[0]; ++i) {
@@ -165,7 +187,7 @@ T dot(const Field<T>& x, const Field<T>& y) {
 /// map behind combinations no named op covers (a u + b v w, masks, clipping).
 template <class T, class F, class... X>
 void map(Field<T>& y, F&& f, const X&... x) {
-  detail::host_only(y, "map");
+  detail::host_only(y, "map");  // an arbitrary host function: host fields only
   (detail::same_shape(x, y, "map"), ...);
   T* yp = y.data();
   const std::size_t N = y.storage_size();
@@ -175,9 +197,9 @@ void map(Field<T>& y, F&& f, const X&... x) {
 /// x += a on every element of component c (c < 0: every component): a constant shift, a gauge.
 template <class T, class S>
 void add(S a, Field<T>& x, int c = -1) {
-  detail::host_only(x, "add");
   T* p = c < 0 ? x.data() : x.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(x.layout().cstride);
   const std::size_t N = c < 0 ? x.storage_size() : static_cast<std::size_t>(x.layout().cstride);
+  if (x.on_device()) return device_ops::add(T(a), p, N);
   for (std::size_t q = 0; q < N; ++q) p[q] += a;
 }
 
@@ -185,9 +207,11 @@ void add(S a, Field<T>& x, int c = -1) {
 template <class T>
 std::vector<T> sums(const Field<T>& x) {
   std::vector<T> s(static_cast<std::size_t>(x.components()), T(0));
-  detail::for_each_row(x, [&](const T* p, long len, int c) {
-    for (long i = 0; i < len; ++i) s[static_cast<std::size_t>(c)] += p[i];
-  });
+  if (x.on_device()) s = device_ops::sums(x.data(), detail::interior(x));
+  else
+    detail::for_each_row(x, [&](const T* p, long len, int c) {
+      for (long i = 0; i < len; ++i) s[static_cast<std::size_t>(c)] += p[i];
+    });
   std::vector<T> all = s;
   core::mpi::check(MPI_Allreduce(s.data(), all.data(), x.components(), core::mpi::datatype<T>(), MPI_SUM, x.pencil().grid().comm()),
                    "MPI_Allreduce");
@@ -226,6 +250,7 @@ void fill_faces(Field<T>& x, const std::array<bool, 3>& faces, T v) {
 template <class T>
 void copy_faces(const Field<T>& x, Field<T>& y, const std::array<bool, 3>& faces) {
   detail::same_shape(x, y, "copy_faces");
+  detail::host_only(x, "copy_faces");
   for (int c = 0; c < x.components(); ++c)
     for_each_face_point(x.pencil().box(), x.pencil().global(), faces,
                         [&](long i, long j, long k, int, int) { y(i, j, k, c) = x(i, j, k, c); });

@@ -4,6 +4,7 @@
 
 #include "kron/core/timer.hpp"
 #include "kron/layout/box_copy.hpp"
+#include "kron/layout/box_copy_device.hpp"
 
 namespace kron::layout {
 
@@ -88,6 +89,50 @@ struct Transpose<T>::Impl {
     core::mpi::check(MPI_Ialltoallv(sbuf, scount.data(), sdispl.data(), elem, rbuf, rcount.data(), rdispl.data(), elem, comm, req),
                      "MPI_Ialltoallv");
     return rbuf;
+  }
+
+  // The device path: pack on the device, exchange (device buffers or pinned staging), unpack.
+  void execute_device(const T* in, T* out, TransposeWork& w) const {
+    const Box& fb = from.box();
+    const Box& tb = to.box();
+    const Box& self = sbox[me];
+    for (int c = 0; c < ncomp; ++c)
+      copy_box_device(in + offset(lin, fb, self, c), lin.stride, out + offset(lout, tb, self, c), lout.stride, self.n);
+    if (np == 1) return;
+    const std::size_t sbytes = static_cast<std::size_t>(send_total) * sizeof(T), rbytes = static_cast<std::size_t>(recv_total) * sizeof(T);
+    if (w.dsend.bytes() < sbytes) w.dsend = core::DeviceBytes(sbytes);
+    if (w.drecv.bytes() < rbytes) w.drecv = core::DeviceBytes(rbytes);
+    T* sbuf = static_cast<T*>(w.dsend.data());
+    T* rbuf = static_cast<T*>(w.drecv.data());
+    for (int j = 0; j < np; ++j) {
+      if (j == me || scount[j] == 0) continue;
+      const Box& b = sbox[j];
+      for (int c = 0; c < ncomp; ++c)
+        copy_box_device(in + offset(lin, fb, b, c), lin.stride, sbuf + sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
+    }
+    const MPI_Datatype elem = core::mpi::datatype<T>();
+    if (core::mpi_cuda_aware()) {
+      core::stream_synchronize();
+      core::mpi::check(MPI_Alltoallv(sbuf, scount.data(), sdispl.data(), elem, rbuf, rcount.data(), rdispl.data(), elem, comm),
+                       "MPI_Alltoallv (device buffers)");
+    } else {
+      w.hsend.reserve(sbytes);
+      w.hrecv.reserve(rbytes);
+      if (sbytes) core::copy_to_host_async(w.hsend.data(), sbuf, sbytes);
+      core::stream_synchronize();
+      core::mpi::check(MPI_Alltoallv(w.hsend.data(), scount.data(), sdispl.data(), elem, w.hrecv.data(), rcount.data(), rdispl.data(),
+                                     elem, comm),
+                       "MPI_Alltoallv (staged device data)");
+      if (rbytes) core::copy_to_device_async(rbuf, w.hrecv.data(), rbytes);
+    }
+    for (int j = 0; j < np; ++j) {
+      if (j == me || rcount[j] == 0) continue;
+      const Box& b = rbox[j];
+      for (int c = 0; c < ncomp; ++c)
+        copy_box_device(rbuf + rdispl[j] + c * b.volume(), dense_strides(b.n), out + offset(lout, tb, b, c), lout.stride, b.n);
+    }
+    // The pinned receive buffer is read by the copy above: finish it before the next use.
+    if (!core::mpi_cuda_aware()) core::stream_synchronize();
   }
 };
 
@@ -179,11 +224,16 @@ std::size_t Transpose<T>::bytes_moved() const { return static_cast<std::size_t>(
 template <class T>
 void Transpose<T>::execute(const Field<T>& in, Field<T>& out, TransposeWork* work) const {
   const Impl& m = *impl_;
-  require_host(in, "transpose");
-  require_host(out, "transpose");
+  if (in.space() != out.space())
+    throw Error("transpose: one field in host memory, the other in device memory", {}, "copy one of them with to_device or to_host");
   if (in.pencil() != m.from || out.pencil() != m.to || in.components() != m.ncomp || out.components() != m.ncomp ||
       in.layout().offset != m.lin.offset || out.layout().offset != m.lout.offset)
     throw Error("transpose: fields do not match the plan (" + in.pencil().describe() + " -> " + out.pencil().describe() + ")");
+  if (in.on_device()) {
+    core::ScopedTimer timer("transpose");
+    m.execute_device(in.data(), out.data(), work ? *work : m.own_work);
+    return;
+  }
   execute(in.data(), out.data(), work);
 }
 

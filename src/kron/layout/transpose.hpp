@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "kron/core/device.hpp"
 #include "kron/core/memory.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/layout/field.hpp"
@@ -19,6 +20,10 @@ TransposeMethod parse_transpose_method(const std::string& s);
 /// allocation on the hot path. Grows on demand.
 struct TransposeWork {
   core::HostBuffer<unsigned char> send, recv;
+  // Device transposes: messages packed in device memory, and pinned host copies of them where
+  // MPI is not CUDA-aware.
+  core::DeviceBytes dsend, drecv;
+  core::PinnedBytes hsend, hrecv;
 };
 
 /// A planned global transpose between two pencils of the same global array and process grid
@@ -33,7 +38,10 @@ class Transpose {
   Transpose(Transpose&&) noexcept;
   Transpose& operator=(Transpose&&) noexcept;
 
-  /// `in` and `out` must have the pencils, components and halos of the plan.
+  /// `in` and `out` must have the pencils, components and halos of the plan, and be in one
+  /// memory space: device fields are packed and unpacked by device kernels, and their messages
+  /// go to MPI as device buffers where MPI is CUDA-aware, through pinned host memory otherwise
+  /// (core::mpi_device_path); both methods pack on the device.
   void execute(const Field<T>& in, Field<T>& out, TransposeWork* work = nullptr) const;
   /// Raw form: storage pointers (Field::data()) laid out as the plan's fields.
   void execute(const T* in, T* out, TransposeWork* work = nullptr) const;

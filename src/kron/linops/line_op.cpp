@@ -4,11 +4,13 @@
 #include "kron/core/eigen.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
 #include "kron/layout/fft_lines.hpp"
 #include "kron/linops/line_kernels.hpp"
+#include "kron/linops/line_op_device.hpp"
 #include "kron/linops/line_transforms.hpp"
 
 namespace kron::linops {
@@ -32,6 +34,81 @@ Banded transpose(const Banded& b) {
       r.diag[t][i] = b.diag[b.kl + b.ku - t][j];
     }
   return r;
+}
+
+// ---- plans for the CUDA executor (built on the host, once) -----------------------------------
+
+device::Banded device_banded(const Banded& b) {
+  device::Banded d;
+  d.n = b.n;
+  d.kl = b.kl;
+  d.ku = b.ku;
+  d.periodic = b.periodic;
+  if (b.kl + b.ku >= b.n && b.periodic)
+    throw Error("LineOp: a periodic band of width " + std::to_string(b.width()) + " on " + std::to_string(b.n) + " points wraps twice");
+  for (const auto& diag : b.diag) d.diag.insert(d.diag.end(), diag.begin(), diag.end());
+  return d;
+}
+
+// Thomas' algorithm for a tridiagonal A (no pivoting: compact schemes keep A diagonally
+// dominant); a periodic A = T + u v^T with u = (g, 0.., alpha), v = (1, 0.., beta/g), g = -A_00,
+// solved by Sherman-Morrison with z = T^-1 u prepared here.
+device::Tridiagonal device_tridiagonal(const Banded& A) {
+  const long n = A.n;
+  if (A.kl > 1 || A.ku > 1) throw Error("internal: the device compact solve needs a tridiagonal left-hand side");
+  if (A.periodic && n < 3) throw Error("LineOp: a periodic compact solve needs at least 3 points, got " + std::to_string(n));
+  auto entry = [&](long i, long j) {
+    const long d = j - i;
+    if (A.periodic) {
+      const long w = ((d % n) + n) % n;  // column offset mod n: 0, 1 or n-1
+      const int t = w == 0 ? 0 : (w == 1 ? 1 : (w == n - 1 ? -1 : 99));
+      if (t < -A.kl || t > A.ku) return 0.0;
+      return A.diag[static_cast<std::size_t>(t + A.kl)][static_cast<std::size_t>(i)];
+    }
+    if (d < -A.kl || d > A.ku || j < 0 || j >= n) return 0.0;
+    return A.diag[static_cast<std::size_t>(d + A.kl)][static_cast<std::size_t>(i)];
+  };
+  std::vector<double> sub(n, 0.0), diag(n), sup(n, 0.0);
+  for (long i = 0; i < n; ++i) {
+    diag[i] = entry(i, i);
+    if (i > 0) sub[i] = entry(i, i - 1);
+    if (i < n - 1) sup[i] = entry(i, i + 1);
+  }
+  device::Tridiagonal t;
+  t.n = n;
+  t.periodic = A.periodic;
+  double g = 0, alpha = 0, beta = 0;
+  if (A.periodic) {
+    alpha = entry(n - 1, 0);
+    beta = entry(0, n - 1);
+    g = -diag[0];
+    diag[0] -= g;
+    diag[n - 1] -= alpha * beta / g;
+  }
+  t.sub = sub;
+  t.inv_pivot.resize(n);
+  t.sup.assign(n, 0.0);
+  double cprev = 0;
+  for (long i = 0; i < n; ++i) {
+    const double piv = diag[i] - sub[i] * cprev;
+    if (piv == 0 || !std::isfinite(piv)) throw Error("LineOp: a compact scheme's left-hand side has a zero pivot (row " + std::to_string(i) + ")");
+    t.inv_pivot[i] = 1.0 / piv;
+    cprev = i < n - 1 ? sup[i] / piv : 0.0;
+    t.sup[i] = cprev;
+  }
+  if (A.periodic) {
+    // z = T^-1 u by the same sweeps.
+    std::vector<double> z(n, 0.0);
+    z[0] = g;
+    z[n - 1] = alpha;
+    double prev = 0;
+    for (long i = 0; i < n; ++i) prev = z[i] = (z[i] - t.sub[i] * prev) * t.inv_pivot[i];
+    for (long i = n - 2; i >= 0; --i) z[i] -= t.sup[i] * z[i + 1];
+    t.z = z;
+    t.vn = beta / g;
+    t.denom = 1.0 + z[0] + t.vn * z[n - 1];
+  }
+  return t;
 }
 
 Operator1D single(long n, Term t, const char* name) {
@@ -89,6 +166,46 @@ struct LineOp<T>::Impl {
   std::unique_ptr<Dst1Executor> dst1;  // DST-I: the real-FFT-of-length-m+1 executor (faster than RODFT00)
   std::vector<double> hc_weight;  // R2HC/HC2R: the halfcomplex weights of the transpose
   mutable core::Workspace own;
+  // The CUDA executor, prepared on the first apply to device lines.
+  mutable std::unique_ptr<device::Executor> dev;
+
+  const device::Executor& device_executor() const {
+    if (dev) return *dev;
+    device::Plan p;
+    p.kind = static_cast<device::Kind>(static_cast<int>(kind));
+    p.m = m;
+    p.n = n;
+    p.groups = groups;
+    p.span = span;
+    p.complex = is_complex<T>;
+    if constexpr (is_complex<T>) p.ac.assign(a.begin(), a.end());
+    else p.a = a;
+    p.transform = static_cast<device::Transform>(static_cast<int>(tk));
+    p.hc_weight = hc_weight;
+    if (kind == Kind::Real)
+      for (const Term& t : op.terms()) {
+        device::Term f, r;
+        f.kind = r.kind = static_cast<device::Term::Kind>(static_cast<int>(t.kind));
+        f.scale = r.scale = t.scale;
+        if (t.kind == Term::Kind::Dense) {
+          f.d.resize(static_cast<std::size_t>(n * n));
+          for (long i = 0; i < n; ++i)
+            for (long j = 0; j < n; ++j) f.d[static_cast<std::size_t>(i * n + j)] = t.d(i, j);
+          r.d = f.d;  // the transposed term applies D^T by the GEMM's own transpose
+        } else {
+          f.b = device_banded(t.b);
+          r.b = device_banded(transpose(t.b));
+          if (t.kind == Term::Kind::Compact) {
+            f.a = device_tridiagonal(t.a);
+            r.a = device_tridiagonal(transpose(t.a));
+          }
+        }
+        p.fwd.push_back(std::move(f));
+        p.tr.push_back(std::move(r));
+      }
+    dev = std::make_unique<device::Executor>(p);
+    return *dev;
+  }
 
   void prepare_transpose() const {
     if (!tr.empty() || op.terms().empty()) return;
@@ -412,6 +529,31 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
     throw Error("LineOp::apply (" + describe() + "): lines of " + std::to_string(in.n) + " -> " + std::to_string(out.n) + " points, " +
                 std::to_string(in.outer) + "x" + std::to_string(in.inner) + " -> " + std::to_string(out.outer) + "x" +
                 std::to_string(out.inner) + " lines do not fit " + (t == Trans::N ? "the operator" : "its transpose"));
+  if (in.on_device() || out.on_device()) {
+    if (!in.on_device() || !out.on_device())
+      throw Error("LineOp::apply (" + describe() + "): input in " + core::to_string(in.space) + " memory, output in " +
+                  core::to_string(out.space) + " memory; both must be in one space");
+    if (in.lines() == 0) return;
+    const int tr = t == Trans::N ? 0 : (t == Trans::T ? 1 : 2);
+    if (m.kind == Kind::Real || m.kind == Kind::Transform) {
+      // Real coefficients: H = T, and complex lines run as twice as many real lines.
+      LineView<const double> ri;
+      LineView<double> ro;
+      if constexpr (is_complex<T>) {
+        ri = as_real(in);
+        ro = as_real(out);
+      } else {
+        ri = in;
+        ro = out;
+      }
+      m.device_executor().apply({const_cast<double*>(ri.p), ri.outer, ri.n, ri.inner, ri.ostride}, {ro.p, ro.outer, ro.n, ro.inner, ro.ostride},
+                                tr, accumulate);
+    } else {
+      m.device_executor().apply({const_cast<T*>(in.p), in.outer, in.n, in.inner, in.ostride}, {out.p, out.outer, out.n, out.inner, out.ostride},
+                                tr, accumulate);
+    }
+    return;
+  }
   if (in.lines() == 0) return;
   core::Workspace& w = work ? *work : m.own;
   const bool transposed = t != Trans::N;

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "kron/core/error.hpp"
+#include "kron/core/memory.hpp"
 #include "kron/layout/field.hpp"
 
 namespace kron::linops {
@@ -11,17 +12,20 @@ namespace kron::linops {
 /// p[o*ostride + i*inner + j], i < n along the axis, j < inner over the lines stored faster than
 /// the axis, o < outer over the slower axes and components. Every axis that is whole in a
 /// pencil, and every channel axis of a component extent, has this form; a line's index is
-/// l = o*inner + j. T may be const (input views).
+/// l = o*inner + j. T may be const (input views). `space` says where p points: LineOp::apply runs
+/// its host kernels on host lines and its CUDA executor on device lines.
 template <class T>
 struct LineView {
   T* p = nullptr;
   long outer = 0, n = 0, inner = 0, ostride = 0;
+  core::MemorySpace space = core::MemorySpace::Host;
 
   long lines() const { return outer * inner; }
+  bool on_device() const { return space == core::MemorySpace::Device; }
   /// Points lo .. lo+m-1 of every line (the same memory).
-  LineView range(long lo, long m) const { return {p + lo * inner, outer, m, inner, ostride}; }
+  LineView range(long lo, long m) const { return {p + lo * inner, outer, m, inner, ostride, space}; }
   /// The read-only view of the same lines.
-  operator LineView<const T>() const { return {p, outer, n, inner, ostride}; }
+  operator LineView<const T>() const { return {p, outer, n, inner, ostride, space}; }
 };
 
 /// Complex lines as real lines: the real and imaginary parts of line (o, j) become real lines
@@ -29,7 +33,7 @@ struct LineView {
 template <class T>
 auto as_real(const LineView<T>& v) {
   using R = std::conditional_t<std::is_const_v<T>, const double, double>;
-  return LineView<R>{reinterpret_cast<R*>(v.p), v.outer, v.n, 2 * v.inner, 2 * v.ostride};
+  return LineView<R>{reinterpret_cast<R*>(v.p), v.outer, v.n, 2 * v.inner, 2 * v.ostride, v.space};
 }
 
 /// The local part of the lines of `f` (no halos) along `axis`, every component, lines numbered
@@ -45,6 +49,7 @@ LineView<T> local_lines(layout::Field<T>& f, int axis) {
   v.inner = L.stride[axis];
   v.ostride = L.stride[axis] * v.n;
   v.outer = v.ostride > 0 ? static_cast<long>(f.storage_size()) / v.ostride : 0;
+  v.space = f.space();
   return v;
 }
 
@@ -73,6 +78,7 @@ LineView<T> lines_along_channel(layout::Field<T>& f, const std::vector<long>& ch
   v.inner = f.layout().cstride * lower;
   v.ostride = v.inner * v.n;
   v.outer = upper;
+  v.space = f.space();
   return v;
 }
 template <class T>

@@ -1,9 +1,11 @@
 #include "kron/linops/pencil_workspace.hpp"
 
+#include "kron/layout/field_ops.hpp"
+
 namespace kron::linops {
 
-PencilWorkspace::PencilWorkspace(layout::ProcessGridPtr grid, layout::TransposeMethod method)
-    : grid_(std::move(grid)), method_(method) {}
+PencilWorkspace::PencilWorkspace(layout::ProcessGridPtr grid, layout::TransposeMethod method, core::MemorySpace space)
+    : grid_(std::move(grid)), method_(method), space_(space) {}
 
 PencilWorkspace::~PencilWorkspace() = default;
 
@@ -15,7 +17,7 @@ PencilWorkspace::Store<std::complex<double>>& PencilWorkspace::store<std::comple
 template <class T>
 layout::Field<T>& PencilWorkspace::field(int axis, const std::array<long, 3>& global, int ncomp, int slot) {
   auto& f = store<T>().fields[Key{axis, global, ncomp, slot}];
-  if (!f) f = std::make_unique<layout::Field<T>>(layout::Pencil(global, grid_, axis), ncomp);
+  if (!f) f = std::make_unique<layout::Field<T>>(layout::Pencil(global, grid_, axis), ncomp, std::array<int, 3>{0, 0, 0}, space_);
   return *f;
 }
 
@@ -23,7 +25,7 @@ template <class T>
 void PencilWorkspace::transpose(const layout::Field<T>& from, layout::Field<T>& to) {
   const int a = from.pencil().axis(), b = to.pencil().axis();
   if (a == b) {
-    std::copy(from.data(), from.data() + from.storage_size(), to.data());
+    layout::ops::copy(from, to);
     return;
   }
   auto& plan = store<T>().plans[TKey{a, b, from.pencil().global(), from.components()}];

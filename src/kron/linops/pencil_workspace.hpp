@@ -15,14 +15,18 @@ namespace kron::linops {
 /// pencil fields keyed by (value type, pencil axis, global shape, components, slot), the
 /// transposes between them planned once, and the line kernels' scratch. Operators used one
 /// after the other share one workspace; nothing is allocated once every shape has been met.
+/// A workspace lives in one memory space: its fields are host or device fields, and the
+/// operators run on it run their host or device executors.
 class PencilWorkspace {
  public:
-  explicit PencilWorkspace(layout::ProcessGridPtr grid, layout::TransposeMethod method = layout::TransposeMethod::Alltoallv);
+  explicit PencilWorkspace(layout::ProcessGridPtr grid, layout::TransposeMethod method = layout::TransposeMethod::Alltoallv,
+                           core::MemorySpace space = core::MemorySpace::Host);
   ~PencilWorkspace();
   PencilWorkspace(const PencilWorkspace&) = delete;
   PencilWorkspace& operator=(const PencilWorkspace&) = delete;
 
   const layout::ProcessGridPtr& grid() const { return grid_; }
+  core::MemorySpace space() const { return space_; }
   /// The scratch field of the pencil of `axis` over `global`, `ncomp` components, slot `slot`.
   template <class T>
   layout::Field<T>& field(int axis, const std::array<long, 3>& global, int ncomp, int slot);
@@ -45,6 +49,7 @@ class PencilWorkspace {
   Store<T>& store();
   layout::ProcessGridPtr grid_;
   layout::TransposeMethod method_;
+  core::MemorySpace space_;
   Store<double> real_;
   Store<std::complex<double>> cplx_;
   layout::TransposeWork twork_;

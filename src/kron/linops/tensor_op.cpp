@@ -8,6 +8,7 @@
 
 #include "kron/core/error.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/box_copy_device.hpp"
 #include "kron/layout/field_ops.hpp"
 
 namespace kron::linops {
@@ -17,6 +18,11 @@ namespace {
 template <class T>
 void pass_through(const LineView<T>& in, const LineView<T>& out, bool acc) {
   if (in.n <= 0) return;
+  if (in.on_device()) {
+    // The lines as a box: inner x n x outer.
+    layout::copy_box_device<T>(in.p, {1, in.inner, in.ostride}, out.p, {1, out.inner, out.ostride}, {in.inner, in.n, in.outer}, acc);
+    return;
+  }
   for (long o = 0; o < in.outer; ++o)
     for (long i = 0; i < in.n; ++i) {
       const T* a = in.p + o * in.ostride + i * in.inner;
@@ -194,7 +200,6 @@ std::vector<typename TensorOp<T>::Step> TensorOp<T>::plan(bool transposed, Trans
 template <class T>
 void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& shape, const std::vector<long>& chan, int axis,
                         const char* what) const {
-  layout::require_host(f, "TensorOp");
   const int nc = layout::Field<T>::channel_count(chan);
   // A declared channel shape must be the plan's; where either has none ({components}), only the
   // count matters.
@@ -217,6 +222,11 @@ void TensorOp<T>::check(const layout::Field<T>& f, const std::array<long, 3>& sh
 template <class T>
 layout::Field<T>& TensorOp<T>::run(const std::vector<Step>& steps, const layout::Field<T>& in, layout::Field<T>* out_ptr,
                                    PencilWorkspace& ws, bool accumulate, bool destroy_input, bool dry) const {
+  if (in.space() != ws.space() || (out_ptr && out_ptr->space() != ws.space()))
+    throw Error(std::string("TensorOp: the input is in ") + core::to_string(in.space()) + " memory" +
+                    (out_ptr ? std::string(", the output in ") + core::to_string(out_ptr->space()) + " memory" : std::string()) +
+                    ", the workspace in " + core::to_string(ws.space()) + " memory",
+                {}, "give the operator a PencilWorkspace of the fields' memory space");
   if (steps.empty()) {
     if (!out_ptr) return const_cast<layout::Field<T>&>(in);
     if (accumulate) layout::ops::axpy(1.0, in, *out_ptr);

@@ -1,0 +1,548 @@
+// CUDA executor of LineOp (the host executor is line_op.cpp): every kind and every Trans on
+// device lines, on the rank's stream (core::device_context). Banded sweeps and diagonals are
+// element kernels; compact solves one thread per line (Thomas, periodic by Sherman-Morrison:
+// interleaved lines coalesce); dense and block-dense products are cuBLAS (strided-batched)
+// GEMMs; transforms are cuFFT real transforms with pre/post-processing kernels.
+#include <cublas_v2.h>
+#include <cuda/std/complex>
+#include <cuda_runtime.h>
+#include <cufft.h>
+
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "kron/core/device.hpp"
+#include "kron/core/device_context.cuh"
+#include "kron/core/error.hpp"
+#include "kron/linops/line_op_device.hpp"
+
+namespace kron::linops::device {
+namespace {
+
+using core::grid_for;
+using core::kBlock;
+using Z = cuda::std::complex<double>;
+static_assert(sizeof(Z) == sizeof(std::complex<double>), "complex layouts differ");
+
+void fft_check(cufftResult rc, const char* what) {
+  if (rc == CUFFT_SUCCESS) return;
+  throw Error(std::string(what) + " failed: cuFFT error " + std::to_string(static_cast<int>(rc)), {},
+              rc == CUFFT_ALLOC_FAILED ? "the GPU's memory is full: use more GPUs or a smaller grid" : "");
+}
+void launched(const char* what) { core::cuda_check(cudaGetLastError(), what); }
+
+// The shape of device lines (element (o, i, j) at o*ostride + i*inner + j).
+struct Shape {
+  long outer, n, inner, ostride;
+};
+Shape shape(const Lines& v) { return {v.outer, v.n, v.inner, v.ostride}; }
+
+#define KRON_GRID_LOOP(idx, total) \
+  for (long idx = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; idx < (total); idx += static_cast<long>(gridDim.x) * blockDim.x)
+
+__device__ inline double conj_if(double x, bool) { return x; }
+__device__ inline Z conj_if(Z x, bool c) { return c ? cuda::std::conj(x) : x; }
+
+// out (+)= diag(oscale) B diag(iscale) in, B banded (periodic wrap when asked).
+__global__ void k_banded(const double* in, Shape vi, double* out, Shape vo, const double* diag, int kl, int ku, bool periodic,
+                         const double* iscale, const double* oscale, bool acc) {
+  const long n = vi.n, total = vi.outer * n * vi.inner;
+  KRON_GRID_LOOP(idx, total) {
+    const long j = idx % vi.inner, t = idx / vi.inner, i = t % n, o = t / n;
+    const double* x = in + o * vi.ostride + j;
+    double s = 0;
+    for (int q = 0; q <= kl + ku; ++q) {
+      long c = i + q - kl;
+      if (periodic) c = c < 0 ? c + n : (c >= n ? c - n : c);
+      else if (c < 0 || c >= n) continue;
+      const double xc = iscale ? iscale[c] * x[c * vi.inner] : x[c * vi.inner];
+      s += diag[q * n + i] * xc;
+    }
+    if (oscale) s *= oscale[i];
+    double& y = out[o * vo.ostride + i * vo.inner + j];
+    y = acc ? y + s : s;
+  }
+}
+
+// Tridiagonal solves in place, one thread per line.
+__global__ void k_tridiag(double* x, Shape v, const double* sub, const double* invp, const double* sup, const double* z,
+                          double vn, double denom) {
+  const long n = v.n, lines = v.outer * v.inner;
+  KRON_GRID_LOOP(l, lines) {
+    double* p = x + (l / v.inner) * v.ostride + l % v.inner;
+    const long s = v.inner;
+    double prev = 0;
+    for (long i = 0; i < n; ++i) {
+      prev = (p[i * s] - sub[i] * prev) * invp[i];
+      p[i * s] = prev;
+    }
+    double next = prev;
+    for (long i = n - 2; i >= 0; --i) {
+      next = p[i * s] - sup[i] * next;
+      p[i * s] = next;
+    }
+    if (z) {
+      const double f = (p[0] + vn * p[(n - 1) * s]) / denom;
+      for (long i = 0; i < n; ++i) p[i * s] -= f * z[i];
+    }
+  }
+}
+
+// out (+)= diag(scale) in (scale may be null).
+template <class T>
+__global__ void k_scale_add(const T* in, Shape vi, T* out, Shape vo, const double* scale, bool acc) {
+  const long n = vi.n, total = vi.outer * n * vi.inner;
+  KRON_GRID_LOOP(idx, total) {
+    const long j = idx % vi.inner, t = idx / vi.inner, i = t % n, o = t / n;
+    T s = in[o * vi.ostride + i * vi.inner + j];
+    if (scale) s *= scale[i];
+    T& y = out[o * vo.ostride + i * vo.inner + j];
+    y = acc ? y + s : s;
+  }
+}
+
+template <class T>
+__global__ void k_fill_zero(T* out, Shape vo) {
+  const long total = vo.outer * vo.n * vo.inner;
+  KRON_GRID_LOOP(idx, total) {
+    const long j = idx % vo.inner, t = idx / vo.inner, i = t % vo.n, o = t / vo.n;
+    out[o * vo.ostride + i * vo.inner + j] = T(0);
+  }
+}
+
+// out (+)= d_g .* in, g = (l / span) % groups of line l = o*inner + j.
+template <class T>
+__global__ void k_diagonal(const T* in, Shape vi, T* out, Shape vo, const T* d, long groups, long span, bool conj, bool acc) {
+  const long n = vi.n, total = vi.outer * n * vi.inner;
+  KRON_GRID_LOOP(idx, total) {
+    const long j = idx % vi.inner, t = idx / vi.inner, i = t % n, o = t / n;
+    const long g = ((o * vi.inner + j) / span) % groups;
+    const T s = conj_if(d[g * n + i], conj) * in[o * vi.ostride + i * vi.inner + j];
+    T& y = out[o * vo.ostride + i * vo.inner + j];
+    y = acc ? y + s : s;
+  }
+}
+
+// General block-dense product, one thread per output element (layouts cuBLAS batches cannot
+// express): A_g row-major m x ncol; trans 0: y_i = sum_k A_ik x_k, 1: A_ki, 2: conj(A_ki).
+template <class T>
+__global__ void k_block_dense(const T* in, Shape vi, T* out, Shape vo, const T* a, long m, long ncol, long groups, long span,
+                              int trans, bool acc) {
+  const long n_out = vo.n, total = vo.outer * n_out * vo.inner;
+  KRON_GRID_LOOP(idx, total) {
+    const long j = idx % vo.inner, t = idx / vo.inner, i = t % n_out, o = t / n_out;
+    const long g = ((o * vo.inner + j) / span) % groups;
+    const T* A = a + g * m * ncol;
+    const T* x = in + o * vi.ostride + j;
+    T s = T(0);
+    for (long k = 0; k < vi.n; ++k) {
+      const T c = trans == 0 ? A[i * ncol + k] : conj_if(A[k * ncol + i], trans == 2);
+      s += c * x[k * vi.inner];
+    }
+    T& y = out[o * vo.ostride + i * vo.inner + j];
+    y = acc ? y + s : s;
+  }
+}
+
+// ---- transforms: lines gathered into contiguous FFT inputs, results scattered back --------------
+
+enum Mode { DST1 = 0, DCT2 = 1, DCT3 = 2, R2HC = 3, HC2R = 4 };
+
+// Real FFT inputs (DST-I: odd extension of length 2(n+1); DCT-II: even extension of length 2n;
+// R2HC: the line itself), x scaled by pre (may be null).
+__global__ void k_pack_real(const double* in, Shape vi, double* buf, long L, int mode, const double* pre) {
+  const long n = vi.n, total = vi.outer * vi.inner * L;
+  KRON_GRID_LOOP(idx, total) {
+    const long q = idx % L, l = idx / L;
+    const double* x = in + (l / vi.inner) * vi.ostride + l % vi.inner;
+    long src = -1;
+    double sign = 1;
+    if (mode == DST1) {
+      if (q >= 1 && q <= n) src = q - 1;
+      else if (q >= n + 2) src = 2 * n + 1 - q, sign = -1;
+    } else if (mode == DCT2) {
+      src = q < n ? q : 2 * n - 1 - q;
+    } else {
+      src = q;
+    }
+    buf[idx] = src < 0 ? 0.0 : sign * (pre ? pre[src] : 1.0) * x[src * vi.inner];
+  }
+}
+
+// Complex (Hermitian half) inputs of inverse real FFTs: DCT-III (length 2n: V_k = x_k e^{i pi k/2n},
+// V_n = 0) and HC2R (halfcomplex unpacked), x scaled by pre (may be null).
+__global__ void k_pack_complex(const double* in, Shape vi, Z* buf, long Lc, int mode, const double* pre) {
+  const long n = vi.n, total = vi.outer * vi.inner * Lc;
+  KRON_GRID_LOOP(idx, total) {
+    const long k = idx % Lc, l = idx / Lc;
+    const double* x = in + (l / vi.inner) * vi.ostride + l % vi.inner;
+    auto xv = [&](long i) { return (pre ? pre[i] : 1.0) * x[i * vi.inner]; };
+    Z v(0, 0);
+    if (mode == DCT3) {
+      if (k < n) {
+        double s, c;
+        sincospi(static_cast<double>(k) / (2.0 * n), &s, &c);
+        v = xv(k) * Z(c, s);
+      }
+    } else {
+      v = Z(xv(k), (k == 0 || 2 * k == n) ? 0.0 : xv(n - k));
+    }
+    buf[idx] = v;
+  }
+}
+
+// Results from forward real FFTs (complex half spectra of length Lc): DST-I -Im Z_{k+1}; DCT-II
+// Re(e^{-i pi k/2n} Z_k); R2HC halfcomplex order. Scaled by post (may be null).
+__global__ void k_unpack_complex(const Z* buf, long Lc, double* out, Shape vo, int mode, const double* post, bool acc) {
+  const long n = vo.n, total = vo.outer * vo.inner * n;
+  KRON_GRID_LOOP(idx, total) {
+    const long k = idx % n, l = idx / n;
+    const Z* zl = buf + l * Lc;
+    double y;
+    if (mode == DST1) {
+      y = -zl[k + 1].imag();
+    } else if (mode == DCT2) {
+      double s, c;
+      sincospi(static_cast<double>(k) / (2.0 * n), &s, &c);
+      y = zl[k].real() * c + zl[k].imag() * s;
+    } else {
+      y = 2 * k <= n ? zl[k].real() : zl[n - k].imag();
+    }
+    if (post) y *= post[k];
+    double& r = out[(l / vo.inner) * vo.ostride + (k * vo.inner) + l % vo.inner];
+    r = acc ? r + y : y;
+  }
+}
+
+// Results from inverse real FFTs of length L: the first n values of each line.
+__global__ void k_unpack_real(const double* buf, long L, double* out, Shape vo, const double* post, bool acc) {
+  const long n = vo.n, total = vo.outer * vo.inner * n;
+  KRON_GRID_LOOP(idx, total) {
+    const long k = idx % n, l = idx / n;
+    double y = buf[l * L + k];
+    if (post) y *= post[k];
+    double& r = out[(l / vo.inner) * vo.ostride + (k * vo.inner) + l % vo.inner];
+    r = acc ? r + y : y;
+  }
+}
+
+template <class T>
+core::DeviceBuffer<T> upload(const std::vector<T>& v) {
+  core::DeviceBuffer<T> d(v.size());
+  if (!v.empty()) core::copy_to_device(d.data(), v.data(), v.size() * sizeof(T));
+  return d;
+}
+core::DeviceBuffer<Z> upload_complex(const std::vector<std::complex<double>>& v) {
+  core::DeviceBuffer<Z> d(v.size());
+  if (!v.empty()) core::copy_to_device(d.data(), v.data(), v.size() * sizeof(Z));
+  return d;
+}
+// Row-major blocks (m x n each) as column-major blocks.
+template <class T>
+std::vector<T> column_major(const std::vector<T>& a, long groups, long m, long n) {
+  std::vector<T> c(a.size());
+  for (long g = 0; g < groups; ++g)
+    for (long i = 0; i < m; ++i)
+      for (long j = 0; j < n; ++j) c[static_cast<std::size_t>(g * m * n + j * m + i)] = a[static_cast<std::size_t>(g * m * n + i * n + j)];
+  return c;
+}
+
+cublasOperation_t op_of(int trans) { return trans == 0 ? CUBLAS_OP_N : (trans == 1 ? CUBLAS_OP_T : CUBLAS_OP_C); }
+
+// cuBLAS GEMMs of one scalar type.
+cublasStatus_t gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const double* a, long lda,
+                    const double* b, long ldb, double beta, double* c, long ldc) {
+  const double one = 1.0;
+  return cublasDgemm(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a, static_cast<int>(lda), b,
+                     static_cast<int>(ldb), &beta, c, static_cast<int>(ldc));
+}
+cublasStatus_t gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const Z* a, long lda, const Z* b,
+                    long ldb, double beta, Z* c, long ldc) {
+  const cuDoubleComplex one{1.0, 0.0}, bz{beta, 0.0};
+  return cublasZgemm(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one,
+                     reinterpret_cast<const cuDoubleComplex*>(a), static_cast<int>(lda), reinterpret_cast<const cuDoubleComplex*>(b),
+                     static_cast<int>(ldb), &bz, reinterpret_cast<cuDoubleComplex*>(c), static_cast<int>(ldc));
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const double* a, long lda,
+                            long sa, const double* b, long ldb, long sb, double beta, double* c, long ldc, long sc, long count) {
+  const double one = 1.0;
+  return cublasDgemmStridedBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a,
+                                   static_cast<int>(lda), sa, b, static_cast<int>(ldb), sb, &beta, c, static_cast<int>(ldc), sc,
+                                   static_cast<int>(count));
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const Z* a, long lda,
+                            long sa, const Z* b, long ldb, long sb, double beta, Z* c, long ldc, long sc, long count) {
+  const cuDoubleComplex one{1.0, 0.0}, bz{beta, 0.0};
+  return cublasZgemmStridedBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one,
+                                   reinterpret_cast<const cuDoubleComplex*>(a), static_cast<int>(lda), sa,
+                                   reinterpret_cast<const cuDoubleComplex*>(b), static_cast<int>(ldb), sb, &bz,
+                                   reinterpret_cast<cuDoubleComplex*>(c), static_cast<int>(ldc), sc, static_cast<int>(count));
+}
+
+// out (+)= op(A) in for every line, A given row-major (`row`, = column-major A^T) and
+// column-major (`col`), m x n. Contiguous lines are the columns of one column-major matrix:
+// Y = op(A) X, one GEMM. Interleaved lines of a slab are the rows of one: Y^T = X^T op(A)^T, and
+// op(A)^T is `row` under N, T or C; the slabs are one strided-batched GEMM.
+template <class T>
+void gemm_lines(const T* row, const T* col, long m, long n, int trans, const T* in, const Shape& vi, T* out, const Shape& vo, bool acc) {
+  cublasHandle_t h = core::device_context().blas;
+  const double beta = acc ? 1.0 : 0.0;
+  if (vi.inner == 1) {
+    for (long o0 = 0; o0 < vi.outer; o0 += (1L << 30)) {  // cuBLAS takes int sizes
+      const long cols = std::min(vi.outer - o0, 1L << 30);
+      core::cublas_check(gemm(h, op_of(trans), CUBLAS_OP_N, vo.n, cols, vi.n, col, m, in + o0 * vi.ostride, vi.ostride, beta,
+                              out + o0 * vo.ostride, vo.ostride),
+                         "cuBLAS GEMM of a line operator");
+    }
+    return;
+  }
+  core::cublas_check(gemm_batched(h, CUBLAS_OP_N, op_of(trans), vi.inner, vo.n, vi.n, in, vi.inner, vi.ostride, row, n, 0, beta, out,
+                                  vo.inner, vo.ostride, vi.outer),
+                     "cuBLAS strided-batched GEMM of a line operator");
+}
+
+template <class T>
+const T* ptr(const core::DeviceBuffer<T>& b) {
+  return b.size() ? b.data() : nullptr;
+}
+
+}  // namespace
+
+struct Executor::Impl {
+  Kind kind;
+  long m, n, groups, span;
+  bool complex;
+  Transform transform;
+  // Dense / BlockDense / Diagonal coefficients (row-major and column-major copies for GEMMs).
+  core::DeviceBuffer<double> row, col;
+  core::DeviceBuffer<Z> zrow, zcol;
+  // Real: prepared terms.
+  struct DTerm {
+    Term::Kind kind;
+    int kl = 0, ku = 0;
+    bool periodic = false;
+    core::DeviceBuffer<double> diag, sub, invp, sup, z, scale, drow, dcol;
+    double vn = 0, denom = 1;
+  };
+  std::vector<DTerm> fwd, tr;
+  // Transform: pre/post scalings of the transposes.
+  core::DeviceBuffer<double> first_double, first_half, w, w_inv;
+  mutable std::map<std::tuple<int, long, long>, cufftHandle> plans;
+
+  ~Impl() {
+    for (auto& kv : plans) cufftDestroy(kv.second);
+  }
+
+  static DTerm prepare(const Term& t, long n) {
+    DTerm d;
+    d.kind = t.kind;
+    d.scale = upload(t.scale);
+    if (t.kind == Term::Kind::Dense) {
+      d.drow = upload(t.d);
+      d.dcol = upload(column_major(t.d, 1, n, n));
+      return d;
+    }
+    d.kl = t.b.kl;
+    d.ku = t.b.ku;
+    d.periodic = t.b.periodic;
+    d.diag = upload(t.b.diag);
+    if (t.kind == Term::Kind::Compact) {
+      d.sub = upload(t.a.sub);
+      d.invp = upload(t.a.inv_pivot);
+      d.sup = upload(t.a.sup);
+      d.z = upload(t.a.z);
+      d.vn = t.a.vn;
+      d.denom = t.a.denom;
+    }
+    return d;
+  }
+
+  cufftHandle plan(cufftType type, long L, long batch) const {
+    const auto key = std::make_tuple(static_cast<int>(type), L, batch);
+    auto it = plans.find(key);
+    if (it != plans.end()) return it->second;
+    cufftHandle h;
+    int len = static_cast<int>(L);
+    const int lc = static_cast<int>(L / 2 + 1);
+    const bool fwd = type == CUFFT_D2Z;
+    fft_check(cufftPlanMany(&h, 1, &len, nullptr, 1, fwd ? len : lc, nullptr, 1, fwd ? lc : len, type, static_cast<int>(batch)),
+              "cufftPlanMany");
+    fft_check(cufftSetStream(h, core::device_context().stream), "cufftSetStream");
+    plans.emplace(key, h);
+    return h;
+  }
+
+  void real_apply(const Lines& in, const Lines& out, bool transposed, bool acc) const {
+    auto& ctx = core::device_context();
+    const Shape vi = shape(in), vo = shape(out);
+    const double* x = static_cast<const double*>(in.p);
+    double* y = static_cast<double*>(out.p);
+    const Shape vt{vi.outer, vi.n, vi.inner, vi.n * vi.inner};  // scratch laid out like the input, packed
+    const std::size_t count = static_cast<std::size_t>(vi.outer * vi.n * vi.inner);
+    const unsigned blocks = grid_for(static_cast<long>(count));
+    const std::vector<DTerm>& terms = transposed ? tr : fwd;
+    if (terms.empty() && !acc) k_fill_zero<double><<<grid_for(static_cast<long>(count)), kBlock, 0, ctx.stream>>>(y, vo);
+    bool first = !acc;
+    for (const DTerm& t : terms) {
+      const double* s = ptr(t.scale);
+      if (!transposed) {
+        if (t.kind == Term::Kind::Banded) {
+          k_banded<<<blocks, kBlock, 0, ctx.stream>>>(x, vi, y, vo, t.diag.data(), t.kl, t.ku, t.periodic, nullptr, s, !first);
+        } else {
+          double* tmp = ctx.scratch<double>(0, count);
+          if (t.kind == Term::Kind::Compact) {
+            k_banded<<<blocks, kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, t.diag.data(), t.kl, t.ku, t.periodic, nullptr, nullptr, false);
+            k_tridiag<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(tmp, vt, t.sub.data(), t.invp.data(), t.sup.data(),
+                                                                                 ptr(t.z), t.vn, t.denom);
+          } else {
+            gemm_lines(t.drow.data(), t.dcol.data(), n, n, 0, x, vi, tmp, vt, false);
+          }
+          k_scale_add<double><<<blocks, kBlock, 0, ctx.stream>>>(tmp, vt, y, vo, s, !first);
+        }
+      } else {
+        if (t.kind == Term::Kind::Banded) {
+          k_banded<<<blocks, kBlock, 0, ctx.stream>>>(x, vi, y, vo, t.diag.data(), t.kl, t.ku, t.periodic, s, nullptr, !first);
+        } else if (t.kind == Term::Kind::Compact) {
+          double* tmp = ctx.scratch<double>(0, count);
+          k_scale_add<double><<<blocks, kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, s, false);
+          k_tridiag<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(tmp, vt, t.sub.data(), t.invp.data(), t.sup.data(), ptr(t.z),
+                                                                               t.vn, t.denom);
+          k_banded<<<blocks, kBlock, 0, ctx.stream>>>(tmp, vt, y, vo, t.diag.data(), t.kl, t.ku, t.periodic, nullptr, nullptr, !first);
+        } else {
+          const double* src = x;
+          Shape vs = vi;
+          if (s) {
+            double* tmp = ctx.scratch<double>(0, count);
+            k_scale_add<double><<<blocks, kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, s, false);
+            src = tmp;
+            vs = vt;
+          }
+          gemm_lines(t.drow.data(), t.dcol.data(), n, n, 1, src, vs, y, vo, !first);
+        }
+      }
+      launched("a line operator's kernel");
+      first = false;
+    }
+  }
+
+  void transform_apply(const Lines& in, const Lines& out, bool transposed, bool acc) const {
+    auto& ctx = core::device_context();
+    const Shape vi = shape(in), vo = shape(out);
+    const long lines = vi.outer * vi.inner;
+    // The transposes: DST-I is symmetric; DCT-II^T = DCT-III after doubling x_0; DCT-III^T =
+    // DCT-II, then halving y_0; R2HC^T = HC2R after weighting by w; HC2R^T = R2HC, then / w.
+    Mode mode = DST1;
+    const double *pre = nullptr, *post = nullptr;
+    switch (transform) {
+      case Transform::DST1: mode = DST1; break;
+      case Transform::DCT2: mode = transposed ? DCT3 : DCT2; pre = transposed ? first_double.data() : nullptr; break;
+      case Transform::DCT3: mode = transposed ? DCT2 : DCT3; post = transposed ? first_half.data() : nullptr; break;
+      case Transform::R2HC: mode = transposed ? HC2R : R2HC; pre = transposed ? w.data() : nullptr; break;
+      case Transform::HC2R: mode = transposed ? R2HC : HC2R; post = transposed ? w_inv.data() : nullptr; break;
+    }
+    const long L = mode == DST1 ? 2 * (n + 1) : (mode == DCT2 || mode == DCT3 ? 2 * n : n), Lc = L / 2 + 1;
+    double* rbuf = ctx.scratch<double>(0, static_cast<std::size_t>(lines * L));
+    Z* cbuf = ctx.scratch<Z>(1, static_cast<std::size_t>(lines * Lc));
+    const double* x = static_cast<const double*>(in.p);
+    double* y = static_cast<double*>(out.p);
+    if (mode == DST1 || mode == DCT2 || mode == R2HC) {
+      k_pack_real<<<grid_for(lines * L), kBlock, 0, ctx.stream>>>(x, vi, rbuf, L, mode, pre);
+      launched("a transform's packing kernel");
+      fft_check(cufftExecD2Z(plan(CUFFT_D2Z, L, lines), rbuf, reinterpret_cast<cufftDoubleComplex*>(cbuf)), "cufftExecD2Z");
+      k_unpack_complex<<<grid_for(lines * n), kBlock, 0, ctx.stream>>>(cbuf, Lc, y, vo, mode, post, acc);
+    } else {
+      k_pack_complex<<<grid_for(lines * Lc), kBlock, 0, ctx.stream>>>(x, vi, cbuf, Lc, mode, pre);
+      launched("a transform's packing kernel");
+      fft_check(cufftExecZ2D(plan(CUFFT_Z2D, L, lines), reinterpret_cast<cufftDoubleComplex*>(cbuf), rbuf), "cufftExecZ2D");
+      k_unpack_real<<<grid_for(lines * n), kBlock, 0, ctx.stream>>>(rbuf, L, y, vo, post, acc);
+    }
+    launched("a transform's unpacking kernel");
+  }
+
+  template <class T>
+  void coefficient_apply(const core::DeviceBuffer<T>& r, const core::DeviceBuffer<T>& c, const Lines& in, const Lines& out, int trans,
+                         bool acc) const {
+    auto& ctx = core::device_context();
+    const Shape vi = shape(in), vo = shape(out);
+    const T* x = static_cast<const T*>(in.p);
+    T* y = static_cast<T*>(out.p);
+    if (kind == Kind::Diagonal) {
+      k_diagonal<T><<<grid_for(vi.outer * vi.n * vi.inner), kBlock, 0, ctx.stream>>>(x, vi, y, vo, r.data(), groups, span, trans == 2, acc);
+    } else if (groups == 1) {
+      gemm_lines(r.data(), c.data(), m, n, trans, x, vi, y, vo, acc);
+    } else if (vi.inner == 1 && vi.outer % (groups * span) == 0) {
+      // Contiguous lines in whole cycles of the groups: per group, one strided-batched GEMM over
+      // its runs of `span` lines.
+      const long cycles = vi.outer / (groups * span), stride = groups * span;
+      for (long g = 0; g < groups; ++g)
+        core::cublas_check(gemm_batched(ctx.blas, op_of(trans), CUBLAS_OP_N, vo.n, span, vi.n, c.data() + g * m * n, m, 0,
+                                        x + g * span * vi.ostride, vi.ostride, stride * vi.ostride, acc ? 1.0 : 0.0,
+                                        y + g * span * vo.ostride, vo.ostride, stride * vo.ostride, cycles),
+                           "cuBLAS strided-batched GEMM of a block-dense line operator");
+    } else {
+      k_block_dense<T><<<grid_for(vo.outer * vo.n * vo.inner), kBlock, 0, ctx.stream>>>(x, vi, y, vo, r.data(), m, n, groups, span,
+                                                                                         trans, acc);
+    }
+    launched("a line operator's kernel");
+  }
+};
+
+Executor::Executor(const Plan& p) : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.kind = p.kind;
+  d.m = p.m;
+  d.n = p.n;
+  d.groups = p.groups;
+  d.span = p.span;
+  d.complex = p.complex;
+  d.transform = p.transform;
+  switch (p.kind) {
+    case Kind::Real:
+      for (const Term& t : p.fwd) d.fwd.push_back(Impl::prepare(t, p.n));
+      for (const Term& t : p.tr) d.tr.push_back(Impl::prepare(t, p.n));
+      break;
+    case Kind::Transform: {
+      std::vector<double> first(static_cast<std::size_t>(p.n), 1.0);
+      first[0] = 2.0;
+      d.first_double = upload(first);
+      first[0] = 0.5;
+      d.first_half = upload(first);
+      d.w = upload(p.hc_weight);
+      std::vector<double> inv(p.hc_weight.size());
+      for (std::size_t i = 0; i < inv.size(); ++i) inv[i] = 1.0 / p.hc_weight[i];
+      d.w_inv = upload(inv);
+      break;
+    }
+    case Kind::Diagonal:
+      if (p.complex) d.zrow = upload_complex(p.ac);
+      else d.row = upload(p.a);
+      break;
+    case Kind::Dense:
+    case Kind::BlockDense:
+      if (p.complex) {
+        d.zrow = upload_complex(p.ac);
+        d.zcol = upload_complex(column_major(p.ac, p.groups, p.m, p.n));
+      } else {
+        d.row = upload(p.a);
+        d.col = upload(column_major(p.a, p.groups, p.m, p.n));
+      }
+      break;
+  }
+}
+
+Executor::~Executor() = default;
+
+void Executor::apply(const Lines& in, const Lines& out, int trans, bool accumulate) const {
+  const Impl& d = *impl_;
+  if (in.outer * in.inner == 0) return;
+  switch (d.kind) {
+    case Kind::Real: d.real_apply(in, out, trans != 0, accumulate); return;
+    case Kind::Transform: d.transform_apply(in, out, trans != 0, accumulate); return;
+    default:
+      if (d.complex) d.coefficient_apply(d.zrow, d.zcol, in, out, trans, accumulate);
+      else d.coefficient_apply(d.row, d.col, in, out, trans, accumulate);
+  }
+}
+
+}  // namespace kron::linops::device

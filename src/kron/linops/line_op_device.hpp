@@ -1,0 +1,78 @@
+#pragma once
+// The CUDA executor of LineOp (CUDA-free declarations; line_op_cuda.cu implements them, a CPU
+// build's line_op_device_none.cpp answers with a clear error). LineOp builds a Plan from its
+// host data (factorizations done on the host, once) and hands device lines to the executor.
+#include <complex>
+#include <memory>
+#include <vector>
+
+namespace kron::linops::device {
+
+/// Lines in device memory, as LineView without its element type.
+struct Lines {
+  void* p = nullptr;
+  long outer = 0, n = 0, inner = 0, ostride = 0;
+};
+
+/// Banded matrix: diag[t*n + i] multiplies column i + t - kl of row i (wrapping when periodic).
+struct Banded {
+  long n = 0;
+  int kl = 0, ku = 0;
+  bool periodic = false;
+  std::vector<double> diag;
+};
+
+/// A tridiagonal solve prepared by Thomas' algorithm (no pivoting: the compact schemes' A is
+/// diagonally dominant): forward x_i = (d_i - sub_i x_{i-1}) inv_pivot_i, backward
+/// x_i -= sup_i x_{i+1}. Periodic: the corners by Sherman-Morrison, x = y - (y_0 + vn y_{n-1}) /
+/// denom * z.
+struct Tridiagonal {
+  long n = 0;
+  bool periodic = false;
+  std::vector<double> sub, inv_pivot, sup, z;
+  double vn = 0, denom = 1;
+};
+
+/// One term of a real operator: diag(scale) B, diag(scale) A^-1 B or diag(scale) D (forward), or
+/// the transposed term B^T A^-T diag(scale) (scale applied to the input).
+struct Term {
+  enum class Kind { Banded, Compact, Dense } kind = Kind::Banded;
+  Banded b;
+  Tridiagonal a;
+  std::vector<double> d;  ///< Dense: n x n, row-major
+  std::vector<double> scale;
+};
+
+enum class Kind { Real, Dense, BlockDense, Diagonal, Transform };
+/// DST-I, DCT-II, DCT-III, real FFT to halfcomplex and back (FFTW's unnormalised definitions).
+enum class Transform { DST1, DCT2, DCT3, R2HC, HC2R };
+
+struct Plan {
+  Kind kind = Kind::Dense;
+  long m = 0, n = 0;
+  bool complex = false;  ///< Dense, BlockDense, Diagonal: complex coefficients and lines
+  long groups = 1, span = 1;
+  std::vector<double> a;                    ///< real coefficients (row-major blocks / diagonals)
+  std::vector<std::complex<double>> ac;     ///< complex ones
+  std::vector<Term> fwd, tr;                ///< Real: the terms of A and of A^T
+  Transform transform = Transform::DST1;
+  std::vector<double> hc_weight;            ///< R2HC/HC2R: halfcomplex weights of the transpose
+};
+
+/// The prepared operator in device memory (coefficients uploaded once, cuFFT plans cached).
+class Executor {
+ public:
+  explicit Executor(const Plan& plan);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+  /// out (+)= op(A) in on device lines (trans: 0 N, 1 T, 2 H); Real and Transform kinds take
+  /// real lines (complex ones as twice as many real lines), the others lines of the plan's type.
+  void apply(const Lines& in, const Lines& out, int trans, bool accumulate) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kron::linops::device
