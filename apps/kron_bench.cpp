@@ -40,6 +40,13 @@ const char* usage =
     "            BoomerAMG with tuned options. Cases: copy, laplacian, compact, dst1, poisson_fftw,\n"
     "            poisson_amg. Default size 256 (the first of --sizes); the AMG baselines take\n"
     "            minutes there and run 3 rounds.\n"
+    "  gpu       one GPU, one rank (the CUDA build): the device copy as the floor; cuFFT 3D\n"
+    "            r2c + c2r; fd2 d2 and compact-6 d/dx, d/dy, d/dz line operators and the fd2\n"
+    "            Laplacian as three sweeps (bandwidth against the device copy); a dense n x n\n"
+    "            operator along x (cuBLAS); periodic fd2 Poisson vs cuFFT r2c + c2r; Dirichlet fd2\n"
+    "            and compact-6 Poisson on the GPU vs the same solve on this machine's CPU (3\n"
+    "            rounds). Each result checked against an exact solution. Cases: copy, cufft,\n"
+    "            lineop, laplacian, dense_x, poisson_periodic, poisson_dirichlet. Default size 512.\n"
     "\n"
     "options:\n"
     "  --suite NAME     suite to run (required)\n"
@@ -139,8 +146,15 @@ int run(int argc, char** argv) {
     bench::run_layout_suite(opt, report, MPI_COMM_WORLD);
   else if (suite == "linops")
     bench::run_linops_suite(opt, report, MPI_COMM_WORLD);
-  else
-    throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout, linops");
+  else if (suite == "gpu") {
+#ifdef KRON_HAVE_CUDA
+    bench::run_gpu_suite(opt, report, MPI_COMM_WORLD);
+#else
+    throw Error("the gpu suite needs the CUDA build of kron", {"command line", 0, {}},
+                "rebuild where the CUDA Toolkit is installed (cmake -DKRON_ENABLE_CUDA=ON)");
+#endif
+  } else
+    throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout, linops, gpu");
   report.print();
   fftw_wisdom.save();
   if (timers) {

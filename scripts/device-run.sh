@@ -2,7 +2,9 @@
 # On the GPU machine (no MPI, HDF5, FFTW or PETSc there): unpacks the archive that
 # scripts/device-bundle.sh made and runs kron from it.
 #   scripts/device-run.sh                 the GPU checks: what the machine has, the unit tests, the
-#                                         GPU and MPI tests and the quickstart on 1 and 2 ranks
+#                                         GPU and MPI tests, the quickstart on 1 and 2 ranks, and
+#                                         the decks with a CUDA path on both backends, compared
+#                                         (KRON_DEVICE_BENCH=1: then kron-bench --suite gpu)
 #   scripts/device-run.sh CMD [ARGS...]   CMD (kron, kron-bench, mpirun, ...) in the bundle's
 #                                         environment, e.g. scripts/device-run.sh mpirun -n 2 kron DECK
 # With the device tool: run(command="scripts/device-run.sh", carry=["device-bundle/kron-device.tar.xz"]).
@@ -40,5 +42,13 @@ for np in 1 2; do
   step mpirun -n $np kron-gpu-tests
   step mpirun -n $np kron-mpi-tests
   step mpirun -n $np kron "$src/inputs/quickstart.toml" output.dir=q$np log.timers=false
+  # The decks with a CUDA path on both backends: the same errors and residuals.
+  for deck in quickstart poisson_chebyshev poisson_neumann helmholtz_periodic heat; do
+    for b in cpu cuda; do
+      step mpirun -n $np kron "$src/inputs/$deck.toml" output.dir=$deck-$b-$np device.backend=$b log.timers=false output.write_fields=false
+    done
+    step python3 "$src/scripts/compare_summaries.py" $deck-cpu-$np/summary.json $deck-cuda-$np/summary.json 1e-12
+  done
 done
+if [ "${KRON_DEVICE_BENCH:-0}" = 1 ]; then step kron-bench --suite gpu --json "${OUT:-.}/bench_gpu.json"; fi
 exit $status

@@ -1,5 +1,7 @@
 #include "kron/layout/deck_sections.hpp"
 
+#include "kron/core/device.hpp"
+#include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
 
 namespace kron::layout {
@@ -51,6 +53,16 @@ void declare_sections(core::Schema& schema) {
   };
   schema.add(fft);
 
+  SectionSpec dev{"device", "Where the solver's kernels run.", {}};
+  dev.keys = {
+      {"backend", ValueKind::String, "\"cpu\"",
+       "cpu, or cuda: the solver's transforms and line kernels on the GPU, one GPU per rank chosen from the node-local rank "
+       "(needs the CUDA build; poisson, helmholtz and heat so far, other problems refuse it). Results match the CPU within "
+       "rounding.",
+       -1e300, 1e300, {"cpu", "cuda"}},
+  };
+  schema.add(dev);
+
   SectionSpec out{"output", "Where and how results are written (HDF5 + XDMF + summary.json).", {}};
   out.keys = {
       {"dir", ValueKind::String, "\"out\"", "Output folder (created if missing)."},
@@ -65,6 +77,20 @@ void declare_sections(core::Schema& schema) {
        -1e300, 1e300, {"replace", "refuse"}},
   };
   schema.add(out);
+}
+
+core::MemorySpace device_backend(const core::Deck& deck, MPI_Comm comm) {
+  if (deck.string("device", "backend") != "cuda") return core::MemorySpace::Host;
+  if (!core::cuda_enabled())
+    throw deck.error("device", "backend", "is cuda, but this kron was built without CUDA",
+                     "rebuild where the CUDA Toolkit is installed, with cmake -DKRON_ENABLE_CUDA=ON, or set backend = \"cpu\"");
+  const int n = core::cuda_device_count();
+  if (!core::mpi::all(n > 0, comm))
+    throw deck.error("device", "backend", "is cuda, but " + std::string(n > 0 ? "another rank" : "this rank") + " sees no GPU",
+                     "run where the GPUs are and CUDA_VISIBLE_DEVICES shows them, or set backend = \"cpu\"");
+  const int dev = core::select_device(comm);
+  core::log::info("device: ", core::device_summary(), "; rank 0 on GPU ", dev, "; MPI for device data: ", core::mpi_device_path());
+  return core::MemorySpace::Device;
 }
 
 Domain make_domain(const core::Deck& deck) {

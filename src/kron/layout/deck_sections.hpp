@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kron/core/deck.hpp"
+#include "kron/core/memory.hpp"
 #include "kron/core/expression.hpp"
 #include "kron/layout/axis_grid.hpp"
 #include "kron/layout/fft.hpp"
@@ -12,6 +13,11 @@
 #include "kron/layout/process_grid.hpp"
 
 namespace kron::layout {
+
+/// [device] backend: Host for "cpu"; for "cuda", checks that this build has CUDA and that every
+/// rank sees a GPU (else a deck error naming the key), gives each rank its GPU (node-local rank
+/// mod GPUs), logs the device and how MPI moves device data, and returns Device. Collective.
+core::MemorySpace device_backend(const core::Deck& deck, MPI_Comm comm);
 
 /// Declares [grid], [parallel], [fft] and [output]: the deck sections the layout layer reads.
 void declare_sections(core::Schema& schema);

@@ -11,6 +11,7 @@
 
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/layout/box_copy_device.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/layout/field_ops_device.hpp"
 
@@ -241,7 +242,23 @@ void for_each_face_point(const Box& box, const std::array<long, 3>& n, const std
 /// Masked boundary fill: x = v on the faces of the axes with faces[a] (every component).
 template <class T>
 void fill_faces(Field<T>& x, const std::array<bool, 3>& faces, T v) {
-  detail::host_only(x, "fill_faces");
+  if (x.on_device()) {
+    // Each face plane of the local box as one device box fill.
+    const Box& b = x.pencil().box();
+    const auto& n = x.pencil().global();
+    for (int c = 0; c < x.components(); ++c)
+      for (int a = 0; a < 3; ++a) {
+        if (n[a] <= 1 || !faces[a]) continue;
+        for (int side = 0; side < 2; ++side) {
+          const long gb = side ? n[a] - 1 : 0;
+          if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
+          std::array<long, 3> ext = b.n;
+          ext[a] = 1;
+          device_ops::fill_box(v, x.origin(c) + (gb - b.lo[a]) * x.layout().stride[a], x.layout().stride.data(), ext.data());
+        }
+      }
+    return;
+  }
   for (int c = 0; c < x.components(); ++c)
     for_each_face_point(x.pencil().box(), x.pencil().global(), faces, [&](long i, long j, long k, int, int) { x(i, j, k, c) = v; });
 }
@@ -250,7 +267,24 @@ void fill_faces(Field<T>& x, const std::array<bool, 3>& faces, T v) {
 template <class T>
 void copy_faces(const Field<T>& x, Field<T>& y, const std::array<bool, 3>& faces) {
   detail::same_shape(x, y, "copy_faces");
-  detail::host_only(x, "copy_faces");
+  if (x.on_device()) {
+    // Each face plane of the local box as one device box copy.
+    const Box& b = x.pencil().box();
+    const auto& n = x.pencil().global();
+    for (int c = 0; c < x.components(); ++c)
+      for (int a = 0; a < 3; ++a) {
+        if (n[a] <= 1 || !faces[a]) continue;
+        for (int side = 0; side < 2; ++side) {
+          const long gb = side ? n[a] - 1 : 0;
+          if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
+          std::array<long, 3> ext = b.n;
+          ext[a] = 1;
+          const long off = (gb - b.lo[a]) * x.layout().stride[a];
+          copy_box_device(x.origin(c) + off, x.layout().stride, y.origin(c) + off, y.layout().stride, ext);
+        }
+      }
+    return;
+  }
   for (int c = 0; c < x.components(); ++c)
     for_each_face_point(x.pencil().box(), x.pencil().global(), faces,
                         [&](long i, long j, long k, int, int) { y(i, j, k, c) = x(i, j, k, c); });

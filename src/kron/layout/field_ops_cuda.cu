@@ -65,6 +65,13 @@ template <class T>
 __global__ void k_fill(T a, T* x, long n) {
   KRON_GRID_LOOP(q, n) x[q] = a;
 }
+template <class T>
+__global__ void k_fill_box(T a, T* x, long s0, long s1, long s2, long n0, long n1, long n2) {
+  KRON_GRID_LOOP(q, n0 * n1 * n2) {
+    const long i = q % n0, t = q / n0, j = t % n1, k = t / n1;
+    x[i * s0 + j * s1 + k * s2] = a;
+  }
+}
 __global__ void k_conj(Z* x, long n) {
   KRON_GRID_LOOP(q, n) x[q] = cuda::std::conj(x[q]);
 }
@@ -166,6 +173,13 @@ void fill(T a, T* x, std::size_t n) {
   k_fill<<<grid_for(static_cast<long>(n)), kBlock, 0, core::device_context().stream>>>(dev(a), dev(x), static_cast<long>(n));
   launched("Field::fill");
 }
+template <class T>
+void fill_box(T a, T* x, const long* s, const long* n) {
+  const long total = n[0] * n[1] * n[2];
+  if (total <= 0) return;
+  k_fill_box<<<grid_for(total), kBlock, 0, core::device_context().stream>>>(dev(a), dev(x), s[0], s[1], s[2], n[0], n[1], n[2]);
+  launched("field_ops::fill_faces");
+}
 void conj(std::complex<double>* x, std::size_t n) {
   k_conj<<<grid_for(static_cast<long>(n)), kBlock, 0, core::device_context().stream>>>(dev(x), static_cast<long>(n));
   launched("field_ops::conj");
@@ -219,6 +233,7 @@ std::vector<T> sums(const T* x, const Interior& box) {
   template void scale<T>(T, T*, std::size_t);                      \
   template void add<T>(T, T*, std::size_t);                        \
   template void fill<T>(T, T*, std::size_t);                       \
+  template void fill_box<T>(T, T*, const long*, const long*);      \
   template double reduce<T>(const T*, const Interior&, Reduce);    \
   template T dot<T>(const T*, const T*, const Interior&);          \
   template std::vector<T> sums<T>(const T*, const Interior&);

@@ -35,6 +35,9 @@ template <class T>
 void fill(T v, T* x, std::size_t n);
 /// x = conj(x).
 void conj(std::complex<double>* x, std::size_t n);
+/// Every point of an n[0] x n[1] x n[2] box of x (strides `stride`) set to v.
+template <class T>
+void fill_box(T v, T* x, const long* stride, const long* n);
 
 /// Local reductions over an interior: max |x|, count of non-finite values, min (real), sum |x|,
 /// sum |x|^2.

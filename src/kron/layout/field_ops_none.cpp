@@ -20,6 +20,8 @@ template <class T>
 void fill(T, T*, std::size_t) { none(); }
 void conj(std::complex<double>*, std::size_t) { none(); }
 template <class T>
+void fill_box(T, T*, const long*, const long*) { none(); }
+template <class T>
 double reduce(const T*, const Interior&, Reduce) { none(); }
 template <class T>
 T dot(const T*, const T*, const Interior&) { none(); }
@@ -32,6 +34,7 @@ std::vector<T> sums(const T*, const Interior&) { none(); }
   template void scale<T>(T, T*, std::size_t);                      \
   template void add<T>(T, T*, std::size_t);                        \
   template void fill<T>(T, T*, std::size_t);                       \
+  template void fill_box<T>(T, T*, const long*, const long*);      \
   template double reduce<T>(const T*, const Interior&, Reduce);    \
   template T dot<T>(const T*, const T*, const Interior&);          \
   template std::vector<T> sums<T>(const T*, const Interior&);

@@ -1,5 +1,7 @@
 #include "kron/linops/adi.hpp"
 
+#include "kron/core/device.hpp"
+
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -53,6 +55,11 @@ struct Adi::Impl {
   bool any_dirichlet = false;
   std::unique_ptr<KroneckerSum> lap;
   std::unique_ptr<PencilWorkspace> ws;
+  core::MemorySpace space = core::MemorySpace::Host;
+  // Device steps: the Laplacian as one line sweep per axis (per component count), and host
+  // fields for the fills before they go over.
+  std::map<int, std::array<TensorOp<double>, 3>> lap_sweeps;
+  layout::RealField host_fill, host_g0, host_g1, host_u;
   layout::RealField g0, g1;  // boundary data at the step's two times (persist between steps)
   bool have_g0 = false;
   double g0_time = 0;
@@ -120,6 +127,31 @@ struct Adi::Impl {
     A.ends = dense_op(E);
   }
 
+  // D = L u on the device: one line sweep per active axis, accumulated in the x-pencil.
+  void device_laplacian(const layout::RealField& u, layout::RealField& D) {
+    const int nc = u.components();
+    auto it = lap_sweeps.find(nc);
+    if (it == lap_sweeps.end()) {
+      std::array<TensorOp<double>, 3> t;
+      for (int a = 0; a < 3; ++a)
+        if (ax[a].active) t[a] = TensorOp<double>(grid, n, nc, {{a, std::make_shared<LineOp<double>>(LineOp<double>::real(ax[a].d2)), Trans::N}});
+      it = lap_sweeps.emplace(nc, std::move(t)).first;
+    }
+    bool first = true;
+    for (int a = 0; a < 3; ++a) {
+      if (!ax[a].active) continue;
+      it->second[a].apply(u, D, *ws, !first);
+      first = false;
+    }
+    if (first) layout::ops::scale(0.0, D);
+  }
+  // A fill evaluated on the host and sent to the device field f.
+  void fill_device(const Fill& fill, double t, layout::RealField& host, layout::RealField& f) {
+    if (host.components() != f.components() || host.pencil() != f.pencil()) host = layout::RealField(f.pencil(), f.components());
+    fill(t, host);
+    core::copy_to_device(f.data(), host.data(), host.storage_size() * sizeof(double));
+  }
+
   Plans& plans(int nc) {
     auto it = plans_.find(nc);
     if (it != plans_.end()) return *it->second;
@@ -147,9 +179,10 @@ struct Adi::Impl {
 };
 
 Adi::Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes, std::array<Scheme, 3> schemes,
-         std::array<BoundaryKind, 3> bc, double nu, double dt)
+         std::array<BoundaryKind, 3> bc, double nu, double dt, core::MemorySpace space)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
+  m.space = space;
   if (!(nu > 0) || !(dt > 0)) throw Error("ADI needs nu > 0 and dt > 0");
   m.grid = grid;
   m.axes = axes;
@@ -167,12 +200,12 @@ Adi::Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axe
     m.any_dirichlet |= m.ax[a].dirichlet;
   }
   m.lap = std::make_unique<KroneckerSum>(grid, ops, 0.0, per);
-  m.ws = std::make_unique<PencilWorkspace>(grid);
+  m.ws = std::make_unique<PencilWorkspace>(grid, layout::TransposeMethod::Alltoallv, space);
   // Setup takes the page faults of the scalar plans' fields and of the Laplacian's halo field
   // and messages (one apply on zeros), not the first step.
   Impl::Plans& p = m.plans(1);
   layout::RealField* cur = &m.ws->field<double>(0, m.n, 1, kRhs);
-  m.lap->apply(m.ws->field<double>(0, m.n, 1, kSource), *cur);
+  if (space == core::MemorySpace::Host) m.lap->apply(m.ws->field<double>(0, m.n, 1, kSource), *cur);
   for (int a = 0; a < 3; ++a)
     if (m.ax[a].active) {
       cur = &p.solve[a].reserve(*cur, *m.ws, true);
@@ -208,27 +241,50 @@ void Adi::step(layout::RealField& u, double t, const Fill& source, const Fill& b
   const layout::Pencil px(m.n, m.grid, 0);
   if (u.pencil() != px || u.has_halo()) throw Error("Adi::step: u must be an x-pencil field of the solver's grid without halos");
   const int nc = u.components();
+  const bool on_device = m.space == core::MemorySpace::Device;
+  if (on_device && !u.on_device()) {
+    // A host u: over to the device, one step there, and back.
+    layout::RealField& ud = m.ws->field<double>(0, m.n, nc, kOut + 1);
+    core::copy_to_device(ud.data(), u.data(), u.storage_size() * sizeof(double));
+    step(ud, t, source, boundary);
+    core::copy_to_host(u.data(), ud.data(), u.storage_size() * sizeof(double));
+    return;
+  }
+  if (on_device != u.on_device())
+    throw Error("Adi::step: u is in device memory but the solver runs on the host", {}, "construct the Adi with MemorySpace::Device");
   Impl::Plans& p = m.plans(nc);
   PencilWorkspace& ws = *m.ws;
   // D0 = dt (nu L u + f(t + dt/2)) in the x-pencil.
   layout::RealField& D = ws.field<double>(0, m.n, nc, kRhs);
   layout::RealField& f = ws.field<double>(0, m.n, nc, kSource);
-  m.lap->apply(u, D);
-  source(t + 0.5 * m.dt, f);
   const double dt = m.dt, nu = m.nu;
-  layout::ops::map(D, [dt, nu](double lu, double fq) { return dt * (nu * lu + fq); }, f);
+  if (on_device) {
+    m.device_laplacian(u, D);
+    m.fill_device(source, t + 0.5 * m.dt, m.host_fill, f);
+    layout::ops::axpby(dt, f, dt * nu, D);
+  } else {
+    m.lap->apply(u, D);
+    source(t + 0.5 * m.dt, f);
+    layout::ops::map(D, [dt, nu](double lu, double fq) { return dt * (nu * lu + fq); }, f);
+  }
   // dg = g(t + dt) - g(t) on the boundary faces; the stage lifts read it in their own pencils.
   const std::array<bool, 3> dirichlet = m.bounds.faces(BoundaryKind::Dirichlet);
   std::array<layout::RealField*, 3> dg{nullptr, nullptr, nullptr};
   if (m.any_dirichlet) {
     if (m.g0.components() != nc || m.g0.pencil() != px) {
-      m.g0 = layout::RealField(px, nc);
-      m.g1 = layout::RealField(px, nc);
+      m.g0 = layout::RealField(px, nc, {0, 0, 0}, m.space);
+      m.g1 = layout::RealField(px, nc, {0, 0, 0}, m.space);
       m.have_g0 = false;
     }
-    if (!m.have_g0 || m.g0_time != t) boundary(t, m.g0);
-    boundary(t + m.dt, m.g1);
-    layout::ops::map(m.g0, [](double g0, double g1) { return g1 - g0; }, m.g1);  // g0 holds dg now
+    if (on_device) {
+      if (!m.have_g0 || m.g0_time != t) m.fill_device(boundary, t, m.host_g0, m.g0);
+      m.fill_device(boundary, t + m.dt, m.host_g1, m.g1);
+      layout::ops::axpby(1.0, m.g1, -1.0, m.g0);  // g0 holds dg now
+    } else {
+      if (!m.have_g0 || m.g0_time != t) boundary(t, m.g0);
+      boundary(t + m.dt, m.g1);
+      layout::ops::map(m.g0, [](double g0, double g1) { return g1 - g0; }, m.g1);  // g0 holds dg now
+    }
     // In the pencil of each stage (x, then y and z for the usual pencils), each transposed from
     // the previous one.
     layout::RealField* prev = &m.g0;

@@ -28,10 +28,13 @@ class Adi {
  public:
   /// Fills an x-pencil field at time t (source; or boundary values, read on boundary points only).
   using Fill = std::function<void(double t, layout::RealField& f)>;
+  /// `space`: where the step runs (device: this rank's GPU, the CUDA build; the Laplacian as
+  /// three line sweeps, the source and boundary fills evaluated on the host and sent over).
   Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes, std::array<Scheme, 3> schemes,
-      std::array<BoundaryKind, 3> bc, double nu, double dt);
+      std::array<BoundaryKind, 3> bc, double nu, double dt, core::MemorySpace space = core::MemorySpace::Host);
   ~Adi();
-  /// One step from t to t + dt. `u` holds u^n (boundary values g^n included) on entry.
+  /// One step from t to t + dt. `u` holds u^n (boundary values g^n included) on entry; a host u
+  /// with a device solver is copied over and back (pass a device field to keep it there).
   void step(layout::RealField& u, double t, const Fill& source, const Fill& boundary);
   /// Per axis: "thomas", "thomas-compact" or "dense".
   std::string describe() const;

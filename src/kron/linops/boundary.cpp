@@ -1,5 +1,8 @@
 #include "kron/linops/boundary.hpp"
 
+#include "kron/layout/box_copy.hpp"
+#include "kron/layout/box_copy_device.hpp"
+
 #include <cmath>
 
 #include "kron/core/error.hpp"
@@ -44,6 +47,39 @@ void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::arra
   const auto& b = u.pencil().box();
   std::array<bool, 3> dirichlet;
   for (int a = 0; a < 3; ++a) dirichlet[a] = bc[a] == BoundaryKind::Dirichlet;
+  if (u.on_device()) {
+    // Face by face: the values evaluated on the host, then written into the device field's
+    // face plane (the same order as below, so shared edge points get the same value).
+    const std::array<long, 3> n{axes[0].size(), axes[1].size(), axes[2].size()};
+    std::vector<double> plane;
+    core::DeviceBuffer<double> dplane;
+    for (int c = 0; c < u.components(); ++c) {
+      const BoundaryData& gc = g[g.size() == 1 ? 0 : static_cast<std::size_t>(c)];
+      for (int a = 0; a < 3; ++a) {
+        if (n[a] <= 1 || !dirichlet[a]) continue;
+        for (int side = 0; side < 2; ++side) {
+          const long gb = side ? n[a] - 1 : 0;
+          if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
+          std::array<long, 3> ext = b.n;
+          ext[a] = 1;
+          plane.resize(static_cast<std::size_t>(ext[0] * ext[1] * ext[2]));
+          for (long k = 0; k < ext[2]; ++k)
+            for (long j = 0; j < ext[1]; ++j)
+              for (long i = 0; i < ext[0]; ++i) {
+                std::array<long, 3> q{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+                q[a] = gb;
+                plane[static_cast<std::size_t>((k * ext[1] + j) * ext[0] + i)] = gc(a, side, {axes[0][q[0]], axes[1][q[1]], axes[2][q[2]]});
+              }
+          if (dplane.size() < plane.size()) dplane = core::DeviceBuffer<double>(plane.size());
+          core::copy_to_device(dplane.data(), plane.data(), plane.size() * sizeof(double));
+          layout::copy_box_device(dplane.data(), layout::dense_strides(ext), u.origin(c) + (gb - b.lo[a]) * u.layout().stride[a],
+                                  u.layout().stride, ext);
+        }
+      }
+    }
+    core::stream_synchronize();  // dplane is released here
+    return;
+  }
   for (int c = 0; c < u.components(); ++c) {
     const BoundaryData& gc = g[g.size() == 1 ? 0 : static_cast<std::size_t>(c)];
     layout::ops::for_each_face_point(b, {axes[0].size(), axes[1].size(), axes[2].size()}, dirichlet,
@@ -83,6 +119,13 @@ AxisSplit split_axis(const Eigen::MatrixXd& A, BoundaryKind kind, const Eigen::M
   s.M += Aib * s.R;
   s.B = Aib * s.S;
   return s;
+}
+
+LineView<const double> FaceValues::view(const LineView<double>& lines) const {
+  if (!lines.on_device()) return {values_.data(), lines.outer, 2, lines.inner, 2 * lines.inner};
+  if (device_values_.size() < values_.size()) device_values_ = core::DeviceBuffer<double>(values_.size());
+  if (!values_.empty()) core::copy_to_device(device_values_.data(), values_.data(), values_.size() * sizeof(double));
+  return {device_values_.data(), lines.outer, 2, lines.inner, 2 * lines.inner, core::MemorySpace::Device};
 }
 
 bool FaceValues::all_finite() const {

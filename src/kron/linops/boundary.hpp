@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kron/layout/axis_grid.hpp"
+#include "kron/core/device.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/linops/line_op.hpp"
 
@@ -77,15 +78,15 @@ class FaceValues {
   /// local lines of f.
   void evaluate(const std::vector<BoundaryData>& g, int axis, const std::array<layout::AxisGrid, 3>& grids,
                 const layout::RealField& f);
-  /// The values as lines of length 2 matching `lines` (local_lines of the field evaluated on).
-  LineView<const double> view(const LineView<double>& lines) const {
-    return {values_.data(), lines.outer, 2, lines.inner, 2 * lines.inner};
-  }
+  /// The values as lines of length 2 matching `lines` (local_lines of the field evaluated on),
+  /// in the lines' memory space (device lines: the values are sent to the device).
+  LineView<const double> view(const LineView<double>& lines) const;
   /// Whether every value evaluated (on this rank) is finite.
   bool all_finite() const;
 
  private:
   std::vector<double> values_;
+  mutable core::DeviceBuffer<double> device_values_;
 };
 
 /// A lift: an n x 2 matrix P taking the two face values of each line along `axis` to the points

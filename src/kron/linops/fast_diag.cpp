@@ -5,6 +5,8 @@
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/field_ops.hpp"
+#include "kron/linops/fast_diag_device.hpp"
 
 namespace kron::linops {
 
@@ -111,6 +113,20 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
     // Rows along the pencil's own (fastest) axis a0.
     const auto& ord = F.pencil().order();
     const int a0 = ord[0], a1 = ord[1], a2 = ord[2];
+    if (F.on_device()) {
+      // The same division on the device, component by component.
+      const layout::device_ops::Interior box = layout::ops::detail::interior(F);
+      for (int c = 0; c < nc; ++c) {
+        layout::device_ops::Interior one = box;
+        one.ncomp = 1;
+        one.offset = box.offset + c * box.cstride;
+        const device::DivideResult r =
+            device::spectral_divide(F.data(), one, lam[a0], lam[a1], lam[a2], product, shift_, zero, norm_);
+        fmax[static_cast<std::size_t>(c)] = r.fmax;
+        dropped[static_cast<std::size_t>(c)] = r.dropped;
+        zero_mode = zero_mode || r.zero_mode;
+      }
+    } else
     for (int c = 0; c < nc; ++c)
     for (long q2 = 0; q2 < b.n[a2]; ++q2)
       for (long q1 = 0; q1 < b.n[a1]; ++q1) {

@@ -16,6 +16,14 @@ namespace kron::linops {
 
 namespace {
 
+// y = x between fields of one layout in either memory space.
+void copy_any(const layout::RealField& x, layout::RealField& y) {
+  if (x.space() == y.space()) return layout::ops::copy(x, y);
+  const std::size_t bytes = x.storage_size() * sizeof(double);
+  if (y.on_device()) core::copy_to_device(y.data(), x.data(), bytes);
+  else core::copy_to_host(y.data(), x.data(), bytes);
+}
+
 enum class Transform { Dst1, Rfft, Dense };
 
 
@@ -45,7 +53,7 @@ struct FastPoisson::Impl {
   std::array<Operator1D, 3> d2;
   double shift = 0;
   FastPoissonOptions opt;
-  std::unique_ptr<PencilWorkspace> ws;
+  std::unique_ptr<PencilWorkspace> ws;  // in opt.space
   std::unique_ptr<FastDiagonalization> fd;
   Boundaries bounds;
   FaceValues faces;
@@ -223,7 +231,7 @@ FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::A
     for (double l : A.lambda) { lmax = std::max(lmax, std::abs(l)); lmin = std::min(lmin, std::abs(l)); }
     if (!(lmin <= 1e-9 * lmax)) m.singular = false;
   }
-  m.ws = std::make_unique<PencilWorkspace>(grid);
+  m.ws = std::make_unique<PencilWorkspace>(grid, layout::TransposeMethod::Alltoallv, opt.space);
   m.fd = std::make_unique<FastDiagonalization>(grid, m.n, std::move(fa), FastDiagonalization::Combine::Sum, -shift, m.singular,
                                                "Helmholtz operator for this shift");
   m.fd->reserve(m.ws->field<double>(0, m.n, 1, 0), *m.ws);
@@ -276,7 +284,7 @@ void FastPoisson::solve(const layout::RealField& f, const std::vector<BoundaryDa
   std::optional<core::ScopedTimer> phase(std::in_place, "fastpoisson.rhs");
   // Slot 0: the field the backward sweep ends in, so a solve touches two pencil fields, not three.
   layout::RealField& r = m.ws->field<double>(0, m.n, nc, 0);
-  layout::ops::copy(f, r);
+  copy_any(f, r);
   for (int a = 0; a < 3; ++a) {
     if (!m.bounds.bounded(a)) continue;
     const LineView<double> L = local_lines(r, a);
@@ -316,11 +324,11 @@ void FastPoisson::solve(const layout::RealField& f, const std::vector<BoundaryDa
   fill_dirichlet(m.grids, {m.bounds.kind(0), m.bounds.kind(1), m.bounds.kind(2)}, g, U);
   // 6. Finiteness and, for singular problems, the zero-mean gauge of every component.
   if (!layout::ops::all_finite(U)) throw Error("the fast Poisson solve produced non-finite values", {}, "check source and boundary expressions");
-  layout::ops::copy(U, u);
   if (m.singular) {
-    const std::vector<double> sum = layout::ops::sums(u);
-    for (int c = 0; c < nc; ++c) layout::ops::add(-sum[static_cast<std::size_t>(c)] / double(m.n[0] * m.n[1] * m.n[2]), u, c);
+    const std::vector<double> sum = layout::ops::sums(U);
+    for (int c = 0; c < nc; ++c) layout::ops::add(-sum[static_cast<std::size_t>(c)] / double(m.n[0] * m.n[1] * m.n[2]), U, c);
   }
+  copy_any(U, u);
 }
 
 }  // namespace kron::linops

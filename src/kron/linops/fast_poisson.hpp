@@ -21,6 +21,11 @@ struct FastPoissonOptions {
   /// FFTW planner effort of the sine/real-FFT transforms. Measuring plans for strided batches
   /// of 3D-sized arrays costs seconds at 256^3 while gaining little, so the default estimates.
   layout::FftEffort effort = layout::FftEffort::Estimate;
+  /// Where the solve runs: host, or this rank's GPU (device; the CUDA build): its workspace, the
+  /// transforms, the division, the lifts and recoveries of boundary data (evaluated on the host
+  /// face by face, O(n^2) values sent over). solve() takes host or device fields either way;
+  /// fields in the other space are copied once each way.
+  core::MemorySpace space = core::MemorySpace::Host;
 };
 
 /// Direct solver for the separable problem  sum_a D2_a u - shift u = f  by fast diagonalization:

@@ -41,15 +41,35 @@ Shape shape(const Lines& v) { return {v.outer, v.n, v.inner, v.ostride}; }
 #define KRON_GRID_LOOP(idx, total) \
   for (long idx = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; idx < (total); idx += static_cast<long>(gridDim.x) * blockDim.x)
 
+// Element (o, i, j) of lines as a 3D launch, no integer divisions: interleaved lines put j on
+// the grid's x (coalesced), i on y and o on z; contiguous lines (inner = 1) put i on x and o on y.
+dim3 grid3(const Shape& v) {
+  auto cap = [](long x) { return static_cast<unsigned>(std::max(1L, std::min(x, 65535L))); };
+  if (v.inner == 1) return dim3(static_cast<unsigned>((v.n + kBlock - 1) / kBlock), cap(v.outer), 1);
+  return dim3(static_cast<unsigned>((v.inner + kBlock - 1) / kBlock), cap(v.n), cap(v.outer));
+}
+template <class F>
+__device__ void for_elements(const Shape& v, F&& f) {
+  if (v.inner == 1) {
+    const long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+    if (i >= v.n) return;
+    for (long o = blockIdx.y; o < v.outer; o += gridDim.y) f(o, i, 0L);
+  } else {
+    const long j = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+    if (j >= v.inner) return;
+    for (long o = blockIdx.z; o < v.outer; o += gridDim.z)
+      for (long i = blockIdx.y; i < v.n; i += gridDim.y) f(o, i, j);
+  }
+}
+
 __device__ inline double conj_if(double x, bool) { return x; }
 __device__ inline Z conj_if(Z x, bool c) { return c ? cuda::std::conj(x) : x; }
 
 // out (+)= diag(oscale) B diag(iscale) in, B banded (periodic wrap when asked).
 __global__ void k_banded(const double* in, Shape vi, double* out, Shape vo, const double* diag, int kl, int ku, bool periodic,
                          const double* iscale, const double* oscale, bool acc) {
-  const long n = vi.n, total = vi.outer * n * vi.inner;
-  KRON_GRID_LOOP(idx, total) {
-    const long j = idx % vi.inner, t = idx / vi.inner, i = t % n, o = t / n;
+  const long n = vi.n;
+  for_elements(vi, [&](long o, long i, long j) {
     const double* x = in + o * vi.ostride + j;
     double s = 0;
     for (int q = 0; q <= kl + ku; ++q) {
@@ -62,29 +82,53 @@ __global__ void k_banded(const double* in, Shape vi, double* out, Shape vo, cons
     if (oscale) s *= oscale[i];
     double& y = out[o * vo.ostride + i * vo.inner + j];
     y = acc ? y + s : s;
-  }
+  });
 }
 
-// Tridiagonal solves in place, one thread per line.
-__global__ void k_tridiag(double* x, Shape v, const double* sub, const double* invp, const double* sup, const double* z,
-                          double vn, double denom) {
-  const long n = v.n, lines = v.outer * v.inner;
-  KRON_GRID_LOOP(l, lines) {
-    double* p = x + (l / v.inner) * v.ostride + l % v.inner;
-    const long s = v.inner;
+// y = diag(oscale) A^-1 B diag(iscale) x (B null: the identity), one thread per line: B applied on
+// the fly in the forward sweep, whose results go to t (out itself unless accumulating); the
+// backward sweep, or the periodic correction after it, writes the scaled result into out.
+__global__ void k_compact(const double* in, Shape vi, double* out, Shape vo, double* tmp, Shape vt, const double* diag, int kl, int ku,
+                          bool periodic, const double* sub, const double* invp, const double* sup, const double* z, double vn, double denom,
+                          const double* iscale, const double* oscale, bool acc) {
+  const long n = vi.n, lines = vi.outer * vi.inner;
+  for (long l = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; l < lines; l += static_cast<long>(gridDim.x) * blockDim.x) {
+    const long o = l / vi.inner, j = l - o * vi.inner;
+    const double* x = in + o * vi.ostride + j;
+    double* t = tmp + o * vt.ostride + j;
+    double* y = out + o * vo.ostride + j;
+    const long si = vi.inner, st = vt.inner, so = vo.inner;
+    auto write = [&](long i, double v) {
+      if (oscale) v *= oscale[i];
+      y[i * so] = acc ? y[i * so] + v : v;
+    };
     double prev = 0;
     for (long i = 0; i < n; ++i) {
-      prev = (p[i * s] - sub[i] * prev) * invp[i];
-      p[i * s] = prev;
+      double b;
+      if (diag) {
+        b = 0;
+        for (int q = 0; q <= kl + ku; ++q) {
+          long c = i + q - kl;
+          if (periodic) c = c < 0 ? c + n : (c >= n ? c - n : c);
+          else if (c < 0 || c >= n) continue;
+          b += diag[q * n + i] * (iscale ? iscale[c] * x[c * si] : x[c * si]);
+        }
+      } else {
+        b = iscale ? iscale[i] * x[i * si] : x[i * si];
+      }
+      prev = (b - sub[i] * prev) * invp[i];
+      t[i * st] = prev;
     }
-    double next = prev;
+    double v = prev;
+    if (!z) write(n - 1, v);
     for (long i = n - 2; i >= 0; --i) {
-      next = p[i * s] - sup[i] * next;
-      p[i * s] = next;
+      v = t[i * st] - sup[i] * v;
+      if (z) t[i * st] = v;
+      else write(i, v);
     }
     if (z) {
-      const double f = (p[0] + vn * p[(n - 1) * s]) / denom;
-      for (long i = 0; i < n; ++i) p[i * s] -= f * z[i];
+      const double f = (t[0] + vn * t[(n - 1) * st]) / denom;
+      for (long i = 0; i < n; ++i) write(i, t[i * st] - f * z[i]);
     }
   }
 }
@@ -92,36 +136,29 @@ __global__ void k_tridiag(double* x, Shape v, const double* sub, const double* i
 // out (+)= diag(scale) in (scale may be null).
 template <class T>
 __global__ void k_scale_add(const T* in, Shape vi, T* out, Shape vo, const double* scale, bool acc) {
-  const long n = vi.n, total = vi.outer * n * vi.inner;
-  KRON_GRID_LOOP(idx, total) {
-    const long j = idx % vi.inner, t = idx / vi.inner, i = t % n, o = t / n;
+  for_elements(vi, [&](long o, long i, long j) {
     T s = in[o * vi.ostride + i * vi.inner + j];
     if (scale) s *= scale[i];
     T& y = out[o * vo.ostride + i * vo.inner + j];
     y = acc ? y + s : s;
-  }
+  });
 }
 
 template <class T>
 __global__ void k_fill_zero(T* out, Shape vo) {
-  const long total = vo.outer * vo.n * vo.inner;
-  KRON_GRID_LOOP(idx, total) {
-    const long j = idx % vo.inner, t = idx / vo.inner, i = t % vo.n, o = t / vo.n;
-    out[o * vo.ostride + i * vo.inner + j] = T(0);
-  }
+  for_elements(vo, [&](long o, long i, long j) { out[o * vo.ostride + i * vo.inner + j] = T(0); });
 }
 
 // out (+)= d_g .* in, g = (l / span) % groups of line l = o*inner + j.
 template <class T>
 __global__ void k_diagonal(const T* in, Shape vi, T* out, Shape vo, const T* d, long groups, long span, bool conj, bool acc) {
-  const long n = vi.n, total = vi.outer * n * vi.inner;
-  KRON_GRID_LOOP(idx, total) {
-    const long j = idx % vi.inner, t = idx / vi.inner, i = t % n, o = t / n;
-    const long g = ((o * vi.inner + j) / span) % groups;
+  const long n = vi.n;
+  for_elements(vi, [&](long o, long i, long j) {
+    const long g = groups == 1 ? 0 : ((o * vi.inner + j) / span) % groups;
     const T s = conj_if(d[g * n + i], conj) * in[o * vi.ostride + i * vi.inner + j];
     T& y = out[o * vo.ostride + i * vo.inner + j];
     y = acc ? y + s : s;
-  }
+  });
 }
 
 // General block-dense product, one thread per output element (layouts cuBLAS batches cannot
@@ -129,9 +166,7 @@ __global__ void k_diagonal(const T* in, Shape vi, T* out, Shape vo, const T* d, 
 template <class T>
 __global__ void k_block_dense(const T* in, Shape vi, T* out, Shape vo, const T* a, long m, long ncol, long groups, long span,
                               int trans, bool acc) {
-  const long n_out = vo.n, total = vo.outer * n_out * vo.inner;
-  KRON_GRID_LOOP(idx, total) {
-    const long j = idx % vo.inner, t = idx / vo.inner, i = t % n_out, o = t / n_out;
+  for_elements(vo, [&](long o, long i, long j) {
     const long g = ((o * vo.inner + j) / span) % groups;
     const T* A = a + g * m * ncol;
     const T* x = in + o * vi.ostride + j;
@@ -142,7 +177,7 @@ __global__ void k_block_dense(const T* in, Shape vi, T* out, Shape vo, const T* 
     }
     T& y = out[o * vo.ostride + i * vo.inner + j];
     y = acc ? y + s : s;
-  }
+  });
 }
 
 // ---- transforms: lines gathered into contiguous FFT inputs, results scattered back --------------
@@ -380,34 +415,37 @@ struct Executor::Impl {
     double* y = static_cast<double*>(out.p);
     const Shape vt{vi.outer, vi.n, vi.inner, vi.n * vi.inner};  // scratch laid out like the input, packed
     const std::size_t count = static_cast<std::size_t>(vi.outer * vi.n * vi.inner);
-    const unsigned blocks = grid_for(static_cast<long>(count));
+    const dim3 blocks = grid3(vi);
     const std::vector<DTerm>& terms = transposed ? tr : fwd;
-    if (terms.empty() && !acc) k_fill_zero<double><<<grid_for(static_cast<long>(count)), kBlock, 0, ctx.stream>>>(y, vo);
+    if (terms.empty() && !acc) k_fill_zero<double><<<grid3(vo), kBlock, 0, ctx.stream>>>(y, vo);
     bool first = !acc;
     for (const DTerm& t : terms) {
       const double* s = ptr(t.scale);
       if (!transposed) {
         if (t.kind == Term::Kind::Banded) {
           k_banded<<<blocks, kBlock, 0, ctx.stream>>>(x, vi, y, vo, t.diag.data(), t.kl, t.ku, t.periodic, nullptr, s, !first);
+        } else if (t.kind == Term::Kind::Compact) {
+          // One fused pass per line; the forward sweep's values go to the output itself unless
+          // the output accumulates.
+          double* tmp = first ? y : ctx.scratch<double>(0, count);
+          const Shape vtt = first ? vo : vt;
+          k_compact<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(x, vi, y, vo, tmp, vtt, t.diag.data(), t.kl, t.ku, t.periodic,
+                                                                               t.sub.data(), t.invp.data(), t.sup.data(), ptr(t.z), t.vn,
+                                                                               t.denom, nullptr, s, !first);
         } else {
           double* tmp = ctx.scratch<double>(0, count);
-          if (t.kind == Term::Kind::Compact) {
-            k_banded<<<blocks, kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, t.diag.data(), t.kl, t.ku, t.periodic, nullptr, nullptr, false);
-            k_tridiag<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(tmp, vt, t.sub.data(), t.invp.data(), t.sup.data(),
-                                                                                 ptr(t.z), t.vn, t.denom);
-          } else {
-            gemm_lines(t.drow.data(), t.dcol.data(), n, n, 0, x, vi, tmp, vt, false);
-          }
+          gemm_lines(t.drow.data(), t.dcol.data(), n, n, 0, x, vi, tmp, vt, false);
           k_scale_add<double><<<blocks, kBlock, 0, ctx.stream>>>(tmp, vt, y, vo, s, !first);
         }
       } else {
         if (t.kind == Term::Kind::Banded) {
           k_banded<<<blocks, kBlock, 0, ctx.stream>>>(x, vi, y, vo, t.diag.data(), t.kl, t.ku, t.periodic, s, nullptr, !first);
         } else if (t.kind == Term::Kind::Compact) {
+          // B^T A^-T diag(s): the scaled solve in one pass, then B^T.
           double* tmp = ctx.scratch<double>(0, count);
-          k_scale_add<double><<<blocks, kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, s, false);
-          k_tridiag<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(tmp, vt, t.sub.data(), t.invp.data(), t.sup.data(), ptr(t.z),
-                                                                               t.vn, t.denom);
+          k_compact<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, tmp, vt, nullptr, 0, 0, false, t.sub.data(),
+                                                                               t.invp.data(), t.sup.data(), ptr(t.z), t.vn, t.denom, s,
+                                                                               nullptr, false);
           k_banded<<<blocks, kBlock, 0, ctx.stream>>>(tmp, vt, y, vo, t.diag.data(), t.kl, t.ku, t.periodic, nullptr, nullptr, !first);
         } else {
           const double* src = x;
@@ -468,7 +506,7 @@ struct Executor::Impl {
     const T* x = static_cast<const T*>(in.p);
     T* y = static_cast<T*>(out.p);
     if (kind == Kind::Diagonal) {
-      k_diagonal<T><<<grid_for(vi.outer * vi.n * vi.inner), kBlock, 0, ctx.stream>>>(x, vi, y, vo, r.data(), groups, span, trans == 2, acc);
+      k_diagonal<T><<<grid3(vi), kBlock, 0, ctx.stream>>>(x, vi, y, vo, r.data(), groups, span, trans == 2, acc);
     } else if (groups == 1) {
       gemm_lines(r.data(), c.data(), m, n, trans, x, vi, y, vo, acc);
     } else if (vi.inner == 1 && vi.outer % (groups * span) == 0) {
@@ -481,7 +519,7 @@ struct Executor::Impl {
                                         y + g * span * vo.ostride, vo.ostride, stride * vo.ostride, cycles),
                            "cuBLAS strided-batched GEMM of a block-dense line operator");
     } else {
-      k_block_dense<T><<<grid_for(vo.outer * vo.n * vo.inner), kBlock, 0, ctx.stream>>>(x, vi, y, vo, r.data(), m, n, groups, span,
+      k_block_dense<T><<<grid3(vo), kBlock, 0, ctx.stream>>>(x, vi, y, vo, r.data(), m, n, groups, span,
                                                                                          trans, acc);
     }
     launched("a line operator's kernel");

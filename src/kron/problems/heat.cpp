@@ -8,6 +8,7 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/stop.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
 
 namespace kron::problems {
@@ -56,7 +57,8 @@ Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), se
     reserve_memory(deck, setup_.domain, est, comm);
   }
   try {
-    adi_ = std::make_unique<linops::Adi>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, nu_, dt_);
+    adi_ = std::make_unique<linops::Adi>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, nu_, dt_,
+                                         layout::device_backend(deck, comm));
   } catch (const Error& e) {
     throw deck.error(S, "scheme", e.message(), e.hint());
   }
@@ -149,6 +151,7 @@ core::Json Heat::run() {
   j["dt"] = dt_;
   j["t_end"] = t1_;
   j["line_solves"] = adi_->describe();
+  j["backend"] = deck_.string("device", "backend");
   j["step_seconds"] = run_s / double(steps_);
   j["points_per_second"] = double(domain.points()) * double(steps_) / std::max(run_s, 1e-12);  // point updates
   j["operator_bytes"] = static_cast<double>(adi_->operator_bytes());

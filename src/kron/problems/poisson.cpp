@@ -63,6 +63,7 @@ Poisson::Poisson(const core::Deck& deck, MPI_Comm comm, bool helmholtz)
   linops::FastPoissonOptions opt;
   opt.compatibility_tol = deck.real(section_, "compatibility_tol");
   opt.effort = layout::parse_fft_effort(deck.string("fft", "effort"));
+  opt.space = layout::device_backend(deck, comm);
   try {
     solver_ = std::make_unique<linops::FastPoisson>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, shift_, opt);
   } catch (const Error& e) {
@@ -121,6 +122,7 @@ core::Json Poisson::run() {
   }
   core::Json j = summary_header(setup_);
   j["transforms"] = solver_->describe();
+  j["backend"] = deck_.string("device", "backend");
   j["solve_seconds"] = solve_s;
   j["points_per_second"] = rate;
   j["operator_bytes"] = static_cast<double>(solver_->operator_bytes());

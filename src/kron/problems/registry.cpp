@@ -11,13 +11,13 @@ namespace kron::problems {
 const std::vector<ProblemKind>& kinds() {
   static const std::vector<ProblemKind> k = {
       {"poisson", "Laplace(u) = f with Dirichlet, Neumann or periodic boundaries, direct fast-diagonalization solve",
-       &Poisson::declare_poisson, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, false); }},
+       &Poisson::declare_poisson, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, false); }, true},
       {"helmholtz", "Laplace(u) - lambda u = f, direct fast-diagonalization solve",
-       &Poisson::declare_helmholtz, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, true); }},
+       &Poisson::declare_helmholtz, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Poisson>(d, c, true); }, true},
       {"diffusion", "div(a grad u) = f with a variable coefficient: PETSc Krylov over the matrix-free operator, fast-diagonalization preconditioner",
        &Diffusion::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Diffusion>(d, c); }},
       {"heat", "u_t = nu Laplace(u) + f, Douglas ADI time stepping (second order) with batched line solves",
-       &Heat::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Heat>(d, c); }},
+       &Heat::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Heat>(d, c); }, true},
       {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
        &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }},
   };
@@ -53,7 +53,16 @@ core::Schema schema() {
 std::unique_ptr<Problem> make(const core::Deck& deck, MPI_Comm comm) {
   const std::string type = deck.string("problem", "type");
   for (const auto& k : kinds())
-    if (k.name == type) return k.make(deck, comm);
+    if (k.name == type) {
+      if (deck.string("device", "backend") == "cuda" && !k.cuda) {
+        std::string with;
+        for (const auto& c : kinds())
+          if (c.cuda) with += (with.empty() ? "" : ", ") + c.name;
+        throw deck.error("device", "backend", "is cuda, but problem '" + type + "' runs on the CPU only so far (cuda runs " + with + ")",
+                         "set backend = \"cpu\"");
+      }
+      return k.make(deck, comm);
+    }
   throw deck.error("problem", "type", "unknown problem type '" + type + "'");
 }
 

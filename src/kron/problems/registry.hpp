@@ -26,6 +26,7 @@ struct ProblemKind {
   std::string description;
   std::function<void(core::Schema&)> declare;  ///< adds the kind's own deck section(s)
   std::function<std::unique_ptr<Problem>(const core::Deck&, MPI_Comm)> make;
+  bool cuda = false;  ///< runs with [device] backend = "cuda"
 };
 
 /// Every problem kind kron knows, in the order `--help` lists them.

@@ -1,0 +1,283 @@
+// kron-bench --suite gpu: kron's device executors on one GPU, each figure beside its floor (a
+// device-to-device copy timed in the same rounds) or its peer (cuFFT; the same solve on this
+// machine's CPU), each result checked against an exact answer:
+//  - copy:      the floor, cudaMemcpy device to device of a field (read + write counted);
+//  - cufft:     cuFFT's 3D r2c + c2r of the grid (the periodic Poisson solve's peer);
+//  - lineop:    fd2 d2/dx2 and compact-6 d/dx along x, y, z of an x-pencil field (16 B a point);
+//  - laplacian: the fd2 Laplacian as three accumulated line sweeps (floor: 16 B a point, what a
+//               fused 7-point kernel would move);
+//  - dense_x:   a 512 x 512 dense operator along x (one cuBLAS GEMM);
+//  - poisson_periodic:  fd2 periodic fast-diagonalization solve vs cuFFT r2c + c2r;
+//  - poisson_dirichlet: fd2 (DST-I) and compact-6 (dense eigenvectors) Dirichlet solves, device
+//               time to solution vs the same solve on the CPU of this machine.
+#include <cmath>
+#include <cstdio>
+
+#include "bench.hpp"
+#include "bench_gpu_cufft.hpp"
+#include "kron/core/device.hpp"
+#include "kron/core/error.hpp"
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/layout/field_ops.hpp"
+#include "kron/linops/fast_poisson.hpp"
+#include "kron/linops/line_op.hpp"
+
+namespace kron::bench {
+namespace {
+
+using layout::AxisGrid;
+using layout::Pencil;
+using layout::RealField;
+constexpr auto Dev = core::MemorySpace::Device;
+
+std::string cube(long n) { return std::to_string(n) + "^3"; }
+
+template <class F>
+void fill(RealField& f, const std::array<AxisGrid, 3>& ax, F fn) {
+  const auto& b = f.pencil().box();
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = fn(ax[0][b.lo[0] + i], ax[1][b.lo[1] + j], ax[2][b.lo[2] + k]);
+}
+
+// Max |a - exact| over the interior points at least `skip` points from every face.
+template <class F>
+double max_error(const RealField& a_dev, const std::array<AxisGrid, 3>& ax, long skip, F exact) {
+  const RealField a = layout::to_host(a_dev);
+  const auto& b = a.pencil().box();
+  const auto& n = a.pencil().global();
+  double e = 0;
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) {
+        const long g[3] = {b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+        bool in = true;
+        for (int d = 0; d < 3; ++d) in = in && g[d] >= skip && g[d] < n[d] - skip;
+        if (in) e = std::max(e, std::abs(a(i, j, k) - exact(ax[0][g[0]], ax[1][g[1]], ax[2][g[2]])));
+      }
+  return core::mpi::max(e, a.pencil().grid().comm());
+}
+
+// The floor: a device copy of `bytes` (read + written: 2 bytes counted per byte).
+struct DeviceCopy {
+  core::DeviceBytes a, b;
+  explicit DeviceCopy(std::size_t bytes) : a(bytes), b(bytes) {
+    core::fill_device_bytes(a.data(), 0, bytes);
+    core::fill_device_bytes(b.data(), 0, bytes);
+  }
+  Contender contender() {
+    return {"device copy", [this] {
+              core::copy_on_device(b.data(), a.data(), a.bytes());
+              core::device_synchronize();
+            }, {}};
+  }
+  double counted() const { return 2.0 * double(a.bytes()); }
+};
+
+Row bandwidth_row(const std::string& name, long n, const Stats& k, const Stats& c, double bytes, double copy_bytes,
+                  const std::string& note) {
+  Row r;
+  r.name = name;
+  r.size = cube(n);
+  r.kron = k;
+  r.bytes = bytes;
+  r.copy = c;
+  r.copy_bytes = copy_bytes;
+  r.note = note;
+  return r;
+}
+
+void lineops(long n, int rounds, const Options& opt, DeviceCopy& copy, Report& report, MPI_Comm comm) {
+  auto grid = std::make_shared<const layout::ProcessGrid>(comm, 1, 1);
+  const AxisGrid per = AxisGrid::periodic(n, 0, 2 * M_PI), uni = AxisGrid::uniform(n, 0, 1);
+  const double N = double(n) * n * n;
+  struct Op {
+    const char* name;
+    linops::Scheme s;
+    int d;
+    AxisGrid axis;
+    double tol;  // the error bound the result must meet
+  };
+  const double h = 2 * M_PI / double(n);
+  const Op ops[] = {{"fd2 d2/d", linops::Scheme::FD2, 2, per, h * h / 6},  // truncation h^2/12 for sin(x)
+                    {"compact6 d/d", linops::Scheme::Compact6, 1, uni, 1e-7 + 2e3 / std::pow(double(n), 4)}};
+  for (const Op& o : ops) {
+    if (!opt.wants("lineop")) break;
+    const std::array<AxisGrid, 3> ax{o.axis, o.axis, o.axis};
+    const auto op = linops::LineOp<double>::real(linops::derivative(o.axis, o.s, o.d));
+    const Pencil px({n, n, n}, grid, 0);
+    for (int a = 0; a < 3; ++a) {
+      const double w = o.s == linops::Scheme::FD2 ? 1.0 : 2.0;  // sin(w x_a): periodic on [0, 2 pi), smooth on [0, 1]
+      RealField h(px);
+      fill(h, ax, [&](double x, double y, double z) { const double c[3] = {x, y, z}; return std::sin(w * c[a]); });
+      RealField f = layout::to_device(h), out(px, 1, {0, 0, 0}, Dev);
+      const auto li = linops::lines_along(f, a);
+      const auto lo = linops::lines_along(out, a);
+      const auto s = interleave({{"kron", [&] { op.apply(li, lo); core::device_synchronize(); }, {}}, copy.contender()}, rounds, comm);
+      const double err = max_error(out, ax, 0, [&](double x, double y, double z) {
+        const double c[3] = {x, y, z};
+        return o.d == 2 ? -w * w * std::sin(w * c[a]) : w * std::cos(w * c[a]);
+      });
+      if (!(err <= o.tol))
+        throw Error(std::string(o.name) + "xyz"[a] + " on the device: error " + sci(err) + " above its bound " + sci(o.tol));
+      report.add(bandwidth_row(std::string(o.name) + "xyz"[a], n, s[0], s[1], 16.0 * N, copy.counted(),
+                               std::string(a == 0 ? "lines contiguous" : "lines interleaved") + "; max error " + sci(err)));
+    }
+  }
+  if (opt.wants("laplacian")) {
+    const std::array<AxisGrid, 3> ax{per, per, per};
+    const auto d2 = linops::LineOp<double>::real(linops::derivative(per, linops::Scheme::FD2, 2));
+    const Pencil px({n, n, n}, grid, 0);
+    RealField h(px);
+    fill(h, ax, [](double x, double y, double z) { return std::sin(x) * std::sin(2 * y) * std::cos(z); });
+    RealField f = layout::to_device(h), out(px, 1, {0, 0, 0}, Dev);
+    const auto s = interleave({{"kron", [&] {
+                                  for (int a = 0; a < 3; ++a) d2.apply(linops::lines_along(f, a), linops::lines_along(out, a), linops::Trans::N, a > 0);
+                                  core::device_synchronize();
+                                }, {}},
+                               copy.contender()},
+                              rounds, comm);
+    const double err = max_error(out, ax, 0, [](double x, double y, double z) { return -6 * std::sin(x) * std::sin(2 * y) * std::cos(z); });
+    // Truncation error (h^2 / 12)(1 + 16 + 1) = 1.5 h^2 at most, h = 2 pi / n.
+    const double hh = 2 * M_PI / double(n);
+    if (!(err <= 2.0 * hh * hh)) throw Error("fd2 Laplacian on the device: error " + sci(err) + " above 2 h^2");
+    report.add(bandwidth_row("fd2 Laplacian (3 sweeps)", n, s[0], s[1], 16.0 * N, copy.counted(),
+                             "floor: 16 B a point (a fused 7-point kernel); three sweeps move 64; max error " + sci(err)));
+  }
+  if (opt.wants("dense_x")) {
+    const long m = n;
+    std::vector<double> A(static_cast<std::size_t>(m * m));
+    for (long i = 0; i < m; ++i)
+      for (long j = 0; j < m; ++j) A[static_cast<std::size_t>(i * m + j)] = std::cos(0.37 * double(i) + 0.11 * double(j * j % 97));
+    const auto op = linops::LineOp<double>::dense(m, m, A);
+    const Pencil px({n, n, n}, grid, 0);
+    RealField h(px);
+    h.fill(1.0);
+    RealField f = layout::to_device(h), out(px, 1, {0, 0, 0}, Dev);
+    const auto s = interleave({{"kron", [&] { op.apply(linops::lines_along(f, 0), linops::lines_along(out, 0)); core::device_synchronize(); }, {}},
+                               copy.contender()},
+                              rounds, comm);
+    // Every line is all ones: out_i = the row sums of A.
+    const RealField o = layout::to_host(out);
+    double err = 0;
+    for (long i = 0; i < m; ++i) {
+      double rs = 0;
+      for (long j = 0; j < m; ++j) rs += A[static_cast<std::size_t>(i * m + j)];
+      err = std::max({err, std::abs(o(i, 0, 0) - rs), std::abs(o(i, n - 1, n - 1) - rs)});
+    }
+    if (!(err <= 1e-10)) throw Error("dense operator on the device: error " + sci(err));
+    Row r = bandwidth_row("dense " + std::to_string(m) + "x" + std::to_string(m) + " along x", n, s[0], s[1], 16.0 * N, copy.counted(),
+                          "one cuBLAS DGEMM; " + fixed(2.0 * m * N / s[0].median / 1e12, 1) + " TFLOP/s; max error " + sci(err));
+    report.add(r);
+  }
+}
+
+void poisson(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) {
+  auto grid = std::make_shared<const layout::ProcessGrid>(comm, 1, 1);
+  using linops::BoundaryKind;
+  using linops::Scheme;
+  if (opt.wants("poisson_periodic")) {
+    const AxisGrid per = AxisGrid::periodic(n, 0, 2 * M_PI);
+    const std::array<AxisGrid, 3> ax{per, per, per};
+    linops::FastPoissonOptions o;
+    o.space = Dev;
+    linops::FastPoisson fp(grid, ax, {Scheme::FD2, Scheme::FD2, Scheme::FD2}, {BoundaryKind::Periodic, BoundaryKind::Periodic, BoundaryKind::Periodic},
+                           0.0, o);
+    // u = sin x sin 2y cos z is an eigenvector of the discrete operator: f = lambda u exactly.
+    const double h = 2 * M_PI / double(n);
+    auto lam = [h](double k) { return (2 * std::cos(k * h) - 2) / (h * h); };
+    const double L = lam(1) + lam(2) + lam(1);
+    auto u_ex = [](double x, double y, double z) { return std::sin(x) * std::sin(2 * y) * std::cos(z); };
+    const Pencil px({n, n, n}, grid, 0);
+    RealField fh(px);
+    fill(fh, ax, [&](double x, double y, double z) { return L * u_ex(x, y, z); });
+    RealField f = layout::to_device(fh), u(px, 1, {0, 0, 0}, Dev);
+    CufftR2C fft(n, n, n);
+    const auto zero = [](int, int, const std::array<double, 3>&) { return 0.0; };
+    const auto s = interleave({{"kron", [&] { fp.solve(f, zero, u); core::device_synchronize(); }, {}},
+                               {"cuFFT r2c + c2r", [&] { fft.forward(); fft.inverse(); core::device_synchronize(); }, {}}},
+                              rounds, comm);
+    const double err = max_error(u, ax, 0, u_ex);
+    if (!(err <= 1e-10)) throw Error("periodic Poisson on the device: error " + sci(err) + " against the discrete solution");
+    Row r;
+    r.name = "Poisson fd2 periodic";
+    r.size = cube(n);
+    r.kron = s[0];
+    r.baseline = "cuFFT r2c+c2r";
+    r.base = s[1];
+    r.note = "rfft lines along x, y, z + transposes; error against the discrete solution " + sci(err) + "; time / cuFFT " +
+             fixed(s[0].median / s[1].median, 2) + " (target <= 1.3)";
+    r.details["ratio_to_cufft"] = s[0].median / s[1].median;
+    r.details["max_error"] = err;
+    report.add(r);
+  }
+  if (opt.wants("poisson_dirichlet")) {
+    const AxisGrid uni = AxisGrid::uniform(n, 0, 1);
+    const std::array<AxisGrid, 3> ax{uni, uni, uni};
+    auto u_ex = [](double x, double y, double z) { return std::sin(M_PI * x) * std::sin(2 * M_PI * y) * std::sin(M_PI * z) + x * y + z; };
+    auto lap = [](double x, double y, double z) { return -6 * M_PI * M_PI * std::sin(M_PI * x) * std::sin(2 * M_PI * y) * std::sin(M_PI * z); };
+    const linops::BoundaryData g = [&](int, int, const std::array<double, 3>& X) { return u_ex(X[0], X[1], X[2]); };
+    const Pencil px({n, n, n}, grid, 0);
+    RealField fh(px);
+    fill(fh, ax, lap);
+    for (Scheme sc : {Scheme::FD2, Scheme::Compact6}) {
+      const std::array<BoundaryKind, 3> D{BoundaryKind::Dirichlet, BoundaryKind::Dirichlet, BoundaryKind::Dirichlet};
+      linops::FastPoissonOptions od;
+      od.space = Dev;
+      linops::FastPoisson dev(grid, ax, {sc, sc, sc}, D, 0.0, od), host(grid, ax, {sc, sc, sc}, D, 0.0);
+      RealField f = layout::to_device(fh), u(px, 1, {0, 0, 0}, Dev), uh(px);
+      const int r_cpu = opt.repeat > 0 ? opt.repeat : 3;
+      const auto s = interleave({{"kron cuda", [&] { dev.solve(f, g, u); core::device_synchronize(); }, {}},
+                                 {"kron cpu", [&] { host.solve(fh, g, uh); }, {}}},
+                                std::min(rounds, r_cpu), comm);
+      const double err = max_error(u, ax, 0, u_ex), err_cpu = max_error(layout::to_device(uh), ax, 0, u_ex);
+      const double tol = sc == Scheme::FD2 ? 20.0 / (double(n) * n) : 1e-6;
+      if (!(err <= tol) || std::abs(err - err_cpu) > 1e-9 * std::max(1.0, err))
+        throw Error(std::string("Dirichlet Poisson on the device (") + to_string(sc) + "): error " + sci(err) + ", on the CPU " + sci(err_cpu));
+      Row r;
+      r.name = std::string("Poisson ") + to_string(sc) + " Dirichlet";
+      r.size = cube(n);
+      r.kron = s[0];
+      r.baseline = "same solve, CPU";
+      r.base = s[1];
+      r.note = dev.describe() + "; error " + sci(err) + " (CPU " + sci(err_cpu) + ")";
+      r.details["max_error"] = err;
+      r.details["max_error_cpu"] = err_cpu;
+      report.add(r);
+    }
+  }
+}
+
+}  // namespace
+
+void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm) {
+  check_cases(opt, "gpu", {"copy", "cufft", "lineop", "laplacian", "dense_x", "poisson_periodic", "poisson_dirichlet"});
+  if (!core::cuda_enabled()) throw Error("the gpu suite needs the CUDA build of kron", {"command line", 0, {}});
+  if (core::mpi::size(comm) != 1)
+    throw Error("the gpu suite measures one GPU: run it on one rank", {"command line", 0, {}}, "mpirun -n 1 kron-bench --suite gpu");
+  if (core::cuda_device_count() == 0) throw Error("the gpu suite needs a GPU, and none is visible", {"command line", 0, {}});
+  core::select_device(comm);
+  core::log::info("gpu suite: ", core::device_summary());
+  const long n = !opt.sizes.empty() ? opt.sizes.front() : opt.quick ? 32 : 512;
+  const int rounds = opt.rounds(20);
+  DeviceCopy copy(static_cast<std::size_t>(n * n * n) * sizeof(double));
+  if (opt.wants("copy")) {
+    const auto s = interleave({copy.contender()}, rounds, comm, 2);
+    report.add(bandwidth_row("device copy (floor)", n, s[0], s[0], copy.counted(), copy.counted(), "cudaMemcpy device to device"));
+  }
+  if (opt.wants("cufft")) {
+    CufftR2C fft(n, n, n);
+    const auto s = interleave({{"cuFFT", [&] { fft.forward(); fft.inverse(); core::device_synchronize(); }, {}}}, rounds, comm);
+    Row r;
+    r.name = "cuFFT r2c + c2r (peer)";
+    r.size = cube(n);
+    r.kron = s[0];
+    r.note = "cuFFT's 3D real transform pair, the periodic solve's peer";
+    report.add(r);
+  }
+  lineops(n, rounds, opt, copy, report, comm);
+  poisson(n, rounds, opt, report, comm);
+}
+
+}  // namespace kron::bench
