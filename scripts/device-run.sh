@@ -4,7 +4,8 @@
 #   scripts/device-run.sh                 the GPU checks: what the machine has, the unit tests, the
 #                                         GPU and MPI tests, the quickstart on 1 and 2 ranks, and
 #                                         the decks with a CUDA path on both backends, compared
-#                                         (KRON_DEVICE_BENCH=1: then kron-bench --suite gpu)
+#                                         (KRON_DEVICE_BENCH=1: then kron-bench --suite gpu;
+#                                         =case,case: those cases of it)
 #   scripts/device-run.sh CMD [ARGS...]   CMD (kron, kron-bench, mpirun, ...) in the bundle's
 #                                         environment, e.g. scripts/device-run.sh mpirun -n 2 kron DECK
 # With the device tool: run(command="scripts/device-run.sh", carry=["device-bundle/kron-device.tar.xz"]).
@@ -50,5 +51,10 @@ for np in 1 2; do
     step python3 "$src/scripts/compare_summaries.py" $deck-cpu-$np/summary.json $deck-cuda-$np/summary.json 1e-12
   done
 done
-if [ "${KRON_DEVICE_BENCH:-0}" = 1 ]; then step kron-bench --suite gpu --json "${OUT:-.}/bench_gpu.json"; fi
+# KRON_DEVICE_BENCH=1: the whole gpu suite; a list of cases: those only.
+case "${KRON_DEVICE_BENCH:-0}" in
+  0) ;;
+  1) step kron-bench --suite gpu --json "${OUT:-.}/bench_gpu.json" ;;
+  *) step kron-bench --suite gpu --cases "$KRON_DEVICE_BENCH" --json "${OUT:-.}/bench_gpu.json" ;;
+esac
 exit $status

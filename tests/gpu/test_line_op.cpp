@@ -44,8 +44,10 @@ template <class T>
 void check_device() {
   std::mt19937 g(21);
   // contiguous lines (a partial and a whole number of block cycles), interleaved lines, padded
-  // slabs, one line, a channel-axis layout, and many interleaved lines (grid-stride loops).
-  const long shapes[][3] = {{7, 1, 0}, {12, 1, 0}, {3, 5, 0}, {2, 4, 3}, {1, 1, 0}, {2, 24, 0}, {5, 1000, 0}};
+  // slabs, one line, a channel-axis layout, many interleaved lines (grid-stride loops), and
+  // enough padded contiguous and interleaved lines to be re-laid out for compact solves and
+  // transforms.
+  const long shapes[][3] = {{7, 1, 0}, {12, 1, 0}, {3, 5, 0}, {2, 4, 3}, {1, 1, 0}, {2, 24, 0}, {5, 1000, 0}, {100, 1, 2}, {3, 40, 5}};
   long checked = 0;
   for (auto& c : cases<T>())
     for (const auto& sh : shapes)

@@ -15,6 +15,7 @@
 #include "kron/core/device.hpp"
 #include "kron/core/device_context.cuh"
 #include "kron/core/error.hpp"
+#include "kron/layout/box_copy_device.hpp"
 #include "kron/linops/line_op_device.hpp"
 
 namespace kron::linops::device {
@@ -37,6 +38,14 @@ struct Shape {
   long outer, n, inner, ostride;
 };
 Shape shape(const Lines& v) { return {v.outer, v.n, v.inner, v.ostride}; }
+
+// Point q < len of line l < lines on a 2D grid (x: points, y: lines), no integer divisions.
+#define KRON_LINE_LOOP(l, q, lines, len)                                                  \
+  for (long l = blockIdx.y; l < (lines); l += gridDim.y)                                   \
+    for (long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; q < (len); q += static_cast<long>(gridDim.x) * blockDim.x)
+dim3 grid2(long len, long lines) {
+  return dim3(static_cast<unsigned>(std::min((len + kBlock - 1) / kBlock, 1024L)), static_cast<unsigned>(std::max(1L, std::min(lines, 65535L))));
+}
 
 #define KRON_GRID_LOOP(idx, total) \
   for (long idx = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; idx < (total); idx += static_cast<long>(gridDim.x) * blockDim.x)
@@ -187,9 +196,9 @@ enum Mode { DST1 = 0, DCT2 = 1, DCT3 = 2, R2HC = 3, HC2R = 4 };
 // Real FFT inputs (DST-I: odd extension of length 2(n+1); DCT-II: even extension of length 2n;
 // R2HC: the line itself), x scaled by pre (may be null).
 __global__ void k_pack_real(const double* in, Shape vi, double* buf, long L, int mode, const double* pre) {
-  const long n = vi.n, total = vi.outer * vi.inner * L;
-  KRON_GRID_LOOP(idx, total) {
-    const long q = idx % L, l = idx / L;
+  const long n = vi.n, lines = vi.outer * vi.inner;
+  KRON_LINE_LOOP(l, q, lines, L) {
+    const long idx = l * L + q;
     const double* x = in + (l / vi.inner) * vi.ostride + l % vi.inner;
     long src = -1;
     double sign = 1;
@@ -208,9 +217,9 @@ __global__ void k_pack_real(const double* in, Shape vi, double* buf, long L, int
 // Complex (Hermitian half) inputs of inverse real FFTs: DCT-III (length 2n: V_k = x_k e^{i pi k/2n},
 // V_n = 0) and HC2R (halfcomplex unpacked), x scaled by pre (may be null).
 __global__ void k_pack_complex(const double* in, Shape vi, Z* buf, long Lc, int mode, const double* pre) {
-  const long n = vi.n, total = vi.outer * vi.inner * Lc;
-  KRON_GRID_LOOP(idx, total) {
-    const long k = idx % Lc, l = idx / Lc;
+  const long n = vi.n, lines = vi.outer * vi.inner;
+  KRON_LINE_LOOP(l, k, lines, Lc) {
+    const long idx = l * Lc + k;
     const double* x = in + (l / vi.inner) * vi.ostride + l % vi.inner;
     auto xv = [&](long i) { return (pre ? pre[i] : 1.0) * x[i * vi.inner]; };
     Z v(0, 0);
@@ -230,9 +239,8 @@ __global__ void k_pack_complex(const double* in, Shape vi, Z* buf, long Lc, int 
 // Results from forward real FFTs (complex half spectra of length Lc): DST-I -Im Z_{k+1}; DCT-II
 // Re(e^{-i pi k/2n} Z_k); R2HC halfcomplex order. Scaled by post (may be null).
 __global__ void k_unpack_complex(const Z* buf, long Lc, double* out, Shape vo, int mode, const double* post, bool acc) {
-  const long n = vo.n, total = vo.outer * vo.inner * n;
-  KRON_GRID_LOOP(idx, total) {
-    const long k = idx % n, l = idx / n;
+  const long n = vo.n, lines = vo.outer * vo.inner;
+  KRON_LINE_LOOP(l, k, lines, n) {
     const Z* zl = buf + l * Lc;
     double y;
     if (mode == DST1) {
@@ -252,9 +260,8 @@ __global__ void k_unpack_complex(const Z* buf, long Lc, double* out, Shape vo, i
 
 // Results from inverse real FFTs of length L: the first n values of each line.
 __global__ void k_unpack_real(const double* buf, long L, double* out, Shape vo, const double* post, bool acc) {
-  const long n = vo.n, total = vo.outer * vo.inner * n;
-  KRON_GRID_LOOP(idx, total) {
-    const long k = idx % n, l = idx / n;
+  const long n = vo.n, lines = vo.outer * vo.inner;
+  KRON_LINE_LOOP(l, k, lines, n) {
     double y = buf[l * L + k];
     if (post) y *= post[k];
     double& r = out[(l / vo.inner) * vo.ostride + (k * vo.inner) + l % vo.inner];
@@ -344,6 +351,26 @@ const T* ptr(const core::DeviceBuffer<T>& b) {
 
 }  // namespace
 
+// The same lines in another layout (tiled transposes through copy_box_device; accumulate adds):
+// interleaved (outer O, inner J) <-> contiguous (O*J lines of n, packed), and contiguous (L lines,
+// ostride s) <-> interleaved (one slab, inner L).
+Shape contiguous_shape(const Shape& v) { return {v.outer * v.inner, v.n, 1, v.n}; }
+Shape interleaved_shape(const Shape& v) { return {1, v.n, v.outer, v.n * v.outer}; }
+void to_contiguous(const double* src, const Shape& v, double* dst, bool acc = false) {
+  layout::copy_box_device<double>(src, {v.inner, 1, v.ostride}, dst, {1, v.n, v.inner * v.n}, {v.n, v.inner, v.outer}, acc);
+}
+void from_contiguous(const double* src, double* dst, const Shape& v, bool acc) {
+  layout::copy_box_device<double>(src, {1, v.n, v.inner * v.n}, dst, {v.inner, 1, v.ostride}, {v.n, v.inner, v.outer}, acc);
+}
+void to_interleaved(const double* src, const Shape& v, double* dst) {
+  layout::copy_box_device<double>(src, {1, v.ostride, 0}, dst, {v.outer, 1, 0}, {v.n, v.outer, 1}, false);
+}
+void from_interleaved(const double* src, double* dst, const Shape& v, bool acc) {
+  layout::copy_box_device<double>(src, {v.outer, 1, 0}, dst, {1, v.ostride, 0}, {v.n, v.outer, 1}, acc);
+}
+// Enough lines that re-laying them out pays for itself.
+constexpr long kRelayoutLines = 64;
+
 struct Executor::Impl {
   Kind kind;
   long m, n, groups, span;
@@ -408,9 +435,27 @@ struct Executor::Impl {
     return h;
   }
 
+  bool has_compact(bool transposed) const {
+    for (const DTerm& t : transposed ? tr : fwd)
+      if (t.kind == Term::Kind::Compact) return true;
+    return false;
+  }
+
   void real_apply(const Lines& in, const Lines& out, bool transposed, bool acc) const {
     auto& ctx = core::device_context();
     const Shape vi = shape(in), vo = shape(out);
+    if (vi.inner == 1 && vi.outer >= kRelayoutLines && has_compact(transposed)) {
+      // Compact solves run one thread per line: contiguous lines would not coalesce. Interleave
+      // them (a tiled transpose), solve, and transpose back (adding when accumulating).
+      const Shape vs = interleaved_shape(vi);
+      double* xi = ctx.scratch<double>(2, static_cast<std::size_t>(vi.outer * vi.n));
+      double* yi = ctx.scratch<double>(3, static_cast<std::size_t>(vi.outer * vi.n));
+      to_interleaved(static_cast<const double*>(in.p), vi, xi);
+      real_apply({xi, vs.outer, vs.n, vs.inner, vs.ostride}, {yi, vs.outer, vs.n, vs.inner, vs.ostride}, transposed, false);
+      from_interleaved(yi, static_cast<double*>(out.p), vo, acc);
+      launched("a line operator's relayout");
+      return;
+    }
     const double* x = static_cast<const double*>(in.p);
     double* y = static_cast<double*>(out.p);
     const Shape vt{vi.outer, vi.n, vi.inner, vi.n * vi.inner};  // scratch laid out like the input, packed
@@ -467,6 +512,18 @@ struct Executor::Impl {
   void transform_apply(const Lines& in, const Lines& out, bool transposed, bool acc) const {
     auto& ctx = core::device_context();
     const Shape vi = shape(in), vo = shape(out);
+    if (vi.inner > 1 && vi.outer * vi.inner >= kRelayoutLines) {
+      // The FFT inputs are gathered line by line: interleaved lines would not coalesce. Make them
+      // contiguous (a tiled transpose), transform, and transpose back (adding when accumulating).
+      const Shape vs = contiguous_shape(vi);
+      double* xc = ctx.scratch<double>(2, static_cast<std::size_t>(vs.outer * vs.n));
+      double* yc = ctx.scratch<double>(3, static_cast<std::size_t>(vs.outer * vs.n));
+      to_contiguous(static_cast<const double*>(in.p), vi, xc);
+      transform_apply({xc, vs.outer, vs.n, vs.inner, vs.ostride}, {yc, vs.outer, vs.n, vs.inner, vs.ostride}, transposed, false);
+      from_contiguous(yc, static_cast<double*>(out.p), vo, acc);
+      launched("a transform's relayout");
+      return;
+    }
     const long lines = vi.outer * vi.inner;
     // The transposes: DST-I is symmetric; DCT-II^T = DCT-III after doubling x_0; DCT-III^T =
     // DCT-II, then halving y_0; R2HC^T = HC2R after weighting by w; HC2R^T = R2HC, then / w.
@@ -485,15 +542,15 @@ struct Executor::Impl {
     const double* x = static_cast<const double*>(in.p);
     double* y = static_cast<double*>(out.p);
     if (mode == DST1 || mode == DCT2 || mode == R2HC) {
-      k_pack_real<<<grid_for(lines * L), kBlock, 0, ctx.stream>>>(x, vi, rbuf, L, mode, pre);
+      k_pack_real<<<grid2(L, lines), kBlock, 0, ctx.stream>>>(x, vi, rbuf, L, mode, pre);
       launched("a transform's packing kernel");
       fft_check(cufftExecD2Z(plan(CUFFT_D2Z, L, lines), rbuf, reinterpret_cast<cufftDoubleComplex*>(cbuf)), "cufftExecD2Z");
-      k_unpack_complex<<<grid_for(lines * n), kBlock, 0, ctx.stream>>>(cbuf, Lc, y, vo, mode, post, acc);
+      k_unpack_complex<<<grid2(n, lines), kBlock, 0, ctx.stream>>>(cbuf, Lc, y, vo, mode, post, acc);
     } else {
-      k_pack_complex<<<grid_for(lines * Lc), kBlock, 0, ctx.stream>>>(x, vi, cbuf, Lc, mode, pre);
+      k_pack_complex<<<grid2(Lc, lines), kBlock, 0, ctx.stream>>>(x, vi, cbuf, Lc, mode, pre);
       launched("a transform's packing kernel");
       fft_check(cufftExecZ2D(plan(CUFFT_Z2D, L, lines), reinterpret_cast<cufftDoubleComplex*>(cbuf), rbuf), "cufftExecZ2D");
-      k_unpack_real<<<grid_for(lines * n), kBlock, 0, ctx.stream>>>(rbuf, L, y, vo, post, acc);
+      k_unpack_real<<<grid2(n, lines), kBlock, 0, ctx.stream>>>(rbuf, L, y, vo, post, acc);
     }
     launched("a transform's unpacking kernel");
   }
