@@ -108,3 +108,50 @@ TEST_CASE("field_ops on device fields match the host executor, real and complex"
   check_ops<double>();
   check_ops<cplx>();
 }
+
+#include "../mpi/common.hpp"
+#include "kron/layout/hdf5_io.hpp"
+
+TEST_CASE("device fields are written to and read from parallel HDF5 through the host, bitwise", "[gpu][hdf5]") {
+  test::ScratchDir dir("gpu_h5");
+  auto grid = std::make_shared<ProcessGrid>(MPI_COMM_WORLD, core::mpi::size(), 1);
+  for (int axis : {0, 2}) {
+    const Pencil p({13, 9, 7}, grid, axis);
+    Field<double> h(p, 2, {1, 0, 1});
+    const auto& b = p.box();
+    for (int c = 0; c < 2; ++c)
+      for (long k = 0; k < b.n[2]; ++k)
+        for (long j = 0; j < b.n[1]; ++j)
+          for (long i = 0; i < b.n[0]; ++i) h(i, j, k, c) = test::tag(b.lo[0] + i, b.lo[1] + j, b.lo[2] + k, c);
+    const Field<double> d = to_device(h);
+    const std::string path = dir / ("f" + std::to_string(axis) + ".h5");
+    {
+      H5File f(path, H5File::Mode::Create, MPI_COMM_WORLD);
+      f.write_field("c0", d, 3, 0);
+      f.write_field("c1", d, 3, 1);
+    }
+    // Back into a host field on another pencil, and into a device field.
+    const Pencil q({13, 9, 7}, grid, axis == 0 ? 1 : 0);
+    Field<double> back(q, 2), dback(q, 2, {0, 0, 0}, core::MemorySpace::Device);
+    dback.fill(std::nan(""));
+    {
+      H5File f(path, H5File::Mode::Read, MPI_COMM_WORLD);
+      for (int c = 0; c < 2; ++c) {
+        f.read_field(c == 0 ? "c0" : "c1", back, c);
+        f.read_field(c == 0 ? "c0" : "c1", dback, c);
+      }
+    }
+    const Field<double> db = to_host(dback);
+    const auto& bq = q.box();
+    bool ok = true;
+    for (int c = 0; c < 2; ++c)
+      for (long k = 0; k < bq.n[2]; ++k)
+        for (long j = 0; j < bq.n[1]; ++j)
+          for (long i = 0; i < bq.n[0]; ++i) {
+            const double want = test::tag(bq.lo[0] + i, bq.lo[1] + j, bq.lo[2] + k, c);
+            ok = ok && back(i, j, k, c) == want && db(i, j, k, c) == want;
+          }
+    INFO("pencil " << axis);
+    CHECK(core::mpi::all(ok, MPI_COMM_WORLD));
+  }
+}

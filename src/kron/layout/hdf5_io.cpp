@@ -7,6 +7,7 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/box_copy.hpp"
+#include "kron/layout/box_copy_device.hpp"
 
 namespace kron::layout {
 
@@ -172,7 +173,6 @@ std::vector<hsize_t> file_dims(const std::array<long, 3>& g, int dim) {
 template <class T>
 void H5File::write_field(const std::string& dataset, const Field<T>& f, int dim, int component, const H5WriteOptions& opt) {
   const Impl& m = *impl_;
-  require_host(f, "HDF5 write");
   core::ScopedTimer timer("hdf5.write");
   const Pencil& p = f.pencil();
   const auto& g = p.global();
@@ -200,8 +200,15 @@ void H5File::write_field(const std::string& dataset, const Field<T>& f, int dim,
 
   // Local box, reordered to file order (x fastest) when the pencil stores another axis first.
   const Box& b = p.box();
+  // A device field is staged through the host: packed on the device, then copied over.
   std::vector<T> buf(static_cast<std::size_t>(b.volume()));
-  copy_box(f.origin(component), f.layout().stride, buf.data(), dense_strides(b.n), b.n);
+  if (f.on_device()) {
+    core::DeviceBuffer<T> packed(buf.size());
+    copy_box_device(f.origin(component), f.layout().stride, packed.data(), dense_strides(b.n), b.n);
+    core::copy_to_host(buf.data(), packed.data(), buf.size() * sizeof(T));
+  } else {
+    copy_box(f.origin(component), f.layout().stride, buf.data(), dense_strides(b.n), b.n);
+  }
   Id mspace = m.select_box(fspace, b, dim);
   m.check(H5Dwrite(dset, type, mspace, fspace, m.xfer, buf.data()), "writing dataset " + dataset);
 }
@@ -209,7 +216,6 @@ void H5File::write_field(const std::string& dataset, const Field<T>& f, int dim,
 template <class T>
 void H5File::read_field(const std::string& dataset, Field<T>& f, int component) {
   const Impl& m = *impl_;
-  require_host(f, "HDF5 read");
   core::ScopedTimer timer("hdf5.read");
   const Pencil& p = f.pencil();
   const auto& g = p.global();
@@ -233,7 +239,14 @@ void H5File::read_field(const std::string& dataset, Field<T>& f, int component) 
   std::vector<T> buf(static_cast<std::size_t>(b.volume()));
   Id mspace = m.select_box(fspace, b, rank);
   m.check(H5Dread(dset, type, mspace, fspace, m.xfer, buf.data()), "reading dataset " + dataset + " (is its type right?)");
-  copy_box(static_cast<const T*>(buf.data()), dense_strides(b.n), f.origin(component), f.layout().stride, b.n);
+  if (f.on_device()) {  // staged through the host
+    core::DeviceBuffer<T> packed(buf.size());
+    core::copy_to_device(packed.data(), buf.data(), buf.size() * sizeof(T));
+    copy_box_device(static_cast<const T*>(packed.data()), dense_strides(b.n), f.origin(component), f.layout().stride, b.n);
+    core::stream_synchronize();  // before `packed` goes
+  } else {
+    copy_box(static_cast<const T*>(buf.data()), dense_strides(b.n), f.origin(component), f.layout().stride, b.n);
+  }
 }
 
 void H5File::write_vector(const std::string& dataset, const std::vector<double>& v) {
