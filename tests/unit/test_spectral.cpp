@@ -1,0 +1,171 @@
+// Barycentric spectral building blocks: interpolation exact for polynomials (trigonometric
+// polynomials on periodic axes) up to the node count, exact at nodes and stable next to them,
+// spectrally convergent for analytic functions; differentiation matrices of several orders
+// against exact derivatives; the LineOps pass the dot-product test; bad input is refused.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "kron/spectral/barycentric.hpp"
+
+using namespace kron;
+using layout::AxisGrid;
+
+namespace {
+
+std::vector<double> random_points(double a, double b, int count, unsigned seed) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<double> U(a, b);
+  std::vector<double> p(static_cast<std::size_t>(count));
+  for (auto& v : p) v = U(g);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("barycentric interpolation on Chebyshev nodes is exact for polynomials of degree < N", "[spectral]") {
+  for (long n : {2L, 3L, 8L, 33L, 129L}) {
+    const AxisGrid g = AxisGrid::chebyshev(n, -1.0, 2.0);
+    const std::vector<double> y = random_points(-1.0, 2.0, 50, 1);
+    const Eigen::MatrixXd L = spectral::interpolation_matrix(g, y);
+    // x^(n-1) in the scaled variable (a monomial of the highest degree the nodes determine).
+    double err = 0, scale = 0;
+    Eigen::VectorXd f(n);
+    for (long i = 0; i < n; ++i) f[i] = std::pow((g[i] - 0.5) / 1.5, double(n - 1));
+    const Eigen::VectorXd p = L * f;
+    for (std::size_t q = 0; q < y.size(); ++q) {
+      const double want = std::pow((y[q] - 0.5) / 1.5, double(n - 1));
+      err = std::max(err, std::abs(p[static_cast<long>(q)] - want));
+      scale = std::max(scale, std::abs(want));
+    }
+    INFO("n = " << n << ": error " << err);
+    CHECK(err <= 1e-13 * std::max(1.0, scale) * std::max(1.0, std::log2(double(n))));
+  }
+}
+
+TEST_CASE("barycentric interpolation is exact at nodes and accurate within 1e-15 of them", "[spectral]") {
+  for (const AxisGrid& g : {AxisGrid::chebyshev(17, 0.0, 1.0), AxisGrid::periodic(16, 0.0, 2 * M_PI), AxisGrid::periodic(15, -1.0, 1.0)}) {
+    auto f = [&](double x) { return std::exp(std::sin(2 * M_PI * (x - g.lower()) / g.length())); };
+    Eigen::VectorXd v(g.size());
+    for (long i = 0; i < g.size(); ++i) v[i] = f(g[i]);
+    std::vector<double> y;
+    for (long i = 0; i < g.size(); ++i) {
+      y.push_back(g[i]);
+      y.push_back(std::nextafter(g[i], g.upper()));
+      y.push_back(g[i] + 1e-15 * g.length());
+      if (i > 0) y.push_back(g[i] - 3e-16 * g.length());
+    }
+    const Eigen::VectorXd p = spectral::interpolation_matrix(g, y) * v;
+    double err_exact = 0, err_near = 0;
+    for (std::size_t q = 0; q < y.size(); ++q) {
+      long node = 0;
+      for (long i = 1; i < g.size(); ++i)
+        if (std::abs(y[q] - g[i]) < std::abs(y[q] - g[node])) node = i;
+      const double d = std::abs(p[static_cast<long>(q)] - v[node]);
+      if (y[q] == g[node]) err_exact = std::max(err_exact, d);
+      else err_near = std::max(err_near, d);
+    }
+    INFO((g.periodic() ? "periodic" : "chebyshev") << " n = " << g.size());
+    CHECK(err_exact == 0);
+    CHECK(err_near <= 1e-13);
+  }
+}
+
+TEST_CASE("trigonometric interpolation on Fourier nodes is exact for trigonometric polynomials, N even and odd", "[spectral]") {
+  for (long n : {8L, 9L, 32L, 33L}) {
+    const AxisGrid g = AxisGrid::periodic(n, 0.0, 2.0);
+    const long kmax = (n - 1) / 2;  // the highest frequency both parities resolve exactly
+    auto f = [&](double x) {
+      const double t = M_PI * x;  // period 2
+      return 0.3 + std::cos(double(kmax) * t) - 0.7 * std::sin(double(kmax) * t) + std::sin(t);
+    };
+    Eigen::VectorXd v(n);
+    for (long i = 0; i < n; ++i) v[i] = f(g[i]);
+    const std::vector<double> y = random_points(-3.0, 5.0, 60, 2);  // outside one period too
+    const Eigen::VectorXd p = spectral::interpolation_matrix(g, y) * v;
+    double err = 0;
+    for (std::size_t q = 0; q < y.size(); ++q) err = std::max(err, std::abs(p[static_cast<long>(q)] - f(y[q])));
+    INFO("n = " << n << ": error " << err);
+    CHECK(err <= 1e-13);
+  }
+}
+
+TEST_CASE("interpolation converges spectrally for analytic functions", "[spectral]") {
+  auto f = [](double x) { return 1.0 / (1.0 + 4.0 * x * x); };  // poles at +-i/2
+  const std::vector<double> y = random_points(-1.0, 1.0, 200, 3);
+  std::vector<double> err;
+  const long ns[] = {9, 17, 33, 65};
+  for (long n : ns) {
+    const AxisGrid g = AxisGrid::chebyshev(n, -1.0, 1.0);
+    Eigen::VectorXd v(n);
+    for (long i = 0; i < n; ++i) v[i] = f(g[i]);
+    const Eigen::VectorXd p = spectral::interpolation_matrix(g, y) * v;
+    double e = 0;
+    for (std::size_t q = 0; q < y.size(); ++q) e = std::max(e, std::abs(p[static_cast<long>(q)] - f(y[q])));
+    err.push_back(e);
+  }
+  // Geometric decay: the Bernstein ellipse through the poles at +-i/2 has rho = (1 + sqrt 5)/2,
+  // the error falls like rho^-n; each step must gain at least half that exponent (an algebraic
+  // rate gains a fixed factor per doubling and fails from the second step on).
+  const double rho = 0.5 * (1.0 + std::sqrt(5.0));
+  for (std::size_t i = 1; i < err.size(); ++i) {
+    INFO("errors " << err[0] << " " << err[1] << " " << err[2] << " " << err[3]);
+    CHECK((err[i] <= err[i - 1] * std::pow(rho, -0.5 * double(ns[i] - ns[i - 1])) || err[i] <= 1e-14));
+  }
+  CHECK(err.back() <= 1e-12);
+}
+
+TEST_CASE("spectral differentiation matrices of orders 1 to 3 match exact derivatives", "[spectral]") {
+  const double k = 1.3;
+  for (int d = 1; d <= 3; ++d) {
+    // Chebyshev: sin(k x) on [-1, 2].
+    const AxisGrid c = AxisGrid::chebyshev(40, -1.0, 2.0);
+    Eigen::VectorXd v(c.size()), want(c.size());
+    for (long i = 0; i < c.size(); ++i) {
+      v[i] = std::sin(k * c[i]);
+      want[i] = std::pow(k, d) * (d == 1 ? std::cos(k * c[i]) : d == 2 ? -std::sin(k * c[i]) : -std::cos(k * c[i]));
+    }
+    const double ec = (spectral::differentiation_matrix(c, d) * v - want).cwiseAbs().maxCoeff();
+    // Fourier: exp(sin(x)) on [0, 2 pi) against its derivatives, n even and odd.
+    double ef = 0;
+    for (long n : {48L, 49L}) {
+      const AxisGrid p = AxisGrid::periodic(n, 0.0, 2 * M_PI);
+      Eigen::VectorXd u(n), du(n);
+      for (long i = 0; i < n; ++i) {
+        const double x = p[i], s = std::sin(x), co = std::cos(x), e = std::exp(s);
+        u[i] = e;
+        du[i] = d == 1 ? co * e : d == 2 ? (co * co - s) * e : (co * co * co - 3 * s * co - co) * e;
+      }
+      ef = std::max(ef, (spectral::differentiation_matrix(p, d) * u - du).cwiseAbs().maxCoeff());
+    }
+    INFO("order " << d << ": chebyshev error " << ec << ", fourier error " << ef);
+    CHECK(ec <= std::pow(10.0, -12 + 2 * d));
+    CHECK(ef <= std::pow(10.0, -13 + d));
+  }
+}
+
+TEST_CASE("spectral LineOps: the dot-product test, and clear errors for bad input", "[spectral]") {
+  const AxisGrid g = AxisGrid::chebyshev(12, 0.0, 1.0);
+  const auto I = spectral::interpolation_op(g, random_points(0.0, 1.0, 7, 4));
+  const auto D = spectral::derivative_op(g, 2);
+  std::mt19937 r(5);
+  std::uniform_real_distribution<double> U(-1, 1);
+  for (const auto& op : {I, D}) {
+    std::vector<double> x(static_cast<std::size_t>(op->cols() * 3)), y(static_cast<std::size_t>(op->rows() * 3)), Ax(y.size()), Ty(x.size());
+    for (auto& v : x) v = U(r);
+    for (auto& v : y) v = U(r);
+    op->apply({x.data(), 3, op->cols(), 1, op->cols()}, {Ax.data(), 3, op->rows(), 1, op->rows()});
+    op->apply({y.data(), 3, op->rows(), 1, op->rows()}, {Ty.data(), 3, op->cols(), 1, op->cols()}, linops::Trans::T);
+    double lhs = 0, rhs = 0, norm = 0;
+    for (std::size_t q = 0; q < y.size(); ++q) lhs += y[q] * Ax[q];
+    for (std::size_t q = 0; q < x.size(); ++q) {
+      rhs += Ty[q] * x[q];
+      norm += std::abs(Ty[q] * x[q]);
+    }
+    CHECK(std::abs(lhs - rhs) <= 1e-13 * norm);
+  }
+  CHECK_THROWS_WITH(spectral::interpolation_matrix(g, {1.5}), Catch::Contains("lies outside the axis [0.000000, 1.000000]"));
+  CHECK_THROWS_WITH(spectral::differentiation_matrix(g, 0), Catch::Contains("the order must be at least 1"));
+  CHECK_THROWS_WITH(spectral::weights(AxisGrid::periodic(1, 0.0, 1.0)), Catch::Contains("spectral operators need at least 2"));
+}
