@@ -47,9 +47,6 @@ dim3 grid2(long len, long lines) {
   return dim3(static_cast<unsigned>(std::min((len + kBlock - 1) / kBlock, 1024L)), static_cast<unsigned>(std::max(1L, std::min(lines, 65535L))));
 }
 
-#define KRON_GRID_LOOP(idx, total) \
-  for (long idx = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; idx < (total); idx += static_cast<long>(gridDim.x) * blockDim.x)
-
 // Element (o, i, j) of lines as a 3D launch, no integer divisions: interleaved lines put j on
 // the grid's x (coalesced), i on y and o on z; contiguous lines (inner = 1) put i on x and o on y.
 dim3 grid3(const Shape& v) {
