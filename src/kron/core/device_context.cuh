@@ -5,8 +5,10 @@
 // are reused (the device side of core::Workspace). Created on first use, on the device that
 // select_device chose; one per rank (kron runs one thread per rank).
 #include <cublas_v2.h>
+#include <cuda/std/complex>
 #include <cuda_runtime.h>
 
+#include <complex>
 #include <cstddef>
 
 namespace kron::core {
@@ -38,5 +40,17 @@ inline unsigned grid_for(long n) {
   return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > (1L << 20) ? (1L << 20) : blocks));
 }
 constexpr unsigned kBlock = 256;
+
+/// The device-side type of a host element type: std::complex<double> becomes
+/// cuda::std::complex<double> (same layout), the rest stay.
+template <class T>
+struct DeviceType {
+  using type = T;
+};
+template <>
+struct DeviceType<std::complex<double>> {
+  using type = cuda::std::complex<double>;
+};
+static_assert(sizeof(cuda::std::complex<double>) == sizeof(std::complex<double>), "complex layouts differ");
 
 }  // namespace kron::core

@@ -12,16 +12,7 @@ namespace kron::layout {
 namespace {
 
 using core::kBlock;
-using Z = cuda::std::complex<double>;
 
-template <class T>
-struct Dev {
-  using type = T;
-};
-template <>
-struct Dev<std::complex<double>> {
-  using type = Z;
-};
 
 struct Box3 {
   long n[3];
@@ -78,7 +69,7 @@ int unit_axis(const long* stride, const long* n) {
 template <class T>
 void copy_box_device(const T* src, const std::array<long, 3>& src_stride, T* dst, const std::array<long, 3>& dst_stride,
                      const std::array<long, 3>& n, bool accumulate) {
-  using D = typename Dev<T>::type;
+  using D = typename core::DeviceType<T>::type;
   if (n[0] <= 0 || n[1] <= 0 || n[2] <= 0) return;
   Box3 b{};
   for (int d = 0; d < 3; ++d) {

@@ -219,24 +219,35 @@ std::vector<T> sums(const Field<T>& x) {
   return all;
 }
 
-/// Calls f(i, j, k, axis, side) for every point of `box` (local indices) on a face of an axis
-/// with on_face[axis] and global size n[axis] > 1: the faces only (edge and corner points once
-/// per face they lie on).
+/// Calls f(axis, side, layer, ext) for every face plane of `box` on an axis with on_face[axis]
+/// and global size n[axis] > 1 that the box holds: the plane is local layer `layer` along the
+/// axis, ext the box's extents with ext[axis] = 1 (axes in order, low side first).
 template <class F>
-void for_each_face_point(const Box& box, const std::array<long, 3>& n, const std::array<bool, 3>& on_face, F&& f) {
+void for_each_face_plane(const Box& box, const std::array<long, 3>& n, const std::array<bool, 3>& on_face, F&& f) {
   for (int a = 0; a < 3; ++a) {
     if (n[a] <= 1 || !on_face[a]) continue;
     for (int side = 0; side < 2; ++side) {
       const long gb = side ? n[a] - 1 : 0;
       if (gb < box.lo[a] || gb >= box.lo[a] + box.n[a]) continue;
-      std::array<long, 3> lo{0, 0, 0}, hi = box.n;
-      lo[a] = gb - box.lo[a];
-      hi[a] = lo[a] + 1;
-      for (long k = lo[2]; k < hi[2]; ++k)
-        for (long j = lo[1]; j < hi[1]; ++j)
-          for (long i = lo[0]; i < hi[0]; ++i) f(i, j, k, a, side);
+      std::array<long, 3> ext = box.n;
+      ext[a] = 1;
+      f(a, side, gb - box.lo[a], ext);
     }
   }
+}
+
+/// Calls f(i, j, k, axis, side) for every point of `box` (local indices) on a face of an axis
+/// with on_face[axis] and global size n[axis] > 1: the faces only (edge and corner points once
+/// per face they lie on).
+template <class F>
+void for_each_face_point(const Box& box, const std::array<long, 3>& n, const std::array<bool, 3>& on_face, F&& f) {
+  for_each_face_plane(box, n, on_face, [&](int a, int side, long layer, const std::array<long, 3>& ext) {
+    std::array<long, 3> lo{0, 0, 0};
+    lo[a] = layer;
+    for (long k = 0; k < ext[2]; ++k)
+      for (long j = 0; j < ext[1]; ++j)
+        for (long i = 0; i < ext[0]; ++i) f(lo[0] + i, lo[1] + j, lo[2] + k, a, side);
+  });
 }
 
 /// Masked boundary fill: x = v on the faces of the axes with faces[a] (every component).
@@ -244,19 +255,11 @@ template <class T>
 void fill_faces(Field<T>& x, const std::array<bool, 3>& faces, T v) {
   if (x.on_device()) {
     // Each face plane of the local box as one device box fill.
-    const Box& b = x.pencil().box();
-    const auto& n = x.pencil().global();
+    const auto& st = x.layout().stride;
     for (int c = 0; c < x.components(); ++c)
-      for (int a = 0; a < 3; ++a) {
-        if (n[a] <= 1 || !faces[a]) continue;
-        for (int side = 0; side < 2; ++side) {
-          const long gb = side ? n[a] - 1 : 0;
-          if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
-          std::array<long, 3> ext = b.n;
-          ext[a] = 1;
-          device_ops::fill_box(v, x.origin(c) + (gb - b.lo[a]) * x.layout().stride[a], x.layout().stride.data(), ext.data());
-        }
-      }
+      for_each_face_plane(x.pencil().box(), x.pencil().global(), faces, [&](int a, int, long layer, const std::array<long, 3>& ext) {
+        device_ops::fill_box(v, x.origin(c) + layer * st[a], st.data(), ext.data());
+      });
     return;
   }
   for (int c = 0; c < x.components(); ++c)
@@ -269,20 +272,11 @@ void copy_faces(const Field<T>& x, Field<T>& y, const std::array<bool, 3>& faces
   detail::same_shape(x, y, "copy_faces");
   if (x.on_device()) {
     // Each face plane of the local box as one device box copy.
-    const Box& b = x.pencil().box();
-    const auto& n = x.pencil().global();
     for (int c = 0; c < x.components(); ++c)
-      for (int a = 0; a < 3; ++a) {
-        if (n[a] <= 1 || !faces[a]) continue;
-        for (int side = 0; side < 2; ++side) {
-          const long gb = side ? n[a] - 1 : 0;
-          if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
-          std::array<long, 3> ext = b.n;
-          ext[a] = 1;
-          const long off = (gb - b.lo[a]) * x.layout().stride[a];
-          copy_box_device(x.origin(c) + off, x.layout().stride, y.origin(c) + off, y.layout().stride, ext);
-        }
-      }
+      for_each_face_plane(x.pencil().box(), x.pencil().global(), faces, [&](int a, int, long layer, const std::array<long, 3>& ext) {
+        const long off = layer * x.layout().stride[a];
+        copy_box_device(x.origin(c) + off, x.layout().stride, y.origin(c) + off, y.layout().stride, ext);
+      });
     return;
   }
   for (int c = 0; c < x.components(); ++c)

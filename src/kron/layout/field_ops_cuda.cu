@@ -17,15 +17,7 @@ using core::kBlock;
 using Z = cuda::std::complex<double>;
 
 template <class T>
-struct Dev {
-  using type = T;
-};
-template <>
-struct Dev<std::complex<double>> {
-  using type = Z;
-};
-template <class T>
-using D = typename Dev<T>::type;
+using D = typename core::DeviceType<T>::type;
 template <class T>
 D<T>* dev(T* p) {
   return reinterpret_cast<D<T>*>(p);

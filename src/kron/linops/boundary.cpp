@@ -55,27 +55,19 @@ void fill_dirichlet(const std::array<layout::AxisGrid, 3>& axes, const std::arra
     core::DeviceBuffer<double> dplane;
     for (int c = 0; c < u.components(); ++c) {
       const BoundaryData& gc = g[g.size() == 1 ? 0 : static_cast<std::size_t>(c)];
-      for (int a = 0; a < 3; ++a) {
-        if (n[a] <= 1 || !dirichlet[a]) continue;
-        for (int side = 0; side < 2; ++side) {
-          const long gb = side ? n[a] - 1 : 0;
-          if (gb < b.lo[a] || gb >= b.lo[a] + b.n[a]) continue;
-          std::array<long, 3> ext = b.n;
-          ext[a] = 1;
-          plane.resize(static_cast<std::size_t>(ext[0] * ext[1] * ext[2]));
-          for (long k = 0; k < ext[2]; ++k)
-            for (long j = 0; j < ext[1]; ++j)
-              for (long i = 0; i < ext[0]; ++i) {
-                std::array<long, 3> q{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
-                q[a] = gb;
-                plane[static_cast<std::size_t>((k * ext[1] + j) * ext[0] + i)] = gc(a, side, {axes[0][q[0]], axes[1][q[1]], axes[2][q[2]]});
-              }
-          if (dplane.size() < plane.size()) dplane = core::DeviceBuffer<double>(plane.size());
-          core::copy_to_device(dplane.data(), plane.data(), plane.size() * sizeof(double));
-          layout::copy_box_device(dplane.data(), layout::dense_strides(ext), u.origin(c) + (gb - b.lo[a]) * u.layout().stride[a],
-                                  u.layout().stride, ext);
-        }
-      }
+      layout::ops::for_each_face_plane(b, n, dirichlet, [&](int a, int side, long layer, const std::array<long, 3>& ext) {
+        plane.resize(static_cast<std::size_t>(ext[0] * ext[1] * ext[2]));
+        for (long k = 0; k < ext[2]; ++k)
+          for (long j = 0; j < ext[1]; ++j)
+            for (long i = 0; i < ext[0]; ++i) {
+              std::array<long, 3> q{b.lo[0] + i, b.lo[1] + j, b.lo[2] + k};
+              q[a] = b.lo[a] + layer;
+              plane[static_cast<std::size_t>((k * ext[1] + j) * ext[0] + i)] = gc(a, side, {axes[0][q[0]], axes[1][q[1]], axes[2][q[2]]});
+            }
+        if (dplane.size() < plane.size()) dplane = core::DeviceBuffer<double>(plane.size());
+        core::copy_to_device(dplane.data(), plane.data(), plane.size() * sizeof(double));
+        layout::copy_box_device(dplane.data(), layout::dense_strides(ext), u.origin(c) + layer * u.layout().stride[a], u.layout().stride, ext);
+      });
     }
     core::stream_synchronize();  // dplane is released here
     return;
