@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "kron/linops/line_op.hpp"
+#include "random_values.hpp"
 
 namespace kron::testing {
 
 using namespace kron::linops;
-
-template <class T>
-T rnd(std::mt19937& g) {
-  std::uniform_real_distribution<double> U(-1, 1);
-  if constexpr (std::is_same_v<T, double>) return U(g);
-  else return T(U(g), U(g));
-}
 
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;

@@ -10,25 +10,19 @@
 #include "kron/layout/field.hpp"
 #include "kron/layout/field_ops.hpp"
 #include "kron/layout/process_grid.hpp"
+#include "random_values.hpp"
 
 using namespace kron;
 using namespace kron::layout;
 using cplx = std::complex<double>;
+using testing::rnd;
 
 namespace {
 
 template <class T>
-T rnd(std::mt19937& g) {
-  std::uniform_real_distribution<double> U(-1, 1);
-  if constexpr (std::is_same_v<T, double>) return U(g);
-  else return T(U(g), U(g));
-}
-
-template <class T>
 Field<T> random_field(const Pencil& p, int ncomp, std::array<int, 3> halo, std::mt19937& g) {
   Field<T> f(p, ncomp, halo);
-  T* d = f.data();
-  for (std::size_t q = 0; q < f.storage_size(); ++q) d[q] = rnd<T>(g);
+  testing::randomize(f, g);
   return f;
 }
 

@@ -14,24 +14,15 @@
 #include "kron/layout/field_ops.hpp"
 #include "kron/layout/transpose.hpp"
 #include "kron/linops/tensor_op.hpp"
+#include "random_values.hpp"
 
 using namespace kron;
 using namespace kron::linops;
 using cplx = std::complex<double>;
+using testing::randomize;
+using testing::rnd;
 
 namespace {
-
-template <class T>
-T rnd(std::mt19937& g) {
-  std::uniform_real_distribution<double> U(-1, 1);
-  if constexpr (std::is_same_v<T, double>) return U(g);
-  else return T(U(g), U(g));
-}
-
-template <class T>
-void randomize(layout::Field<T>& f, std::mt19937& g) {
-  for (std::size_t q = 0; q < f.storage_size(); ++q) f.data()[q] = rnd<T>(g);
-}
 
 // Largest difference over interiors (every rank), relative to the host field's largest value.
 template <class T>

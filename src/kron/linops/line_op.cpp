@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#include <utility>
 
 #include "kron/layout/fft_lines.hpp"
 #include "kron/linops/line_kernels.hpp"
@@ -19,6 +20,13 @@ namespace {
 
 template <class T>
 constexpr bool is_complex = !std::is_same_v<T, double>;
+
+// The real lines a real-coefficient kind works on: complex lines as twice as many real ones (H = T).
+template <class T>
+std::pair<LineView<const double>, LineView<double>> real_lines(const LineView<const T>& in, const LineView<T>& out) {
+  if constexpr (is_complex<T>) return {as_real(in), as_real(out)};
+  else return {in, out};
+}
 
 Lines as_lines(const LineView<const double>& v) { return {const_cast<double*>(v.p), v.outer, v.n, v.inner, v.ostride}; }
 Lines as_lines(const LineView<double>& v) { return {v.p, v.outer, v.n, v.inner, v.ostride}; }
@@ -536,16 +544,7 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
     if (in.lines() == 0) return;
     const int tr = t == Trans::N ? 0 : (t == Trans::T ? 1 : 2);
     if (m.kind == Kind::Real || m.kind == Kind::Transform) {
-      // Real coefficients: H = T, and complex lines run as twice as many real lines.
-      LineView<const double> ri;
-      LineView<double> ro;
-      if constexpr (is_complex<T>) {
-        ri = as_real(in);
-        ro = as_real(out);
-      } else {
-        ri = in;
-        ro = out;
-      }
+      const auto [ri, ro] = real_lines(in, out);
       m.device_executor().apply({const_cast<double*>(ri.p), ri.outer, ri.n, ri.inner, ri.ostride}, {ro.p, ro.outer, ro.n, ro.inner, ro.ostride},
                                 tr, accumulate);
     } else {
@@ -560,16 +559,7 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
   switch (m.kind) {
     case Kind::Real:
     case Kind::Transform: {
-      // Real coefficients: H = T, and complex lines run as twice as many real lines.
-      LineView<const double> ri;
-      LineView<double> ro;
-      if constexpr (is_complex<T>) {
-        ri = as_real(in);
-        ro = as_real(out);
-      } else {
-        ri = in;
-        ro = out;
-      }
+      const auto [ri, ro] = real_lines(in, out);
       if (m.kind == Kind::Real) m.real_apply(ri, ro, transposed, accumulate, w);
       else m.transform_apply(ri, ro, transposed, accumulate, w);
       return;
