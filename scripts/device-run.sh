@@ -44,7 +44,7 @@ for np in 1 2; do
   step mpirun -n $np kron-mpi-tests
   step mpirun -n $np kron "$src/inputs/quickstart.toml" output.dir=q$np log.timers=false
   # The decks with a CUDA path on both backends: the same errors and residuals.
-  for deck in quickstart poisson_chebyshev poisson_neumann helmholtz_periodic heat; do
+  for deck in quickstart poisson_chebyshev poisson_neumann helmholtz_periodic heat spectrum_quickstart spectrum_taylor_green spectrum_2d; do
     for b in cpu cuda; do
       step mpirun -n $np kron "$src/inputs/$deck.toml" output.dir=$deck-$b-$np device.backend=$b log.timers=false output.write_fields=false
     done

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kron/core/device.hpp"
+#include "device_lines.hpp"
 #include "line_op_cases.hpp"
 
 using namespace kron;
@@ -16,27 +17,6 @@ using namespace kron::testing;
 using cplx = std::complex<double>;
 
 namespace {
-
-// `outer` x `inner` lines of n points, slabs padded by `pad` elements, on the host and the device.
-template <class T>
-struct DeviceLines {
-  std::vector<T> host;
-  core::DeviceBuffer<T> dev;
-  long outer, n, inner, ostride;
-  DeviceLines(long outer_, long n_, long inner_, long pad)
-      : host(static_cast<std::size_t>(outer_ * (n_ * inner_ + pad) + 1)), dev(host.size()), outer(outer_), n(n_), inner(inner_),
-        ostride(n_ * inner_ + pad) {}
-  LineView<T> host_view() { return {host.data(), outer, n, inner, ostride}; }
-  LineView<T> device_view() { return {dev.data(), outer, n, inner, ostride, core::MemorySpace::Device}; }
-  void upload() { core::copy_to_device(dev.data(), host.data(), host.size() * sizeof(T)); }
-  void poison() { core::fill_device_bytes(dev.data(), 0xff, host.size() * sizeof(T)); }
-  std::vector<T> download() const {
-    std::vector<T> r(host.size());
-    core::copy_to_host(r.data(), dev.data(), r.size() * sizeof(T));
-    return r;
-  }
-  T& at(std::vector<T>& d, long o, long i, long j) const { return d[o * ostride + i * inner + j]; }
-};
 
 const char* name(Trans t) { return t == Trans::N ? "N" : t == Trans::T ? "T" : "H"; }
 

@@ -305,3 +305,29 @@ TEST_CASE("transform plans document their output pencil and reject mismatched fi
   CHECK_THROWS_WITH(plan.forward(wrong, out), Catch::Contains("does not match the plan"));
   CHECK_THROWS_WITH(DistributedTransform(grid, {1, 4, 4}, {K::DCT1, K::None, K::None}), Catch::Contains("DCT-I needs at least 2"));
 }
+
+TEST_CASE("backward_destroying gives backward's values and refuses a real-to-real plan", "[fft]") {
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    DistributedTransform plan(grid, {9, 6, 5}, {K::Fourier, K::Fourier, K::Fourier}, {FftEffort::Estimate});
+    RealField u(plan.input_pencil()), a(plan.input_pencil()), b(plan.input_pencil());
+    const auto& bx = u.pencil().box();
+    for (long k = 0; k < bx.n[2]; ++k)
+      for (long j = 0; j < bx.n[1]; ++j)
+        for (long i = 0; i < bx.n[0]; ++i) u(i, j, k) = std::sin(1.3 * double(bx.lo[0] + i) + 0.7 * double(bx.lo[1] + j) * double(bx.lo[2] + k));
+    ComplexField uh(plan.output_pencil());
+    plan.forward(u, uh);
+    plan.backward(uh, a);
+    plan.backward_destroying(uh, b);
+    double d = 0;
+    for (long k = 0; k < bx.n[2]; ++k)
+      for (long j = 0; j < bx.n[1]; ++j)
+        for (long i = 0; i < bx.n[0]; ++i) d = std::max(d, std::abs(a(i, j, k) - b(i, j, k)));
+    CHECK(core::mpi::max(d, MPI_COMM_WORLD) == 0.0);
+  }
+  auto grid = test::make_grid({core::mpi::size(), 1});
+  DistributedTransform r2r(grid, {8, 8, 8}, {K::DCT2, K::DST1, K::None}, {FftEffort::Estimate});
+  ComplexField c(r2r.output_pencil());
+  RealField r(r2r.input_pencil());
+  CHECK_THROWS_WITH(r2r.backward_destroying(c, r), Catch::Contains("does not fit this plan"));
+}

@@ -114,4 +114,13 @@ void copy_to_host_async(void* host_dst, const void* device_src, std::size_t byte
 /// Waits for the work queued on the rank's stream.
 void stream_synchronize();
 
+/// MPI_Alltoallv of device buffers (counts and displacements in elements of `elem`, `sbytes` and
+/// `rbytes` the extents of the two buffers): waits for the stream (the packing kernels), then
+/// hands the device buffers to MPI where it is CUDA-aware, or stages them through the pinned
+/// buffers `hsend`/`hrecv` (grown as needed) otherwise. On return the received data are in
+/// `rbuf` or queued to it on the rank's stream. `what` names the exchange in errors.
+void alltoallv_device(const void* sbuf, const int* scount, const int* sdispl, void* rbuf, const int* rcount, const int* rdispl,
+                      MPI_Datatype elem, std::size_t sbytes, std::size_t rbytes, MPI_Comm comm, PinnedBytes& hsend, PinnedBytes& hrecv,
+                      const char* what);
+
 }  // namespace kron::core

@@ -4,6 +4,7 @@
 #include <vector>
 #include <thread>
 
+#include "kron/core/device.hpp"
 #include "kron/core/error.hpp"
 
 namespace kron::core::mpi {
@@ -149,3 +150,25 @@ Type::~Type() {
 }
 
 }  // namespace kron::core::mpi
+
+namespace kron::core {
+
+void alltoallv_device(const void* sbuf, const int* scount, const int* sdispl, void* rbuf, const int* rcount, const int* rdispl,
+                      MPI_Datatype elem, std::size_t sbytes, std::size_t rbytes, MPI_Comm comm, PinnedBytes& hsend, PinnedBytes& hrecv,
+                      const char* what) {
+  stream_synchronize();
+  if (mpi_cuda_aware()) {
+    mpi::check(MPI_Alltoallv(sbuf, scount, sdispl, elem, rbuf, rcount, rdispl, elem, comm), what);
+    return;
+  }
+  hsend.reserve(sbytes);
+  hrecv.reserve(rbytes);
+  if (sbytes) copy_to_host_async(hsend.data(), sbuf, sbytes);
+  stream_synchronize();
+  mpi::check(MPI_Alltoallv(hsend.data(), scount, sdispl, elem, hrecv.data(), rcount, rdispl, elem, comm), what);
+  if (rbytes) copy_to_device_async(rbuf, hrecv.data(), rbytes);
+  // The pinned buffer is read by that copy: finish it before the buffer can be reused or freed.
+  stream_synchronize();
+}
+
+}  // namespace kron::core

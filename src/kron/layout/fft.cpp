@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "kron/core/memory.hpp"
+#include "kron/core/device.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/fft_lines_device.hpp"
 
 namespace kron::layout {
 
@@ -75,6 +77,7 @@ struct Step {
   bool feeds = false, fed = false;
   Slot in = IN, out = OUT;
   std::unique_ptr<LineFft> fft;
+  std::unique_ptr<DeviceLineFft> dfft;  // device plans
   std::unique_ptr<Transpose<double>> tr_real;
   std::unique_ptr<Transpose<std::complex<double>>> tr_cplx;
 };
@@ -90,7 +93,12 @@ struct DistributedTransform::Impl {
   int r2c_axis = -1;
   double norm = 1.0;
   std::vector<Step> fwd, bwd;
+  // Device plans with every axis whole in the one pencil and only Fourier axes: one
+  // multi-dimensional cuFFT plan each way instead of the line steps.
+  bool one_box = false;
+  std::unique_ptr<DeviceBoxFft> box_fwd, box_bwd;
   core::HostBuffer<std::complex<double>> a, b;
+  core::DeviceBuffer<std::complex<double>> da, db;  // device plans' work buffers
   mutable TransposeWork work;
   std::string description;
 
@@ -117,6 +125,10 @@ struct DistributedTransform::Impl {
     }
   }
 
+  bool on_device() const { return opt.space == core::MemorySpace::Device; }
+  void* buffer_a() const { return on_device() ? const_cast<std::complex<double>*>(da.data()) : const_cast<std::complex<double>*>(a.data()); }
+  void* buffer_b() const { return on_device() ? const_cast<std::complex<double>*>(db.data()) : const_cast<std::complex<double>*>(b.data()); }
+
   static std::string step_name(const Step& s) {
     static const char* axis_name = "xyz";
     const std::string k = s.r2c ? "r2c" : s.kind == TransformKind::Fourier ? "c2c" : to_string(s.kind);
@@ -136,7 +148,8 @@ struct DistributedTransform::Impl {
         // it reads the exchanged pieces directly and writes its lines once; along another axis
         // its lines would be gathered from the pieces' foreign strides element by element, slower
         // than the transpose's tiled reorder, so the transpose stays whole.
-        const bool exchange = s.tr_cplx ? s.tr_cplx->supports_exchange() : s.tr_real->supports_exchange();
+        // (Device plans keep every transpose whole: their line transforms read device lines.)
+        const bool exchange = !on_device() && (s.tr_cplx ? s.tr_cplx->supports_exchange() : s.tr_real->supports_exchange());
         if (exchange && i + 1 < steps.size() && !steps[i + 1].is_transpose && steps[i + 1].axis == s.to.pencil.axis()) {
           s.feeds = true;
           steps[i + 1].fed = true;
@@ -151,8 +164,16 @@ struct DistributedTransform::Impl {
       LineFft::Kind k = LineFft::Kind::R2R;
       if (s.kind == TransformKind::Fourier)
         k = s.r2c ? (forward ? LineFft::Kind::R2C : LineFft::Kind::C2R) : (forward ? LineFft::Kind::Forward : LineFft::Kind::Backward);
-      s.fft = std::make_unique<LineFft>(k, len, opt.effort, k == LineFft::Kind::R2R ? r2r_kind(s.kind, forward) : LineFft::R2R::R2HC,
-                                        s.from.cplx);
+      const LineFft::R2R r2r = k == LineFft::Kind::R2R ? r2r_kind(s.kind, forward) : LineFft::R2R::R2HC;
+      if (on_device()) {
+        // cuFFT plans depend on the lines' layout only, not on the arrays' addresses.
+        s.dfft = std::make_unique<DeviceLineFft>(k, len, r2r, s.from.cplx);
+        if (s.from.pencil.local_size() > 0)
+          s.dfft->prepare(lines_along(buffer_a(), s.from.pencil, opt.ncomp, s.axis), lines_along(buffer_b(), s.to.pencil, opt.ncomp, s.axis),
+                          s.in != IN);
+        continue;
+      }
+      s.fft = std::make_unique<LineFft>(k, len, opt.effort, r2r, s.from.cplx);
       // Plan every panel now, on the work buffers' layout (the caller's arrays may differ in
       // alignment; their plans are made on first use).
       if (s.from.pencil.local_size() > 0) {
@@ -252,12 +273,25 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
   m.output = cur;
   m.description = desc.empty() ? "identity" : desc;
 
-  // Work buffers: the largest state any step reads or writes.
+  // (Without transposes every transformed axis is whole here; an axis of one point may be split,
+  // leaving some ranks an empty box and the others the whole one.)
+  bool whole = m.on_device() && !plan.empty();
+  for (const Step& s : plan) whole = whole && !s.is_transpose && s.kind == TransformKind::Fourier;
+  for (int a = 0; a < 3; ++a) whole = whole && (kinds[a] == TransformKind::Fourier || n[a] == 1);
+
+  // Work buffers: the largest state any step reads or writes (none for one box plan).
   std::size_t maxb = std::max(m.bytes(m.input), m.bytes(m.output));
   for (const auto& s : plan) maxb = std::max({maxb, m.bytes(s.from), m.bytes(s.to)});
   const std::size_t nc = (maxb + 15) / 16 + 1;
-  m.a.resize(nc);
-  m.b.resize(nc);
+  if (m.on_device()) {
+    if (!whole) {
+      m.da = core::DeviceBuffer<std::complex<double>>(nc);
+      m.db = core::DeviceBuffer<std::complex<double>>(nc);
+    }
+  } else {
+    m.a.resize(nc);
+    m.b.resize(nc);
+  }
 
   // Backward: the same steps reversed, each inverted.
   for (auto it = plan.rbegin(); it != plan.rend(); ++it) {
@@ -271,6 +305,14 @@ DistributedTransform::DistributedTransform(ProcessGridPtr grid, std::array<long,
     m.bwd.push_back(std::move(s));
   }
   m.fwd = std::move(plan);
+  if (whole) {
+    m.one_box = true;
+    if (m.input.pencil.local_size() == 0) return;  // nothing here: run() returns at once
+    using K = LineFft::Kind;
+    m.box_fwd = std::make_unique<DeviceBoxFft>(options.complex_input ? K::Forward : K::R2C, n, options.ncomp);
+    m.box_bwd = std::make_unique<DeviceBoxFft>(options.complex_input ? K::Backward : K::C2R, n, options.ncomp);
+    return;
+  }
   m.build(true, m.fwd);
   m.build(false, m.bwd);
 }
@@ -286,11 +328,15 @@ bool DistributedTransform::output_complex() const { return impl_->output.cplx; }
 int DistributedTransform::r2c_axis() const { return impl_->r2c_axis; }
 double DistributedTransform::normalization() const { return impl_->norm; }
 std::string DistributedTransform::describe() const { return impl_->description; }
+core::MemorySpace DistributedTransform::space() const { return impl_->opt.space; }
 
 namespace {
 template <class F>
-void check_field(const F& f, const Pencil& p, int ncomp, const char* what) {
-  require_host(f, "distributed transform");
+void check_field(const F& f, const Pencil& p, int ncomp, core::MemorySpace space, const char* what) {
+  if (f.space() != space)
+    throw Error(std::string("transform ") + what + " field is in " + core::to_string(f.space()) + " memory, the plan's in " +
+                    core::to_string(space) + " memory",
+                {}, "make the plan with FftOptions::space of the fields, or copy them with to_device / to_host");
   if (f.pencil() != p || f.components() != ncomp || f.has_halo())
     throw Error(std::string("transform ") + what + " field does not match the plan: expected " + p.describe() + " with " +
                     std::to_string(ncomp) + " component(s) and no halo, got " + f.pencil().describe(),
@@ -298,17 +344,23 @@ void check_field(const F& f, const Pencil& p, int ncomp, const char* what) {
 }
 }  // namespace
 
-void DistributedTransform::run(bool fwd, const void* in, void* out) const {
+void DistributedTransform::run(bool fwd, const void* in, void* out, bool destroy_input) const {
   const Impl& m = *impl_;
   core::ScopedTimer timer(fwd ? "fft.forward" : "fft.backward");
   const std::vector<Step>& steps = fwd ? m.fwd : m.bwd;
   if (steps.empty()) {
     const State& s = m.input;
-    std::memcpy(out, in, m.bytes(s));
+    if (m.on_device()) core::copy_on_device(out, in, m.bytes(s));
+    else std::memcpy(out, in, m.bytes(s));
     return;
   }
-  void* slots[4] = {const_cast<void*>(in), out, const_cast<std::complex<double>*>(m.a.data()),
-                    const_cast<std::complex<double>*>(m.b.data())};
+  if (m.one_box) {
+    if (!m.box_fwd) return;  // an empty local box
+    core::ScopedTimer t2("fft.lines");
+    (fwd ? m.box_fwd : m.box_bwd)->execute(in, out, destroy_input);
+    return;
+  }
+  void* slots[4] = {const_cast<void*>(in), out, m.buffer_a(), m.buffer_b()};
   std::vector<LineFft::Piece> pieces;
   for (const Step& s : steps) {
     void* pin = slots[s.in];
@@ -324,8 +376,17 @@ void DistributedTransform::run(bool fwd, const void* in, void* out) const {
         else keep(s.tr_real->exchange(static_cast<const double*>(pin), m.work));
         continue;
       }
-      if (s.tr_cplx) s.tr_cplx->execute(static_cast<const std::complex<double>*>(pin), static_cast<std::complex<double>*>(pout), &m.work);
-      else s.tr_real->execute(static_cast<const double*>(pin), static_cast<double*>(pout), &m.work);
+      auto* cin = static_cast<const std::complex<double>*>(pin);
+      auto* cout = static_cast<std::complex<double>*>(pout);
+      auto* rin = static_cast<const double*>(pin);
+      auto* rout = static_cast<double*>(pout);
+      if (m.on_device()) {
+        if (s.tr_cplx) s.tr_cplx->execute_device(cin, cout, &m.work);
+        else s.tr_real->execute_device(rin, rout, &m.work);
+      } else {
+        if (s.tr_cplx) s.tr_cplx->execute(cin, cout, &m.work);
+        else s.tr_real->execute(rin, rout, &m.work);
+      }
       continue;
     }
     if (s.fed) {
@@ -336,44 +397,54 @@ void DistributedTransform::run(bool fwd, const void* in, void* out) const {
     if (s.from.pencil.local_size() == 0) continue;  // empty local block
     core::ScopedTimer t2("fft.lines");
     // The caller's input is never overwritten; kron's own buffers may be.
+    if (s.dfft) {
+      s.dfft->execute(lines_along(pin, s.from.pencil, m.opt.ncomp, s.axis), lines_along(pout, s.to.pencil, m.opt.ncomp, s.axis), s.in != IN);
+      continue;
+    }
     s.fft->execute(lines_along(pin, s.from.pencil, m.opt.ncomp, s.axis), lines_along(pout, s.to.pencil, m.opt.ncomp, s.axis), s.in != IN);
   }
 }
 
 void DistributedTransform::forward(const RealField& in, ComplexField& out) const {
   if (impl_->input.cplx || !impl_->output.cplx) throw Error("forward(real -> complex) does not fit this plan (" + describe() + ")");
-  check_field(in, input_pencil(), impl_->opt.ncomp, "input");
-  check_field(out, output_pencil(), impl_->opt.ncomp, "output");
+  check_field(in, input_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, output_pencil(), impl_->opt.ncomp, space(), "output");
   run(true, in.data(), out.data());
 }
 void DistributedTransform::forward(const RealField& in, RealField& out) const {
   if (impl_->input.cplx || impl_->output.cplx) throw Error("forward(real -> real) needs a plan without Fourier axes");
-  check_field(in, input_pencil(), impl_->opt.ncomp, "input");
-  check_field(out, output_pencil(), impl_->opt.ncomp, "output");
+  check_field(in, input_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, output_pencil(), impl_->opt.ncomp, space(), "output");
   run(true, in.data(), out.data());
 }
 void DistributedTransform::forward(const ComplexField& in, ComplexField& out) const {
   if (!impl_->input.cplx) throw Error("forward(complex -> complex) needs a plan made with complex_input");
-  check_field(in, input_pencil(), impl_->opt.ncomp, "input");
-  check_field(out, output_pencil(), impl_->opt.ncomp, "output");
+  check_field(in, input_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, output_pencil(), impl_->opt.ncomp, space(), "output");
   run(true, in.data(), out.data());
 }
 void DistributedTransform::backward(const ComplexField& in, RealField& out) const {
   if (impl_->input.cplx || !impl_->output.cplx) throw Error("backward(complex -> real) does not fit this plan (" + describe() + ")");
-  check_field(in, output_pencil(), impl_->opt.ncomp, "input");
-  check_field(out, input_pencil(), impl_->opt.ncomp, "output");
+  check_field(in, output_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, input_pencil(), impl_->opt.ncomp, space(), "output");
   run(false, in.data(), out.data());
+}
+void DistributedTransform::backward_destroying(ComplexField& in, RealField& out) const {
+  if (impl_->input.cplx || !impl_->output.cplx) throw Error("backward(complex -> real) does not fit this plan (" + describe() + ")");
+  check_field(in, output_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, input_pencil(), impl_->opt.ncomp, space(), "output");
+  run(false, in.data(), out.data(), true);
 }
 void DistributedTransform::backward(const RealField& in, RealField& out) const {
   if (impl_->input.cplx || impl_->output.cplx) throw Error("backward(real -> real) needs a plan without Fourier axes");
-  check_field(in, output_pencil(), impl_->opt.ncomp, "input");
-  check_field(out, input_pencil(), impl_->opt.ncomp, "output");
+  check_field(in, output_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, input_pencil(), impl_->opt.ncomp, space(), "output");
   run(false, in.data(), out.data());
 }
 void DistributedTransform::backward(const ComplexField& in, ComplexField& out) const {
   if (!impl_->input.cplx) throw Error("backward(complex -> complex) needs a plan made with complex_input");
-  check_field(in, output_pencil(), impl_->opt.ncomp, "input");
-  check_field(out, input_pencil(), impl_->opt.ncomp, "output");
+  check_field(in, output_pencil(), impl_->opt.ncomp, space(), "input");
+  check_field(out, input_pencil(), impl_->opt.ncomp, space(), "output");
   run(false, in.data(), out.data());
 }
 

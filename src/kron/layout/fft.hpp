@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "kron/core/memory.hpp"
 #include "kron/layout/fft_lines.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/layout/transpose.hpp"
@@ -24,6 +25,9 @@ struct FftOptions {
   TransposeMethod transpose = TransposeMethod::Alltoallv;
   int ncomp = 1;               ///< components transformed together (one plan, one transpose)
   bool complex_input = false;  ///< c2c on Fourier axes instead of r2c
+  /// Where the fields live: device plans run every line transform on cuFFT
+  /// (layout::DeviceLineFft) and every transpose on device buffers.
+  core::MemorySpace space = core::MemorySpace::Host;
 };
 
 /// A planned distributed transform of a 3D (or 2D/1D, with unit axes) array.
@@ -40,6 +44,9 @@ struct FftOptions {
 ///    Its global shape has n/2+1 along the r2c axis. Wavenumber of index i along a Fourier
 ///    axis of n points: i for i <= n/2, i - n otherwise (the r2c axis keeps 0..n/2).
 ///  - backward takes output-pencil data back to the input pencil. It does not modify its input.
+///  - a plan with options.space = Device takes device fields and runs the same steps on the GPU:
+///    cuFFT line transforms, device transposes (DCT/DST kinds as in DeviceLineFft: no
+///    REDFT11/RODFT11 there, which kron's transforms never use).
 class DistributedTransform {
  public:
   DistributedTransform(ProcessGridPtr grid, std::array<long, 3> n, std::array<TransformKind, 3> kinds,
@@ -55,6 +62,7 @@ class DistributedTransform {
   int r2c_axis() const;  ///< -1 when no r2c transform happens
   double normalization() const;
   std::string describe() const;
+  core::MemorySpace space() const;
 
   void forward(const RealField& in, ComplexField& out) const;
   void forward(const RealField& in, RealField& out) const;
@@ -62,9 +70,12 @@ class DistributedTransform {
   void backward(const ComplexField& in, RealField& out) const;
   void backward(const RealField& in, RealField& out) const;
   void backward(const ComplexField& in, ComplexField& out) const;
+  /// backward(in, out) that may overwrite `in` (scratch spectra): a one-box device plan then
+  /// skips the copy cuFFT's complex-to-real transform otherwise needs.
+  void backward_destroying(ComplexField& in, RealField& out) const;
 
  private:
-  void run(bool fwd, const void* in, void* out) const;
+  void run(bool fwd, const void* in, void* out, bool destroy_input = false) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -2,9 +2,11 @@
 
 #include <vector>
 
+#include "kron/core/device.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/box_copy.hpp"
+#include "kron/layout/box_copy_device.hpp"
 
 namespace kron::layout {
 
@@ -36,6 +38,10 @@ struct HaloExchange<T>::Impl {
   // Message buffers kept between calls: megabyte-sized vectors allocated per call come from
   // fresh mmap'd pages, and their page faults cost more than the exchange itself.
   mutable std::vector<T> sbuf, rbuf;
+  // Device fields: messages packed in device memory, pinned host copies where MPI is not
+  // CUDA-aware.
+  mutable core::DeviceBytes dsend, drecv;
+  mutable core::PinnedBytes hsend, hrecv;
 };
 
 template <class T>
@@ -113,7 +119,12 @@ HaloExchange<T>& HaloExchange<T>::operator=(HaloExchange&&) noexcept = default;
 template <class T>
 void HaloExchange<T>::execute(Field<T>& f) const {
   const Impl& m = *impl_;
-  require_host(f, "halo exchange");
+  // Device fields: the same runs, packed and unpacked by device box copies.
+  const bool dev = f.on_device();
+  auto copy = [dev](const T* src, const std::array<long, 3>& ss, T* dst, const std::array<long, 3>& ds, const std::array<long, 3>& e) {
+    if (dev) copy_box_device(src, ss, dst, ds, e);
+    else copy_box(src, ss, dst, ds, e);
+  };
   if (f.pencil() != m.pencil || f.components() != m.ncomp)
     throw Error("halo exchange: field does not match the plan");
   for (int a = 0; a < 3; ++a)
@@ -148,10 +159,19 @@ void HaloExchange<T>::execute(Field<T>& f) const {
     for (const Run& r : ap.recvs) if (r.owner != ap.me) rcount[r.owner] += static_cast<int>(r.len * slab * m.ncomp);
     int st = 0, rt = 0;
     for (int q = 0; q < ap.np; ++q) { sdispl[q] = st; st += scount[q]; rdispl[q] = rt; rt += rcount[q]; }
-    std::vector<T>& sbuf = m.sbuf;
-    std::vector<T>& rbuf = m.rbuf;
-    if (sbuf.size() < std::size_t(st)) sbuf.resize(std::size_t(st));
-    if (rbuf.size() < std::size_t(rt)) rbuf.resize(std::size_t(rt));
+    T* sbuf = nullptr;
+    T* rbuf = nullptr;
+    if (dev) {
+      if (m.dsend.bytes() < sizeof(T) * std::size_t(st)) m.dsend = core::DeviceBytes(sizeof(T) * std::size_t(st));
+      if (m.drecv.bytes() < sizeof(T) * std::size_t(rt)) m.drecv = core::DeviceBytes(sizeof(T) * std::size_t(rt));
+      sbuf = static_cast<T*>(m.dsend.data());
+      rbuf = static_cast<T*>(m.drecv.data());
+    } else {
+      if (m.sbuf.size() < std::size_t(st)) m.sbuf.resize(std::size_t(st));
+      if (m.rbuf.size() < std::size_t(rt)) m.rbuf.resize(std::size_t(rt));
+      sbuf = m.sbuf.data();
+      rbuf = m.rbuf.data();
+    }
     std::vector<int> spos(sdispl), rpos(rdispl);
 
     for (const Run& r : ap.sends) {
@@ -159,24 +179,28 @@ void HaloExchange<T>::execute(Field<T>& f) const {
       const auto e = run_ext(r.len);
       if (r.target == ap.me) {
         // Periodic wrap onto myself: a local copy.
-        for (int c = 0; c < m.ncomp; ++c) copy_box(static_cast<const T*>(ptr(layer, c)), L.stride, ptr(r.p0, c), L.stride, e);
+        for (int c = 0; c < m.ncomp; ++c) copy(static_cast<const T*>(ptr(layer, c)), L.stride, ptr(r.p0, c), L.stride, e);
         continue;
       }
       for (int c = 0; c < m.ncomp; ++c) {
-        copy_box(static_cast<const T*>(ptr(layer, c)), L.stride, sbuf.data() + spos[r.target], dense_strides(e), e);
+        copy(static_cast<const T*>(ptr(layer, c)), L.stride, sbuf + spos[r.target], dense_strides(e), e);
         spos[r.target] += static_cast<int>(e[0] * e[1] * e[2]);
       }
     }
     if (ap.np > 1) {
       const MPI_Datatype elem = core::mpi::datatype<T>();
-      core::mpi::check(MPI_Alltoallv(sbuf.data(), scount.data(), sdispl.data(), elem, rbuf.data(), rcount.data(),
-                                     rdispl.data(), elem, ap.comm), "MPI_Alltoallv (halo)");
+      if (dev)
+        core::alltoallv_device(sbuf, scount.data(), sdispl.data(), rbuf, rcount.data(), rdispl.data(), elem, sizeof(T) * std::size_t(st),
+                               sizeof(T) * std::size_t(rt), ap.comm, m.hsend, m.hrecv, "MPI_Alltoallv (halo of device data)");
+      else
+        core::mpi::check(MPI_Alltoallv(sbuf, scount.data(), sdispl.data(), elem, rbuf, rcount.data(), rdispl.data(), elem, ap.comm),
+                         "MPI_Alltoallv (halo)");
     }
     for (const Run& r : ap.recvs) {
       if (r.owner == ap.me) continue;
       const auto e = run_ext(r.len);
       for (int c = 0; c < m.ncomp; ++c) {
-        copy_box(static_cast<const T*>(rbuf.data() + rpos[r.owner]), dense_strides(e), ptr(r.p0, c), L.stride, e);
+        copy(static_cast<const T*>(rbuf + rpos[r.owner]), dense_strides(e), ptr(r.p0, c), L.stride, e);
         rpos[r.owner] += static_cast<int>(e[0] * e[1] * e[2]);
       }
     }
@@ -185,7 +209,7 @@ void HaloExchange<T>::execute(Field<T>& f) const {
 
 template <class T>
 std::size_t HaloExchange<T>::buffer_bytes() const {
-  return sizeof(T) * (impl_->sbuf.capacity() + impl_->rbuf.capacity());
+  return sizeof(T) * (impl_->sbuf.capacity() + impl_->rbuf.capacity()) + impl_->dsend.bytes() + impl_->drecv.bytes();
 }
 
 template class HaloExchange<float>;

@@ -11,7 +11,9 @@ namespace kron::layout {
 /// blocks and for widths larger than a neighbour's block (values then come from several
 /// ranks). Axes are exchanged in order x, y, z, each including the halos already filled, so
 /// edge and corner ghosts are filled too. Non-periodic outer ghosts are left untouched (they
-/// belong to boundary conditions).
+/// belong to boundary conditions). Device fields are packed and unpacked by device box copies,
+/// their messages sent as device buffers where MPI is CUDA-aware and staged through pinned host
+/// memory otherwise.
 template <class T>
 class HaloExchange {
  public:

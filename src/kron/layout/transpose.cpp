@@ -110,29 +110,14 @@ struct Transpose<T>::Impl {
       for (int c = 0; c < ncomp; ++c)
         copy_box_device(in + offset(lin, fb, b, c), lin.stride, sbuf + sdispl[j] + c * b.volume(), dense_strides(b.n), b.n);
     }
-    const MPI_Datatype elem = core::mpi::datatype<T>();
-    if (core::mpi_cuda_aware()) {
-      core::stream_synchronize();
-      core::mpi::check(MPI_Alltoallv(sbuf, scount.data(), sdispl.data(), elem, rbuf, rcount.data(), rdispl.data(), elem, comm),
-                       "MPI_Alltoallv (device buffers)");
-    } else {
-      w.hsend.reserve(sbytes);
-      w.hrecv.reserve(rbytes);
-      if (sbytes) core::copy_to_host_async(w.hsend.data(), sbuf, sbytes);
-      core::stream_synchronize();
-      core::mpi::check(MPI_Alltoallv(w.hsend.data(), scount.data(), sdispl.data(), elem, w.hrecv.data(), rcount.data(), rdispl.data(),
-                                     elem, comm),
-                       "MPI_Alltoallv (staged device data)");
-      if (rbytes) core::copy_to_device_async(rbuf, w.hrecv.data(), rbytes);
-    }
+    core::alltoallv_device(sbuf, scount.data(), sdispl.data(), rbuf, rcount.data(), rdispl.data(), core::mpi::datatype<T>(), sbytes, rbytes,
+                           comm, w.hsend, w.hrecv, "MPI_Alltoallv (transpose of device data)");
     for (int j = 0; j < np; ++j) {
       if (j == me || rcount[j] == 0) continue;
       const Box& b = rbox[j];
       for (int c = 0; c < ncomp; ++c)
         copy_box_device(rbuf + rdispl[j] + c * b.volume(), dense_strides(b.n), out + offset(lout, tb, b, c), lout.stride, b.n);
     }
-    // The pinned receive buffer is read by the copy above: finish it before the next use.
-    if (!core::mpi_cuda_aware()) core::stream_synchronize();
   }
 };
 
@@ -229,12 +214,14 @@ void Transpose<T>::execute(const Field<T>& in, Field<T>& out, TransposeWork* wor
   if (in.pencil() != m.from || out.pencil() != m.to || in.components() != m.ncomp || out.components() != m.ncomp ||
       in.layout().offset != m.lin.offset || out.layout().offset != m.lout.offset)
     throw Error("transpose: fields do not match the plan (" + in.pencil().describe() + " -> " + out.pencil().describe() + ")");
-  if (in.on_device()) {
-    core::ScopedTimer timer("transpose");
-    m.execute_device(in.data(), out.data(), work ? *work : m.own_work);
-    return;
-  }
-  execute(in.data(), out.data(), work);
+  if (in.on_device()) execute_device(in.data(), out.data(), work);
+  else execute(in.data(), out.data(), work);
+}
+
+template <class T>
+void Transpose<T>::execute_device(const T* in, T* out, TransposeWork* work) const {
+  core::ScopedTimer timer("transpose");
+  impl_->execute_device(in, out, work ? *work : impl_->own_work);
 }
 
 template <class T>

@@ -45,6 +45,8 @@ class Transpose {
   void execute(const Field<T>& in, Field<T>& out, TransposeWork* work = nullptr) const;
   /// Raw form: storage pointers (Field::data()) laid out as the plan's fields.
   void execute(const T* in, T* out, TransposeWork* work = nullptr) const;
+  /// Raw form on device storage (pointers into this rank's GPU memory).
+  void execute_device(const T* in, T* out, TransposeWork* work = nullptr) const;
 
   /// A part of the destination's local box and where it is stored: global box, pointer to its
   /// element (lo, component 0), strides along x, y, z and between components.

@@ -56,9 +56,7 @@ struct Adi::Impl {
   std::unique_ptr<KroneckerSum> lap;
   std::unique_ptr<PencilWorkspace> ws;
   core::MemorySpace space = core::MemorySpace::Host;
-  // Device steps: the Laplacian as one line sweep per axis (per component count), and host
-  // fields for the fills before they go over.
-  std::map<int, std::array<TensorOp<double>, 3>> lap_sweeps;
+  // Device steps: host fields for the fills before they go over.
   layout::RealField host_fill, host_g0, host_g1, host_u;
   layout::RealField g0, g1;  // boundary data at the step's two times (persist between steps)
   bool have_g0 = false;
@@ -128,23 +126,6 @@ struct Adi::Impl {
   }
 
   // D = L u on the device: one line sweep per active axis, accumulated in the x-pencil.
-  void device_laplacian(const layout::RealField& u, layout::RealField& D) {
-    const int nc = u.components();
-    auto it = lap_sweeps.find(nc);
-    if (it == lap_sweeps.end()) {
-      std::array<TensorOp<double>, 3> t;
-      for (int a = 0; a < 3; ++a)
-        if (ax[a].active) t[a] = TensorOp<double>(grid, n, nc, {{a, std::make_shared<LineOp<double>>(LineOp<double>::real(ax[a].d2)), Trans::N}});
-      it = lap_sweeps.emplace(nc, std::move(t)).first;
-    }
-    bool first = true;
-    for (int a = 0; a < 3; ++a) {
-      if (!ax[a].active) continue;
-      it->second[a].apply(u, D, *ws, !first);
-      first = false;
-    }
-    if (first) layout::ops::scale(0.0, D);
-  }
   // A fill evaluated on the host and sent to the device field f.
   void fill_device(const Fill& fill, double t, layout::RealField& host, layout::RealField& f) {
     if (host.components() != f.components() || host.pencil() != f.pencil()) host = layout::RealField(f.pencil(), f.components());
@@ -199,13 +180,13 @@ Adi::Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axe
     if (m.ax[a].active) ops[a] = m.ax[a].d2;
     m.any_dirichlet |= m.ax[a].dirichlet;
   }
-  m.lap = std::make_unique<KroneckerSum>(grid, ops, 0.0, per);
+  m.lap = std::make_unique<KroneckerSum>(grid, ops, 0.0, per, space);
   m.ws = std::make_unique<PencilWorkspace>(grid, layout::TransposeMethod::Alltoallv, space);
   // Setup takes the page faults of the scalar plans' fields and of the Laplacian's halo field
   // and messages (one apply on zeros), not the first step.
   Impl::Plans& p = m.plans(1);
   layout::RealField* cur = &m.ws->field<double>(0, m.n, 1, kRhs);
-  if (space == core::MemorySpace::Host) m.lap->apply(m.ws->field<double>(0, m.n, 1, kSource), *cur);
+  m.lap->apply(m.ws->field<double>(0, m.n, 1, kSource), *cur);
   for (int a = 0; a < 3; ++a)
     if (m.ax[a].active) {
       cur = &p.solve[a].reserve(*cur, *m.ws, true);
@@ -258,12 +239,11 @@ void Adi::step(layout::RealField& u, double t, const Fill& source, const Fill& b
   layout::RealField& D = ws.field<double>(0, m.n, nc, kRhs);
   layout::RealField& f = ws.field<double>(0, m.n, nc, kSource);
   const double dt = m.dt, nu = m.nu;
+  m.lap->apply(u, D);
   if (on_device) {
-    m.device_laplacian(u, D);
     m.fill_device(source, t + 0.5 * m.dt, m.host_fill, f);
     layout::ops::axpby(dt, f, dt * nu, D);
   } else {
-    m.lap->apply(u, D);
     source(t + 0.5 * m.dt, f);
     layout::ops::map(D, [dt, nu](double lu, double fq) { return dt * (nu * lu + fq); }, f);
   }

@@ -29,7 +29,8 @@ class Adi {
   /// Fills an x-pencil field at time t (source; or boundary values, read on boundary points only).
   using Fill = std::function<void(double t, layout::RealField& f)>;
   /// `space`: where the step runs (device: this rank's GPU, the CUDA build; the Laplacian as
-  /// three line sweeps, the source and boundary fills evaluated on the host and sent over).
+  /// KroneckerSum's device path, the source and boundary fills evaluated on the host and sent
+  /// over).
   Adi(layout::ProcessGridPtr grid, const std::array<layout::AxisGrid, 3>& axes, std::array<Scheme, 3> schemes,
       std::array<BoundaryKind, 3> bc, double nu, double dt, core::MemorySpace space = core::MemorySpace::Host);
   ~Adi();

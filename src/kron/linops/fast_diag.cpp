@@ -42,7 +42,97 @@ FastDiagonalization::FastDiagonalization(layout::ProcessGridPtr grid, std::array
   // Some combined eigenvalue vanishes: for a sum without shift, a zero on every axis; for a
   // product, a zero on any axis (checked point by point in solve()).
   singular_ = shift_ == 0.0 && (combine_ == Combine::Sum ? all_zero : zero_sum <= kZero * scale_);
+  // The spectral path: every present axis a real FFT of whole lines, inverted by its own HC2R.
+  using LT = LineOp<double>::Transform;
+  spectral_ = !fwd.empty();
+  for (const Axis& A : axes_)
+    if (A.fwd)
+      spectral_ = spectral_ && A.lo < 0 && A.fwd->kind() == LineOp<double>::Kind::Transform && A.fwd->transform_kind() == LT::R2HC &&
+                  A.bwd && A.bwd->kind() == LineOp<double>::Kind::Transform && A.bwd->transform_kind() == LT::HC2R &&
+                  A.fwd_trans == Trans::N && A.bwd_trans == Trans::N;
   plans(1);
+}
+
+const layout::DistributedTransform& FastDiagonalization::spectral_plan(int ncomp) const {
+  auto& p = spectral_plans_[ncomp];
+  if (!p) {
+    layout::FftOptions o;
+    o.ncomp = ncomp;
+    o.space = core::MemorySpace::Device;
+    std::array<layout::TransformKind, 3> kinds{};
+    for (int a = 0; a < 3; ++a) kinds[a] = axes_[a].fwd ? layout::TransformKind::Fourier : layout::TransformKind::None;
+    p = std::make_unique<layout::DistributedTransform>(grid_, n_, kinds, o);
+  }
+  return *p;
+}
+
+std::string FastDiagonalization::describe_device() const {
+  if (!spectral_) return describe();
+  return "cuFFT " + spectral_plan(1).describe() + ", division on the half spectrum, and back";
+}
+
+std::array<std::vector<double>, 3> FastDiagonalization::local_eigenvalues(const layout::Box& b) const {
+  std::array<std::vector<double>, 3> lam;
+  for (int a = 0; a < 3; ++a) {
+    const Axis& A = axes_[a];
+    lam[a].assign(static_cast<std::size_t>(b.n[a]), combine_ == Combine::Product ? 1.0 : 0.0);
+    if (!A.fwd) continue;
+    for (long q = 0; q < b.n[a]; ++q) {
+      const long g = b.lo[a] + q, i = A.lo < 0 ? g : g - A.lo;
+      lam[a][q] = (i >= 0 && i < static_cast<long>(A.lambda.size())) ? A.lambda[static_cast<std::size_t>(i)] : NAN;
+    }
+  }
+  return lam;
+}
+
+// r -> complex spectrum -> division -> back. The spectrum of a real FFT axis at index k (k <= n/2
+// on the half axis, any k on the others) has the eigenvalue the halfcomplex path stores at k: for
+// k > n/2 that is the eigenvalue of frequency n - k, equal to frequency k's for the symmetric
+// operators that have real FFT eigenvectors. The real and imaginary parts of each complex value
+// divide alike, so the division runs on the spectrum as real data with each fastest-axis
+// eigenvalue twice; its largest and dropped values are the halfcomplex path's (the same parts).
+layout::RealField& FastDiagonalization::spectral_solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>& dropped,
+                                                       std::vector<double>& fmax, bool& zero_mode) const {
+  const int nc = r.components();
+  const layout::DistributedTransform& plan = spectral_plan(nc);
+  constexpr int kSlot = 20;  // workspace slots of this path, apart from TensorOp's
+  const layout::RealField* in = &r;
+  if (r.has_halo()) {
+    layout::RealField& c = ws.field<double>(0, n_, nc, kSlot + 1);
+    layout::ops::copy(r, c);
+    in = &c;
+  }
+  layout::ComplexField& F = ws.field<std::complex<double>>(plan.output_pencil().axis(), plan.output_pencil().global(), nc, kSlot);
+  {
+    core::ScopedTimer t("fastdiag.transforms");
+    plan.forward(*in, F);
+  }
+  {
+    core::ScopedTimer t("fastdiag.divide");
+    auto lam = local_eigenvalues(F.pencil().box());
+    const auto& ord = F.pencil().order();
+    std::vector<double> l0(2 * lam[ord[0]].size());
+    for (std::size_t i = 0; i < lam[ord[0]].size(); ++i) l0[2 * i] = l0[2 * i + 1] = lam[ord[0]][i];
+    layout::device_ops::Interior box = layout::ops::detail::interior(F);
+    box.n[0] *= 2;
+    for (int d = 1; d < 3; ++d) box.stride[d] *= 2;
+    box.cstride *= 2;
+    box.offset *= 2;
+    for (int c = 0; c < nc; ++c) {
+      layout::device_ops::Interior one = box;
+      one.ncomp = 1;
+      one.offset = box.offset + c * box.cstride;
+      const device::DivideResult d = device::spectral_divide(reinterpret_cast<double*>(F.data()), one, l0, lam[ord[1]], lam[ord[2]],
+                                                             combine_ == Combine::Product, shift_, kZero * scale_, norm_);
+      fmax[static_cast<std::size_t>(c)] = d.fmax;
+      dropped[static_cast<std::size_t>(c)] = d.dropped;
+      zero_mode = zero_mode || d.zero_mode;
+    }
+  }
+  layout::RealField& u = ws.field<double>(0, n_, nc, kSlot + 2);
+  core::ScopedTimer t("fastdiag.transforms");
+  plan.backward_destroying(F, u);
+  return u;
 }
 
 const FastDiagonalization::Plans& FastDiagonalization::plans(int ncomp) const {
@@ -60,6 +150,12 @@ const FastDiagonalization::Plans& FastDiagonalization::plans(int ncomp) const {
 }
 
 void FastDiagonalization::reserve(layout::RealField& r, PencilWorkspace& ws) const {
+  if (spectral_ && r.on_device()) {
+    const layout::DistributedTransform& plan = spectral_plan(r.components());
+    ws.field<std::complex<double>>(plan.output_pencil().axis(), plan.output_pencil().global(), r.components(), 20);
+    ws.field<double>(0, n_, r.components(), 22);
+    return;
+  }
   const Plans& P = plans(r.components());
   P.fwd.reserve(r, ws, true);
   // The backward sweep starts from where the forward one ends (a workspace field, or r itself).
@@ -84,6 +180,24 @@ std::string FastDiagonalization::describe() const {
 
 layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>* dropped_out) const {
   const int nc = r.components();
+  std::vector<double> dropped(static_cast<std::size_t>(nc), 0.0), fmax(static_cast<std::size_t>(nc), 0.0);
+  bool zero_mode = false;
+  // The fields reduced over ranks once the division is done (both paths).
+  auto finish_divide = [&] {
+    if (!core::mpi::all(!zero_mode || allow_singular_, grid_->comm()))
+      throw Error("the " + what_ + " is singular (a combined eigenvalue is zero)", {}, "change the shift, or add a Dirichlet axis");
+    for (int c = 0; c < nc; ++c) {
+      const double d = core::mpi::max(dropped[static_cast<std::size_t>(c)], grid_->comm());
+      const double f = core::mpi::max(fmax[static_cast<std::size_t>(c)], grid_->comm());
+      dropped[static_cast<std::size_t>(c)] = f > 0 ? d / f : 0.0;
+    }
+    if (dropped_out) *dropped_out = dropped;
+  };
+  if (spectral_ && r.on_device()) {
+    layout::RealField& u = spectral_solve(r, ws, dropped, fmax, zero_mode);
+    finish_divide();
+    return u;
+  }
   const Plans& P = plans(nc);
   layout::RealField* Fp = nullptr;
   {
@@ -91,25 +205,14 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
     Fp = &P.fwd.apply(r, ws, true);
   }
   layout::RealField& F = *Fp;
-  std::vector<double> dropped(static_cast<std::size_t>(nc), 0.0), fmax(static_cast<std::size_t>(nc), 0.0);
   {
     core::ScopedTimer t("fastdiag.divide");
     const auto& b = F.pencil().box();
     // Per axis and local index: the eigenvalue, or NaN outside the transformed range (those
     // points carry the zeros of r and stay zero).
-    std::array<std::vector<double>, 3> lam;
-    for (int a = 0; a < 3; ++a) {
-      const Axis& A = axes_[a];
-      lam[a].assign(static_cast<std::size_t>(b.n[a]), combine_ == Combine::Product ? 1.0 : 0.0);
-      if (!A.fwd) continue;
-      for (long q = 0; q < b.n[a]; ++q) {
-        const long g = b.lo[a] + q, i = A.lo < 0 ? g : g - A.lo;
-        lam[a][q] = (i >= 0 && i < static_cast<long>(A.lambda.size())) ? A.lambda[static_cast<std::size_t>(i)] : NAN;
-      }
-    }
+    const std::array<std::vector<double>, 3> lam = local_eigenvalues(b);
     const bool product = combine_ == Combine::Product;
     const double zero = kZero * scale_;
-    bool zero_mode = false;
     // Rows along the pencil's own (fastest) axis a0.
     const auto& ord = F.pencil().order();
     const int a0 = ord[0], a1 = ord[1], a2 = ord[2];
@@ -154,15 +257,8 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
           x[i] /= den * norm_;
         }
       }
-    if (!core::mpi::all(!zero_mode || allow_singular_, grid_->comm()))
-      throw Error("the " + what_ + " is singular (a combined eigenvalue is zero)", {}, "change the shift, or add a Dirichlet axis");
-    for (int c = 0; c < nc; ++c) {
-      const double d = core::mpi::max(dropped[static_cast<std::size_t>(c)], grid_->comm());
-      const double f = core::mpi::max(fmax[static_cast<std::size_t>(c)], grid_->comm());
-      dropped[static_cast<std::size_t>(c)] = f > 0 ? d / f : 0.0;
-    }
+    finish_divide();
   }
-  if (dropped_out) *dropped_out = std::move(dropped);
   core::ScopedTimer t("fastdiag.transforms");
   return P.bwd.apply(F, ws, true);
 }

@@ -147,8 +147,8 @@ GalerkinSpace1D bspline_periodic(long n, int p, double a, double b) {
   return s;
 }
 
-GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift)
-    : grid_(std::move(grid)), sp_(std::move(spaces)), shift_(shift), ws_(grid_) {
+GalerkinPoisson::GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift, core::MemorySpace space)
+    : grid_(std::move(grid)), sp_(std::move(spaces)), shift_(shift), ws_(grid_, layout::TransposeMethod::Alltoallv, space) {
   std::array<std::shared_ptr<const LineOp<double>>, 3> V, M, K;
   std::array<FastDiagonalization::Axis, 3> fa;
   for (int a = 0; a < 3; ++a) {
@@ -244,7 +244,7 @@ void GalerkinPoisson::solve(const layout::RealField& load, const layout::RealFie
   ul.fill(0.0);
   ops::copy_faces(lift, ul, dirichlet_);
   apply(ul, r);
-  ops::map(r, [](double au, double l) { return l - au; }, load);
+  ops::axpby(1.0, load, -1.0, r);  // r = load - A u_lift
   ops::fill_faces(r, dirichlet_, 0.0);
   ops::copy(fd_->solve(r, ws_), u);
   ops::copy_faces(lift, u, dirichlet_);

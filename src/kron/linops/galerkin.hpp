@@ -48,7 +48,10 @@ double cardinal_bspline_d2(int k, double t);
 /// the eigenproblem. Operator apply (for residuals, loads) by sum factorization.
 class GalerkinPoisson {
  public:
-  GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift = 0.0);
+  /// space = Device: fields on the GPU (every product and the solve on the device executors;
+  /// diagonal() stays on the host).
+  GalerkinPoisson(layout::ProcessGridPtr grid, std::array<GalerkinSpace1D, 3> spaces, double shift = 0.0,
+                  core::MemorySpace space = core::MemorySpace::Host);
   /// out = A in (every row; boundary rows of Dirichlet axes included).
   void apply(const layout::RealField& in, layout::RealField& out);
   /// out = (M (x) M (x) M) in: the load vector of a source given by its dofs.

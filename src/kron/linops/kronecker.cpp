@@ -4,16 +4,19 @@
 #include <cstring>
 
 #include "kron/core/error.hpp"
+#include "kron/core/device.hpp"
 #include "kron/layout/box_copy.hpp"
+#include "kron/layout/box_copy_device.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/layout/field_ops.hpp"
 #include "kron/linops/stencil.hpp"
+#include "kron/linops/stencil_device.hpp"
 
 namespace kron::linops {
 
 KroneckerSum::KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops, double shift,
-                           std::array<bool, 3> periodic)
-    : grid_(std::move(grid)), ops_(std::move(ops)), shift_(shift) {
+                           std::array<bool, 3> periodic, core::MemorySpace space)
+    : grid_(std::move(grid)), space_(space), ops_(std::move(ops)), shift_(shift) {
   for (int a = 0; a < 3; ++a) n_[a] = ops_[a].size() > 0 ? ops_[a].size() : 1;
   stencil_ = true;
   for (int a = 0; a < 3; ++a) {
@@ -24,10 +27,19 @@ KroneckerSum::KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3
   if (stencil_) {
     const layout::Pencil px(n_, grid_, 0);
     exchange_ = std::make_unique<layout::HaloExchange<double>>(px, halo_, periodic);
+    if (space_ == core::MemorySpace::Device)
+      for (int a = 0; a < 3; ++a) {
+        if (ops_[a].size() == 0) continue;
+        const Banded& b = ops_[a].terms()[0].b;
+        std::vector<double> flat;
+        for (const auto& d : b.diag) flat.insert(flat.end(), d.begin(), d.end());
+        device_taps_[a] = core::DeviceBuffer<double>(flat.size());
+        core::copy_to_device(device_taps_[a].data(), flat.data(), flat.size() * sizeof(double));
+      }
   } else {
     halo_ = {0, 0, 0};
   }
-  ws_ = std::make_unique<PencilWorkspace>(grid_);
+  ws_ = std::make_unique<PencilWorkspace>(grid_, layout::TransposeMethod::Alltoallv, space_);
 }
 
 KroneckerSum::~KroneckerSum() = default;
@@ -69,6 +81,22 @@ std::array<const Banded*, 3> KroneckerSum::stencil_taps() const {
   return B;
 }
 
+// out(.., c) = L h for the halo field h (halos exchanged), on the host or the device.
+void KroneckerSum::sweep(const layout::RealField& h, layout::RealField& out, int c) const {
+  if (space_ == core::MemorySpace::Host) {
+    stencil::banded_sweep(stencil_taps(), shift_, h, out, c);
+    return;
+  }
+  std::array<stencil::device::Taps, 3> t{};
+  const auto& box = h.pencil().box();
+  for (int a = 0; a < 3; ++a) {
+    if (ops_[a].size() == 0) continue;
+    const Banded& b = ops_[a].terms()[0].b;
+    t[a] = {device_taps_[a].data(), b.kl, b.width(), n_[a], box.lo[a]};
+  }
+  stencil::device::banded_sweep(t, shift_, h.origin(0), h.layout().stride, out.origin(c), out.layout().stride, h.extent());
+}
+
 // One single-stage TensorOp per axis for fields of `ncomp` components (planned on first use).
 const std::array<TensorOp<double>, 3>& KroneckerSum::terms(int ncomp) {
   auto& t = terms_[ncomp];
@@ -85,15 +113,19 @@ void KroneckerSum::apply(const layout::RealField& in, layout::RealField& out) {
   const layout::Pencil px(n_, grid_, 0);
   if (in.pencil() != px || out.pencil() != px || in.has_halo() || out.has_halo() || in.components() != out.components())
     throw Error("KroneckerSum::apply: fields must be x-pencils of the operator's grid without halos, with equal components");
+  if (in.space() != space_ || out.space() != space_)
+    throw Error(std::string("KroneckerSum::apply: the operator works on ") + core::to_string(space_) + " fields", {},
+                "make the fields in the operator's memory space");
   core::ScopedTimer timer("linops.apply");
   if (stencil_) {
     // Component by component through the halo field: copy in, exchange, one fused sweep.
-    if (!with_halo_) with_halo_ = std::make_unique<layout::RealField>(px, 1, halo_);
+    if (!with_halo_) with_halo_ = std::make_unique<layout::RealField>(px, 1, halo_, space_);
     layout::RealField& h = *with_halo_;
     for (int c = 0; c < in.components(); ++c) {
-      layout::copy_box(in.origin(c), in.layout().stride, &h(0, 0, 0), h.layout().stride, in.extent());
+      if (space_ == core::MemorySpace::Device) layout::copy_box_device(in.origin(c), in.layout().stride, h.origin(0), h.layout().stride, in.extent());
+      else layout::copy_box(in.origin(c), in.layout().stride, h.origin(0), h.layout().stride, in.extent());
       exchange_->execute(h);
-      stencil::banded_sweep(stencil_taps(), shift_, h, out, c);
+      sweep(h, out, c);
     }
     return;
   }
@@ -110,8 +142,10 @@ void KroneckerSum::apply_with_halo(layout::RealField& in, layout::RealField& out
   core::ScopedTimer timer("linops.apply");
   if (in.components() != 1 || out.components() != 1)
     throw Error("KroneckerSum::apply_with_halo: one component (use apply() for vector fields)");
+  if (in.space() != space_ || out.space() != space_)
+    throw Error(std::string("KroneckerSum::apply_with_halo: the operator works on ") + core::to_string(space_) + " fields");
   exchange_->execute(in);
-  stencil::banded_sweep(stencil_taps(), shift_, in, out, 0);
+  sweep(in, out, 0);
 }
 
 

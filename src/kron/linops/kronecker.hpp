@@ -18,11 +18,14 @@ namespace kron::linops {
 ///    halos (one halo exchange, no transposes);
 ///  - compact, spectral and dense operators apply as batched line sweeps in the pencil where
 ///    their axis is local (transposes as needed).
+/// With space = Device the fields live on the GPU: the stencil sweep is one device kernel over
+/// the halo field (halos exchanged on the device), the line stages run on LineOp's device
+/// executor.
 class KroneckerSum {
  public:
   /// ops[a] of size 0 (default-constructed) leaves axis a out (absent axes of 1D/2D problems).
   KroneckerSum(layout::ProcessGridPtr grid, std::array<Operator1D, 3> ops, double shift = 0.0,
-               std::array<bool, 3> periodic = {false, false, false});
+               std::array<bool, 3> periodic = {false, false, false}, core::MemorySpace space = core::MemorySpace::Host);
   ~KroneckerSum();
 
   const std::array<long, 3>& shape() const { return n_; }
@@ -38,7 +41,7 @@ class KroneckerSum {
   void apply_with_halo(layout::RealField& in, layout::RealField& out);
 
   /// out = diag(L) (every component): sum_a diag(Op_a)[g_a] - shift, for Jacobi-type
-  /// preconditioners and checks; x-pencil without halos.
+  /// preconditioners and checks; x-pencil without halos, in host memory.
   void diagonal(layout::RealField& out) const;
   /// "stencil sweep (halo hx, hy, hz)" or the per-axis line stages.
   std::string describe() const;
@@ -50,8 +53,11 @@ class KroneckerSum {
 
  private:
   std::array<const Banded*, 3> stencil_taps() const;
+  void sweep(const layout::RealField& h, layout::RealField& out, int c) const;
   const std::array<TensorOp<double>, 3>& terms(int ncomp);
   layout::ProcessGridPtr grid_;
+  core::MemorySpace space_;
+  std::array<core::DeviceBuffer<double>, 3> device_taps_;  // the stencil's diagonals on the device
   std::array<long, 3> n_;
   std::array<Operator1D, 3> ops_;
   double shift_;

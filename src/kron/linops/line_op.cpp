@@ -492,6 +492,8 @@ LineOp<T> LineOp<T>::transform(Transform kind, long n, layout::FftEffort effort)
 template <class T>
 typename LineOp<T>::Kind LineOp<T>::kind() const { return impl_->kind; }
 template <class T>
+typename LineOp<T>::Transform LineOp<T>::transform_kind() const { return impl_->tk; }
+template <class T>
 long LineOp<T>::rows() const { return impl_->m; }
 template <class T>
 long LineOp<T>::cols() const { return impl_->n; }

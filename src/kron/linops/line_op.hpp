@@ -59,6 +59,8 @@ class LineOp {
   static LineOp transform(Transform kind, long n, layout::FftEffort effort = layout::FftEffort::Estimate);
 
   Kind kind() const;
+  /// Which transform a Transform-kind operator is (DST1 for the other kinds).
+  Transform transform_kind() const;
   long rows() const;  ///< m: the output length of Trans::N
   long cols() const;  ///< n: the input length of Trans::N
   std::string describe() const;

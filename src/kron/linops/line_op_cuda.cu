@@ -2,20 +2,18 @@
 // device lines, on the rank's stream (core::device_context). Banded sweeps and diagonals are
 // element kernels; compact solves one thread per line (Thomas, periodic by Sherman-Morrison:
 // interleaved lines coalesce); dense and block-dense products are cuBLAS (strided-batched)
-// GEMMs; transforms are cuFFT real transforms with pre/post-processing kernels.
+// GEMMs; transforms run on layout::DeviceLineFft (cuFFT with pre/post-processing kernels).
 #include <cublas_v2.h>
 #include <cuda/std/complex>
 #include <cuda_runtime.h>
-#include <cufft.h>
 
-#include <map>
 #include <string>
-#include <tuple>
 
 #include "kron/core/device.hpp"
 #include "kron/core/device_context.cuh"
 #include "kron/core/error.hpp"
 #include "kron/layout/box_copy_device.hpp"
+#include "kron/layout/fft_lines_device.hpp"
 #include "kron/linops/line_op_device.hpp"
 
 namespace kron::linops::device {
@@ -26,11 +24,6 @@ using core::kBlock;
 using Z = cuda::std::complex<double>;
 static_assert(sizeof(Z) == sizeof(std::complex<double>), "complex layouts differ");
 
-void fft_check(cufftResult rc, const char* what) {
-  if (rc == CUFFT_SUCCESS) return;
-  throw Error(std::string(what) + " failed: cuFFT error " + std::to_string(static_cast<int>(rc)), {},
-              rc == CUFFT_ALLOC_FAILED ? "the GPU's memory is full: use more GPUs or a smaller grid" : "");
-}
 void launched(const char* what) { core::cuda_check(cudaGetLastError(), what); }
 
 // The shape of device lines (element (o, i, j) at o*ostride + i*inner + j).
@@ -38,14 +31,6 @@ struct Shape {
   long outer, n, inner, ostride;
 };
 Shape shape(const Lines& v) { return {v.outer, v.n, v.inner, v.ostride}; }
-
-// Point q < len of line l < lines on a 2D grid (x: points, y: lines), no integer divisions.
-#define KRON_LINE_LOOP(l, q, lines, len)                                                  \
-  for (long l = blockIdx.y; l < (lines); l += gridDim.y)                                   \
-    for (long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; q < (len); q += static_cast<long>(gridDim.x) * blockDim.x)
-dim3 grid2(long len, long lines) {
-  return dim3(static_cast<unsigned>(std::min((len + kBlock - 1) / kBlock, 1024L)), static_cast<unsigned>(std::max(1L, std::min(lines, 65535L))));
-}
 
 // Element (o, i, j) of lines as a 3D launch, no integer divisions: interleaved lines put j on
 // the grid's x (coalesced), i on y and o on z; contiguous lines (inner = 1) put i on x and o on y.
@@ -94,7 +79,10 @@ __global__ void k_banded(const double* in, Shape vi, double* out, Shape vo, cons
 // y = diag(oscale) A^-1 B diag(iscale) x (B null: the identity), one thread per line: B applied on
 // the fly in the forward sweep, whose results go to t (out itself unless accumulating); the
 // backward sweep, or the periodic correction after it, writes the scaled result into out.
-__global__ void k_compact(const double* in, Shape vi, double* out, Shape vo, double* tmp, Shape vt, const double* diag, int kl, int ku,
+// `in` never aliases out or tmp (compact terms are not applied in place), so its loads may be
+// issued ahead of the sweep's stores: the unrolled loops keep several lines' loads in flight
+// while each thread's recurrence waits on the previous value.
+__global__ void k_compact(const double* __restrict__ in, Shape vi, double* out, Shape vo, double* tmp, Shape vt, const double* diag, int kl, int ku,
                           bool periodic, const double* sub, const double* invp, const double* sup, const double* z, double vn, double denom,
                           const double* iscale, const double* oscale, bool acc) {
   const long n = vi.n, lines = vi.outer * vi.inner;
@@ -109,6 +97,7 @@ __global__ void k_compact(const double* in, Shape vi, double* out, Shape vo, dou
       y[i * so] = acc ? y[i * so] + v : v;
     };
     double prev = 0;
+#pragma unroll 4
     for (long i = 0; i < n; ++i) {
       double b;
       if (diag) {
@@ -127,6 +116,7 @@ __global__ void k_compact(const double* in, Shape vi, double* out, Shape vo, dou
     }
     double v = prev;
     if (!z) write(n - 1, v);
+#pragma unroll 4
     for (long i = n - 2; i >= 0; --i) {
       v = t[i * st] - sup[i] * v;
       if (z) t[i * st] = v;
@@ -184,86 +174,6 @@ __global__ void k_block_dense(const T* in, Shape vi, T* out, Shape vo, const T* 
     T& y = out[o * vo.ostride + i * vo.inner + j];
     y = acc ? y + s : s;
   });
-}
-
-// ---- transforms: lines gathered into contiguous FFT inputs, results scattered back --------------
-
-enum Mode { DST1 = 0, DCT2 = 1, DCT3 = 2, R2HC = 3, HC2R = 4 };
-
-// Real FFT inputs (DST-I: odd extension of length 2(n+1); DCT-II: even extension of length 2n;
-// R2HC: the line itself), x scaled by pre (may be null).
-__global__ void k_pack_real(const double* in, Shape vi, double* buf, long L, int mode, const double* pre) {
-  const long n = vi.n, lines = vi.outer * vi.inner;
-  KRON_LINE_LOOP(l, q, lines, L) {
-    const long idx = l * L + q;
-    const double* x = in + (l / vi.inner) * vi.ostride + l % vi.inner;
-    long src = -1;
-    double sign = 1;
-    if (mode == DST1) {
-      if (q >= 1 && q <= n) src = q - 1;
-      else if (q >= n + 2) src = 2 * n + 1 - q, sign = -1;
-    } else if (mode == DCT2) {
-      src = q < n ? q : 2 * n - 1 - q;
-    } else {
-      src = q;
-    }
-    buf[idx] = src < 0 ? 0.0 : sign * (pre ? pre[src] : 1.0) * x[src * vi.inner];
-  }
-}
-
-// Complex (Hermitian half) inputs of inverse real FFTs: DCT-III (length 2n: V_k = x_k e^{i pi k/2n},
-// V_n = 0) and HC2R (halfcomplex unpacked), x scaled by pre (may be null).
-__global__ void k_pack_complex(const double* in, Shape vi, Z* buf, long Lc, int mode, const double* pre) {
-  const long n = vi.n, lines = vi.outer * vi.inner;
-  KRON_LINE_LOOP(l, k, lines, Lc) {
-    const long idx = l * Lc + k;
-    const double* x = in + (l / vi.inner) * vi.ostride + l % vi.inner;
-    auto xv = [&](long i) { return (pre ? pre[i] : 1.0) * x[i * vi.inner]; };
-    Z v(0, 0);
-    if (mode == DCT3) {
-      if (k < n) {
-        double s, c;
-        sincospi(static_cast<double>(k) / (2.0 * n), &s, &c);
-        v = xv(k) * Z(c, s);
-      }
-    } else {
-      v = Z(xv(k), (k == 0 || 2 * k == n) ? 0.0 : xv(n - k));
-    }
-    buf[idx] = v;
-  }
-}
-
-// Results from forward real FFTs (complex half spectra of length Lc): DST-I -Im Z_{k+1}; DCT-II
-// Re(e^{-i pi k/2n} Z_k); R2HC halfcomplex order. Scaled by post (may be null).
-__global__ void k_unpack_complex(const Z* buf, long Lc, double* out, Shape vo, int mode, const double* post, bool acc) {
-  const long n = vo.n, lines = vo.outer * vo.inner;
-  KRON_LINE_LOOP(l, k, lines, n) {
-    const Z* zl = buf + l * Lc;
-    double y;
-    if (mode == DST1) {
-      y = -zl[k + 1].imag();
-    } else if (mode == DCT2) {
-      double s, c;
-      sincospi(static_cast<double>(k) / (2.0 * n), &s, &c);
-      y = zl[k].real() * c + zl[k].imag() * s;
-    } else {
-      y = 2 * k <= n ? zl[k].real() : zl[n - k].imag();
-    }
-    if (post) y *= post[k];
-    double& r = out[(l / vo.inner) * vo.ostride + (k * vo.inner) + l % vo.inner];
-    r = acc ? r + y : y;
-  }
-}
-
-// Results from inverse real FFTs of length L: the first n values of each line.
-__global__ void k_unpack_real(const double* buf, long L, double* out, Shape vo, const double* post, bool acc) {
-  const long n = vo.n, lines = vo.outer * vo.inner;
-  KRON_LINE_LOOP(l, k, lines, n) {
-    double y = buf[l * L + k];
-    if (post) y *= post[k];
-    double& r = out[(l / vo.inner) * vo.ostride + (k * vo.inner) + l % vo.inner];
-    r = acc ? r + y : y;
-  }
 }
 
 template <class T>
@@ -349,16 +259,8 @@ const T* ptr(const core::DeviceBuffer<T>& b) {
 }  // namespace
 
 // The same lines in another layout (tiled transposes through copy_box_device; accumulate adds):
-// interleaved (outer O, inner J) <-> contiguous (O*J lines of n, packed), and contiguous (L lines,
-// ostride s) <-> interleaved (one slab, inner L).
-Shape contiguous_shape(const Shape& v) { return {v.outer * v.inner, v.n, 1, v.n}; }
+// contiguous (L lines, ostride s) <-> interleaved (one slab, inner L).
 Shape interleaved_shape(const Shape& v) { return {1, v.n, v.outer, v.n * v.outer}; }
-void to_contiguous(const double* src, const Shape& v, double* dst, bool acc = false) {
-  layout::copy_box_device<double>(src, {v.inner, 1, v.ostride}, dst, {1, v.n, v.inner * v.n}, {v.n, v.inner, v.outer}, acc);
-}
-void from_contiguous(const double* src, double* dst, const Shape& v, bool acc) {
-  layout::copy_box_device<double>(src, {1, v.n, v.inner * v.n}, dst, {v.inner, 1, v.ostride}, {v.n, v.inner, v.outer}, acc);
-}
 void to_interleaved(const double* src, const Shape& v, double* dst) {
   layout::copy_box_device<double>(src, {1, v.ostride, 0}, dst, {v.outer, 1, 0}, {v.n, v.outer, 1}, false);
 }
@@ -385,13 +287,9 @@ struct Executor::Impl {
     double vn = 0, denom = 1;
   };
   std::vector<DTerm> fwd, tr;
-  // Transform: pre/post scalings of the transposes.
+  // Transform: the line transforms of A and of A^T, and the pre/post scalings of the transposes.
+  std::unique_ptr<layout::DeviceLineFft> fft, fft_t;
   core::DeviceBuffer<double> first_double, first_half, w, w_inv;
-  mutable std::map<std::tuple<int, long, long>, cufftHandle> plans;
-
-  ~Impl() {
-    for (auto& kv : plans) cufftDestroy(kv.second);
-  }
 
   static DTerm prepare(const Term& t, long n) {
     DTerm d;
@@ -415,21 +313,6 @@ struct Executor::Impl {
       d.denom = t.a.denom;
     }
     return d;
-  }
-
-  cufftHandle plan(cufftType type, long L, long batch) const {
-    const auto key = std::make_tuple(static_cast<int>(type), L, batch);
-    auto it = plans.find(key);
-    if (it != plans.end()) return it->second;
-    cufftHandle h;
-    int len = static_cast<int>(L);
-    const int lc = static_cast<int>(L / 2 + 1);
-    const bool fwd = type == CUFFT_D2Z;
-    fft_check(cufftPlanMany(&h, 1, &len, nullptr, 1, fwd ? len : lc, nullptr, 1, fwd ? lc : len, type, static_cast<int>(batch)),
-              "cufftPlanMany");
-    fft_check(cufftSetStream(h, core::device_context().stream), "cufftSetStream");
-    plans.emplace(key, h);
-    return h;
   }
 
   bool has_compact(bool transposed) const {
@@ -506,50 +389,21 @@ struct Executor::Impl {
     }
   }
 
+  // The transposes: DST-I is symmetric; DCT-II^T = DCT-III after doubling x_0; DCT-III^T =
+  // DCT-II, then halving y_0; R2HC^T = HC2R after weighting by w; HC2R^T = R2HC, then / w.
   void transform_apply(const Lines& in, const Lines& out, bool transposed, bool acc) const {
-    auto& ctx = core::device_context();
-    const Shape vi = shape(in), vo = shape(out);
-    if (vi.inner > 1 && vi.outer * vi.inner >= kRelayoutLines) {
-      // The FFT inputs are gathered line by line: interleaved lines would not coalesce. Make them
-      // contiguous (a tiled transpose), transform, and transpose back (adding when accumulating).
-      const Shape vs = contiguous_shape(vi);
-      double* xc = ctx.scratch<double>(2, static_cast<std::size_t>(vs.outer * vs.n));
-      double* yc = ctx.scratch<double>(3, static_cast<std::size_t>(vs.outer * vs.n));
-      to_contiguous(static_cast<const double*>(in.p), vi, xc);
-      transform_apply({xc, vs.outer, vs.n, vs.inner, vs.ostride}, {yc, vs.outer, vs.n, vs.inner, vs.ostride}, transposed, false);
-      from_contiguous(yc, static_cast<double*>(out.p), vo, acc);
-      launched("a transform's relayout");
-      return;
-    }
-    const long lines = vi.outer * vi.inner;
-    // The transposes: DST-I is symmetric; DCT-II^T = DCT-III after doubling x_0; DCT-III^T =
-    // DCT-II, then halving y_0; R2HC^T = HC2R after weighting by w; HC2R^T = R2HC, then / w.
-    Mode mode = DST1;
     const double *pre = nullptr, *post = nullptr;
-    switch (transform) {
-      case Transform::DST1: mode = DST1; break;
-      case Transform::DCT2: mode = transposed ? DCT3 : DCT2; pre = transposed ? first_double.data() : nullptr; break;
-      case Transform::DCT3: mode = transposed ? DCT2 : DCT3; post = transposed ? first_half.data() : nullptr; break;
-      case Transform::R2HC: mode = transposed ? HC2R : R2HC; pre = transposed ? w.data() : nullptr; break;
-      case Transform::HC2R: mode = transposed ? R2HC : HC2R; post = transposed ? w_inv.data() : nullptr; break;
+    if (transposed) {
+      switch (transform) {
+        case Transform::DST1: break;
+        case Transform::DCT2: pre = first_double.data(); break;
+        case Transform::DCT3: post = first_half.data(); break;
+        case Transform::R2HC: pre = w.data(); break;
+        case Transform::HC2R: post = w_inv.data(); break;
+      }
     }
-    const long L = mode == DST1 ? 2 * (n + 1) : (mode == DCT2 || mode == DCT3 ? 2 * n : n), Lc = L / 2 + 1;
-    double* rbuf = ctx.scratch<double>(0, static_cast<std::size_t>(lines * L));
-    Z* cbuf = ctx.scratch<Z>(1, static_cast<std::size_t>(lines * Lc));
-    const double* x = static_cast<const double*>(in.p);
-    double* y = static_cast<double*>(out.p);
-    if (mode == DST1 || mode == DCT2 || mode == R2HC) {
-      k_pack_real<<<grid2(L, lines), kBlock, 0, ctx.stream>>>(x, vi, rbuf, L, mode, pre);
-      launched("a transform's packing kernel");
-      fft_check(cufftExecD2Z(plan(CUFFT_D2Z, L, lines), rbuf, reinterpret_cast<cufftDoubleComplex*>(cbuf)), "cufftExecD2Z");
-      k_unpack_complex<<<grid2(n, lines), kBlock, 0, ctx.stream>>>(cbuf, Lc, y, vo, mode, post, acc);
-    } else {
-      k_pack_complex<<<grid2(Lc, lines), kBlock, 0, ctx.stream>>>(x, vi, cbuf, Lc, mode, pre);
-      launched("a transform's packing kernel");
-      fft_check(cufftExecZ2D(plan(CUFFT_Z2D, L, lines), reinterpret_cast<cufftDoubleComplex*>(cbuf), rbuf), "cufftExecZ2D");
-      k_unpack_real<<<grid2(n, lines), kBlock, 0, ctx.stream>>>(rbuf, L, y, vo, post, acc);
-    }
-    launched("a transform's unpacking kernel");
+    (transposed ? fft_t : fft)->execute_scaled({in.p, in.outer, in.n, in.inner, in.ostride}, {out.p, out.outer, out.n, out.inner, out.ostride},
+                                              pre, post, acc);
   }
 
   template <class T>
@@ -595,6 +449,12 @@ Executor::Executor(const Plan& p) : impl_(std::make_unique<Impl>()) {
       for (const Term& t : p.tr) d.tr.push_back(Impl::prepare(t, p.n));
       break;
     case Kind::Transform: {
+      using R2R = layout::LineFft::R2R;
+      static const R2R forward[] = {R2R::RODFT00, R2R::REDFT10, R2R::REDFT01, R2R::R2HC, R2R::HC2R};
+      static const R2R transposed[] = {R2R::RODFT00, R2R::REDFT01, R2R::REDFT10, R2R::HC2R, R2R::R2HC};
+      const int t = static_cast<int>(p.transform);
+      d.fft = std::make_unique<layout::DeviceLineFft>(layout::LineFft::Kind::R2R, p.n, forward[t]);
+      d.fft_t = std::make_unique<layout::DeviceLineFft>(layout::LineFft::Kind::R2R, p.n, transposed[t]);
       std::vector<double> first(static_cast<std::size_t>(p.n), 1.0);
       first[0] = 2.0;
       d.first_double = upload(first);

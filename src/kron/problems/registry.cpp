@@ -19,7 +19,7 @@ const std::vector<ProblemKind>& kinds() {
       {"heat", "u_t = nu Laplace(u) + f, Douglas ADI time stepping (second order) with batched line solves",
        &Heat::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Heat>(d, c); }, true},
       {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
-       &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }},
+       &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }, true},
   };
   return k;
 }

@@ -39,6 +39,7 @@ class Spectrum : public Problem {
   MPI_Comm comm_;
   layout::Domain domain_;
   layout::ProcessGridPtr grid_;
+  core::MemorySpace space_ = core::MemorySpace::Host;  ///< [device] backend
   std::vector<std::string> names_;
   std::vector<core::Expression> exprs_;
   std::string file_;
