@@ -104,6 +104,17 @@ struct Row {
   core::Json details = core::Json::object();
 };
 
+/// A row of kron timed against a named baseline in the same rounds.
+inline Row baseline_row(std::string name, std::string size, const Stats& kron, std::string baseline, const Stats& base) {
+  Row r;
+  r.name = std::move(name);
+  r.size = std::move(size);
+  r.kron = kron;
+  r.baseline = std::move(baseline);
+  r.base = base;
+  return r;
+}
+
 class Report {
  public:
   Report(std::string suite, MPI_Comm comm);

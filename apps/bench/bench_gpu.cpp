@@ -3,13 +3,18 @@
 // machine's CPU), each result checked against an exact answer:
 //  - copy:      the floor, cudaMemcpy device to device of a field (read + write counted);
 //  - cufft:     cuFFT's 3D r2c + c2r of the grid (the periodic Poisson solve's peer);
+//  - fft:       kron's distributed r2c (DistributedTransform on a device field) vs cuFFT's 3D r2c
+//               of an array of the same size; the round trip checked;
 //  - lineop:    fd2 d2/dx2 and compact-6 d/dx along x, y, z of an x-pencil field (16 B a point);
-//  - laplacian: the fd2 Laplacian as three accumulated line sweeps (floor: 16 B a point, what a
-//               fused 7-point kernel would move);
+//  - laplacian: the fd2 Laplacian as three accumulated line sweeps, and as KroneckerSum's fused
+//               stencil kernel over a halo field (halo exchange included); floor: 16 B a point;
 //  - dense_x:   a 512 x 512 dense operator along x (one cuBLAS GEMM);
-//  - poisson_periodic:  fd2 periodic fast-diagonalization solve vs cuFFT r2c + c2r;
+//  - poisson_periodic:  fd2 periodic fast-diagonalization solve (FastDiagonalization's spectral
+//               device path) vs cuFFT r2c + c2r;
 //  - poisson_dirichlet: fd2 (DST-I) and compact-6 (dense eigenvectors) Dirichlet solves, device
-//               time to solution vs the same solve on the CPU of this machine.
+//               time to solution vs the same solve on the CPU of this machine;
+//  - adi:       one Douglas ADI step of the heat equation (fd2, Dirichlet data that move in
+//               time, a source), device vs the same step on this machine's CPU.
 #include <cmath>
 #include <cstdio>
 
@@ -19,8 +24,11 @@
 #include "kron/core/error.hpp"
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/layout/fft.hpp"
 #include "kron/layout/field_ops.hpp"
+#include "kron/linops/adi.hpp"
 #include "kron/linops/fast_poisson.hpp"
+#include "kron/linops/kronecker.hpp"
 #include "kron/linops/line_op.hpp"
 
 namespace kron::bench {
@@ -144,6 +152,19 @@ void lineops(long n, int rounds, const Options& opt, DeviceCopy& copy, Report& r
     if (!(err <= 2.0 * hh * hh)) throw Error("fd2 Laplacian on the device: error " + sci(err) + " above 2 h^2");
     report.add(bandwidth_row("fd2 Laplacian (3 sweeps)", n, s[0], s[1], 16.0 * N, copy.counted(),
                              "floor: 16 B a point (a fused 7-point kernel); three sweeps move 64; max error " + sci(err)));
+    // The same operator as one fused stencil kernel over a halo field (KroneckerSum's device
+    // path; the periodic halo exchange is part of each apply).
+    const std::array<linops::Operator1D, 3> ops{linops::derivative(per, linops::Scheme::FD2, 2), linops::derivative(per, linops::Scheme::FD2, 2),
+                                                linops::derivative(per, linops::Scheme::FD2, 2)};
+    linops::KroneckerSum L(grid, ops, 0.0, {true, true, true}, Dev);
+    RealField hf(px, 1, L.halo());
+    fill(hf, ax, [](double x, double y, double z) { return std::sin(x) * std::sin(2 * y) * std::cos(z); });
+    RealField fh = layout::to_device(hf);
+    const auto s2 = interleave({{"kron", [&] { L.apply_with_halo(fh, out); core::device_synchronize(); }, {}}, copy.contender()}, rounds, comm);
+    const double err2 = max_error(out, ax, 0, [](double x, double y, double z) { return -6 * std::sin(x) * std::sin(2 * y) * std::cos(z); });
+    if (!(err2 <= 2.0 * hh * hh)) throw Error("fd2 Laplacian stencil on the device: error " + sci(err2) + " above 2 h^2");
+    report.add(bandwidth_row("fd2 Laplacian (stencil kernel)", n, s2[0], s2[1], 16.0 * N, copy.counted(),
+                             "KroneckerSum " + L.describe() + ", halo exchange included; max error " + sci(err2)));
   }
   if (opt.wants("dense_x")) {
     const long m = n;
@@ -173,6 +194,37 @@ void lineops(long n, int rounds, const Options& opt, DeviceCopy& copy, Report& r
   }
 }
 
+// kron's distributed r2c transform of a device field against cuFFT's 3D r2c; the round
+// trip must give the field back.
+void distributed_fft(long n, int rounds, Report& report, MPI_Comm comm) {
+  auto grid = std::make_shared<const layout::ProcessGrid>(comm, 1, 1);
+  layout::FftOptions o;
+  o.space = Dev;
+  const layout::TransformKind F = layout::TransformKind::Fourier;
+  const layout::DistributedTransform plan(grid, {n, n, n}, {F, F, F}, o);
+  const AxisGrid per = AxisGrid::periodic(n, 0, 2 * M_PI);
+  const std::array<AxisGrid, 3> ax{per, per, per};
+  auto u_ex = [](double x, double y, double z) { return std::sin(x) * std::cos(3 * y) * std::sin(2 * z) + 0.5; };
+  RealField h(plan.input_pencil());
+  fill(h, ax, u_ex);
+  RealField u = layout::to_device(h), v(plan.input_pencil(), 1, {0, 0, 0}, Dev);
+  layout::ComplexField uh(plan.output_pencil(), 1, {0, 0, 0}, Dev);
+  CufftR2C fft(n, n, n);
+  // The forward r2c transform alone against cuFFT's on an array of the same size.
+  const auto s = interleave({{"kron", [&] { plan.forward(u, uh); core::device_synchronize(); }, {}},
+                             {"cuFFT r2c", [&] { fft.forward(); core::device_synchronize(); }, {}}},
+                            rounds, comm);
+  plan.backward(uh, v);
+  layout::ops::scale(plan.normalization(), v);
+  const double err = max_error(v, ax, 0, u_ex);
+  if (!(err <= 1e-12)) throw Error("distributed FFT round trip on the device: error " + sci(err));
+  Row r = baseline_row("distributed r2c (forward)", cube(n), s[0], "cuFFT r2c", s[1]);
+  r.note = plan.describe() + "; round-trip error " + sci(err) + "; time / cuFFT " + fixed(s[0].median / s[1].median, 2) + " (target <= 1.1)";
+  r.details["ratio_to_cufft"] = s[0].median / s[1].median;
+  r.details["max_error"] = err;
+  report.add(r);
+}
+
 void poisson(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) {
   auto grid = std::make_shared<const layout::ProcessGrid>(comm, 1, 1);
   using linops::BoundaryKind;
@@ -200,13 +252,8 @@ void poisson(long n, int rounds, const Options& opt, Report& report, MPI_Comm co
                               rounds, comm);
     const double err = max_error(u, ax, 0, u_ex);
     if (!(err <= 1e-10)) throw Error("periodic Poisson on the device: error " + sci(err) + " against the discrete solution");
-    Row r;
-    r.name = "Poisson fd2 periodic";
-    r.size = cube(n);
-    r.kron = s[0];
-    r.baseline = "cuFFT r2c+c2r";
-    r.base = s[1];
-    r.note = "rfft lines along x, y, z + transposes; error against the discrete solution " + sci(err) + "; time / cuFFT " +
+    Row r = baseline_row("Poisson fd2 periodic", cube(n), s[0], "cuFFT r2c+c2r", s[1]);
+    r.note = "spectral path: one cuFFT r2c/c2r plan each way around the division; error against the discrete solution " + sci(err) + "; time / cuFFT " +
              fixed(s[0].median / s[1].median, 2) + " (target <= 1.3)";
     r.details["ratio_to_cufft"] = s[0].median / s[1].median;
     r.details["max_error"] = err;
@@ -235,12 +282,7 @@ void poisson(long n, int rounds, const Options& opt, Report& report, MPI_Comm co
       const double tol = sc == Scheme::FD2 ? 20.0 / (double(n) * n) : 1e-6;
       if (!(err <= tol) || std::abs(err - err_cpu) > 1e-9 * std::max(1.0, err))
         throw Error(std::string("Dirichlet Poisson on the device (") + to_string(sc) + "): error " + sci(err) + ", on the CPU " + sci(err_cpu));
-      Row r;
-      r.name = std::string("Poisson ") + to_string(sc) + " Dirichlet";
-      r.size = cube(n);
-      r.kron = s[0];
-      r.baseline = "same solve, CPU";
-      r.base = s[1];
+      Row r = baseline_row(std::string("Poisson ") + to_string(sc) + " Dirichlet", cube(n), s[0], "same solve, CPU", s[1]);
       r.note = dev.describe() + "; error " + sci(err) + " (CPU " + sci(err_cpu) + ")";
       r.details["max_error"] = err;
       r.details["max_error_cpu"] = err_cpu;
@@ -249,10 +291,62 @@ void poisson(long n, int rounds, const Options& opt, Report& report, MPI_Comm co
   }
 }
 
+// One ADI step of u_t = nu Laplace(u) + f on the device and on the host from the same u^n: the
+// steps must agree (and both stay near the exact solution u = exp(-3 pi^2 nu t) sin sin sin + t xyz).
+void adi(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) {
+  auto grid = std::make_shared<const layout::ProcessGrid>(comm, 1, 1);
+  using linops::BoundaryKind;
+  using linops::Scheme;
+  const AxisGrid uni = AxisGrid::uniform(n, 0, 1);
+  const std::array<AxisGrid, 3> ax{uni, uni, uni};
+  const double nu = 0.1, dt = 1e-3;
+  auto u_ex = [nu](double t, double x, double y, double z) {
+    return std::exp(-3 * M_PI * M_PI * nu * t) * std::sin(M_PI * x) * std::sin(M_PI * y) * std::sin(M_PI * z) + t * x * y * z;
+  };
+  auto fill_at = [&](double t, RealField& f, auto fn) {
+    RealField h(f.pencil(), f.components());
+    fill(h, ax, [&](double x, double y, double z) { return fn(t, x, y, z); });
+    if (f.on_device()) core::copy_to_device(f.data(), h.data(), h.storage_size() * sizeof(double));
+    else layout::ops::copy(h, f);
+  };
+  // f = u_t - nu Laplace(u) = x y z for the exact solution above.
+  const linops::Adi::Fill source = [&](double t, RealField& f) { fill_at(t, f, [](double, double x, double y, double z) { return x * y * z; }); };
+  const linops::Adi::Fill boundary = [&](double t, RealField& f) { fill_at(t, f, u_ex); };
+  const std::array<Scheme, 3> s{Scheme::FD2, Scheme::FD2, Scheme::FD2};
+  const std::array<BoundaryKind, 3> D{BoundaryKind::Dirichlet, BoundaryKind::Dirichlet, BoundaryKind::Dirichlet};
+  linops::Adi dev(grid, ax, s, D, nu, dt, Dev), host(grid, ax, s, D, nu, dt);
+  const Pencil px({n, n, n}, grid, 0);
+  RealField u0(px);
+  fill(u0, ax, [&](double x, double y, double z) { return u_ex(0, x, y, z); });
+  RealField ud = layout::to_device(u0), uh(px);
+  layout::ops::copy(u0, uh);
+  const int r_cpu = opt.repeat > 0 ? opt.repeat : 3;
+  // Each round steps from u^0 again, so the checked result is one step.
+  const auto st = interleave({{"kron cuda", [&] { core::copy_to_device(ud.data(), u0.data(), u0.storage_size() * sizeof(double));
+                                                  dev.step(ud, 0.0, source, boundary); core::device_synchronize(); }, {}},
+                              {"kron cpu", [&] { layout::ops::copy(u0, uh); host.step(uh, 0.0, source, boundary); }, {}}},
+                             std::min(rounds, r_cpu), comm);
+  const RealField back = layout::to_host(ud);
+  double diff = 0, err = 0;
+  const auto& b = px.box();
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) {
+        diff = std::max(diff, std::abs(back(i, j, k) - uh(i, j, k)));
+        err = std::max(err, std::abs(back(i, j, k) - u_ex(dt, ax[0][i], ax[1][j], ax[2][k])));
+      }
+  if (!(diff <= 1e-12) || !(err <= 1e-4)) throw Error("ADI step on the device: " + sci(diff) + " from the CPU step, error " + sci(err));
+  Row r = baseline_row("ADI step fd2 Dirichlet", cube(n), st[0], "same step, CPU", st[1]);
+  r.note = dev.describe() + "; source and boundary fills made on the host and sent; |GPU - CPU| " + sci(diff) + ", error " + sci(err);
+  r.details["max_error"] = err;
+  r.details["gpu_cpu_difference"] = diff;
+  report.add(r);
+}
+
 }  // namespace
 
 void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm) {
-  check_cases(opt, "gpu", {"copy", "cufft", "lineop", "laplacian", "dense_x", "poisson_periodic", "poisson_dirichlet"});
+  check_cases(opt, "gpu", {"copy", "cufft", "fft", "lineop", "laplacian", "dense_x", "poisson_periodic", "poisson_dirichlet", "adi"});
   if (!core::cuda_enabled()) throw Error("the gpu suite needs the CUDA build of kron", {"command line", 0, {}});
   if (core::mpi::size(comm) != 1)
     throw Error("the gpu suite measures one GPU: run it on one rank", {"command line", 0, {}}, "mpirun -n 1 kron-bench --suite gpu");
@@ -276,8 +370,10 @@ void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm) {
     r.note = "cuFFT's 3D real transform pair, the periodic solve's peer";
     report.add(r);
   }
+  if (opt.wants("fft")) distributed_fft(n, rounds, report, comm);
   lineops(n, rounds, opt, copy, report, comm);
   poisson(n, rounds, opt, report, comm);
+  if (opt.wants("adi")) adi(n, rounds, opt, report, comm);
 }
 
 }  // namespace kron::bench

@@ -96,12 +96,7 @@ void transposes(long n, int rounds, const Options& opt, CopyReference& copy, Rep
     }
     const double off = core::mpi::sum(static_cast<double>(tv.bytes_moved()), comm);
     for (int m = 0; m < 2; ++m) {
-      Row r;
-      r.name = std::string("transpose ") + c.name + (m == 0 ? " alltoallv" : " alltoallw");
-      r.size = cube(n);
-      r.kron = s[m];
-      r.baseline = "MPI_Alltoall same bytes";
-      r.base = s[2];
+      Row r = baseline_row(std::string("transpose ") + c.name + (m == 0 ? " alltoallv" : " alltoallw"), cube(n), s[m], "MPI_Alltoall same bytes", s[2]);
       r.bytes = bytes;
       r.copy = s[3];
       r.copy_bytes = copy.bytes();
@@ -258,12 +253,7 @@ void ffts(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm)
   for (int dir = 0; dir < 2; ++dir) {
     const auto& s = dir == 0 ? sf : sb;
     const int best = s[1].median <= s[2].median ? 1 : 2;
-    Row r;
-    r.name = dir == 0 ? "fft r2c forward" : "fft c2r backward";
-    r.size = cube(n);
-    r.kron = s[0];
-    r.baseline = std::string("FFTW-MPI ") + (dir == 0 ? "r2c" : "c2r") + " " + names[best - 1];
-    r.base = s[best];
+    Row r = baseline_row(dir == 0 ? "fft r2c forward" : "fft c2r backward", cube(n), s[0], std::string("FFTW-MPI ") + (dir == 0 ? "r2c" : "c2r") + " " + names[best - 1], s[best]);
     r.note = "grid " + std::to_string(grid->p1()) + "x" + std::to_string(grid->p2()) + ", effort " + effort +
              "; kron plan: " + fft.describe() + "; FFTW-MPI " + names[2 - best] + " " + fixed(s[3 - best].median * 1e3, 2) +
              " ms; " + std::to_string(modes.size()) + (dir == 0 ? " modes" : " points") + " agree to " +

@@ -215,12 +215,7 @@ void laplacian_apply(long n, int rounds, const Options& opt, CopyReference& copy
   check(MatDestroy(&A), "MatDestroy");
   const double N = double(n) * n * n;
   for (int m = 0; m < 2; ++m) {
-    Row r;
-    r.name = m == 0 ? "laplacian apply fd2" : "laplacian apply fd2 (halo field)";
-    r.size = cube(n);
-    r.kron = s[m];
-    r.baseline = "PETSc MatMult AIJ 7-pt";
-    r.base = s[2];
+    Row r = baseline_row(m == 0 ? "laplacian apply fd2" : "laplacian apply fd2 (halo field)", cube(n), s[m], "PETSc MatMult AIJ 7-pt", s[2]);
     r.bytes = 16.0 * N;  // read u, write Lu
     r.copy = s[3];
     r.copy_bytes = copy.bytes();
@@ -364,12 +359,7 @@ void dst1_lines(long n, int rounds, const Options& opt, CopyReference& copy, Rep
     const double rel = core::mpi::max(diff, comm) / core::mpi::max(scale, comm);
     // Both compute the same transform in O(log m) roundings per output.
     if (!(rel <= 1e-13)) throw Error("kron's DST-I and FFTW's RODFT00 differ by " + sci(rel) + " (relative)");
-    Row r;
-    r.name = std::string("dst1 lines ") + (interleaved ? "interleaved" : "contiguous");
-    r.size = cube(m);
-    r.kron = s[0];
-    r.baseline = "FFTW RODFT00 (same lines)";
-    r.base = s[1];
+    Row r = baseline_row(std::string("dst1 lines ") + (interleaved ? "interleaved" : "contiguous"), cube(m), s[0], "FFTW RODFT00 (same lines)", s[1]);
     r.bytes = 16.0 * core::mpi::sum(double(count), comm);
     r.copy = s[2];
     r.copy_bytes = copy.bytes();
@@ -493,12 +483,7 @@ void poisson_fftw(long n, int rounds, const Options& opt, Report& report, MPI_Co
   fftw_free(buf);
   fftw_free(rhs);
   if (!(rel <= 1e-11)) throw Error("kron's fast Poisson solution and the FFTW-MPI solve differ by " + sci(rel) + " (relative)");
-  Row r;
-  r.name = "poisson fd2 dirichlet solve";
-  r.size = cube(n);
-  r.kron = s[0];
-  r.baseline = "FFTW-MPI 3D RODFT00 solve";
-  r.base = s[1];
+  Row r = baseline_row("poisson fd2 dirichlet solve", cube(n), s[0], "FFTW-MPI 3D RODFT00 solve", s[1]);
   r.note = "solve only (plans made once); kron from f and g (boundary data moved over inside), baseline from the "
            "ready interior right-hand side; " + fp.describe() + "; agree to " + sci(rel) + " at 512 points; setup: kron " +
            fixed(kron_setup, 3) + " s, FFTW-MPI plans " + fixed(fftw_plan_s, 3) + " s (effort " + opt.effort + ")";
@@ -697,12 +682,7 @@ void poisson_amg(long n, int rounds, const Options& opt, Report& report, MPI_Com
       for (std::size_t q = 0; q + 1 < amg[w].size(); ++q) v.push_back(core::mpi::max(amg[w][q].*f, comm));
       return summarize(v).median;
     };
-    Row r;
-    r.name = "poisson fd2 time to solution";
-    r.size = cube(n);
-    r.kron = s[0];
-    r.baseline = "PETSc CG+" + name + " (asm+setup+solve)";
-    r.base = s[1 + w];
+    Row r = baseline_row("poisson fd2 time to solution", cube(n), s[0], "PETSc CG+" + name + " (asm+setup+solve)", s[1 + w]);
     const std::string used = options_with_prefix(prefixes[w]);
     r.note = "kron: setup + solve, residual " + sci(kron_residual) + "; " + name + ": " + std::to_string(last.iterations) +
              " its, asm " + fixed(med(&AmgRound::assembly), 2) + " s, setup " + fixed(med(&AmgRound::setup), 2) + " s, solve " +
