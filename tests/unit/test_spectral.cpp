@@ -8,6 +8,7 @@
 #include <random>
 
 #include "kron/spectral/barycentric.hpp"
+#include "kron/spectral/fit.hpp"
 
 using namespace kron;
 using layout::AxisGrid;
@@ -168,4 +169,123 @@ TEST_CASE("spectral LineOps: the dot-product test, and clear errors for bad inpu
   CHECK_THROWS_WITH(spectral::interpolation_matrix(g, {1.5}), Catch::Contains("lies outside the axis [0.000000, 1.000000]"));
   CHECK_THROWS_WITH(spectral::differentiation_matrix(g, 0), Catch::Contains("the order must be at least 1"));
   CHECK_THROWS_WITH(spectral::weights(AxisGrid::periodic(1, 0.0, 1.0)), Catch::Contains("spectral operators need at least 2"));
+}
+
+namespace {
+// Relative L2 error of the fitted nodal values against u(t, x) on a fine uniform test grid
+// (barycentric interpolation in t, trigonometric in x).
+template <class F>
+double test_error(const spectral::SpaceTimeProblem& p, const Eigen::MatrixXd& u, F exact) {
+  std::vector<double> tp, xp;
+  for (int i = 0; i <= 100; ++i) tp.push_back(p.t.lower() + p.t.length() * i / 100.0);
+  for (int j = 0; j < 97; ++j) xp.push_back(p.x.lower() + p.x.length() * j / 97.0);
+  const Eigen::MatrixXd fine = spectral::interpolation_matrix(p.t, tp) * u * spectral::interpolation_matrix(p.x, xp).transpose();
+  double e = 0, s = 0;
+  for (std::size_t i = 0; i < tp.size(); ++i)
+    for (std::size_t j = 0; j < xp.size(); ++j) {
+      const double v = exact(tp[i], xp[j]);
+      e += (fine(long(i), long(j)) - v) * (fine(long(i), long(j)) - v);
+      s += v * v;
+    }
+  return std::sqrt(e / s);
+}
+
+spectral::SpaceTimeProblem convection(double c, long nt, long nx) {
+  spectral::SpaceTimeProblem p;
+  p.t = AxisGrid::chebyshev(nt, 0.0, 1.0);
+  p.x = AxisGrid::periodic(nx, 0.0, 2 * M_PI);
+  p.terms = {{1.0, 1, 0}, {c, 0, 1}};  // u_t + c u_x = 0
+  spectral::SpaceTimeProblem::Initial u0;
+  for (long j = 0; j < nx; ++j) u0.values.push_back(std::sin(p.x[j]));
+  u0.weight = 100;  // the paper's initial/boundary weight
+  p.initial = {u0};
+  return p;
+}
+}  // namespace
+
+TEST_CASE("space-time least-squares fit: the BWLer convection cases to 1e-12", "[spectral][fit]") {
+  // The paper's settings: c = 40 on 81 Chebyshev (t) x 80 Fourier (x) nodes, c = 80 on 161 x 160;
+  // u = sin(x - c t).
+  for (auto cs : {std::array<double, 3>{40, 81, 80}, std::array<double, 3>{80, 161, 160}}) {
+    const auto p = convection(cs[0], long(cs[1]), long(cs[2]));
+    const spectral::FitResult r = spectral::fit_space_time(p);
+    const double err = test_error(p, r.u, [&](double t, double x) { return std::sin(x - cs[0] * t); });
+    INFO("c = " << cs[0] << ": relative L2 " << err << ", loss " << r.loss << ", condition " << r.condition << "; " << r.method);
+    CHECK(err <= 1e-12);
+    CHECK(r.loss <= 1e-20);
+    CHECK(r.condition > 1);
+    CHECK(std::isfinite(r.condition));
+  }
+}
+
+TEST_CASE("space-time fit: second order in time, a source, and Parseval's bookkeeping", "[spectral][fit]") {
+  // u_tt = u_xx + f with u = cos(t) sin(x) + t^2 cos(2x) on [0, 2] x [0, 2 pi): f = 2 cos 2x +
+  // 4 t^2 cos 2x; u(0) = sin x, u_t(0) = 0; odd node counts in x too.
+  for (long nx : {24L, 25L}) {
+    spectral::SpaceTimeProblem p;
+    p.t = AxisGrid::chebyshev(30, 0.0, 2.0);
+    p.x = AxisGrid::periodic(nx, 0.0, 2 * M_PI);
+    p.terms = {{1.0, 2, 0}, {-1.0, 0, 2}};
+    for (long i = 0; i < 30; ++i)
+      for (long j = 0; j < nx; ++j) p.source.push_back((2 + 4 * p.t[i] * p.t[i]) * std::cos(2 * p.x[j]));
+    spectral::SpaceTimeProblem::Initial u0, v0;
+    v0.dt = 1;
+    for (long j = 0; j < nx; ++j) {
+      u0.values.push_back(std::sin(p.x[j]));
+      v0.values.push_back(0.0);
+    }
+    p.initial = {u0, v0};
+    const auto r = spectral::fit_space_time(p);
+    const double err = test_error(p, r.u, [](double t, double x) { return std::cos(t) * std::sin(x) + t * t * std::cos(2 * x); });
+    INFO("nx = " << nx << ": error " << err << ", loss " << r.loss);
+    CHECK(err <= 1e-12);
+    CHECK(r.residual_rms <= 1e-9);  // second derivatives of 30 nodes amplify rounding ~N^4
+    CHECK(r.initial_rms <= 1e-12);
+  }
+}
+
+TEST_CASE("space-time fit: the optimum is a least-squares one when the data are inconsistent", "[spectral][fit]") {
+  // An initial condition that contradicts the PDE's solution space cannot be met exactly with
+  // a small weight: the fit balances both terms, and any perturbation of u raises the loss.
+  auto p = convection(3.0, 12, 10);
+  p.source.assign(12 * 10, 0.0);
+  for (long i = 0; i < 12; ++i)
+    for (long j = 0; j < 10; ++j) p.source[std::size_t(i * 10 + j)] = std::cos(7 * p.t[i]) * std::sin(3 * p.x[j] + 1);
+  p.initial[0].weight = 0.5;
+  const auto r = spectral::fit_space_time(p);
+  // The loss of u + eps*v in physical space, recomputed here, is never below the optimum.
+  auto loss = [&](const Eigen::MatrixXd& u) {
+    const Eigen::MatrixXd Dt = spectral::differentiation_matrix(p.t, 1), Dx = spectral::differentiation_matrix(p.x, 1);
+    Eigen::MatrixXd R = Dt * u + 3.0 * u * Dx.transpose();
+    for (long i = 0; i < 12; ++i)
+      for (long j = 0; j < 10; ++j) R(i, j) -= p.source[std::size_t(i * 10 + j)];
+    const Eigen::RowVectorXd g = Eigen::Map<const Eigen::RowVectorXd>(p.initial[0].values.data(), 10);
+    return R.squaredNorm() / 120.0 + 0.5 * (u.row(0) - g).squaredNorm() / 10.0;
+  };
+  CHECK(loss(r.u) == Approx(r.loss).epsilon(1e-10));
+  std::mt19937 gen(3);
+  std::normal_distribution<double> N(0, 1);
+  for (int trial = 0; trial < 20; ++trial) {
+    Eigen::MatrixXd v(12, 10);
+    for (long q = 0; q < v.size(); ++q) v.data()[q] = N(gen);
+    CHECK(loss(r.u + 1e-4 * v) >= r.loss);
+    // The gradient vanishes: the loss grows quadratically (second order) in eps.
+    const double d1 = loss(r.u + 1e-3 * v) - r.loss, d2 = loss(r.u + 2e-3 * v) - r.loss;
+    CHECK(d2 == Approx(4 * d1).epsilon(1e-3));
+  }
+}
+
+TEST_CASE("space-time fit: bad input gets a clear error", "[spectral][fit]") {
+  auto p = convection(1.0, 8, 8);
+  p.x = AxisGrid::uniform(8, 0.0, 1.0);
+  CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("needs a periodic x axis"));
+  p = convection(1.0, 8, 8);
+  p.initial[0].values.pop_back();
+  CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("7 values for 8 x nodes"));
+  p = convection(1.0, 8, 8);
+  p.source = {1.0, 2.0};
+  CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("2 values for 64 nodes"));
+  p = convection(1.0, 8, 8);
+  p.terms.clear();
+  CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("at least one PDE term"));
 }

@@ -1,0 +1,56 @@
+#pragma once
+// Fitting nodal values to a linear PDE by least squares (issue 13, BWLer): the unknowns are the
+// values at a tensor grid of nodes, the loss the mean squared PDE residual at collocation points
+// plus weighted initial terms, as in the BWLer paper; kron solves the linear problem exactly
+// instead of training on it.
+#include "kron/core/eigen.hpp"
+
+#include <string>
+#include <vector>
+
+#include "kron/layout/axis_grid.hpp"
+
+namespace kron::spectral {
+
+/// A linear space-time problem on the tensor grid of nodes t x x, x periodic (Fourier nodes):
+///   sum_j c_j d^{p_j}/dt^{p_j} d^{q_j}/dx^{q_j} u = f(t, x)   at every node (collocation),
+///   d^{p}/dt^{p} u(t0, x) = g(x)                                at the x nodes, t0 = t.lower(),
+/// each initial term weighted by its weight. Loss (the objective minimised):
+///   mean over nodes of the squared residual + sum over initial terms of weight * mean over x of
+///   the squared initial misfit.
+struct SpaceTimeProblem {
+  layout::AxisGrid t, x;
+  struct Term {
+    double coef = 1;
+    int dt = 0, dx = 0;  ///< derivative orders in t and in x
+  };
+  std::vector<Term> terms;
+  /// f at the nodes, t-major (f[i * nx + j] at (t_i, x_j)); empty: zero.
+  std::vector<double> source;
+  struct Initial {
+    int dt = 0;                  ///< which t-derivative is prescribed at t0
+    std::vector<double> values;  ///< at the x nodes
+    double weight = 1;
+  };
+  std::vector<Initial> initial;
+};
+
+struct FitResult {
+  Eigen::MatrixXd u;             ///< nt x nx nodal values
+  double loss = 0;               ///< the objective at u, evaluated in physical space
+  double residual_rms = 0;       ///< sqrt(mean squared PDE residual)
+  double initial_rms = 0;        ///< sqrt(mean squared initial misfit), all initial terms
+  double condition = 0;          ///< largest 2-norm condition number of the per-mode problems
+  long modes = 0;                ///< least-squares problems solved
+  std::string method;
+};
+
+/// The exact least-squares fit: the Fourier axis diagonalises every x-derivative ((i kappa)^q,
+/// the Nyquist mode of an odd order dropped as spectral differentiation does), so the problem
+/// splits into one dense complex least-squares problem per Fourier mode, (nt + initial terms) x
+/// nt, solved by SVD (which gives its condition number); modes -k are the conjugates of modes k.
+/// The loss and residuals of the result are evaluated in physical space with the
+/// differentiation matrices, independently of the mode-wise solve.
+FitResult fit_space_time(const SpaceTimeProblem& p);
+
+}  // namespace kron::spectral
