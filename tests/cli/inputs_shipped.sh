@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # usage: inputs_shipped.sh KRON SOURCE_DIR PYTHON
-# Every deck in inputs/ runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
+# Every deck in inputs/ and inputs/bwler/ runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
 # fresh folder, in name order, and must give what its header promises:
 #   # Expected as shipped (...): KEY ~ VALUE      (summary.json KEY within 1% of VALUE; also
 #                                                  KEY < VALUE), and the run prints that value;
@@ -13,7 +13,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 # summary key -> the words the run prints just before the value
-declare -A printed=([error_max]="solution.*: max " [energy_physical]="energy: physical ")
+declare -A printed=([error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error ")
 check() {  # deck log
   local deck=$1 log=$2 line checks=() dir
   line=$(sed -n 's/^# Expected as shipped[^:]*: //p' "$deck")
@@ -25,7 +25,7 @@ check() {  # deck log
   grep -q "${printed[$key]}$v" "$log" || fail "$deck: the run does not print $key = $v: $(cat "$log")"
 }
 again=()
-for deck in "$src"/inputs/*.toml; do
+for deck in "$src"/inputs/*.toml "$src"/inputs/bwler/*.toml; do
   name=$(basename "$deck" .toml)
   rc=0
   timeout 300 mpirun -n 2 "$kron" "$deck" >"$name.log" 2>&1 || rc=$?

@@ -1,6 +1,7 @@
 #include "kron/problems/registry.hpp"
 
 #include "kron/layout/deck_sections.hpp"
+#include "kron/problems/bwler.hpp"
 #include "kron/problems/diffusion.hpp"
 #include "kron/problems/heat.hpp"
 #include "kron/problems/poisson.hpp"
@@ -20,6 +21,8 @@ const std::vector<ProblemKind>& kinds() {
        &Heat::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Heat>(d, c); }, true},
       {"spectrum", "FFT of a field (expression or HDF5 dataset) and its shell-averaged energy spectrum E(k)",
        &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }, true},
+      {"bwler", "a linear space-time PDE fitted by values at Chebyshev (t) x Fourier (x) nodes (BWLer), least squares solved exactly",
+       &Bwler::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Bwler>(d, c); }},
   };
   return k;
 }

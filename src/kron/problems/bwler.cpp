@@ -1,0 +1,230 @@
+#include "kron/problems/bwler.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/layout/deck_sections.hpp"
+#include "kron/layout/output.hpp"
+#include "kron/layout/pencil.hpp"
+#include "kron/spectral/barycentric.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+
+namespace {
+constexpr const char* S = "bwler";
+constexpr int kMaxDt = 2, kMaxDx = 4;
+
+// The name of d^dt/dt^dt d^dx/dx^dx u in an operator expression: u, u_t, u_x, u_tt, u_tx, u_xx, ...
+std::string symbol(int dt, int dx) { return dt + dx == 0 ? "u" : "u_" + std::string(std::size_t(dt), 't') + std::string(std::size_t(dx), 'x'); }
+}  // namespace
+
+void Bwler::declare(core::Schema& schema) {
+  core::SectionSpec s{"bwler",
+                      "A linear space-time PDE fitted by its values at Chebyshev (t) x Fourier (x) nodes (BWLer), the "
+                      "least-squares loss minimised exactly.",
+                      {}, false, "bwler"};
+  s.keys = {
+      {"operator", ValueKind::String, "",
+       "The PDE's left side, linear in u and its derivatives with constant coefficients: u, u_t, u_x, u_tt, u_tx, u_xx, "
+       "... (t-derivatives up to 2, x-derivatives up to 4, t before x), e.g. \"u_t + c*u_x\"."},
+      {"source", ValueKind::String, "\"0\"", "The right side f(t, x)."},
+      {"t", ValueKind::RealList, "[0.0, 1.0]", "Time interval [t0, t1] (Chebyshev-Lobatto nodes).", -1e300, 1e300, {}, 2, 2},
+      {"x", ValueKind::RealList, "[0.0, 6.283185307179586]", "Periodic space interval [x0, x1) (Fourier nodes).", -1e300, 1e300, {}, 2, 2},
+      {"nodes", ValueKind::IntegerList, "[81, 80]", "Nodes in t and in x.", 2, 100000, {}, 2, 2},
+      {"initial", ValueKind::StringList, "",
+       "Initial data at t0 of u, then of u_t, ... (one expression of x each; a PDE of order 2 in t takes two).", -1e300, 1e300, {}, 1,
+       kMaxDt},
+      {"initial_weight", ValueKind::Real, "100.0", "Weight of the initial terms in the loss (the BWLer paper's: 100).", 0, 1e300},
+      {"exact", ValueKind::String, "", "Exact solution u(t, x), for the error on the test grid; absent: no error is reported.", -1e300,
+       1e300, {}, 0, 0, true},
+      {"test_points", ValueKind::IntegerList, "[201, 200]", "Test grid in t (uniform, ends included) and x (periodic).", 2, 100000, {}, 2,
+       2},
+  };
+  schema.add(s);
+}
+
+Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
+  const auto params = deck.table("parameters");
+  const auto tl = deck.reals(S, "t"), xl = deck.reals(S, "x");
+  if (!(tl[1] > tl[0])) throw deck.error(S, "t", "the interval is empty or reversed");
+  if (!(xl[1] > xl[0])) throw deck.error(S, "x", "the interval is empty or reversed");
+  const auto nodes = deck.integers(S, "nodes");
+  p_.t = layout::AxisGrid::chebyshev(nodes[0], tl[0], tl[1]);
+  p_.x = layout::AxisGrid::periodic(nodes[1], xl[0], xl[1]);
+  for (long long v : deck.integers(S, "test_points")) test_points_.push_back(static_cast<long>(v));
+
+  // An expression of t and x (a deck key), checked for other variables.
+  auto expr = [&](const std::string& key, const std::string& text, const std::map<std::string, double>& consts) {
+    core::Expression e(text, consts, deck.where(S, key));
+    for (const char* v : {"y", "z"})
+      if (e.uses(v)) throw deck.error(S, key, "\"" + text + "\" uses " + v + "; a space-time fit has t and x only");
+    return e;
+  };
+  // The operator, compiled with each derivative symbol set to 1 in turn: the coefficients, and
+  // checks that it is linear (a sum of coefficient * symbol) with constant coefficients.
+  operator_text_ = deck.string(S, "operator");
+  auto with = [&](const std::map<std::string, double>& set) {
+    std::map<std::string, double> c = params;
+    for (int dt = 0; dt <= kMaxDt; ++dt)
+      for (int dx = 0; dx <= kMaxDx; ++dx) c[symbol(dt, dx)] = 0.0;
+    for (const auto& kv : set) c[kv.first] = kv.second;
+    return expr("operator", operator_text_, c);
+  };
+  const double probe[][2] = {{0.0, 0.0}, {0.37, 1.3}, {0.91, 4.1}};
+  auto value = [&](const core::Expression& e, int q) { return e(probe[q][1], 0, 0, probe[q][0]); };
+  const core::Expression zero = with({});
+  for (int q = 0; q < 3; ++q)
+    if (value(zero, q) != 0.0)
+      throw deck.error(S, "operator", "\"" + operator_text_ + "\" has a term without u", "move terms free of u to bwler.source");
+  std::vector<std::pair<std::string, double>> coef;
+  for (int dt = 0; dt <= kMaxDt; ++dt)
+    for (int dx = 0; dx <= kMaxDx; ++dx) {
+      const std::string name = symbol(dt, dx);
+      const core::Expression one = with({{name, 1.0}}), two = with({{name, 2.0}});
+      const double c = value(one, 0);
+      for (int q = 0; q < 3; ++q) {
+        if (std::abs(value(one, q) - c) > 1e-14 * std::max(1.0, std::abs(c)))
+          throw deck.error(S, "operator", "the coefficient of " + name + " varies with t or x",
+                           "a Fourier-mode fit needs constant coefficients");
+        if (std::abs(value(two, q) - 2 * c) > 1e-12 * std::max(1.0, std::abs(c)))
+          throw deck.error(S, "operator", "\"" + operator_text_ + "\" is not linear in " + name,
+                           "the bwler problem fits linear PDEs; a nonlinear term (e.g. u*u_x) needs Gauss-Newton, not yet built");
+      }
+      if (c != 0.0) {
+        coef.push_back({name, c});
+        p_.terms.push_back({c, dt, dx});
+      }
+    }
+  if (p_.terms.empty()) throw deck.error(S, "operator", "\"" + operator_text_ + "\" has no term in u or its derivatives");
+  // Products of two symbols (u*u_x vanishes whenever one of them is zero): setting each pair to 1
+  // must give the sum of their coefficients.
+  std::vector<std::pair<std::string, double>> all;
+  for (int dt = 0; dt <= kMaxDt; ++dt)
+    for (int dx = 0; dx <= kMaxDx; ++dx) {
+      double c = 0;
+      for (const auto& kv : coef)
+        if (kv.first == symbol(dt, dx)) c = kv.second;
+      all.push_back({symbol(dt, dx), c});
+    }
+  for (std::size_t a = 0; a < all.size(); ++a)
+    for (std::size_t b = a + 1; b < all.size(); ++b) {
+      const double v = value(with({{all[a].first, 1.0}, {all[b].first, 1.0}}), 1);
+      if (std::abs(v - all[a].second - all[b].second) > 1e-12 * std::max(1.0, std::abs(all[a].second) + std::abs(all[b].second)))
+        throw deck.error(S, "operator", "\"" + operator_text_ + "\" is not linear: " + all[a].first + " and " + all[b].first + " multiply",
+                         "the bwler problem fits linear PDEs; nonlinear ones need Gauss-Newton, not yet built");
+    }
+  int order_t = 0;
+  for (const auto& t : p_.terms) order_t = std::max(order_t, t.dt);
+
+  // Source at the nodes, initial data at the x nodes.
+  const long nt = p_.t.size(), nx = p_.x.size();
+  const core::Expression f = expr("source", deck.string(S, "source"), params);
+  for (long i = 0; i < nt; ++i)
+    for (long j = 0; j < nx; ++j) {
+      const double v = f(p_.x[j], 0, 0, p_.t[i]);
+      if (!std::isfinite(v)) throw deck.error(S, "source", "is not finite at t = " + std::to_string(p_.t[i]) + ", x = " + std::to_string(p_.x[j]));
+      p_.source.push_back(v);
+    }
+  const auto init = deck.strings(S, "initial");
+  if (static_cast<int>(init.size()) != std::max(order_t, 1))
+    throw deck.error(S, "initial", "has " + std::to_string(init.size()) + " entries; the operator is of order " + std::to_string(order_t) +
+                                       " in t and needs " + std::to_string(std::max(order_t, 1)),
+                     "give u at t0, then u_t for a second-order equation");
+  const double w = deck.real(S, "initial_weight");
+  if (!(w > 0)) throw deck.error(S, "initial_weight", "must be positive");
+  for (std::size_t d = 0; d < init.size(); ++d) {
+    const core::Expression g = expr("initial", init[d], params);
+    if (g.uses("t")) throw deck.error(S, "initial", "\"" + init[d] + "\" uses t; initial data are functions of x");
+    spectral::SpaceTimeProblem::Initial in;
+    in.dt = static_cast<int>(d);
+    in.weight = w;
+    for (long j = 0; j < nx; ++j) {
+      const double v = g(p_.x[j], 0, 0, p_.t.lower());
+      if (!std::isfinite(v)) throw deck.error(S, "initial", "\"" + init[d] + "\" is not finite at x = " + std::to_string(p_.x[j]));
+      in.values.push_back(v);
+    }
+    p_.initial.push_back(std::move(in));
+  }
+  if (deck.has(S, "exact")) exact_.push_back(expr("exact", deck.string(S, "exact"), params));
+}
+
+core::Json Bwler::run() {
+  namespace log = core::log;
+  const long nt = p_.t.size(), nx = p_.x.size();
+  log::info("BWLer fit: ", operator_text_, " = ", deck_.string(S, "source"), " on ", nt, " Chebyshev (t) x ", nx, " Fourier (x) nodes");
+  const double t0 = core::wall_time();
+  const spectral::FitResult r = spectral::fit_space_time(p_);
+  const double fit_s = core::wall_time() - t0;
+  log::info("solved: ", r.method, " in ", fit_s, " s");
+  log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial misfit ", r.initial_rms, "); condition number ",
+            r.condition);
+
+  // The fit and its error on the test grid: x along x, t along y, split over the ranks in y.
+  const long ft = test_points_[0], fx = test_points_[1];
+  layout::Domain d;
+  d.dim = 2;
+  d.axes = {layout::AxisGrid::periodic(fx, p_.x.lower(), p_.x.upper()), layout::AxisGrid::uniform(ft, p_.t.lower(), p_.t.upper()),
+            layout::AxisGrid()};
+  const int np = core::mpi::size(comm_);
+  auto grid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
+  const layout::Pencil px(d.shape(), grid, 0);
+  const auto& b = px.box();
+  std::vector<double> tp, xp;
+  for (long i = 0; i < b.n[1]; ++i) tp.push_back(d.axes[1][b.lo[1] + i]);
+  for (long j = 0; j < fx; ++j) xp.push_back(d.axes[0][j]);
+  const Eigen::MatrixXd fine = tp.empty() ? Eigen::MatrixXd(0, fx) : Eigen::MatrixXd(spectral::interpolation_matrix(p_.t, tp) * r.u *
+                                                                                    spectral::interpolation_matrix(p_.x, xp).transpose());
+  layout::RealField u(px), err(px);
+  double e2 = 0, s2 = 0, emax = 0;
+  for (long i = 0; i < b.n[1]; ++i)
+    for (long j = 0; j < fx; ++j) {
+      u(j, i, 0) = fine(i, j);
+      if (!exact_.empty()) {
+        const double v = exact_[0](xp[static_cast<std::size_t>(j)], 0, 0, tp[static_cast<std::size_t>(i)]);
+        err(j, i, 0) = fine(i, j) - v;
+        e2 += (fine(i, j) - v) * (fine(i, j) - v);
+        s2 += v * v;
+        emax = std::max(emax, std::abs(fine(i, j) - v));
+      }
+    }
+  e2 = core::mpi::sum(e2, comm_);
+  s2 = core::mpi::sum(s2, comm_);
+  emax = core::mpi::max(emax, comm_);
+  const double rel = std::sqrt(e2 / std::max(s2, 1e-300));
+  if (!exact_.empty()) log::info("test grid ", ft, " x ", fx, ": relative L2 error ", rel, ", max error ", emax);
+
+  const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
+  layout::OutputWriter out(dir, name, d, {deck_.provenance_text(), np}, layout::output_options(deck_), comm_);
+  layout::OutputWriter::FieldList fields{{"u", &u, 0}};
+  if (!exact_.empty()) fields.push_back({"error", &err, 0});
+  out.write_step(0, p_.t.upper(), fields, [&](layout::H5File& f) {
+    std::vector<double> flat(r.u.data(), r.u.data() + r.u.size());  // column-major nt x nx
+    f.write_vector("/fit/nodal_values_column_major", flat);
+    f.write_vector("/fit/t_nodes", p_.t.coords());
+    f.write_vector("/fit/x_nodes", p_.x.coords());
+  });
+  log::info("wrote ", out.step_path(0), " and ", dir, "/", name, ".xdmf (x along x, t along y)");
+
+  core::Json j;
+  j["problem"] = "bwler";
+  j["operator"] = operator_text_;
+  j["nodes"] = core::Json(std::vector<double>{double(nt), double(nx)});
+  j["method"] = r.method;
+  j["loss"] = r.loss;
+  j["residual_rms"] = r.residual_rms;
+  j["initial_rms"] = r.initial_rms;
+  j["condition_number"] = r.condition;
+  j["fit_seconds"] = fit_s;
+  if (!exact_.empty()) {
+    j["error_relative_l2"] = rel;
+    j["error_max"] = emax;
+  }
+  return j;
+}
+
+}  // namespace kron::problems

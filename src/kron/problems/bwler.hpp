@@ -1,0 +1,33 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "kron/core/expression.hpp"
+#include "kron/problems/registry.hpp"
+#include "kron/spectral/fit.hpp"
+
+namespace kron::problems {
+
+/// `[problem] type = "bwler"`: a linear space-time PDE fitted by nodal values at Chebyshev (t) x
+/// Fourier (x) nodes, BWLer's representation, with its loss (mean squared collocation residual
+/// plus weighted initial terms) minimised exactly (spectral::fit_space_time). Prints and stores
+/// the loss, its parts, the conditioning of the least-squares problems and, given the exact
+/// solution, the relative L2 error on a fine test grid; writes the fitted solution and its error
+/// there (HDF5/XDMF: x along x, t along y).
+class Bwler : public Problem {
+ public:
+  static void declare(core::Schema& schema);
+  Bwler(const core::Deck& deck, MPI_Comm comm);
+  core::Json run() override;
+
+ private:
+  const core::Deck& deck_;
+  MPI_Comm comm_;
+  spectral::SpaceTimeProblem p_;
+  std::vector<long> test_points_;
+  bool has_exact_ = false;
+  std::vector<core::Expression> exact_;  // zero or one
+  std::string operator_text_;
+};
+
+}  // namespace kron::problems
