@@ -289,3 +289,38 @@ TEST_CASE("space-time fit: bad input gets a clear error", "[spectral][fit]") {
   p.terms.clear();
   CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("at least one PDE term"));
 }
+
+TEST_CASE("space-time fit: BWLer's reaction case by Gauss-Newton to 1e-12", "[spectral][fit]") {
+  // u_t = rho u (1 - u), rho = 5, u(0, x) = h(x) = exp(-(x - pi)^2 / (2 (pi/4)^2)): the logistic
+  // solution u = h e^{rho t} / (h e^{rho t} + 1 - h) at every x; 81 x 81 nodes as in the paper.
+  spectral::SpaceTimeProblem p;
+  p.t = AxisGrid::chebyshev(81, 0.0, 1.0);
+  p.x = AxisGrid::periodic(81, 0.0, 2 * M_PI);
+  const double rho = 5;
+  p.terms = {{1.0, 1, 0}};
+  p.reaction = {0.0, -rho, rho};  // u_t - rho u + rho u^2 = 0
+  auto h = [](double x) { return std::exp(-(x - M_PI) * (x - M_PI) / (2 * (M_PI / 4) * (M_PI / 4))); };
+  spectral::SpaceTimeProblem::Initial u0;
+  for (long j = 0; j < 81; ++j) u0.values.push_back(h(p.x[j]));
+  u0.weight = 100;
+  p.initial = {u0};
+  const auto r = spectral::fit_space_time(p);
+  // At the x nodes (the PDE has no x coupling: between nodes only interpolation of h matters).
+  std::vector<double> tp;
+  for (int i = 0; i <= 100; ++i) tp.push_back(i / 100.0);
+  const Eigen::MatrixXd fine = spectral::interpolation_matrix(p.t, tp) * r.u;
+  double e = 0, s = 0;
+  for (std::size_t i = 0; i < tp.size(); ++i)
+    for (long j = 0; j < 81; ++j) {
+      const double g = h(p.x[j]) * std::exp(rho * tp[i]), v = g / (g + 1 - h(p.x[j]));
+      e += (fine(long(i), j) - v) * (fine(long(i), j) - v);
+      s += v * v;
+    }
+  INFO("relative L2 " << std::sqrt(e / s) << " after " << r.iterations << " Gauss-Newton steps; " << r.method);
+  CHECK(std::sqrt(e / s) <= 1e-12);
+  CHECK(r.iterations > 1);
+  CHECK(r.iterations < 50);
+  // A nonlinear PDE with x-derivatives is refused clearly.
+  p.terms.push_back({1.0, 0, 1});
+  CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("with x-derivatives is not built yet"));
+}

@@ -85,6 +85,23 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   for (int dt = 0; dt <= kMaxDt; ++dt)
     for (int dx = 0; dx <= kMaxDx; ++dx) {
       const std::string name = symbol(dt, dx);
+      if (dt + dx == 0) {
+        // u itself may enter through a polynomial of degree <= 3 (a reaction term, e.g.
+        // -rho*u*(1-u)): its coefficients from u = 1, 2, 3, checked at two more values.
+        double v[4];
+        for (int q = 1; q <= 3; ++q) v[q] = value(with({{name, double(q)}}), 0);
+        const double a3 = (v[3] - 3 * v[2] + 3 * v[1]) / 6.0, a2 = (v[2] - 2 * v[1]) / 2.0 - 3 * a3, a1 = v[1] - a2 - a3;
+        p_.reaction = {0.0, a1, a2, a3};
+        for (double uq : {-1.5, 0.5})
+          for (int q = 0; q < 3; ++q) {
+            const double want = a1 * uq + a2 * uq * uq + a3 * uq * uq * uq, got = value(with({{name, uq}}), q);
+            if (std::abs(got - want) > 1e-10 * std::max(1.0, std::abs(want)))
+              throw deck.error(S, "operator", "\"" + operator_text_ + "\" is not a polynomial of degree <= 3 in u with constant coefficients",
+                               "the bwler problem takes reaction terms such as rho*u*(1-u) or u^3 - u");
+          }
+        if (a1 != 0.0 || a2 != 0.0 || a3 != 0.0) coef.push_back({name, a1 + a2 + a3});
+        continue;
+      }
       const core::Expression one = with({{name, 1.0}}), two = with({{name, 2.0}});
       const double c = value(one, 0);
       for (int q = 0; q < 3; ++q) {
@@ -93,14 +110,14 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
                            "a Fourier-mode fit needs constant coefficients");
         if (std::abs(value(two, q) - 2 * c) > 1e-12 * std::max(1.0, std::abs(c)))
           throw deck.error(S, "operator", "\"" + operator_text_ + "\" is not linear in " + name,
-                           "the bwler problem fits linear PDEs; a nonlinear term (e.g. u*u_x) needs Gauss-Newton, not yet built");
+                           "the bwler problem takes linear PDEs plus a polynomial reaction term in u itself");
       }
       if (c != 0.0) {
         coef.push_back({name, c});
         p_.terms.push_back({c, dt, dx});
       }
     }
-  if (p_.terms.empty()) throw deck.error(S, "operator", "\"" + operator_text_ + "\" has no term in u or its derivatives");
+  if (p_.terms.empty()) throw deck.error(S, "operator", "\"" + operator_text_ + "\" has no derivative of u", "a fit needs a differential equation");
   // Products of two symbols (u*u_x vanishes whenever one of them is zero): setting each pair to 1
   // must give the sum of their coefficients.
   std::vector<std::pair<std::string, double>> all;
@@ -116,10 +133,17 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
       const double v = value(with({{all[a].first, 1.0}, {all[b].first, 1.0}}), 1);
       if (std::abs(v - all[a].second - all[b].second) > 1e-12 * std::max(1.0, std::abs(all[a].second) + std::abs(all[b].second)))
         throw deck.error(S, "operator", "\"" + operator_text_ + "\" is not linear: " + all[a].first + " and " + all[b].first + " multiply",
-                         "the bwler problem fits linear PDEs; nonlinear ones need Gauss-Newton, not yet built");
+                         "the bwler problem takes linear PDEs plus a polynomial reaction term in u");
     }
   int order_t = 0;
-  for (const auto& t : p_.terms) order_t = std::max(order_t, t.dt);
+  bool has_dx = false;
+  for (const auto& t : p_.terms) {
+    order_t = std::max(order_t, t.dt);
+    has_dx = has_dx || t.dx > 0;
+  }
+  if (has_dx && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
+    throw deck.error(S, "operator", "\"" + operator_text_ + "\" has a nonlinear reaction term and x-derivatives: that fit is not built yet",
+                     "the Gauss-Newton path takes PDEs without x-derivatives, an ODE at every x node, such as BWLer's reaction case");
 
   // Source at the nodes, initial data at the x nodes.
   const long nt = p_.t.size(), nx = p_.x.size();
@@ -161,6 +185,7 @@ core::Json Bwler::run() {
   const spectral::FitResult r = spectral::fit_space_time(p_);
   const double fit_s = core::wall_time() - t0;
   log::info("solved: ", r.method, " in ", fit_s, " s");
+  if (r.iterations > 1) log::info("Gauss-Newton steps: ", r.iterations);
   log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial misfit ", r.initial_rms, "); condition number ",
             r.condition);
 
@@ -220,6 +245,7 @@ core::Json Bwler::run() {
   j["initial_rms"] = r.initial_rms;
   j["condition_number"] = r.condition;
   j["fit_seconds"] = fit_s;
+  j["iterations"] = r.iterations;
   if (!exact_.empty()) {
     j["error_relative_l2"] = rel;
     j["error_max"] = emax;

@@ -8,7 +8,8 @@
 
 namespace kron::problems {
 
-/// `[problem] type = "bwler"`: a linear space-time PDE fitted by nodal values at Chebyshev (t) x
+/// `[problem] type = "bwler"`: a linear space-time PDE (plus a polynomial reaction term in u, by
+/// Gauss-Newton) fitted by nodal values at Chebyshev (t) x
 /// Fourier (x) nodes, BWLer's representation, with its loss (mean squared collocation residual
 /// plus weighted initial terms) minimised exactly (spectral::fit_space_time). Prints and stores
 /// the loss, its parts, the conditioning of the least-squares problems and, given the exact

@@ -25,6 +25,9 @@ struct SpaceTimeProblem {
     int dt = 0, dx = 0;  ///< derivative orders in t and in x
   };
   std::vector<Term> terms;
+  /// A reaction term sum_k reaction[k] u^k added to the left side (k = 0 .. 3; empty: none).
+  /// Terms of degree 2 and 3 make the problem nonlinear: it is then solved by Gauss-Newton.
+  std::vector<double> reaction;
   /// f at the nodes, t-major (f[i * nx + j] at (t_i, x_j)); empty: zero.
   std::vector<double> source;
   struct Initial {
@@ -41,7 +44,8 @@ struct FitResult {
   double residual_rms = 0;       ///< sqrt(mean squared PDE residual)
   double initial_rms = 0;        ///< sqrt(mean squared initial misfit), all initial terms
   double condition = 0;          ///< largest 2-norm condition number of the per-mode problems
-  long modes = 0;                ///< least-squares problems solved
+  long modes = 0;                ///< least-squares problems solved (per Gauss-Newton step)
+  int iterations = 1;            ///< Gauss-Newton steps (1: a linear problem)
   std::string method;
 };
 
@@ -51,6 +55,11 @@ struct FitResult {
 /// nt, solved by SVD (which gives its condition number); modes -k are the conjugates of modes k.
 /// The loss and residuals of the result are evaluated in physical space with the
 /// differentiation matrices, independently of the mode-wise solve.
+/// With a nonlinear reaction term: Gauss-Newton from u = the initial data at every t, each step
+/// the linearised least-squares problem (reaction derivative on the diagonal) solved exactly,
+/// until the step is below 1e-13 of u (at most 50 steps). Its linearised operator couples
+/// Fourier modes, so this path needs a PDE without x-derivatives (an ODE at every x node, as
+/// BWLer's reaction case): one dense problem per x node; other nonlinear PDEs are refused.
 FitResult fit_space_time(const SpaceTimeProblem& p);
 
 }  // namespace kron::spectral
