@@ -13,6 +13,38 @@ namespace kron::linops {
 namespace {
 // One relative tolerance for "this combined eigenvalue is zero", for every solver.
 constexpr double kZero = 1e-10;
+
+// The division of fast diagonalization on host data laid out as `b` (storage order; offset
+// from x): x /= (l0 (*|+) l1 (*|+) l2 + shift) * norm; NaN eigenvalues (outside the transformed
+// range) make x zero; |denominator| <= zero makes x zero and counts as dropped. The host twin of
+// device::spectral_divide, same operations in the same order.
+device::DivideResult divide_host(double* x, const layout::device_ops::Interior& b, const std::vector<double>& l0, const std::vector<double>& l1,
+                                 const std::vector<double>& l2, bool product, double shift, double zero, double norm) {
+  device::DivideResult r;
+  for (long q2 = 0; q2 < b.n[2]; ++q2)
+    for (long q1 = 0; q1 < b.n[1]; ++q1) {
+      const double l12 = product ? l1[static_cast<std::size_t>(q1)] * l2[static_cast<std::size_t>(q2)]
+                                 : l1[static_cast<std::size_t>(q1)] + l2[static_cast<std::size_t>(q2)];
+      double* row = x + b.offset + q1 * b.stride[1] + q2 * b.stride[2];
+      for (long i = 0; i < b.n[0]; ++i) {
+        double& v = row[i * b.stride[0]];
+        const double den = (product ? l0[static_cast<std::size_t>(i)] * l12 : l0[static_cast<std::size_t>(i)] + l12) + shift;
+        if (std::isnan(den)) {  // outside the transformed range
+          v = 0;
+          continue;
+        }
+        r.fmax = std::max(r.fmax, std::abs(v));
+        if (std::abs(den) <= zero) {
+          r.zero_mode = true;
+          r.dropped = std::max(r.dropped, std::abs(v));
+          v = 0;
+          continue;
+        }
+        v /= den * norm;
+      }
+    }
+  return r;
+}
 }  // namespace
 
 FastDiagonalization::FastDiagonalization(layout::ProcessGridPtr grid, std::array<long, 3> n, std::array<Axis, 3> axes,
@@ -45,30 +77,27 @@ FastDiagonalization::FastDiagonalization(layout::ProcessGridPtr grid, std::array
   // The spectral path: every present axis a real FFT of whole lines, inverted by its own HC2R.
   using LT = LineOp<double>::Transform;
   spectral_ = !fwd.empty();
-  for (const Axis& A : axes_)
-    if (A.fwd)
-      spectral_ = spectral_ && A.lo < 0 && A.fwd->kind() == LineOp<double>::Kind::Transform && A.fwd->transform_kind() == LT::R2HC &&
+  for (int a = 0; a < 3; ++a)
+    if (const Axis& A = axes_[a]; A.fwd)
+      spectral_ = spectral_ && (A.lo < 0 || (A.lo == 0 && A.fwd->cols() == n_[a])) && A.fwd->kind() == LineOp<double>::Kind::Transform &&
+                  A.fwd->transform_kind() == LT::R2HC &&
                   A.bwd && A.bwd->kind() == LineOp<double>::Kind::Transform && A.bwd->transform_kind() == LT::HC2R &&
                   A.fwd_trans == Trans::N && A.bwd_trans == Trans::N;
   plans(1);
 }
 
-const layout::DistributedTransform& FastDiagonalization::spectral_plan(int ncomp) const {
-  auto& p = spectral_plans_[ncomp];
+const layout::DistributedTransform& FastDiagonalization::spectral_plan(int ncomp, core::MemorySpace space) const {
+  auto& p = spectral_plans_[{ncomp, static_cast<int>(space)}];
   if (!p) {
     layout::FftOptions o;
     o.ncomp = ncomp;
-    o.space = core::MemorySpace::Device;
+    o.space = space;
+    o.effort = layout::FftEffort::Estimate;  // measured panel plans where the wisdom has them
     std::array<layout::TransformKind, 3> kinds{};
     for (int a = 0; a < 3; ++a) kinds[a] = axes_[a].fwd ? layout::TransformKind::Fourier : layout::TransformKind::None;
     p = std::make_unique<layout::DistributedTransform>(grid_, n_, kinds, o);
   }
   return *p;
-}
-
-std::string FastDiagonalization::describe_device() const {
-  if (!spectral_) return describe();
-  return "cuFFT " + spectral_plan(1).describe() + ", division on the half spectrum, and back";
 }
 
 std::array<std::vector<double>, 3> FastDiagonalization::local_eigenvalues(const layout::Box& b) const {
@@ -94,7 +123,7 @@ std::array<std::vector<double>, 3> FastDiagonalization::local_eigenvalues(const 
 layout::RealField& FastDiagonalization::spectral_solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>& dropped,
                                                        std::vector<double>& fmax, bool& zero_mode) const {
   const int nc = r.components();
-  const layout::DistributedTransform& plan = spectral_plan(nc);
+  const layout::DistributedTransform& plan = spectral_plan(nc, r.space());
   constexpr int kSlot = 20;  // workspace slots of this path, apart from TensorOp's
   const layout::RealField* in = &r;
   if (r.has_halo()) {
@@ -122,8 +151,10 @@ layout::RealField& FastDiagonalization::spectral_solve(layout::RealField& r, Pen
       layout::device_ops::Interior one = box;
       one.ncomp = 1;
       one.offset = box.offset + c * box.cstride;
-      const device::DivideResult d = device::spectral_divide(reinterpret_cast<double*>(F.data()), one, l0, lam[ord[1]], lam[ord[2]],
-                                                             combine_ == Combine::Product, shift_, kZero * scale_, norm_);
+      double* x = reinterpret_cast<double*>(F.data());
+      const bool product = combine_ == Combine::Product;
+      const device::DivideResult d = F.on_device() ? device::spectral_divide(x, one, l0, lam[ord[1]], lam[ord[2]], product, shift_, kZero * scale_, norm_)
+                                                   : divide_host(x, one, l0, lam[ord[1]], lam[ord[2]], product, shift_, kZero * scale_, norm_);
       fmax[static_cast<std::size_t>(c)] = d.fmax;
       dropped[static_cast<std::size_t>(c)] = d.dropped;
       zero_mode = zero_mode || d.zero_mode;
@@ -150,8 +181,8 @@ const FastDiagonalization::Plans& FastDiagonalization::plans(int ncomp) const {
 }
 
 void FastDiagonalization::reserve(layout::RealField& r, PencilWorkspace& ws) const {
-  if (spectral_ && r.on_device()) {
-    const layout::DistributedTransform& plan = spectral_plan(r.components());
+  if (spectral_ && (r.on_device() || spectral_host_)) {
+    const layout::DistributedTransform& plan = spectral_plan(r.components(), r.space());
     ws.field<std::complex<double>>(plan.output_pencil().axis(), plan.output_pencil().global(), r.components(), 20);
     ws.field<double>(0, n_, r.components(), 22);
     return;
@@ -193,7 +224,7 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
     }
     if (dropped_out) *dropped_out = dropped;
   };
-  if (spectral_ && r.on_device()) {
+  if (spectral_ && (r.on_device() || spectral_host_)) {
     layout::RealField& u = spectral_solve(r, ws, dropped, fmax, zero_mode);
     finish_divide();
     return u;
@@ -216,47 +247,18 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
     // Rows along the pencil's own (fastest) axis a0.
     const auto& ord = F.pencil().order();
     const int a0 = ord[0], a1 = ord[1], a2 = ord[2];
-    if (F.on_device()) {
-      // The same division on the device, component by component.
-      const layout::device_ops::Interior box = layout::ops::detail::interior(F);
-      for (int c = 0; c < nc; ++c) {
-        layout::device_ops::Interior one = box;
-        one.ncomp = 1;
-        one.offset = box.offset + c * box.cstride;
-        const device::DivideResult r =
-            device::spectral_divide(F.data(), one, lam[a0], lam[a1], lam[a2], product, shift_, zero, norm_);
-        fmax[static_cast<std::size_t>(c)] = r.fmax;
-        dropped[static_cast<std::size_t>(c)] = r.dropped;
-        zero_mode = zero_mode || r.zero_mode;
-      }
-    } else
-    for (int c = 0; c < nc; ++c)
-    for (long q2 = 0; q2 < b.n[a2]; ++q2)
-      for (long q1 = 0; q1 < b.n[a1]; ++q1) {
-        const double l12 = product ? lam[a1][q1] * lam[a2][q2] : lam[a1][q1] + lam[a2][q2];
-        std::array<long, 3> at{0, 0, 0};
-        at[a1] = q1;
-        at[a2] = q2;
-        double* x = &F(at[0], at[1], at[2], c);
-        double& fm = fmax[static_cast<std::size_t>(c)];
-        double& dr = dropped[static_cast<std::size_t>(c)];
-        const double* l0 = lam[a0].data();
-        for (long i = 0; i < b.n[a0]; ++i) {
-          const double den = (product ? l0[i] * l12 : l0[i] + l12) + shift_;
-          if (std::isnan(den)) {  // outside the transformed range
-            x[i] = 0;
-            continue;
-          }
-          fm = std::max(fm, std::abs(x[i]));
-          if (std::abs(den) <= zero) {
-            zero_mode = true;
-            dr = std::max(dr, std::abs(x[i]));
-            x[i] = 0;
-            continue;
-          }
-          x[i] /= den * norm_;
-        }
-      }
+    // Component by component, on the host or the device.
+    const layout::device_ops::Interior box = layout::ops::detail::interior(F);
+    for (int c = 0; c < nc; ++c) {
+      layout::device_ops::Interior one = box;
+      one.ncomp = 1;
+      one.offset = box.offset + c * box.cstride;
+      const device::DivideResult d = F.on_device() ? device::spectral_divide(F.data(), one, lam[a0], lam[a1], lam[a2], product, shift_, zero, norm_)
+                                                   : divide_host(F.data(), one, lam[a0], lam[a1], lam[a2], product, shift_, zero, norm_);
+      fmax[static_cast<std::size_t>(c)] = d.fmax;
+      dropped[static_cast<std::size_t>(c)] = d.dropped;
+      zero_mode = zero_mode || d.zero_mode;
+    }
     finish_divide();
   }
   core::ScopedTimer t("fastdiag.transforms");

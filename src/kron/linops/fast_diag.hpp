@@ -17,11 +17,12 @@ namespace kron::linops {
 /// eigenvalues combine by sum (Laplacians and Helmholtz: sum_a lambda_a + shift) or by product
 /// (Kronecker covariances: prod_a lambda_a + shift). The forward sweep leaves the data in the
 /// pencil of its last stage, where the division happens and the backward sweep starts.
-/// Device fields whose every axis is a whole-line real FFT (periodic axes) take the spectral
-/// path instead: one distributed complex transform (layout::DistributedTransform on cuFFT: a
-/// single multi-dimensional cuFFT plan where the whole field is on one rank), the division on
-/// the complex half spectrum (the real FFT's eigenvalues hold for both halves of a symmetric
-/// operator), and the inverse transform.
+/// When every axis is a whole-line real FFT (periodic axes), device solves take the spectral
+/// path instead (host solves too after use_spectral_on_host(true); by default the host keeps the
+/// line transforms, which need half the scratch): one distributed r2c transform (layout::DistributedTransform; on the device a single
+/// multi-dimensional cuFFT plan where the whole field is on one rank), the division on the
+/// complex half spectrum (the real FFT's eigenvalues hold for both halves of a symmetric
+/// operator), and the c2r transform back.
 class FastDiagonalization {
  public:
   enum class Combine { Sum, Product };
@@ -53,10 +54,10 @@ class FastDiagonalization {
   std::size_t operator_bytes() const { return bytes(); }
   /// The forward and backward plans (TensorOp::describe) of scalar fields.
   std::string describe() const;
-  /// Whether device solves take the spectral path (every axis a whole-line real FFT).
-  bool spectral_on_device() const { return spectral_; }
-  /// The device plan of scalar fields: the spectral path's transform, or describe().
-  std::string describe_device() const;
+  /// Whether solves take the spectral path (every axis a whole-line real FFT) on the device.
+  bool spectral() const { return spectral_; }
+  /// Host solves on the spectral path as well (tests compare it with the line transforms).
+  void use_spectral_on_host(bool on) { spectral_host_ = on; }
 
  private:
   layout::ProcessGridPtr grid_;
@@ -64,19 +65,19 @@ class FastDiagonalization {
   std::array<Axis, 3> axes_;
   Combine combine_;
   double shift_, scale_ = 0, norm_ = 1;
-  bool allow_singular_, singular_ = false, spectral_ = false;
+  bool allow_singular_, singular_ = false, spectral_ = false, spectral_host_ = false;
   std::string what_;
   struct Plans {
     TensorOp<double> fwd, bwd;
   };
   const Plans& plans(int ncomp) const;
-  const layout::DistributedTransform& spectral_plan(int ncomp) const;
+  const layout::DistributedTransform& spectral_plan(int ncomp, core::MemorySpace space) const;
   layout::RealField& spectral_solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>& dropped, std::vector<double>& fmax,
                                     bool& zero_mode) const;
   // The eigenvalue of every local index of `box` along each axis (NaN outside the transformed
   // ranges), and the division of one device component by their combination.
   std::array<std::vector<double>, 3> local_eigenvalues(const layout::Box& box) const;
-  mutable std::map<int, std::unique_ptr<layout::DistributedTransform>> spectral_plans_;
+  mutable std::map<std::pair<int, int>, std::unique_ptr<layout::DistributedTransform>> spectral_plans_;  // by (ncomp, space)
   std::vector<TensorOp<double>::Stage> fwd_stages_, bwd_stages_;
   mutable std::map<int, std::unique_ptr<Plans>> plans_;  // by component count, planned on first use
 };

@@ -234,6 +234,7 @@ FastPoisson::FastPoisson(layout::ProcessGridPtr grid, const std::array<layout::A
   m.ws = std::make_unique<PencilWorkspace>(grid, layout::TransposeMethod::Alltoallv, opt.space);
   m.fd = std::make_unique<FastDiagonalization>(grid, m.n, std::move(fa), FastDiagonalization::Combine::Sum, -shift, m.singular,
                                                "Helmholtz operator for this shift");
+  m.fd->use_spectral_on_host(opt.spectral_on_host);
   m.fd->reserve(m.ws->field<double>(0, m.n, 1, 0), *m.ws);
 }
 

@@ -26,6 +26,10 @@ struct FastPoissonOptions {
   /// face by face, O(n^2) values sent over). solve() takes host or device fields either way;
   /// fields in the other space are copied once each way.
   core::MemorySpace space = core::MemorySpace::Host;
+  /// All-periodic problems: host solves on the fast diagonalization's spectral path (one
+  /// distributed r2c transform around the division, as device solves always do) instead of the
+  /// real-FFT line transforms (half its scratch). Tests compare the two.
+  bool spectral_on_host = false;
 };
 
 /// Direct solver for the separable problem  sum_a D2_a u - shift u = f  by fast diagonalization:
