@@ -36,6 +36,13 @@ void Bwler::declare(core::Schema& schema) {
       {"t", ValueKind::RealList, "[0.0, 1.0]", "Time interval [t0, t1] (Chebyshev-Lobatto nodes).", -1e300, 1e300, {}, 2, 2},
       {"x", ValueKind::RealList, "[0.0, 6.283185307179586]", "Periodic space interval [x0, x1) (Fourier nodes).", -1e300, 1e300, {}, 2, 2},
       {"nodes", ValueKind::IntegerList, "[81, 80]", "Nodes in t and in x.", 2, 100000, {}, 2, 2},
+      {"x_nodes", ValueKind::String, "\"fourier\"",
+       "Nodes along x: fourier (periodic x, collocation at the nodes) or chebyshev (bounded x: Chebyshev-Lobatto nodes, "
+       "Dirichlet data in bwler.boundary, collocation at bwler.collocation points; solved densely, up to 4096 unknowns).",
+       -1e300, 1e300, {"fourier", "chebyshev"}},
+      {"collocation", ValueKind::IntegerList, "", "Chebyshev collocation points in t and x (x_nodes = chebyshev); absent: the nodes.", 2,
+       100000, {}, 2, 2, true},
+      {"boundary", ValueKind::StringList, "", "u at x0 and at x1, expressions of t (x_nodes = chebyshev).", -1e300, 1e300, {}, 2, 2, true},
       {"initial", ValueKind::StringList, "",
        "Initial data at t0 of u, then of u_t, ... (one expression of x each; a PDE of order 2 in t takes two).", -1e300, 1e300, {}, 1,
        kMaxDt},
@@ -55,7 +62,21 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   if (!(xl[1] > xl[0])) throw deck.error(S, "x", "the interval is empty or reversed");
   const auto nodes = deck.integers(S, "nodes");
   p_.t = layout::AxisGrid::chebyshev(nodes[0], tl[0], tl[1]);
-  p_.x = layout::AxisGrid::periodic(nodes[1], xl[0], xl[1]);
+  const bool bounded = deck.string(S, "x_nodes") == "chebyshev";
+  p_.x = bounded ? layout::AxisGrid::chebyshev(nodes[1], xl[0], xl[1]) : layout::AxisGrid::periodic(nodes[1], xl[0], xl[1]);
+  if (!bounded && deck.has(S, "collocation"))
+    throw deck.error(S, "collocation", "is for x_nodes = \"chebyshev\"; Fourier fits collocate at the nodes");
+  if (!bounded && deck.has(S, "boundary")) throw deck.error(S, "boundary", "is for x_nodes = \"chebyshev\"; a periodic x has no boundary");
+  if (bounded && !deck.has(S, "boundary"))
+    throw deck.error(S, "x_nodes", "is chebyshev but bwler.boundary is not given", "add boundary = [\"u at x0\", \"u at x1\"], expressions of t");
+  if (bounded && nodes[0] * nodes[1] > 4096)
+    throw deck.error(S, "nodes", std::to_string(nodes[0] * nodes[1]) + " unknowns: a bounded x axis is solved densely, up to 4096");
+  if (bounded && deck.has(S, "collocation")) {
+    const auto c = deck.integers(S, "collocation");
+    if (c[0] < nodes[0] || c[1] < nodes[1]) throw deck.error(S, "collocation", "needs at least as many points as nodes per axis");
+    p_.t_collocation = layout::AxisGrid::chebyshev(c[0], tl[0], tl[1]).coords();
+    p_.x_collocation = layout::AxisGrid::chebyshev(c[1], xl[0], xl[1]).coords();
+  }
   for (long long v : deck.integers(S, "test_points")) test_points_.push_back(static_cast<long>(v));
 
   // An expression of t and x (a deck key), checked for other variables.
@@ -141,19 +162,35 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     order_t = std::max(order_t, t.dt);
     has_dx = has_dx || t.dx > 0;
   }
+  if (!p_.x.periodic() && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
+    throw deck.error(S, "operator", "\"" + operator_text_ + "\" has a nonlinear reaction term on a bounded x axis: that fit is not built yet",
+                     "use x_nodes = \"fourier\" for a periodic problem");
   if (has_dx && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
     throw deck.error(S, "operator", "\"" + operator_text_ + "\" has a nonlinear reaction term and x-derivatives: that fit is not built yet",
                      "the Gauss-Newton path takes PDEs without x-derivatives, an ODE at every x node, such as BWLer's reaction case");
 
-  // Source at the nodes, initial data at the x nodes.
-  const long nt = p_.t.size(), nx = p_.x.size();
+  // Source at the collocation points, initial data at the x ones, boundary data at the t ones.
+  const std::vector<double>& tc = p_.t_collocation.empty() ? p_.t.coords() : p_.t_collocation;
+  const std::vector<double>& xc = p_.x_collocation.empty() ? p_.x.coords() : p_.x_collocation;
   const core::Expression f = expr("source", deck.string(S, "source"), params);
-  for (long i = 0; i < nt; ++i)
-    for (long j = 0; j < nx; ++j) {
-      const double v = f(p_.x[j], 0, 0, p_.t[i]);
-      if (!std::isfinite(v)) throw deck.error(S, "source", "is not finite at t = " + std::to_string(p_.t[i]) + ", x = " + std::to_string(p_.x[j]));
+  for (double T : tc)
+    for (double X : xc) {
+      const double v = f(X, 0, 0, T);
+      if (!std::isfinite(v)) throw deck.error(S, "source", "is not finite at t = " + std::to_string(T) + ", x = " + std::to_string(X));
       p_.source.push_back(v);
     }
+  if (bounded) {
+    const auto bd = deck.strings(S, "boundary");
+    for (int side = 0; side < 2; ++side) {
+      const core::Expression g = expr("boundary", bd[static_cast<std::size_t>(side)], params);
+      if (g.uses("x")) throw deck.error(S, "boundary", "\"" + bd[static_cast<std::size_t>(side)] + "\" uses x; boundary data are functions of t");
+      spectral::SpaceTimeProblem::Boundary b;
+      b.side = side;
+      b.weight = deck.real(S, "initial_weight");
+      for (double T : tc) b.values.push_back(g(side == 0 ? xl[0] : xl[1], 0, 0, T));
+      p_.boundary.push_back(std::move(b));
+    }
+  }
   const auto init = deck.strings(S, "initial");
   if (static_cast<int>(init.size()) != std::max(order_t, 1))
     throw deck.error(S, "initial", "has " + std::to_string(init.size()) + " entries; the operator is of order " + std::to_string(order_t) +
@@ -167,9 +204,9 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     spectral::SpaceTimeProblem::Initial in;
     in.dt = static_cast<int>(d);
     in.weight = w;
-    for (long j = 0; j < nx; ++j) {
-      const double v = g(p_.x[j], 0, 0, p_.t.lower());
-      if (!std::isfinite(v)) throw deck.error(S, "initial", "\"" + init[d] + "\" is not finite at x = " + std::to_string(p_.x[j]));
+    for (double X : xc) {
+      const double v = g(X, 0, 0, p_.t.lower());
+      if (!std::isfinite(v)) throw deck.error(S, "initial", "\"" + init[d] + "\" is not finite at x = " + std::to_string(X));
       in.values.push_back(v);
     }
     p_.initial.push_back(std::move(in));
@@ -180,20 +217,22 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
 core::Json Bwler::run() {
   namespace log = core::log;
   const long nt = p_.t.size(), nx = p_.x.size();
-  log::info("BWLer fit: ", operator_text_, " = ", deck_.string(S, "source"), " on ", nt, " Chebyshev (t) x ", nx, " Fourier (x) nodes");
+  log::info("BWLer fit: ", operator_text_, " = ", deck_.string(S, "source"), " on ", nt, " Chebyshev (t) x ", nx,
+            p_.x.periodic() ? " Fourier (x) nodes" : " Chebyshev (x) nodes");
   const double t0 = core::wall_time();
   const spectral::FitResult r = spectral::fit_space_time(p_);
   const double fit_s = core::wall_time() - t0;
   log::info("solved: ", r.method, " in ", fit_s, " s");
   if (r.iterations > 1) log::info("Gauss-Newton steps: ", r.iterations);
-  log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial misfit ", r.initial_rms, "); condition number ",
+  log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial/boundary misfit ", r.initial_rms, "); condition number ",
             r.condition);
 
   // The fit and its error on the test grid: x along x, t along y, split over the ranks in y.
   const long ft = test_points_[0], fx = test_points_[1];
   layout::Domain d;
   d.dim = 2;
-  d.axes = {layout::AxisGrid::periodic(fx, p_.x.lower(), p_.x.upper()), layout::AxisGrid::uniform(ft, p_.t.lower(), p_.t.upper()),
+  d.axes = {p_.x.periodic() ? layout::AxisGrid::periodic(fx, p_.x.lower(), p_.x.upper()) : layout::AxisGrid::uniform(fx, p_.x.lower(), p_.x.upper()),
+            layout::AxisGrid::uniform(ft, p_.t.lower(), p_.t.upper()),
             layout::AxisGrid()};
   const int np = core::mpi::size(comm_);
   auto grid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);

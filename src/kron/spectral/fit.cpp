@@ -19,20 +19,35 @@ Eigen::MatrixXd time_derivative(const layout::AxisGrid& t, int d) {
   return differentiation_matrix(t, d);
 }
 
+// Collocation points of an axis: the given ones, or the nodes.
+const std::vector<double>& collocation(const std::vector<double>& given, const layout::AxisGrid& nodes) {
+  return given.empty() ? nodes.coords() : given;
+}
+
 void check(const SpaceTimeProblem& p) {
   const long nt = p.t.size(), nx = p.x.size();
-  if (!p.x.periodic()) throw Error("a space-time fit needs a periodic x axis (Fourier nodes)", {}, "use grid kind periodic along x");
   if (p.t.periodic()) throw Error("a space-time fit needs a bounded t axis (e.g. Chebyshev nodes)");
   if (nt < 2 || nx < 2) throw Error("a space-time fit needs at least 2 nodes per axis");
+  if (p.x.periodic() && (!p.t_collocation.empty() || !p.x_collocation.empty() || !p.boundary.empty()))
+    throw Error("a periodic x axis takes collocation at the nodes and no boundary data");
+  if (!p.x.periodic() && nt * nx > 4096)
+    throw Error("a space-time fit with a bounded x axis is solved densely, up to 4096 unknowns; this one has " + std::to_string(nt * nx),
+                {}, "fewer nodes, or a periodic x axis");
   if (p.terms.empty()) throw Error("a space-time fit needs at least one PDE term");
   for (const auto& term : p.terms)
     if (term.dt < 0 || term.dx < 0 || !std::isfinite(term.coef)) throw Error("a PDE term has a negative derivative order or a non-finite coefficient");
-  if (!p.source.empty() && static_cast<long>(p.source.size()) != nt * nx)
-    throw Error("the source has " + std::to_string(p.source.size()) + " values for " + std::to_string(nt * nx) + " nodes");
+  const long nct = static_cast<long>(collocation(p.t_collocation, p.t).size()), ncx = static_cast<long>(collocation(p.x_collocation, p.x).size());
+  if (!p.source.empty() && static_cast<long>(p.source.size()) != nct * ncx)
+    throw Error("the source has " + std::to_string(p.source.size()) + " values for " + std::to_string(nct * ncx) + " nodes");
   for (const auto& in : p.initial) {
-    if (static_cast<long>(in.values.size()) != nx)
-      throw Error("an initial condition has " + std::to_string(in.values.size()) + " values for " + std::to_string(nx) + " x nodes");
+    if (static_cast<long>(in.values.size()) != ncx)
+      throw Error("an initial condition has " + std::to_string(in.values.size()) + " values for " + std::to_string(ncx) + " x nodes");
     if (!(in.weight > 0) || in.dt < 0) throw Error("an initial condition needs a positive weight and a derivative order >= 0");
+  }
+  for (const auto& bd : p.boundary) {
+    if (static_cast<long>(bd.values.size()) != nct)
+      throw Error("a boundary condition has " + std::to_string(bd.values.size()) + " values for " + std::to_string(nct) + " t points");
+    if (!(bd.weight > 0) || (bd.side != 0 && bd.side != 1)) throw Error("a boundary condition needs a positive weight and side 0 or 1");
   }
   for (double v : p.source)
     if (!std::isfinite(v)) throw Error("the source holds non-finite values");
@@ -230,11 +245,112 @@ FitResult fit_gauss_newton(const SpaceTimeProblem& p) {
   return r;
 }
 
+// B (x) A as a dense matrix (vec(A U B^T) = (B (x) A) vec(U), U column-major).
+Eigen::MatrixXd kron(const Eigen::MatrixXd& B, const Eigen::MatrixXd& A) {
+  Eigen::MatrixXd K(B.rows() * A.rows(), B.cols() * A.cols());
+  for (long i = 0; i < B.rows(); ++i)
+    for (long j = 0; j < B.cols(); ++j) K.block(i * A.rows(), j * A.cols(), A.rows(), A.cols()) = B(i, j) * A;
+  return K;
+}
+
+// Linear problems on a bounded x axis: one dense least-squares problem. The PDE rows (It Dt^p)
+// U (Ix Dx^q)^T at the collocation points become, after the orthogonal (Qx (x) Qt)^T of the thin
+// QR factors It = Qt Rt, Ix = Qx Rx, the nt nx rows of sum_j c_j (Rx Dx^q (x) Rt Dt^p).
+FitResult fit_bounded(const SpaceTimeProblem& p) {
+  const long nt = p.t.size(), nx = p.x.size(), ni = static_cast<long>(p.initial.size()), nb = static_cast<long>(p.boundary.size());
+  const std::vector<double>& tc = collocation(p.t_collocation, p.t);
+  const std::vector<double>& xc = collocation(p.x_collocation, p.x);
+  const long nct = static_cast<long>(tc.size()), ncx = static_cast<long>(xc.size());
+  if (nct < nt || ncx < nx) throw Error("a bounded space-time fit needs at least as many collocation points as nodes per axis");
+  const Eigen::MatrixXd It = interpolation_matrix(p.t, tc), Ix = interpolation_matrix(p.x, xc);
+  Eigen::HouseholderQR<Eigen::MatrixXd> qt(It), qx(Ix);
+  const Eigen::MatrixXd Rt = qt.matrixQR().topRows(nt).triangularView<Eigen::Upper>();
+  const Eigen::MatrixXd Rx = qx.matrixQR().topRows(nx).triangularView<Eigen::Upper>();
+  const Eigen::MatrixXd Qt = qt.householderQ() * Eigen::MatrixXd::Identity(nct, nt), Qx = qx.householderQ() * Eigen::MatrixXd::Identity(ncx, nx);
+  const double sp = 1.0 / std::sqrt(double(nct * ncx));
+  const long rows = nt * nx + ni * ncx + nb * nct;
+  Eigen::MatrixXd M = Eigen::MatrixXd::Zero(rows, nt * nx);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(rows);
+  for (const auto& term : p.terms) {
+    const Eigen::MatrixXd Dx = term.dx == 0 ? Eigen::MatrixXd::Identity(nx, nx) : differentiation_matrix(p.x, term.dx);
+    M.topRows(nt * nx) += (sp * term.coef) * kron(Rx * Dx, Rt * time_derivative(p.t, term.dt));
+  }
+  if (!p.source.empty()) {
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> f(p.source.data(), nct, ncx);
+    const Eigen::MatrixXd fr = Qt.transpose() * f * Qx;
+    b.head(nt * nx) = sp * Eigen::Map<const Eigen::VectorXd>(fr.data(), nt * nx);
+  }
+  if (!p.reaction.empty() && p.reaction.size() > 1) M.topRows(nt * nx) += (sp * p.reaction[1]) * kron(Rx, Rt);
+  long r0 = nt * nx;
+  const std::vector<Eigen::RowVectorXd> init_rows = initial_rows(p);
+  for (long q = 0; q < ni; ++q, r0 += ncx) {
+    const auto& in = p.initial[static_cast<std::size_t>(q)];
+    const double sw = std::sqrt(in.weight / double(ncx));
+    M.middleRows(r0, ncx) = sw * kron(Ix, init_rows[static_cast<std::size_t>(q)]);
+    b.segment(r0, ncx) = sw * Eigen::Map<const Eigen::VectorXd>(in.values.data(), ncx);
+  }
+  for (long q = 0; q < nb; ++q, r0 += nct) {
+    const auto& bd = p.boundary[static_cast<std::size_t>(q)];
+    const double sw = std::sqrt(bd.weight / double(nct));
+    const Eigen::MatrixXd side = interpolation_matrix(p.x, {bd.side == 0 ? p.x.lower() : p.x.upper()});
+    M.middleRows(r0, nct) = sw * kron(side, It);
+    b.segment(r0, nct) = sw * Eigen::Map<const Eigen::VectorXd>(bd.values.data(), nct);
+  }
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(M);
+  const Eigen::VectorXd u = qr.solve(b);
+  FitResult r;
+  r.u = Eigen::Map<const Eigen::MatrixXd>(u.data(), nt, nx);
+  const auto d = qr.matrixQR().diagonal().cwiseAbs();
+  r.condition = d.minCoeff() > 0 ? d.maxCoeff() / d.minCoeff() : INFINITY;
+  r.modes = 1;
+  // The loss at the collocation points, in physical space.
+  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(nct, ncx);
+  for (const auto& term : p.terms) {
+    const Eigen::MatrixXd Dx = term.dx == 0 ? Eigen::MatrixXd::Identity(nx, nx) : differentiation_matrix(p.x, term.dx);
+    R += term.coef * It * time_derivative(p.t, term.dt) * r.u * (Ix * Dx).transpose();
+  }
+  if (!p.reaction.empty()) R += (It * r.u * Ix.transpose()).unaryExpr([&](double v) { return poly(p.reaction, v); });
+  if (!p.source.empty()) R -= Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(p.source.data(), nct, ncx);
+  const double res2 = R.squaredNorm() / double(nct * ncx);
+  double side2 = 0, weighted = 0;
+  for (long q = 0; q < ni; ++q) {
+    const auto& in = p.initial[static_cast<std::size_t>(q)];
+    const double e2 = (init_rows[static_cast<std::size_t>(q)] * r.u * Ix.transpose() - Eigen::Map<const Eigen::RowVectorXd>(in.values.data(), ncx)).squaredNorm() / double(ncx);
+    side2 += e2;
+    weighted += in.weight * e2;
+  }
+  for (long q = 0; q < nb; ++q) {
+    const auto& bd = p.boundary[static_cast<std::size_t>(q)];
+    const Eigen::MatrixXd side = interpolation_matrix(p.x, {bd.side == 0 ? p.x.lower() : p.x.upper()});
+    const double e2 = (It * r.u * side.transpose() - Eigen::Map<const Eigen::VectorXd>(bd.values.data(), nct)).squaredNorm() / double(nct);
+    side2 += e2;
+    weighted += bd.weight * e2;
+  }
+  r.residual_rms = std::sqrt(res2);
+  r.initial_rms = std::sqrt(ni + nb > 0 ? side2 / double(ni + nb) : 0.0);
+  r.loss = res2 + weighted;
+  r.method = "dense least squares (" + std::to_string(rows) + " x " + std::to_string(nt * nx) + ", PDE rows reduced by the QR of " +
+             std::to_string(nct) + " x " + std::to_string(ncx) + " collocation; column-pivoted QR)";
+  if (!r.u.allFinite()) throw Error("the space-time fit produced non-finite values", {}, "check the PDE terms and the data");
+  return r;
+}
+
 }  // namespace
 
 FitResult fit_space_time(const SpaceTimeProblem& p) {
   core::ScopedTimer timer("spectral.fit");
   check(p);
+  if (!p.x.periodic()) {
+    if (nonlinear(p)) throw Error("a nonlinear space-time fit on a bounded x axis is not built yet");
+    SpaceTimeProblem q = p;  // the reaction's constant part moves to the source
+    if (!p.reaction.empty() && p.reaction[0] != 0.0) {
+      if (q.source.empty()) q.source.assign(collocation(p.t_collocation, p.t).size() * collocation(p.x_collocation, p.x).size(), 0.0);
+      for (double& v : q.source) v -= p.reaction[0];
+      q.reaction[0] = 0.0;
+    }
+    FitResult r = fit_bounded(q);
+    return r;
+  }
   if (nonlinear(p)) return fit_gauss_newton(p);
   FitResult r = fit_linear(linear_form(p));
   evaluate(p, [&] {

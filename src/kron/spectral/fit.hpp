@@ -32,10 +32,20 @@ struct SpaceTimeProblem {
   std::vector<double> source;
   struct Initial {
     int dt = 0;                  ///< which t-derivative is prescribed at t0
-    std::vector<double> values;  ///< at the x nodes
+    std::vector<double> values;  ///< at the x nodes (bounded x: at the x collocation points)
     double weight = 1;
   };
   std::vector<Initial> initial;
+  /// Bounded x axis only: collocation points in t and x (empty: the nodes), where the PDE
+  /// residual is taken (`source` then holds f there, t-major), and Dirichlet data u(t, x_side)
+  /// at the t collocation points, weighted like the initial terms.
+  std::vector<double> t_collocation, x_collocation;
+  struct Boundary {
+    int side = 0;                ///< 0: x = x.lower(), 1: x = x.upper()
+    std::vector<double> values;  ///< at the t collocation points
+    double weight = 1;
+  };
+  std::vector<Boundary> boundary;
 };
 
 struct FitResult {
@@ -60,6 +70,11 @@ struct FitResult {
 /// until the step is below 1e-13 of u (at most 50 steps). Its linearised operator couples
 /// Fourier modes, so this path needs a PDE without x-derivatives (an ODE at every x node, as
 /// BWLer's reaction case): one dense problem per x node; other nonlinear PDEs are refused.
+/// A bounded x axis (e.g. Chebyshev nodes, BWLer's wave case) has no such splitting: the linear
+/// least-squares problem is solved densely, its PDE rows first reduced by the thin QR factors of
+/// the two collocation matrices ((Q_x (x) Q_t)^T leaves the residual norm unchanged and shrinks
+/// the rows to nt nx), by a column-pivoted QR whose diagonal ratio is the condition estimate;
+/// up to 4096 unknowns.
 FitResult fit_space_time(const SpaceTimeProblem& p);
 
 }  // namespace kron::spectral
