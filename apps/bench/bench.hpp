@@ -13,6 +13,8 @@
 
 #include "kron/core/json.hpp"
 #include "kron/core/memory.hpp"
+#include "kron/layout/axis_grid.hpp"
+#include "kron/layout/field.hpp"
 
 namespace kron::bench {
 
@@ -103,6 +105,18 @@ struct Row {
   std::string note;
   core::Json details = core::Json::object();
 };
+
+/// "n^3", the size label of the cubic cases.
+inline std::string cube(long n) { return std::to_string(n) + "^3"; }
+
+/// f(i, j, k) = fn(x, y, z) at the coordinates of every local point of a host field.
+template <class F>
+void fill(layout::RealField& f, const std::array<layout::AxisGrid, 3>& ax, F fn) {
+  const auto& b = f.pencil().box();
+  for (long k = 0; k < b.n[2]; ++k)
+    for (long j = 0; j < b.n[1]; ++j)
+      for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = fn(ax[0][b.lo[0] + i], ax[1][b.lo[1] + j], ax[2][b.lo[2] + k]);
+}
 
 /// A row of kron timed against a named baseline in the same rounds.
 inline Row baseline_row(std::string name, std::string size, const Stats& kron, std::string baseline, const Stats& base) {

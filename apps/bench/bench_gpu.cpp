@@ -39,16 +39,6 @@ using layout::Pencil;
 using layout::RealField;
 constexpr auto Dev = core::MemorySpace::Device;
 
-std::string cube(long n) { return std::to_string(n) + "^3"; }
-
-template <class F>
-void fill(RealField& f, const std::array<AxisGrid, 3>& ax, F fn) {
-  const auto& b = f.pencil().box();
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = fn(ax[0][b.lo[0] + i], ax[1][b.lo[1] + j], ax[2][b.lo[2] + k]);
-}
-
 // Max |a - exact| over the interior points at least `skip` points from every face.
 template <class F>
 double max_error(const RealField& a_dev, const std::array<AxisGrid, 3>& ax, long skip, F exact) {

@@ -31,8 +31,6 @@ double value_at(long i, long j, long k) {
   return std::sin(x) + 0.25 * std::cos(0.5 * i - 0.3 * j + 0.9 * k);
 }
 
-std::string cube(long n) { return std::to_string(n) + "^3"; }
-
 layout::ProcessGridPtr auto_grid(long n, MPI_Comm comm) {
   const auto shape = ProcessGrid::choose({n, n, n}, core::mpi::size(comm));
   return std::make_shared<const ProcessGrid>(comm, shape[0], shape[1]);

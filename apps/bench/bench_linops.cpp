@@ -37,8 +37,6 @@ using layout::Pencil;
 using layout::RealField;
 using linops::petsc::check;
 
-std::string cube(long n) { return std::to_string(n) + "^3"; }
-
 layout::ProcessGridPtr auto_grid(long n, MPI_Comm comm) {
   const auto shape = layout::ProcessGrid::choose({n, n, n}, core::mpi::size(comm));
   return std::make_shared<const layout::ProcessGrid>(comm, shape[0], shape[1]);
@@ -46,14 +44,6 @@ layout::ProcessGridPtr auto_grid(long n, MPI_Comm comm) {
 
 double u_exact(double x, double y, double z) { return std::sin(M_PI * x) * std::sin(2 * M_PI * y) * std::sin(M_PI * z) + x * y + z; }
 double lap_exact(double x, double y, double z) { return -6 * M_PI * M_PI * std::sin(M_PI * x) * std::sin(2 * M_PI * y) * std::sin(M_PI * z); }
-
-template <class F>
-void fill(RealField& f, const std::array<AxisGrid, 3>& ax, F fn) {
-  const auto& b = f.pencil().box();
-  for (long k = 0; k < b.n[2]; ++k)
-    for (long j = 0; j < b.n[1]; ++j)
-      for (long i = 0; i < b.n[0]; ++i) f(i, j, k) = fn(ax[0][b.lo[0] + i], ax[1][b.lo[1] + j], ax[2][b.lo[2] + k]);
-}
 
 std::array<AxisGrid, 3> unit_cube(long n) { return {AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1), AxisGrid::uniform(n, 0, 1)}; }
 
