@@ -347,10 +347,6 @@ DeviceLineFft::DeviceLineFft(Kind kind, long n, R2R r2r, bool complex_data) : im
 }
 DeviceLineFft::~DeviceLineFft() = default;
 
-LineFft::Kind DeviceLineFft::kind() const { return impl_->kind; }
-long DeviceLineFft::size() const { return impl_->n; }
-long DeviceLineFft::in_length() const { return impl_->kind == Kind::C2R ? impl_->n / 2 + 1 : impl_->n; }
-long DeviceLineFft::out_length() const { return impl_->kind == Kind::R2C ? impl_->n / 2 + 1 : impl_->n; }
 
 void DeviceLineFft::execute(const LineSet& in, const LineSet& out, bool destroy_input) const {
   impl_->run(in, out, nullptr, nullptr, false, destroy_input, false);

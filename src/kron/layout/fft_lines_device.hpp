@@ -26,11 +26,6 @@ class DeviceLineFft {
   DeviceLineFft(const DeviceLineFft&) = delete;
   DeviceLineFft& operator=(const DeviceLineFft&) = delete;
 
-  LineFft::Kind kind() const;
-  long size() const;
-  long in_length() const;
-  long out_length() const;
-
   /// As LineFft::execute, on device lines: `out` may be `in` (same layout) for the complex DFTs
   /// and R2R kinds; a C2R leaves its input unchanged unless `destroy_input`.
   void execute(const LineSet& in, const LineSet& out, bool destroy_input = false) const;

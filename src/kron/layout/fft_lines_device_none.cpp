@@ -10,10 +10,6 @@ DeviceLineFft::DeviceLineFft(LineFft::Kind, long, LineFft::R2R, bool) {
   throw Error("device line transforms need the CUDA build of kron", {}, "use the CPU backend");
 }
 DeviceLineFft::~DeviceLineFft() = default;
-LineFft::Kind DeviceLineFft::kind() const { return LineFft::Kind::R2R; }
-long DeviceLineFft::size() const { return 0; }
-long DeviceLineFft::in_length() const { return 0; }
-long DeviceLineFft::out_length() const { return 0; }
 void DeviceLineFft::execute(const LineSet&, const LineSet&, bool) const {}
 void DeviceLineFft::execute_scaled(const LineSet&, const LineSet&, const double*, const double*, bool) const {}
 void DeviceLineFft::prepare(const LineSet&, const LineSet&, bool) const {}

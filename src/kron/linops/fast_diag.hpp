@@ -54,8 +54,6 @@ class FastDiagonalization {
   std::size_t operator_bytes() const { return bytes(); }
   /// The forward and backward plans (TensorOp::describe) of scalar fields.
   std::string describe() const;
-  /// Whether solves take the spectral path (every axis a whole-line real FFT) on the device.
-  bool spectral() const { return spectral_; }
   /// Host solves on the spectral path as well (tests compare it with the line transforms).
   void use_spectral_on_host(bool on) { spectral_host_ = on; }
 

@@ -348,8 +348,7 @@ FitResult fit_space_time(const SpaceTimeProblem& p) {
       for (double& v : q.source) v -= p.reaction[0];
       q.reaction[0] = 0.0;
     }
-    FitResult r = fit_bounded(q);
-    return r;
+    return fit_bounded(q);
   }
   if (nonlinear(p)) return fit_gauss_newton(p);
   FitResult r = fit_linear(linear_form(p));
