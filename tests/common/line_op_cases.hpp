@@ -67,7 +67,12 @@ std::vector<Case<T>> cases() {
            {per, Scheme::FD4, 1, "fd4 d1 periodic (banded, wrapped)"},
            {uni, Scheme::Compact6, 1, "compact6 d1 bounded (compact)"},
            {per, Scheme::Compact4, 2, "compact4 d2 periodic (cyclic compact)"},
-           {cheb, Scheme::Chebyshev, 2, "chebyshev d2 (dense term)"}}) {
+           {cheb, Scheme::Chebyshev, 2, "chebyshev d2 (dense term)"},
+           // Lines long enough for the device's partitioned compact solve (chunks of 16 rows; a
+           // short last chunk; cyclic coupling when periodic).
+           {layout::AxisGrid::uniform(77, 0.0, 1.0), Scheme::Compact6, 1, "compact6 d1 bounded, 77 points (partitioned)"},
+           {layout::AxisGrid::periodic(64, 0.0, 1.0), Scheme::Compact4, 2, "compact4 d2 periodic, 64 points (partitioned, cyclic)"},
+           {layout::AxisGrid::periodic(50, 0.0, 1.0), Scheme::Compact6, 1, "compact6 d1 periodic, 50 points (partitioned, short last chunk)"}}) {
     const Operator1D op = derivative(grid, s, d);
     const Eigen::MatrixXd D = op.dense();
     cs.push_back({label, LineOp<T>::real(op), [D](long) { return Mat<T>(D.cast<T>()); }});

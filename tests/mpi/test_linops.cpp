@@ -414,6 +414,30 @@ TEST_CASE("singular problems reject incompatible data with a clear error", "[lin
                     Catch::Contains("incompatible"));
 }
 
+TEST_CASE("the periodic spectral path rejects incompatible and non-finite data on every rank", "[linops][poisson]") {
+  // The path device solves take (one r2c, the division, one c2r straight into u), run on the host.
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    const long n = 12;
+    std::array<AxisGrid, 3> ax{axis(n, Kind::Periodic), axis(n, Kind::Periodic), axis(n, Kind::Periodic)};
+    FastPoissonOptions opt;
+    opt.spectral_on_host = true;
+    const auto P = BoundaryKind::Periodic;
+    FastPoisson fp(grid, ax, {Scheme::FD2, Scheme::FD2, Scheme::FD2}, {P, P, P}, 0.0, opt);
+    layout::Pencil px({n, n, n}, grid, 0);
+    layout::RealField f(px), u(px);
+    auto none = [](int, int, const std::array<double, 3>&) { return 0.0; };
+    f.fill(1.0);
+    CHECK_THROWS_WITH(fp.solve(f, none, u), Catch::Contains("incompatible"));
+    // One NaN on the rank holding the global point (0, 0, 0): every rank reports the error.
+    f.fill(0.0);
+    if (px.box().lo == std::array<long, 3>{0, 0, 0} && px.box().n[0] * px.box().n[1] * px.box().n[2] > 0) f(0, 0, 0) = std::nan("");
+    CHECK_THROWS_WITH(fp.solve(f, none, u), Catch::Contains("non-finite"));
+    FastPoisson fh(grid, ax, {Scheme::FD2, Scheme::FD2, Scheme::FD2}, {P, P, P}, 3.0, opt);  // Helmholtz: not singular
+    CHECK_THROWS_WITH(fh.solve(f, none, u), Catch::Contains("non-finite"));
+  }
+}
+
 TEST_CASE("a non-finite source or boundary value stops the fast solver with a clear error", "[linops][poisson]") {
   auto grid = test::make_grid(test::all_grid_shapes().back());
   const long n = 10;

@@ -34,6 +34,7 @@ device::DivideResult divide_host(double* x, const layout::device_ops::Interior& 
           continue;
         }
         r.fmax = std::max(r.fmax, std::abs(v));
+        r.nonfinite = r.nonfinite || !std::isfinite(v);
         if (std::abs(den) <= zero) {
           r.zero_mode = true;
           r.dropped = std::max(r.dropped, std::abs(v));
@@ -41,6 +42,7 @@ device::DivideResult divide_host(double* x, const layout::device_ops::Interior& 
           continue;
         }
         v /= den * norm;
+        r.nonfinite = r.nonfinite || !std::isfinite(v);
       }
     }
   return r;
@@ -120,8 +122,14 @@ std::array<std::vector<double>, 3> FastDiagonalization::local_eigenvalues(const 
 // operators that have real FFT eigenvectors. The real and imaginary parts of each complex value
 // divide alike, so the division runs on the spectrum as real data with each fastest-axis
 // eigenvalue twice; its largest and dropped values are the halfcomplex path's (the same parts).
-layout::RealField& FastDiagonalization::spectral_solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>& dropped,
-                                                       std::vector<double>& fmax, bool& zero_mode) const {
+struct FastDiagonalization::DivideSums {
+  std::vector<double> dropped, fmax;
+  bool zero_mode = false, nonfinite = false;
+  explicit DivideSums(int nc) : dropped(static_cast<std::size_t>(nc), 0.0), fmax(static_cast<std::size_t>(nc), 0.0) {}
+};
+
+layout::RealField& FastDiagonalization::spectral_solve(const layout::RealField& r, PencilWorkspace& ws, DivideSums& ds,
+                                                       layout::RealField* out) const {
   const int nc = r.components();
   const layout::DistributedTransform& plan = spectral_plan(nc, r.space());
   constexpr int kSlot = 20;  // workspace slots of this path, apart from TensorOp's
@@ -155,12 +163,13 @@ layout::RealField& FastDiagonalization::spectral_solve(layout::RealField& r, Pen
       const bool product = combine_ == Combine::Product;
       const device::DivideResult d = F.on_device() ? device::spectral_divide(x, one, l0, lam[ord[1]], lam[ord[2]], product, shift_, kZero * scale_, norm_)
                                                    : divide_host(x, one, l0, lam[ord[1]], lam[ord[2]], product, shift_, kZero * scale_, norm_);
-      fmax[static_cast<std::size_t>(c)] = d.fmax;
-      dropped[static_cast<std::size_t>(c)] = d.dropped;
-      zero_mode = zero_mode || d.zero_mode;
+      ds.fmax[static_cast<std::size_t>(c)] = d.fmax;
+      ds.dropped[static_cast<std::size_t>(c)] = d.dropped;
+      ds.zero_mode = ds.zero_mode || d.zero_mode;
+      ds.nonfinite = ds.nonfinite || d.nonfinite;
     }
   }
-  layout::RealField& u = ws.field<double>(0, n_, nc, kSlot + 2);
+  layout::RealField& u = out ? *out : ws.field<double>(0, n_, nc, kSlot + 2);
   core::ScopedTimer t("fastdiag.transforms");
   plan.backward_destroying(F, u);
   return u;
@@ -181,7 +190,7 @@ const FastDiagonalization::Plans& FastDiagonalization::plans(int ncomp) const {
 }
 
 void FastDiagonalization::reserve(layout::RealField& r, PencilWorkspace& ws) const {
-  if (spectral_ && (r.on_device() || spectral_host_)) {
+  if (spectral_for(r)) {
     const layout::DistributedTransform& plan = spectral_plan(r.components(), r.space());
     ws.field<std::complex<double>>(plan.output_pencil().axis(), plan.output_pencil().global(), r.components(), 20);
     ws.field<double>(0, n_, r.components(), 22);
@@ -209,24 +218,45 @@ std::string FastDiagonalization::describe() const {
   return "forward: " + P.fwd.describe() + "; backward: " + P.bwd.describe();
 }
 
+// The results of the division reduced over ranks (both paths): a zero eigenvalue where none is
+// allowed is an error; dropped becomes relative to each component's largest value.
+void FastDiagonalization::finish_divide(DivideSums& d) const {
+  if (!core::mpi::all(!d.zero_mode || allow_singular_, grid_->comm()))
+    throw Error("the " + what_ + " is singular (a combined eigenvalue is zero)", {}, "change the shift, or add a Dirichlet axis");
+  for (std::size_t c = 0; c < d.dropped.size(); ++c) {
+    const double dr = core::mpi::max(d.dropped[c], grid_->comm());
+    const double f = core::mpi::max(d.fmax[c], grid_->comm());
+    d.dropped[c] = f > 0 ? dr / f : 0.0;
+  }
+  d.nonfinite = !core::mpi::all(!d.nonfinite, grid_->comm());
+}
+
+bool FastDiagonalization::solve_spectral(const layout::RealField& r, PencilWorkspace& ws, layout::RealField& u,
+                                         std::vector<double>* dropped_out) const {
+  const layout::Pencil px(n_, grid_, 0);
+  if (!spectral_for(r) || r.pencil() != px || u.pencil() != px || r.has_halo() || u.has_halo() || r.components() != u.components() ||
+      r.space() != u.space() || &r == &u)
+    throw Error("internal: FastDiagonalization::solve_spectral needs distinct x-pencils without halos on its spectral path");
+  DivideSums d(r.components());
+  spectral_solve(r, ws, d, &u);
+  finish_divide(d);
+  if (dropped_out) *dropped_out = d.dropped;
+  return !d.nonfinite;
+}
+
 layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>* dropped_out) const {
   const int nc = r.components();
-  std::vector<double> dropped(static_cast<std::size_t>(nc), 0.0), fmax(static_cast<std::size_t>(nc), 0.0);
-  bool zero_mode = false;
-  // The fields reduced over ranks once the division is done (both paths).
-  auto finish_divide = [&] {
-    if (!core::mpi::all(!zero_mode || allow_singular_, grid_->comm()))
-      throw Error("the " + what_ + " is singular (a combined eigenvalue is zero)", {}, "change the shift, or add a Dirichlet axis");
-    for (int c = 0; c < nc; ++c) {
-      const double d = core::mpi::max(dropped[static_cast<std::size_t>(c)], grid_->comm());
-      const double f = core::mpi::max(fmax[static_cast<std::size_t>(c)], grid_->comm());
-      dropped[static_cast<std::size_t>(c)] = f > 0 ? d / f : 0.0;
-    }
+  DivideSums ds(nc);
+  std::vector<double>& dropped = ds.dropped;
+  std::vector<double>& fmax = ds.fmax;
+  bool& zero_mode = ds.zero_mode;
+  auto finish = [&] {
+    finish_divide(ds);
     if (dropped_out) *dropped_out = dropped;
   };
-  if (spectral_ && (r.on_device() || spectral_host_)) {
-    layout::RealField& u = spectral_solve(r, ws, dropped, fmax, zero_mode);
-    finish_divide();
+  if (spectral_for(r)) {
+    layout::RealField& u = spectral_solve(r, ws, ds, nullptr);
+    finish();
     return u;
   }
   const Plans& P = plans(nc);
@@ -258,8 +288,9 @@ layout::RealField& FastDiagonalization::solve(layout::RealField& r, PencilWorksp
       fmax[static_cast<std::size_t>(c)] = d.fmax;
       dropped[static_cast<std::size_t>(c)] = d.dropped;
       zero_mode = zero_mode || d.zero_mode;
+      ds.nonfinite = ds.nonfinite || d.nonfinite;
     }
-    finish_divide();
+    finish();
   }
   core::ScopedTimer t("fastdiag.transforms");
   return P.bwd.apply(F, ws, true);

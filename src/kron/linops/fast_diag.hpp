@@ -45,6 +45,13 @@ class FastDiagonalization {
   /// receives per component the largest dropped null-space coefficient relative to the
   /// component's largest coefficient (0 unless singular).
   layout::RealField& solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>* dropped = nullptr) const;
+  /// Whether solves of r take the spectral path (one real FFT each way around the division).
+  bool spectral_for(const layout::RealField& r) const { return spectral_ && (r.on_device() || spectral_host_); }
+  /// The spectral path straight from r (read only) into u (x-pencils without halos, r != u):
+  /// the forward transform reads r, the backward one writes u, no copies. Returns false where
+  /// a value of the divided spectrum is not finite (u then holds no solution); `dropped` as in
+  /// solve(). Needs spectral_for(r).
+  bool solve_spectral(const layout::RealField& r, PencilWorkspace& ws, layout::RealField& u, std::vector<double>* dropped = nullptr) const;
   /// Allocates the workspace fields solve(r, ws) will use (setup, not the first solve, pays).
   void reserve(layout::RealField& r, PencilWorkspace& ws) const;
   /// Whether some combined eigenvalue is zero (the operator's null space is not empty).
@@ -70,8 +77,10 @@ class FastDiagonalization {
   };
   const Plans& plans(int ncomp) const;
   const layout::DistributedTransform& spectral_plan(int ncomp, core::MemorySpace space) const;
-  layout::RealField& spectral_solve(layout::RealField& r, PencilWorkspace& ws, std::vector<double>& dropped, std::vector<double>& fmax,
-                                    bool& zero_mode) const;
+  // The spectral path: r -> spectrum -> division -> out (a workspace field where out is null).
+  struct DivideSums;
+  layout::RealField& spectral_solve(const layout::RealField& r, PencilWorkspace& ws, DivideSums& d, layout::RealField* out) const;
+  void finish_divide(DivideSums& d) const;
   // The eigenvalue of every local index of `box` along each axis (NaN outside the transformed
   // ranges), and the division of one device component by their combination.
   std::array<std::vector<double>, 3> local_eigenvalues(const layout::Box& box) const;

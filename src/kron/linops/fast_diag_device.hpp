@@ -12,6 +12,7 @@ struct DivideResult {
   double fmax = 0;     ///< largest |value| met before dividing
   double dropped = 0;  ///< largest |value| at a zero combined eigenvalue (set to zero)
   bool zero_mode = false;
+  bool nonfinite = false;  ///< a value is NaN or infinite before or after the division
 };
 
 /// One component's interior `box` (storage order) of device data x: x /= (l0 (*|+) l1 (*|+) l2 +

@@ -94,7 +94,18 @@ void KroneckerSum::sweep(const layout::RealField& h, layout::RealField& out, int
     const Banded& b = ops_[a].terms()[0].b;
     t[a] = {device_taps_[a].data(), b.kl, b.width(), n_[a], box.lo[a]};
   }
-  stencil::device::banded_sweep(t, shift_, h.origin(0), h.layout().stride, out.origin(c), out.layout().stride, h.extent());
+  // The local z planes that some non-zero z tap reads (the kernel loads no others).
+  std::array<long, 2> zread{0, box.n[2]};
+  if (ops_[2].size() > 0) {
+    const Banded& b = ops_[2].terms()[0].b;
+    for (int q = 0; q < b.width(); ++q)
+      for (long k = 0; k < box.n[2]; ++k)
+        if (b.diag[q][box.lo[2] + k] != 0.0) {
+          zread[0] = std::min(zread[0], k + q - b.kl);
+          zread[1] = std::max(zread[1], k + q - b.kl + 1);
+        }
+  }
+  stencil::device::banded_sweep(t, shift_, h.origin(0), h.layout().stride, out.origin(c), out.layout().stride, h.extent(), zread);
 }
 
 // One single-stage TensorOp per axis for fields of `ncomp` components (planned on first use).

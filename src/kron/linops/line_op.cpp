@@ -58,6 +58,112 @@ device::Banded device_banded(const Banded& b) {
   return d;
 }
 
+// The partitioned (chunked) solve of a tridiagonal A with rows a_i y_{i-1} + d_i y_i + c_i y_{i+1}
+// (a_0 = corner0 couples y_{n-1}, c_{n-1} = corner1 couples y_0 when periodic): every chunk of
+// kChunk rows solved alone, then coupled through the 2P x 2P reduced system in its first and last
+// values, whose inverse is the same for every line (see device::Tridiagonal). Left empty where
+// the line is too short or too long for the kernel, or the reduced system is singular.
+void chunk_plan(device::Tridiagonal& t, const std::vector<double>& a, const std::vector<double>& d, const std::vector<double>& c, double corner0,
+                double corner1) {
+  const long n = t.n, M = device::Tridiagonal::kChunk;
+  if (n < 2 * M || n > 64 * M) return;
+  const long P = (n + M - 1) / M;
+  std::vector<double> csub(n), cinv(n), csup(n), v(n, 0.0), w(n, 0.0);
+  auto sub_of = [&](long i) { return i == 0 ? corner0 : a[i]; };
+  auto sup_of = [&](long i) { return i == n - 1 ? corner1 : c[i]; };
+  for (long k = 0; k < P; ++k) {
+    const long s = k * M, e = std::min(n, s + M) - 1;
+    double cprev = 0;
+    for (long i = s; i <= e; ++i) {
+      csub[i] = i > s ? a[i] : 0.0;
+      const double piv = d[i] - csub[i] * cprev;
+      if (piv == 0 || !std::isfinite(piv)) return;
+      cinv[i] = 1.0 / piv;
+      csup[i] = i < e ? c[i] / piv : 0.0;
+      cprev = csup[i];
+    }
+    // Spikes: A_k^-1 (-a_s e_first) and A_k^-1 (-c_e e_last), by the chunk's own sweeps.
+    auto solve = [&](std::vector<double>& r) {
+      double prev = 0;
+      for (long i = s; i <= e; ++i) prev = r[i] = (r[i] - csub[i] * prev) * cinv[i];
+      for (long i = e - 1; i >= s; --i) r[i] -= csup[i] * r[i + 1];
+    };
+    v[s] = -sub_of(s);
+    w[e] += -sup_of(e);
+    solve(v);
+    solve(w);
+  }
+  // Reduced system: F_k = yhat_s - v_s E_{k-1} ... as (I - C) z = yhat_ends, z = (F_0, E_0, F_1, ...).
+  Eigen::MatrixXd S = Eigen::MatrixXd::Identity(2 * P, 2 * P);
+  for (long k = 0; k < P; ++k) {
+    const long s = k * M, e = std::min(n, s + M) - 1;
+    const long left = k > 0 ? k - 1 : (t.periodic ? P - 1 : -1), right = k < P - 1 ? k + 1 : (t.periodic ? 0 : -1);
+    for (int r = 0; r < 2; ++r) {
+      const long i = r == 0 ? s : e;
+      if (left >= 0) S(2 * k + r, 2 * left + 1) -= v[i];
+      if (right >= 0) S(2 * k + r, 2 * right) -= w[i];
+    }
+  }
+  const Eigen::PartialPivLU<Eigen::MatrixXd> lu(S);
+  const Eigen::MatrixXd G = lu.inverse();
+  if (!G.allFinite()) return;
+  t.G.resize(static_cast<std::size_t>(4 * P * P));
+  for (long r = 0; r < 2 * P; ++r)
+    for (long q = 0; q < 2 * P; ++q) t.G[static_cast<std::size_t>(r * 2 * P + q)] = G(r, q);
+  t.csub = std::move(csub);
+  t.cinv = std::move(cinv);
+  t.csup = std::move(csup);
+  t.v = std::move(v);
+  t.w = std::move(w);
+}
+
+// B = an interior band of the smallest half-width K <= 4 that leaves only closure rows within the
+// first and last chunks outside it, plus those rows as dense blocks (device::BandSplit).
+device::BandSplit band_split(const device::Banded& b, long M) {
+  device::BandSplit s;
+  const long n = b.n, P = (n + M - 1) / M, last_len = n - (P - 1) * M;
+  auto at = [&](int q, long i) { return b.diag[static_cast<std::size_t>(q * n + i)]; };
+  for (int K = 0; K <= 4; ++K) {
+    long lead = 0, trail = 0;
+    bool fits = true;
+    for (long i = 0; i < n; ++i)
+      for (int q = 0; q < b.kl + b.ku + 1; ++q) {
+        if (at(q, i) == 0.0 || std::abs(q - b.kl) <= K) continue;
+        if (b.periodic) fits = false;
+        else if (i < n / 2) lead = std::max(lead, i + 1);
+        else trail = std::max(trail, n - i);
+      }
+    if (!fits || lead > M || trail > last_len) continue;
+    long cl = 0, ct = 0;
+    for (int q = 0; q < b.kl + b.ku + 1; ++q) {
+      for (long i = 0; i < lead; ++i)
+        if (at(q, i) != 0.0) cl = std::max(cl, i + q - b.kl + 1);
+      for (long i = n - trail; i < n; ++i)
+        if (at(q, i) != 0.0) ct = std::max(ct, n - (i + q - b.kl));
+    }
+    if (cl > 32 || ct > 32) continue;
+    s.K = K;
+    s.L = static_cast<int>(lead);
+    s.T = static_cast<int>(trail);
+    s.Cl = static_cast<int>(cl);
+    s.Ct = static_cast<int>(ct);
+    s.band.assign(static_cast<std::size_t>((2 * K + 1) * n), 0.0);
+    s.lead.assign(static_cast<std::size_t>(lead * cl), 0.0);
+    s.trail.assign(static_cast<std::size_t>(trail * ct), 0.0);
+    for (int q = 0; q < b.kl + b.ku + 1; ++q)
+      for (long i = 0; i < n; ++i) {
+        const double v = at(q, i);
+        if (v == 0.0) continue;
+        const long col = i + q - b.kl;
+        if (i < lead) s.lead[static_cast<std::size_t>(i * cl + col)] = v;
+        else if (i >= n - trail) s.trail[static_cast<std::size_t>((i - (n - trail)) * ct + col - (n - ct))] = v;
+        else s.band[static_cast<std::size_t>((q - b.kl + K) * n + i)] = v;
+      }
+    return s;
+  }
+  return s;
+}
+
 // Thomas' algorithm for a tridiagonal A (no pivoting: compact schemes keep A diagonally
 // dominant); a periodic A = T + u v^T with u = (g, 0.., alpha), v = (1, 0.., beta/g), g = -A_00,
 // solved by Sherman-Morrison with z = T^-1 u prepared here.
@@ -82,6 +188,7 @@ device::Tridiagonal device_tridiagonal(const Banded& A) {
     if (i > 0) sub[i] = entry(i, i - 1);
     if (i < n - 1) sup[i] = entry(i, i + 1);
   }
+  const std::vector<double> diag_raw = diag;
   device::Tridiagonal t;
   t.n = n;
   t.periodic = A.periodic;
@@ -116,6 +223,7 @@ device::Tridiagonal device_tridiagonal(const Banded& A) {
     t.vn = beta / g;
     t.denom = 1.0 + z[0] + t.vn * z[n - 1];
   }
+  chunk_plan(t, sub, diag_raw, sup, A.periodic ? beta : 0.0, A.periodic ? alpha : 0.0);
   return t;
 }
 
@@ -206,6 +314,7 @@ struct LineOp<T>::Impl {
           if (t.kind == Term::Kind::Compact) {
             f.a = device_tridiagonal(t.a);
             r.a = device_tridiagonal(transpose(t.a));
+            if (!f.a.G.empty()) f.split = band_split(f.b, device::Tridiagonal::kChunk);
           }
         }
         p.fwd.push_back(std::move(f));

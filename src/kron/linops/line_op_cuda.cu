@@ -7,6 +7,7 @@
 #include <cuda/std/complex>
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "kron/core/device.hpp"
@@ -126,6 +127,151 @@ __global__ void k_compact(const double* __restrict__ in, Shape vi, double* out, 
       const double f = (t[0] + vn * t[(n - 1) * st]) / denom;
       for (long i = 0; i < n; ++i) write(i, t[i * st] - f * z[i]);
     }
+  }
+}
+
+// The partitioned compact solve (device::Tridiagonal's chunk plan) on interleaved lines: a block
+// of LB lines x P chunks (LB P = 256; LB >= 4 consecutive lines: whole 32-byte sectors), each
+// thread one chunk of M rows of one line held in registers: b = B x on its rows (B null: the
+// identity), the chunk's own Thomas sweeps, its first and last values to shared memory, the
+// reduced system's solution by G (each thread two of its rows), then y = yhat + v E_{k-1} +
+// w F_{k+1}. Every input is read from memory once and every output written once; the
+// coefficients (the same for every line) are staged in shared memory once per block, row i at
+// i + i / M so that the chunks of a warp fall on different banks.
+struct Chunks {
+  const double *csub, *cinv, *csup, *v, *w, *G;
+  int P;
+};
+// B for the kernel (device::BandSplit): band null means no B (the identity).
+struct SplitB {
+  const double *band, *lead, *trail;
+  int L, Cl, T, Ct;
+};
+constexpr int kChunkThreads = 256;
+std::size_t chunk_shared_bytes(int P, int M, int wb, int lb) {
+  return sizeof(double) * (static_cast<std::size_t>(5 + wb) * P * (M + 1) + 4 * static_cast<std::size_t>(P) * lb);
+}
+template <int M, int K, int MB>
+__global__ void __launch_bounds__(kChunkThreads, MB) k_compact_chunked(const double* __restrict__ in, Shape vi, double* out, Shape vo,
+                                                                   SplitB sb_, bool periodic, Chunks ch, const double* iscale,
+                                                                   const double* oscale, bool acc) {
+  extern __shared__ double sh[];
+  const int P = ch.P, LB = blockDim.x, tx = threadIdx.x, c = threadIdx.y;
+  const long n = vi.n, np = static_cast<long>(P) * (M + 1);
+  const double* __restrict__ diag = sb_.band;
+  const int wb = diag ? 2 * K + 1 : 0;
+  double* sc = sh;                  // [5][np]: csub, cinv, csup, v, w
+  double* sb = sc + 5 * np;         // [wb][np]: B's diagonals
+  double* ends = sb + wb * np;      // [2P][LB]
+  double* zs = ends + 2 * P * LB;   // [2P][LB]
+  for (long e = static_cast<long>(c) * LB + tx; e < n; e += static_cast<long>(LB) * P) {
+    const long pe = e + e / M;
+    sc[pe] = ch.csub[e];
+    sc[np + pe] = ch.cinv[e];
+    sc[2 * np + pe] = ch.csup[e];
+    sc[3 * np + pe] = ch.v[e];
+    sc[4 * np + pe] = ch.w[e];
+    for (int t = 0; t < wb; ++t) sb[t * np + pe] = diag[t * n + e];
+  }
+  __syncthreads();
+  const long s = c * static_cast<long>(M);
+  const int len = static_cast<int>(min(static_cast<long>(M), n - s));
+  const double* cf = sc + s + c;  // this chunk's rows in the staged arrays
+  const double* bf = sb + s + c;
+  // Work items: tiles of LB consecutive lines (line l = o inner + j), strided over the grid so
+  // that each block stages the coefficients once for many items.
+  const long lines = vi.outer * vi.inner, tiles = (lines + LB - 1) / LB;
+  for (long item = blockIdx.x; item < tiles; item += gridDim.x) {
+    const long l = item * LB + tx, o = l / vi.inner, j0 = l - o * vi.inner;
+    const bool live = l < lines;
+    double r[M];
+    if (live) {
+      const double* x = in + o * vi.ostride + j0;
+      const long si = vi.inner;
+      // The chunk's input rows and K either side (wrapped when periodic, zero off the line),
+      // then b = B x row by row (rows past a short last chunk: computed, never used).
+      double xw[M + 2 * K];
+#pragma unroll
+      for (int q = 0; q < M + 2 * K; ++q) {
+        long cc = s - K + q;
+        if (cc < 0) cc = periodic ? cc + n : -1;
+        else if (cc >= n) cc = periodic ? cc - n : -1;
+        const double xv = cc >= 0 ? __ldg(x + cc * si) : 0.0;
+        xw[q] = iscale && cc >= 0 ? iscale[cc] * xv : xv;
+      }
+#pragma unroll
+      for (int q = 0; q < M; ++q) {
+        if (K > 0 && wb > 0) {
+          double b = 0;
+#pragma unroll
+          for (int tt = 0; tt <= 2 * K; ++tt) b += bf[tt * np + q] * xw[q + tt];
+          r[q] = b;
+        } else if (wb > 0) {
+          r[q] = bf[q] * xw[q];  // K = 0: a diagonal B
+        } else {
+          r[q] = xw[q + K];
+        }
+      }
+      // Closure rows (dense blocks over the first and last columns) in the first and last chunks.
+      if (diag && c == 0) {
+#pragma unroll
+        for (int q = 0; q < M; ++q)
+          if (q < sb_.L) {
+            double b = 0;
+            for (int col = 0; col < sb_.Cl; ++col) b += sb_.lead[q * sb_.Cl + col] * __ldg(x + col * si);
+            r[q] = b;
+          }
+      }
+      if (diag && c == P - 1) {
+#pragma unroll
+        for (int q = 0; q < M; ++q) {
+          const int m = q - (len - sb_.T);
+          if (m >= 0 && q < len) {
+            double b = 0;
+            for (int col = 0; col < sb_.Ct; ++col) b += sb_.trail[m * sb_.Ct + col] * __ldg(x + (n - sb_.Ct + col) * si);
+            r[q] = b;
+          }
+        }
+      }
+      double prev = 0;
+#pragma unroll
+      for (int q = 0; q < M; ++q)
+        if (q < len) prev = r[q] = (r[q] - cf[q] * prev) * cf[np + q];
+#pragma unroll
+      for (int q = M - 2; q >= 0; --q)
+        if (q < len - 1) r[q] -= cf[2 * np + q] * r[q + 1];
+      ends[(2 * c) * LB + tx] = r[0];
+      ends[(2 * c + 1) * LB + tx] = prev;  // row len - 1: the backward sweep leaves it as is
+    }
+    __syncthreads();
+    if (live) {
+      const double* g0 = ch.G + (2 * c) * 2L * P;
+      const double* g1 = g0 + 2L * P;
+      double z0 = 0, z1 = 0;
+      for (int q = 0; q < 2 * P; ++q) {
+        const double e = ends[q * LB + tx];
+        z0 += g0[q] * e;
+        z1 += g1[q] * e;
+      }
+      zs[(2 * c) * LB + tx] = z0;
+      zs[(2 * c + 1) * LB + tx] = z1;
+    }
+    __syncthreads();
+    if (live) {
+      const int left = c > 0 ? c - 1 : (periodic ? P - 1 : -1), right = c < P - 1 ? c + 1 : (periodic ? 0 : -1);
+      const double E = left >= 0 ? zs[(2 * left + 1) * LB + tx] : 0.0, F = right >= 0 ? zs[(2 * right) * LB + tx] : 0.0;
+      double* y = out + o * vo.ostride + j0;
+#pragma unroll
+      for (int q = 0; q < M; ++q) {
+        if (q >= len) continue;
+        const long i = s + q;
+        double val = r[q] + cf[3 * np + q] * E + cf[4 * np + q] * F;
+        if (oscale) val *= oscale[i];
+        double& yi = y[i * vo.inner];
+        yi = acc ? yi + val : val;
+      }
+    }
+    __syncthreads();
   }
 }
 
@@ -285,6 +431,13 @@ struct Executor::Impl {
     bool periodic = false;
     core::DeviceBuffer<double> diag, sub, invp, sup, z, scale, drow, dcol;
     double vn = 0, denom = 1;
+    // The partitioned solve's plan (P = 0: none).
+    core::DeviceBuffer<double> csub, cinv, csup, cv, cw, G;
+    int P = 0;
+    core::DeviceBuffer<double> band, lead, trail;
+    device::BandSplit split;  // its sizes (the vectors left empty)
+    SplitB split_b() const { return {band.data(), lead.data(), trail.data(), split.L, split.Cl, split.T, split.Ct}; }
+    Chunks chunks() const { return {csub.data(), cinv.data(), csup.data(), cv.data(), cw.data(), G.data(), P}; }
   };
   std::vector<DTerm> fwd, tr;
   // Transform: the line transforms of A and of A^T, and the pre/post scalings of the transposes.
@@ -311,8 +464,78 @@ struct Executor::Impl {
       d.z = upload(t.a.z);
       d.vn = t.a.vn;
       d.denom = t.a.denom;
+      if (!t.a.G.empty()) {
+        d.csub = upload(t.a.csub);
+        d.cinv = upload(t.a.cinv);
+        d.csup = upload(t.a.csup);
+        d.cv = upload(t.a.v);
+        d.cw = upload(t.a.w);
+        d.G = upload(t.a.G);
+        d.P = static_cast<int>((n + Tridiagonal::kChunk - 1) / Tridiagonal::kChunk);
+        d.split.K = t.split.K;
+        if (t.split.K >= 0) {
+          d.band = upload(t.split.band);
+          d.lead = upload(t.split.lead);
+          d.trail = upload(t.split.trail);
+          d.split.L = t.split.L;
+          d.split.Cl = t.split.Cl;
+          d.split.T = t.split.T;
+          d.split.Ct = t.split.Ct;
+        }
+      }
     }
     return d;
+  }
+
+  // The partitioned compact kernel serves interleaved lines whose length has a chunk plan.
+  // Interleaved lines coalesce; contiguous ones (inner = 1) read each line's chunk as a run of
+  // 128 bytes per thread, whole sectors through L1.
+  static bool chunked(const DTerm& t, const Shape& v, bool with_b) {
+    static const bool relayout = [] { const char* e = std::getenv("KRON_CUDA_COMPACT_RELAYOUT"); return e && std::string(e) == "1"; }();
+    return t.P > 0 && (v.inner >= 32 || (v.inner == 1 && !relayout)) && (!with_b || t.split.K >= 0) &&
+           chunk_shared_bytes(t.P, Tridiagonal::kChunk, with_b ? 2 * t.split.K + 1 : 0, kChunkThreads / t.P) <= 200 * 1024;
+  }
+  static void compact_chunked(const DTerm& t, const double* x, const Shape& vi, double* y, const Shape& vo, bool with_b, const double* iscale,
+                              const double* oscale, bool acc) {
+    auto& ctx = core::device_context();
+    const unsigned lb = static_cast<unsigned>(kChunkThreads / t.P);
+    const long items = (vi.outer * vi.inner + lb - 1) / lb;
+    const dim3 grid(static_cast<unsigned>(std::min(items, 4096L)));
+    const dim3 block(lb, static_cast<unsigned>(t.P));
+    SplitB B = t.split_b();
+    if (!with_b) B = {nullptr, nullptr, nullptr, 0, 0, 0, 0};
+    constexpr int M = Tridiagonal::kChunk;
+    const int K = with_b ? t.split.K : 0;
+    const std::size_t shared = chunk_shared_bytes(t.P, M, with_b ? 2 * K + 1 : 0, static_cast<int>(lb));
+    auto launch = [&](auto kernel) {
+      core::cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
+                       "the compact kernel's shared memory");
+      kernel<<<grid, block, shared, ctx.stream>>>(x, vi, y, vo, B, t.periodic, t.chunks(), iscale, oscale, acc);
+    };
+    static const bool one = [] { const char* e = std::getenv("KRON_CUDA_COMPACT_BLOCKS"); return e && std::string(e) == "1"; }();
+    if (one) {
+      switch (K) {
+        case 0: launch(k_compact_chunked<M, 0, 1>); break;
+        case 1: launch(k_compact_chunked<M, 1, 1>); break;
+        case 2: launch(k_compact_chunked<M, 2, 1>); break;
+        case 3: launch(k_compact_chunked<M, 3, 1>); break;
+        default: launch(k_compact_chunked<M, 4, 1>); break;
+      }
+    } else {
+      switch (K) {
+        case 0: launch(k_compact_chunked<M, 0, 2>); break;
+        case 1: launch(k_compact_chunked<M, 1, 2>); break;
+        case 2: launch(k_compact_chunked<M, 2, 2>); break;
+        case 3: launch(k_compact_chunked<M, 3, 2>); break;
+        default: launch(k_compact_chunked<M, 4, 2>); break;
+      }
+    }
+  }
+
+  bool all_chunked(const Shape& v, bool transposed) const {
+    for (const DTerm& t : transposed ? tr : fwd)
+      if (t.kind == Term::Kind::Compact && !chunked(t, v, !transposed)) return false;
+    return true;
   }
 
   bool has_compact(bool transposed) const {
@@ -324,7 +547,7 @@ struct Executor::Impl {
   void real_apply(const Lines& in, const Lines& out, bool transposed, bool acc) const {
     auto& ctx = core::device_context();
     const Shape vi = shape(in), vo = shape(out);
-    if (vi.inner == 1 && vi.outer >= kRelayoutLines && has_compact(transposed)) {
+    if (vi.inner == 1 && vi.outer >= kRelayoutLines && has_compact(transposed) && !all_chunked(vi, transposed)) {
       // Compact solves run one thread per line: contiguous lines would not coalesce. Interleave
       // them (a tiled transpose), solve, and transpose back (adding when accumulating).
       const Shape vs = interleaved_shape(vi);
@@ -352,6 +575,12 @@ struct Executor::Impl {
         } else if (t.kind == Term::Kind::Compact) {
           // One fused pass per line; the forward sweep's values go to the output itself unless
           // the output accumulates.
+          if (chunked(t, vi, true)) {
+            compact_chunked(t, x, vi, y, vo, true, nullptr, s, !first);
+            launched("a line operator's kernel");
+            first = false;
+            continue;
+          }
           double* tmp = first ? y : ctx.scratch<double>(0, count);
           const Shape vtt = first ? vo : vt;
           k_compact<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(x, vi, y, vo, tmp, vtt, t.diag.data(), t.kl, t.ku, t.periodic,
@@ -368,6 +597,8 @@ struct Executor::Impl {
         } else if (t.kind == Term::Kind::Compact) {
           // B^T A^-T diag(s): the scaled solve in one pass, then B^T.
           double* tmp = ctx.scratch<double>(0, count);
+          if (chunked(t, vi, false)) compact_chunked(t, x, vi, tmp, vt, false, s, nullptr, false);
+          else
           k_compact<<<grid_for(vi.outer * vi.inner), kBlock, 0, ctx.stream>>>(x, vi, tmp, vt, tmp, vt, nullptr, 0, 0, false, t.sub.data(),
                                                                                t.invp.data(), t.sup.data(), ptr(t.z), t.vn, t.denom, s,
                                                                                nullptr, false);

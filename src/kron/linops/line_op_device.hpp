@@ -31,6 +31,24 @@ struct Tridiagonal {
   bool periodic = false;
   std::vector<double> sub, inv_pivot, sup, z;
   double vn = 0, denom = 1;
+  /// The partitioned solve (chunks of kChunk rows, each thread of the kernel one chunk of one
+  /// line; empty where n is outside [2 kChunk, 64 kChunk]): per chunk the local Thomas factors
+  /// (csub, cinv, csup; no coupling across chunk starts), the spikes v_i, w_i (row i's response
+  /// to the previous chunk's last and the next chunk's first value, cyclic when periodic), and
+  /// the inverse G (2P x 2P, row-major) of the reduced system in the chunks' first and last
+  /// values: y = yhat + v E_{k-1} + w F_{k+1}, (F, E) = G (yhat_first, yhat_last).
+  static constexpr int kChunk = 16;
+  std::vector<double> csub, cinv, csup, v, w, G;
+};
+
+/// B split for the partitioned compact kernel: an interior band of half-width K <= 4 (band[(t
+/// + K) n + i] multiplies x_{i+t}, wrapped when periodic; zero in closure rows) plus dense closure
+/// blocks: the first L rows over columns 0..Cl-1 (lead, L x Cl) and the last T rows over the
+/// last Ct columns (trail, T x Ct). K = -1: no split fits (closures deeper than the first or
+/// last chunk, or wider than 32 columns).
+struct BandSplit {
+  int K = -1, L = 0, Cl = 0, T = 0, Ct = 0;
+  std::vector<double> band, lead, trail;
 };
 
 /// One term of a real operator: diag(scale) B, diag(scale) A^-1 B or diag(scale) D (forward), or
@@ -39,6 +57,7 @@ struct Term {
   enum class Kind { Banded, Compact, Dense } kind = Kind::Banded;
   Banded b;
   Tridiagonal a;
+  BandSplit split;  ///< Compact terms with a chunk plan: B for the partitioned kernel
   std::vector<double> d;  ///< Dense: n x n, row-major
   std::vector<double> scale;
 };

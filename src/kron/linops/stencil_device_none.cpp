@@ -5,7 +5,7 @@
 namespace kron::linops::stencil::device {
 
 void banded_sweep(const std::array<Taps, 3>&, double, const double*, const std::array<long, 3>&, double*, const std::array<long, 3>&,
-                  const std::array<long, 3>&) {
+                  const std::array<long, 3>&, const std::array<long, 2>&) {
   throw Error("a device stencil sweep needs the CUDA build of kron", {}, "use the CPU backend");
 }
 
