@@ -13,7 +13,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 # summary key -> the words the run prints just before the value
-declare -A printed=([error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error ")
+declare -A printed=([error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error " [error_test_relative_l2]="relative L2 error ")
 check() {  # deck log
   local deck=$1 log=$2 line checks=() dir
   line=$(sed -n 's/^# Expected as shipped[^:]*: //p' "$deck")

@@ -28,6 +28,8 @@ class Poisson : public Problem {
   PdeSetup setup_;
   double shift_ = 0;
   std::unique_ptr<linops::FastPoisson> solver_;
+  std::array<long, 3> test_points_{0, 1, 1};  ///< [section] test_points (0: none)
+  void evaluate_on_test_grid(const layout::RealField& u, core::Json& j);
 };
 
 }  // namespace kron::problems
