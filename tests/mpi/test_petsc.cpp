@@ -14,6 +14,7 @@
 #include "kron/layout/gather.hpp"
 #include "kron/linops/diffusion.hpp"
 #include "kron/linops/diffusion_solver.hpp"
+#include "kron/spectral/fit_tao.hpp"
 
 using namespace kron;
 using namespace kron::linops;
@@ -353,4 +354,27 @@ TEST_CASE("product-form variable-coefficient operator equals the dense assembled
     layout::RealField u3c(px, 3), Lu3c(px, 3);
     CHECK_THROWS_WITH(L.apply(u3c, Lu3c), Catch::Contains("one component"));
   }
+}
+
+TEST_CASE("L-BFGS (TAO) on BWLer's space-time loss: lower than Adam's at equal steps, above the exact fit", "[petsc][fit]") {
+  // u_t + 2 u_x = 0, u(0, x) = sin x: 11 Chebyshev (t) x 10 Fourier (x) nodes.
+  spectral::SpaceTimeProblem p;
+  p.t = AxisGrid::chebyshev(11, 0.0, 1.0);
+  p.x = AxisGrid::periodic(10, 0.0, 2 * M_PI);
+  p.terms = {{1.0, 1, 0}, {2.0, 0, 1}};
+  spectral::SpaceTimeProblem::Initial u0;
+  u0.weight = 100;
+  for (double X : p.x.coords()) u0.values.push_back(std::sin(X));
+  p.initial = {u0};
+  const auto exact = spectral::fit_space_time(p);
+  const auto lb = spectral::fit_lbfgs(p, 300, 60.0);
+  const auto adam = spectral::fit_adam(p, 300, 60.0);
+  const spectral::SpaceTimeLoss loss(p);
+  INFO("exact " << exact.loss << "; " << lb.method << ": " << lb.loss << "; " << adam.method << ": " << adam.loss);
+  CHECK(lb.iterations > 0);
+  CHECK(lb.iterations <= 300);
+  CHECK(lb.loss == Approx(loss(lb.u)).epsilon(1e-12));
+  CHECK(lb.loss < adam.loss);
+  CHECK(lb.loss >= exact.loss);
+  CHECK(lb.loss < 1e-3 * loss(Eigen::MatrixXd::Zero(11, 10)));
 }

@@ -373,3 +373,89 @@ TEST_CASE("space-time fit on a bounded x axis: BWLer's wave case to 1e-11", "[sp
   CHECK(r.loss <= 1e-18);
   CHECK(r.condition > 1);
 }
+
+TEST_CASE("the space-time loss: its gradient against finite differences, and the exact fit's loss", "[spectral][fit]") {
+  // Three shapes of the loss: periodic x with a source (collocation at the nodes), a cubic
+  // reaction, and a bounded x with finer collocation points and weighted boundary terms.
+  std::mt19937 g(7);
+  std::uniform_real_distribution<double> U(-1, 1);
+  std::vector<spectral::SpaceTimeProblem> ps;
+  {
+    spectral::SpaceTimeProblem p = convection(3.0, 9, 8);
+    p.source.resize(9 * 8);
+    for (double& v : p.source) v = U(g);
+    ps.push_back(p);
+  }
+  {
+    spectral::SpaceTimeProblem p = convection(1.0, 7, 6);
+    p.terms = {{1.0, 1, 0}, {0.5, 0, 2}};
+    p.reaction = {0.3, -1.0, 2.0, -0.7};
+    ps.push_back(p);
+  }
+  {
+    spectral::SpaceTimeProblem p;
+    p.t = AxisGrid::chebyshev(6, 0.0, 1.0);
+    p.x = AxisGrid::chebyshev(7, -1.0, 2.0);
+    p.t_collocation = AxisGrid::chebyshev(9, 0.0, 1.0).coords();
+    p.x_collocation = AxisGrid::chebyshev(11, -1.0, 2.0).coords();
+    p.terms = {{1.0, 2, 0}, {-2.0, 0, 2}, {0.7, 1, 1}};
+    p.source.resize(9 * 11);
+    for (double& v : p.source) v = U(g);
+    spectral::SpaceTimeProblem::Initial u0, v0;
+    v0.dt = 1;
+    u0.weight = 100;
+    v0.weight = 3;
+    for (int i = 0; i < 11; ++i) { u0.values.push_back(U(g)); v0.values.push_back(U(g)); }
+    p.initial = {u0, v0};
+    for (int side : {0, 1}) {
+      spectral::SpaceTimeProblem::Boundary b;
+      b.side = side;
+      b.weight = 50;
+      for (int i = 0; i < 9; ++i) b.values.push_back(U(g));
+      p.boundary.push_back(b);
+    }
+    ps.push_back(p);
+  }
+  for (std::size_t c = 0; c < ps.size(); ++c) {
+    const spectral::SpaceTimeLoss loss(ps[c]);
+    Eigen::MatrixXd X(loss.nt(), loss.nx()), G;
+    for (Eigen::Index q = 0; q < X.size(); ++q) X.data()[q] = 0.5 * U(g);
+    loss(X, &G);
+    // Central differences along a random direction and along single entries.
+    Eigen::MatrixXd Dir(X.rows(), X.cols());
+    for (Eigen::Index q = 0; q < Dir.size(); ++q) Dir.data()[q] = U(g);
+    const double h = 1e-6;
+    const double fd = (loss(X + h * Dir) - loss(X - h * Dir)) / (2 * h), an = (G.array() * Dir.array()).sum();
+    INFO("case " << c << ": directional derivative " << an << " vs finite differences " << fd);
+    CHECK(std::abs(fd - an) <= 1e-6 * std::max(1.0, std::abs(an)));
+    for (Eigen::Index q : {Eigen::Index(0), X.size() / 2, X.size() - 1}) {
+      Eigen::MatrixXd E = Eigen::MatrixXd::Zero(X.rows(), X.cols());
+      E.data()[q] = 1;
+      const double d = (loss(X + h * E) - loss(X - h * E)) / (2 * h);
+      CHECK(std::abs(d - G.data()[q]) <= 1e-6 * std::max(1.0, std::abs(G.data()[q])));
+    }
+  }
+  // The exact fit's loss is this loss at its values, and no random perturbation lowers it.
+  for (std::size_t c : {std::size_t(0), std::size_t(2)}) {
+    const auto r = spectral::fit_space_time(ps[c]);
+    const spectral::SpaceTimeLoss loss(ps[c]);
+    Eigen::MatrixXd G;
+    const auto parts = loss.evaluate(r.u, &G);
+    CHECK(parts.loss == Approx(r.loss).epsilon(1e-9).margin(1e-20));
+    CHECK(parts.residual_rms == Approx(r.residual_rms).epsilon(1e-9).margin(1e-12));
+    CHECK(G.norm() <= 1e-8 * std::max(1.0, r.loss));  // a minimum: the gradient vanishes
+  }
+}
+
+TEST_CASE("Adam on the space-time loss lowers it but stays far from the exact fit", "[spectral][fit]") {
+  const spectral::SpaceTimeProblem p = convection(2.0, 11, 10);
+  const auto exact = spectral::fit_space_time(p);
+  const spectral::SpaceTimeLoss loss(p);
+  const double at_zero = loss(Eigen::MatrixXd::Zero(11, 10));
+  const auto a = spectral::fit_adam(p, 3000, 60.0, 1e-2, 1.0);
+  INFO("loss at 0 " << at_zero << ", after Adam " << a.loss << " (" << a.method << "), exact fit " << exact.loss);
+  CHECK(a.iterations == 3000);
+  CHECK(a.loss < 0.1 * at_zero);
+  CHECK(a.loss > exact.loss);
+  CHECK(a.loss == Approx(loss(a.u)).epsilon(1e-12));
+}

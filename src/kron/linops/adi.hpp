@@ -37,6 +37,10 @@ class Adi {
   /// One step from t to t + dt. `u` holds u^n (boundary values g^n included) on entry; a host u
   /// with a device solver is copied over and back (pass a device field to keep it there).
   void step(layout::RealField& u, double t, const Fill& source, const Fill& boundary);
+  /// Device solvers: hand the fills the solver's device fields themselves (fills that write
+  /// device memory, e.g. copies of fields kept there) instead of host fields sent over after
+  /// each fill (the default, for fills that evaluate expressions on the host).
+  void set_device_fills(bool on);
   /// Per axis: "thomas", "thomas-compact" or "dense".
   std::string describe() const;
   std::size_t operator_bytes() const;

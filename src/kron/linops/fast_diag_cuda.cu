@@ -16,19 +16,25 @@ namespace {
 using core::kBlock;
 constexpr unsigned kBlocks = 512;
 
-// Rows of the box along storage dimension 0 on the threads of a block (no integer division per
-// element), rows strided over the grid; per-block maxima reduced in shared memory.
+// Rows of the box along storage dimension 0 (or whole contiguous planes) on the threads of a
+// block, strided over the grid; per-block maxima reduced in shared memory.
 __global__ void k_divide(double* x, layout::device_ops::Interior b, const double* l0, const double* l1, const double* l2, bool product,
                          double shift, double zero, double norm, double* partial) {
   __shared__ double s_fm[kBlock], s_dr[kBlock], s_zm[kBlock], s_nf[kBlock];
   double fm = 0, dr = 0, zm = 0, nf = 0;
-  const long rows = b.n[1] * b.n[2];
+  // Each (j, k) plane row by row, or, where its rows are contiguous (stride[1] = n0), as one
+  // run of n0 n1 values (no threads idle at the ends of short rows; one 32-bit division each).
+  const bool flat = b.stride[0] == 1 && b.stride[1] == b.n[0] && b.n[0] * b.n[1] < (1L << 31);
+  const long rows = flat ? b.n[2] : b.n[1] * b.n[2], len = flat ? b.n[0] * b.n[1] : b.n[0];
+  const unsigned n0 = static_cast<unsigned>(b.n[0]);
   for (long r = blockIdx.x; r < rows; r += gridDim.x) {
-    const long k = r / b.n[1], j = r - k * b.n[1];
-    const double l12 = product ? l1[j] * l2[k] : l1[j] + l2[k];
-    double* row = x + b.offset + j * b.stride[1] + k * b.stride[2];
-    for (long i = threadIdx.x; i < b.n[0]; i += blockDim.x) {
-      double& v = row[i * b.stride[0]];
+    const long k = flat ? r : r / b.n[1], j0 = flat ? 0 : r - k * b.n[1];
+    double* row = x + b.offset + j0 * b.stride[1] + k * b.stride[2];
+    for (long q = threadIdx.x; q < len; q += blockDim.x) {
+      const unsigned jq = flat ? static_cast<unsigned>(q) / n0 : 0u;
+      const long i = flat ? q - static_cast<long>(jq) * n0 : q, j = j0 + jq;
+      const double l12 = product ? l1[j] * l2[k] : l1[j] + l2[k];
+      double& v = row[flat ? q : i * b.stride[0]];
       const double den = (product ? l0[i] * l12 : l0[i] + l12) + shift;
       if (isnan(den)) {
         v = 0;
@@ -43,9 +49,9 @@ __global__ void k_divide(double* x, layout::device_ops::Interior b, const double
         v = 0;
         continue;
       }
-      const double q = a / (den * norm);
-      if (!isfinite(q)) nf = 1;
-      v = q;
+      const double y = a / (den * norm);
+      if (!isfinite(y)) nf = 1;
+      v = y;
     }
   }
   s_fm[threadIdx.x] = fm;
@@ -89,8 +95,10 @@ DivideResult spectral_divide(double* x, const layout::device_ops::Interior& box,
   core::copy_to_device_async(d, lam.data(), lam.size() * sizeof(double));
   double* partial = d + lam.size();
   // Rows of n0 points: a block of kBlock threads would leave most idle on short rows.
-  const unsigned threads = box.n[0] >= kBlock ? kBlock : (box.n[0] >= 128 ? 128 : 64);
-  const unsigned blocks = static_cast<unsigned>(std::min<long>(kBlocks * 4, box.n[1] * box.n[2]));
+  const bool flat = box.stride[0] == 1 && box.stride[1] == box.n[0] && box.n[0] * box.n[1] < (1L << 31);  // as the kernel decides
+  const long len = flat ? box.n[0] * box.n[1] : box.n[0];
+  const unsigned threads = len >= kBlock ? kBlock : (len >= 128 ? 128 : 64);
+  const unsigned blocks = static_cast<unsigned>(std::min<long>(kBlocks * 4, flat ? box.n[2] : box.n[1] * box.n[2]));
   k_divide<<<blocks, threads, 0, ctx.stream>>>(x, box, d, d + n0, d + n0 + n1, product, shift, zero, norm, partial);
   core::cuda_check(cudaGetLastError(), "the fast diagonalization's division");
   std::vector<double> h(4 * static_cast<std::size_t>(blocks));

@@ -10,6 +10,7 @@
 #include "kron/layout/output.hpp"
 #include "kron/layout/pencil.hpp"
 #include "kron/spectral/barycentric.hpp"
+#include "kron/spectral/fit_tao.hpp"
 
 namespace kron::problems {
 
@@ -51,6 +52,17 @@ void Bwler::declare(core::Schema& schema) {
        1e300, {}, 0, 0, true},
       {"test_points", ValueKind::IntegerList, "[201, 200]", "Test grid in t (uniform, ends included) and x (periodic).", 2, 100000, {}, 2,
        2},
+      {"method", ValueKind::String, "\"exact\"",
+       "How the loss is minimised: exact (the least-squares problems solved directly; Gauss-Newton for a reaction term), or the "
+       "BWLer paper's first-order protocols on the same loss and analytic gradient, from u = 0: adam (bwler.learning_rate, "
+       "gradient clipped at bwler.clip) or lbfgs (PETSc TAO TAOLMVM; -bwler_tao_* options reach it), for bwler.steps steps or "
+       "bwler.time_limit seconds.",
+       -1e300, 1e300, {"exact", "adam", "lbfgs"}},
+      {"steps", ValueKind::Integer, "1000000", "method adam or lbfgs: the most steps (iterations).", 1, 1e12},
+      {"time_limit", ValueKind::Real, "60.0", "method adam or lbfgs: the most wall time in seconds.", 0, 1e300},
+      {"learning_rate", ValueKind::Real, "1e-3", "method adam: the step size (the paper's: 1e-3).", 0, 1e300},
+      {"clip", ValueKind::Real, "1.0", "method adam: the largest gradient norm; larger gradients are scaled down to it (the paper's: 1).",
+       0, 1e300},
   };
   schema.add(s);
 }
@@ -162,10 +174,12 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     order_t = std::max(order_t, t.dt);
     has_dx = has_dx || t.dx > 0;
   }
-  if (!p_.x.periodic() && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
+  method_ = deck.string(S, "method");
+  const bool exact_method = method_ == "exact";
+  if (exact_method && !p_.x.periodic() && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
     throw deck.error(S, "operator", "\"" + operator_text_ + "\" has a nonlinear reaction term on a bounded x axis: that fit is not built yet",
                      "use x_nodes = \"fourier\" for a periodic problem");
-  if (has_dx && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
+  if (exact_method && has_dx && (p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0))
     throw deck.error(S, "operator", "\"" + operator_text_ + "\" has a nonlinear reaction term and x-derivatives: that fit is not built yet",
                      "the Gauss-Newton path takes PDEs without x-derivatives, an ODE at every x node, such as BWLer's reaction case");
 
@@ -220,12 +234,20 @@ core::Json Bwler::run() {
   log::info("BWLer fit: ", operator_text_, " = ", deck_.string(S, "source"), " on ", nt, " Chebyshev (t) x ", nx,
             p_.x.periodic() ? " Fourier (x) nodes" : " Chebyshev (x) nodes");
   const double t0 = core::wall_time();
-  const spectral::FitResult r = spectral::fit_space_time(p_);
+  const long steps = static_cast<long>(deck_.integer(S, "steps"));
+  const double limit = deck_.real(S, "time_limit");
+  if (method_ != "exact") log::info("method ", method_, ": at most ", steps, " steps or ", limit, " s, from u = 0");
+  const spectral::FitResult r = method_ == "adam"    ? spectral::fit_adam(p_, steps, limit, deck_.real(S, "learning_rate"), deck_.real(S, "clip"))
+                                : method_ == "lbfgs" ? spectral::fit_lbfgs(p_, steps, limit)
+                                                     : spectral::fit_space_time(p_);
   const double fit_s = core::wall_time() - t0;
   log::info("solved: ", r.method, " in ", fit_s, " s");
-  if (r.iterations > 1) log::info("Gauss-Newton steps: ", r.iterations);
-  log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial/boundary misfit ", r.initial_rms, "); condition number ",
-            r.condition);
+  if (r.iterations > 1 && method_ == "exact") log::info("Gauss-Newton steps: ", r.iterations);
+  if (method_ == "exact")
+    log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial/boundary misfit ", r.initial_rms, "); condition number ",
+              r.condition);
+  else
+    log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms initial/boundary misfit ", r.initial_rms, ")");
 
   // The fit and its error on the test grid: x along x, t along y, split over the ranks in y.
   const long ft = test_points_[0], fx = test_points_[1];
@@ -282,7 +304,7 @@ core::Json Bwler::run() {
   j["loss"] = r.loss;
   j["residual_rms"] = r.residual_rms;
   j["initial_rms"] = r.initial_rms;
-  j["condition_number"] = r.condition;
+  if (method_ == "exact") j["condition_number"] = r.condition;
   j["fit_seconds"] = fit_s;
   j["iterations"] = r.iterations;
   if (!exact_.empty()) {

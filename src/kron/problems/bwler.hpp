@@ -29,6 +29,7 @@ class Bwler : public Problem {
   bool has_exact_ = false;
   std::vector<core::Expression> exact_;  // zero or one
   std::string operator_text_;
+  std::string method_;
 };
 
 }  // namespace kron::problems

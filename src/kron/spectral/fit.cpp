@@ -361,3 +361,106 @@ FitResult fit_space_time(const SpaceTimeProblem& p) {
 }
 
 }  // namespace kron::spectral
+
+namespace kron::spectral {
+
+SpaceTimeLoss::SpaceTimeLoss(const SpaceTimeProblem& p) {
+  check(p);
+  nt_ = p.t.size();
+  nx_ = p.x.size();
+  const std::vector<double>& tc = p.x.periodic() ? p.t.coords() : collocation(p.t_collocation, p.t);
+  const std::vector<double>& xc = p.x.periodic() ? p.x.coords() : collocation(p.x_collocation, p.x);
+  nct_ = static_cast<long>(tc.size());
+  ncx_ = static_cast<long>(xc.size());
+  const bool at_nodes = p.x.periodic() || (p.t_collocation.empty() && p.x_collocation.empty());
+  It_ = at_nodes ? Eigen::MatrixXd::Identity(nt_, nt_) : interpolation_matrix(p.t, tc);
+  Ix_ = at_nodes ? Eigen::MatrixXd::Identity(nx_, nx_) : interpolation_matrix(p.x, xc);
+  for (const auto& term : p.terms) {
+    coef_.push_back(term.coef);
+    A_.push_back(It_ * time_derivative(p.t, term.dt));
+    B_.push_back(term.dx == 0 ? Ix_ : Eigen::MatrixXd(Ix_ * differentiation_matrix(p.x, term.dx)));
+  }
+  reaction_ = p.reaction;
+  F_ = Eigen::MatrixXd::Zero(nct_, ncx_);
+  if (!p.source.empty()) F_ = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(p.source.data(), nct_, ncx_);
+  const std::vector<Eigen::RowVectorXd> init = initial_rows(p);
+  for (std::size_t q = 0; q < p.initial.size(); ++q)
+    sides_.push_back({init[q], Eigen::Map<const Eigen::VectorXd>(p.initial[q].values.data(), ncx_), p.initial[q].weight, true});
+  for (const auto& bd : p.boundary)
+    sides_.push_back({interpolation_matrix(p.x, {bd.side == 0 ? p.x.lower() : p.x.upper()}), Eigen::Map<const Eigen::VectorXd>(bd.values.data(), nct_),
+                      bd.weight, false});
+}
+
+SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad) const {
+  if (U.rows() != nt_ || U.cols() != nx_) throw Error("SpaceTimeLoss: U has the wrong shape");
+  Eigen::MatrixXd R = -F_;
+  for (std::size_t j = 0; j < A_.size(); ++j) R.noalias() += coef_[j] * (A_[j] * U * B_[j].transpose());
+  Eigen::MatrixXd V;
+  if (!reaction_.empty()) {
+    V = It_ * U * Ix_.transpose();
+    R += V.unaryExpr([&](double v) { return poly(reaction_, v); });
+  }
+  const double N = double(nct_ * ncx_);
+  Parts parts;
+  const double res2 = R.squaredNorm() / N;
+  double side2 = 0, weighted = 0;
+  if (grad) {
+    grad->setZero(nt_, nx_);
+    const Eigen::MatrixXd S = (2.0 / N) * R;
+    for (std::size_t j = 0; j < A_.size(); ++j) grad->noalias() += coef_[j] * (A_[j].transpose() * S * B_[j]);
+    if (!reaction_.empty()) {
+      const Eigen::MatrixXd W = S.cwiseProduct(V.unaryExpr([&](double v) { return dpoly(reaction_, v); }));
+      grad->noalias() += It_.transpose() * W * Ix_;
+    }
+  }
+  for (const Side& sd : sides_) {
+    // initial: e = row U Ix^T - g (1 x ncx); boundary: e = It U row^T - h (nct x 1)
+    const Eigen::VectorXd e = sd.initial ? Eigen::VectorXd((sd.row * U * Ix_.transpose()).transpose()) - sd.data
+                                         : Eigen::VectorXd(It_ * U * sd.row.transpose()) - sd.data;
+    const double m = double(e.size()), e2 = e.squaredNorm() / m;
+    side2 += e2;
+    weighted += sd.weight * e2;
+    if (grad) {
+      const double g = 2.0 * sd.weight / m;
+      if (sd.initial) grad->noalias() += g * sd.row.transpose() * (e.transpose() * Ix_);
+      else grad->noalias() += g * (It_.transpose() * e) * sd.row;
+    }
+  }
+  parts.loss = res2 + weighted;
+  parts.residual_rms = std::sqrt(res2);
+  parts.initial_rms = std::sqrt(sides_.empty() ? 0.0 : side2 / double(sides_.size()));
+  return parts;
+}
+
+FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double lr, double clip) {
+  core::ScopedTimer timer("spectral.adam");
+  const SpaceTimeLoss loss(p);
+  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(loss.nt(), loss.nx()), G, m = U, v = U;
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const double t0 = core::wall_time();
+  long k = 0;
+  double p1 = 1, p2 = 1;
+  for (; k < steps; ++k) {
+    if ((k & 63) == 0 && core::wall_time() - t0 > seconds) break;
+    loss(U, &G);
+    const double gn = G.norm();
+    if (!std::isfinite(gn)) throw Error("Adam: the loss gradient is not finite at step " + std::to_string(k));
+    if (gn > clip) G *= clip / gn;
+    m = b1 * m + (1 - b1) * G;
+    v = b2 * v + (1 - b2) * G.cwiseAbs2();
+    p1 *= b1;
+    p2 *= b2;
+    U.array() -= lr * (m.array() / (1 - p1)) / ((v.array() / (1 - p2)).sqrt() + eps);
+  }
+  FitResult r;
+  r.u = U;
+  const SpaceTimeLoss::Parts parts = loss.evaluate(U);
+  r.loss = parts.loss;
+  r.residual_rms = parts.residual_rms;
+  r.initial_rms = parts.initial_rms;
+  r.iterations = static_cast<int>(k);
+  r.method = "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(k) + " steps)";
+  return r;
+}
+
+}  // namespace kron::spectral

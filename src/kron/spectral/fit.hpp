@@ -77,4 +77,42 @@ struct FitResult {
 /// up to 4096 unknowns.
 FitResult fit_space_time(const SpaceTimeProblem& p);
 
+/// The fit's objective as a function of the nodal values U (nt x nx), the one every method
+/// minimises: with It, Ix the interpolation matrices to the collocation points (identities when
+/// collocating at the nodes) and R(U) = sum_j c_j It Dt^p_j U (Ix Dx^q_j)^T + reaction(It U Ix^T) - F,
+///   loss = |R|^2 / (nct ncx) + sum_init w |row_t0 Dt^p U Ix^T - g|^2 / ncx + sum_bnd w |It U s^T - h|^2 / nct,
+/// and its gradient in closed form (adjoints of the same products; the reaction's derivative
+/// point-wise). fit_space_time reports this loss for its exact solution.
+class SpaceTimeLoss {
+ public:
+  explicit SpaceTimeLoss(const SpaceTimeProblem& p);
+  struct Parts {
+    double loss = 0, residual_rms = 0, initial_rms = 0;
+  };
+  /// The loss at U; `grad` (optional) receives d loss / dU, nt x nx.
+  double operator()(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const { return evaluate(U, grad).loss; }
+  Parts evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const;
+  long nt() const { return nt_; }
+  long nx() const { return nx_; }
+
+ private:
+  long nt_, nx_, nct_, ncx_;
+  std::vector<double> coef_, reaction_;
+  std::vector<Eigen::MatrixXd> A_, B_;  // per term: It Dt^p and Ix Dx^q
+  Eigen::MatrixXd It_, Ix_, F_;
+  struct Side {
+    Eigen::RowVectorXd row;  // initial: the t-row at t0; boundary: the x-row at the side
+    Eigen::VectorXd data;
+    double weight;
+    bool initial;
+  };
+  std::vector<Side> sides_;
+};
+
+/// BWLer's first-order protocol for comparison: Adam (beta 0.9, 0.999, eps 1e-8) on the same
+/// loss and gradient from U = 0, the gradient clipped to norm `clip` (the paper: lr 1e-3, clip
+/// 1), for `steps` steps or `seconds` of wall time, whichever ends first (iterations: the steps
+/// taken). The result's loss and parts are SpaceTimeLoss's; condition is not estimated (0).
+FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double lr = 1e-3, double clip = 1.0);
+
 }  // namespace kron::spectral

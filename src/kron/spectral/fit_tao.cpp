@@ -1,0 +1,94 @@
+#include "kron/spectral/fit_tao.hpp"
+
+#include <petsctao.h>
+
+#include <string>
+
+#include "kron/core/error.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/linops/petsc_krylov.hpp"
+
+namespace kron::spectral {
+
+namespace {
+
+struct Ctx {
+  const SpaceTimeLoss* loss;
+  Eigen::MatrixXd U, G;
+  double t0, seconds;
+  bool timed_out = false;
+};
+
+PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
+  Ctx& c = *static_cast<Ctx*>(p);
+  const PetscScalar* xa;
+  PetscErrorCode ierr = VecGetArrayRead(x, &xa);
+  if (ierr) return ierr;
+  std::copy(xa, xa + c.U.size(), c.U.data());
+  ierr = VecRestoreArrayRead(x, &xa);
+  if (ierr) return ierr;
+  *f = (*c.loss)(c.U, &c.G);
+  PetscScalar* ga;
+  ierr = VecGetArray(g, &ga);
+  if (ierr) return ierr;
+  std::copy(c.G.data(), c.G.data() + c.G.size(), ga);
+  return VecRestoreArray(g, &ga);
+}
+
+PetscErrorCode monitor(Tao tao, void* p) {
+  Ctx& c = *static_cast<Ctx*>(p);
+  if (core::wall_time() - c.t0 > c.seconds) {
+    c.timed_out = true;
+    return TaoSetConvergedReason(tao, TAO_CONVERGED_USER);
+  }
+  return 0;
+}
+
+}  // namespace
+
+FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds) {
+  core::ScopedTimer timer("spectral.lbfgs");
+  namespace pc = linops::petsc;
+  pc::initialize();
+  const SpaceTimeLoss loss(p);
+  const PetscInt n = static_cast<PetscInt>(loss.nt() * loss.nx());
+  Ctx ctx{&loss, Eigen::MatrixXd::Zero(loss.nt(), loss.nx()), Eigen::MatrixXd(), core::wall_time(), seconds};
+  Vec x;
+  Tao tao;
+  pc::check(VecCreateSeq(PETSC_COMM_SELF, n, &x), "VecCreateSeq");
+  pc::check(VecSet(x, 0.0), "VecSet");
+  pc::check(TaoCreate(PETSC_COMM_SELF, &tao), "TaoCreate");
+  pc::check(TaoSetType(tao, TAOLMVM), "TaoSetType");
+  pc::check(TaoSetOptionsPrefix(tao, "bwler_"), "TaoSetOptionsPrefix");
+  pc::check(TaoSetSolution(tao, x), "TaoSetSolution");
+  pc::check(TaoSetObjectiveAndGradient(tao, nullptr, objective_gradient, &ctx), "TaoSetObjectiveAndGradient");
+  pc::check(TaoSetTolerances(tao, 1e-14, 1e-14, 0.0), "TaoSetTolerances");
+  pc::check(TaoSetMaximumIterations(tao, static_cast<PetscInt>(max_it)), "TaoSetMaximumIterations");
+  pc::check(TaoSetMaximumFunctionEvaluations(tao, static_cast<PetscInt>(4 * max_it + 100)), "TaoSetMaximumFunctionEvaluations");
+  pc::check(TaoSetUpdate(tao, [](Tao t, PetscInt, void* c) { return monitor(t, c); }, &ctx), "TaoSetUpdate");
+  pc::check(TaoSetFromOptions(tao), "TaoSetFromOptions");
+  const PetscErrorCode solve = TaoSolve(tao);
+  TaoConvergedReason reason;
+  PetscInt its = 0;
+  pc::check(TaoGetConvergedReason(tao, &reason), "TaoGetConvergedReason");
+  pc::check(TaoGetIterationNumber(tao, &its), "TaoGetIterationNumber");
+  const PetscScalar* xa;
+  pc::check(VecGetArrayRead(x, &xa), "VecGetArrayRead");
+  FitResult r;
+  r.u = Eigen::Map<const Eigen::MatrixXd>(xa, loss.nt(), loss.nx());
+  pc::check(VecRestoreArrayRead(x, &xa), "VecRestoreArrayRead");
+  TaoDestroy(&tao);
+  VecDestroy(&x);
+  pc::check(solve, "TaoSolve (L-BFGS)");
+  const SpaceTimeLoss::Parts parts = loss.evaluate(r.u);
+  r.loss = parts.loss;
+  r.residual_rms = parts.residual_rms;
+  r.initial_rms = parts.initial_rms;
+  r.iterations = static_cast<int>(its);
+  const std::string why = ctx.timed_out ? "the time limit" : TaoConvergedReasons[reason];
+  r.method = "L-BFGS (PETSc TAO TAOLMVM, " + std::to_string(its) + " iterations, stopped by " + why + ")";
+  if (!r.u.allFinite()) throw Error("L-BFGS produced non-finite values", {}, "check the PDE terms and the data");
+  return r;
+}
+
+}  // namespace kron::spectral

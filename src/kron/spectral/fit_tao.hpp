@@ -1,0 +1,15 @@
+#pragma once
+// BWLer's L-BFGS protocol through PETSc TAO (TAOLMVM) on the space-time loss and its analytic
+// gradient: part of kron_petsc, the only library that links PETSc.
+#include "kron/spectral/fit.hpp"
+
+namespace kron::spectral {
+
+/// L-BFGS (PETSc TAO's TAOLMVM, its default memory and More-Thuente line search) on
+/// SpaceTimeLoss from U = 0, until `max_it` iterations, `seconds` of wall time (checked each
+/// iteration), or TAO's own convergence test (gradient norm 1e-14 absolute or relative);
+/// options with the prefix -bwler_ (e.g. -bwler_tao_lmvm_recycle) reach the solver. The fit is
+/// the same on every rank (PETSC_COMM_SELF). iterations: TAO's; method names the reason it stopped.
+FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds);
+
+}  // namespace kron::spectral
