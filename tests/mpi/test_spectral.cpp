@@ -11,6 +11,9 @@
 #include "kron/layout/field_ops.hpp"
 #include "kron/linops/tensor_op.hpp"
 #include "kron/spectral/barycentric.hpp"
+#include "kron/spectral/scattered.hpp"
+#include "kron/core/mpi.hpp"
+#include <random>
 
 using namespace kron;
 using layout::AxisGrid;
@@ -71,5 +74,40 @@ TEST_CASE("spectral interpolation and differentiation compose as TensorOps on pe
     I.apply_transpose(h, back, ws);
     const double lhs = layout::ops::dot(g, h), rhs = layout::ops::dot(f, back);
     CHECK(std::abs(lhs - rhs) <= 1e-12 * std::abs(lhs));
+  }
+}
+
+TEST_CASE("evaluation at scattered points: exact for represented functions, every process grid, uneven point counts", "[spectral][scattered]") {
+  const std::array<AxisGrid, 3> nodes{AxisGrid::chebyshev(9, -1.0, 1.0), AxisGrid::periodic(8, 0.0, 2 * M_PI), AxisGrid::chebyshev(7, 0.0, 2.0)};
+  const std::array<long, 3> n{9, 8, 7};
+  const int rank = core::mpi::rank(MPI_COMM_WORLD), size = core::mpi::size(MPI_COMM_WORLD);
+  // Rank r holds 5 r + 3 points (rank 1 none when there are 2 or more ranks): random ones,
+  // nodes themselves, the bounded axes' ends, and y beyond one period.
+  std::vector<std::array<double, 3>> pts;
+  std::mt19937 g(static_cast<unsigned>(11 + rank));
+  std::uniform_real_distribution<double> X(-1, 1), Y(-3, 9), Z(0, 2);
+  if (!(size > 1 && rank == 1)) {
+    for (int q = 0; q < 5 * rank + 3; ++q) pts.push_back({X(g), Y(g), Z(g)});
+    pts.push_back({nodes[0][3], nodes[1][5], nodes[2][2]});
+    pts.push_back({-1.0, 0.0, 2.0});
+    pts.push_back({1.0, 2 * M_PI, 0.0});
+  }
+  for (auto shape : test::all_grid_shapes()) {
+    auto grid = test::make_grid(shape);
+    layout::Pencil px(n, grid, 0);
+    layout::RealField f(px, 2);
+    layout::ops::fill_global(f, [&](const std::array<long, 3>& q, int c) { return (c + 1) * u(nodes[0][q[0]], nodes[1][q[1]], nodes[2][q[2]]); });
+    for (int c : {0, 1}) {
+      const std::vector<double> v = spectral::evaluate_at(f, nodes, pts, c);
+      REQUIRE(v.size() == pts.size());
+      double e = 0;
+      for (std::size_t q = 0; q < pts.size(); ++q) e = std::max(e, std::abs(v[q] - (c + 1) * u(pts[q][0], pts[q][1], pts[q][2])));
+      INFO("process grid " << grid->p1() << " x " << grid->p2() << ", component " << c << ": max error " << e);
+      CHECK(e <= 1e-12);
+    }
+    // A point outside a bounded axis: the same clear error on every rank.
+    std::vector<std::array<double, 3>> bad;
+    if (rank == size - 1) bad.push_back({1.5, 0.0, 1.0});
+    CHECK_THROWS_WITH(spectral::evaluate_at(f, nodes, bad), Catch::Contains("outside [-1"));
   }
 }

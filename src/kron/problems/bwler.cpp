@@ -68,6 +68,7 @@ void Bwler::declare(core::Schema& schema) {
 }
 
 Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
+  p_.comm = comm;
   const auto params = deck.table("parameters");
   const auto tl = deck.reals(S, "t"), xl = deck.reals(S, "x");
   if (!(tl[1] > tl[0])) throw deck.error(S, "t", "the interval is empty or reversed");

@@ -4,6 +4,7 @@
 #include <complex>
 
 #include "kron/core/error.hpp"
+#include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/spectral/barycentric.hpp"
 
@@ -151,7 +152,10 @@ FitResult fit_linear(const SpaceTimeProblem& p) {
   FitResult r;
   Eigen::MatrixXcd uhat(nt, nk);
   const double kappa0 = 2 * M_PI / p.x.length(), rt = std::sqrt(1.0 / double(nt));
+  const int rank = core::mpi::rank(p.comm), ranks = core::mpi::size(p.comm);
+  uhat.setZero();
   for (long k = 0; k < nk; ++k) {
+    if (k % ranks != rank) continue;  // another rank's mode
     const bool nyquist = nx % 2 == 0 && 2 * k == nx;
     Eigen::MatrixXcd M = Eigen::MatrixXcd::Zero(nt + ni, nt);
     Eigen::VectorXcd b(nt + ni);
@@ -170,8 +174,13 @@ FitResult fit_linear(const SpaceTimeProblem& p) {
     const auto& s = svd.singularValues();
     r.condition = std::max(r.condition, s(s.size() - 1) > 0 ? s(0) / s(s.size() - 1) : INFINITY);
     uhat.col(k) = svd.solve(b);
-    ++r.modes;
   }
+  // Each mode solved on one rank, zero on the others: the sum is exact.
+  if (ranks > 1) {
+    core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, uhat.data(), static_cast<int>(2 * uhat.size()), MPI_DOUBLE, MPI_SUM, p.comm), "MPI_Allreduce (modes)");
+    r.condition = core::mpi::max(r.condition, p.comm);
+  }
+  r.modes = nk;
   // Back to nodal values: u(t, x_j) = (1/n) sum_k uhat_k e^{2 pi i jk/n}, modes above n/2 the
   // conjugates of those below.
   r.u.resize(nt, nx);
@@ -212,7 +221,10 @@ FitResult fit_gauss_newton(const SpaceTimeProblem& p) {
     evaluate(p, Dt, init_rows, r, &R);
     double step = 0, size = 0;
     r.condition = 0;
+    const int rank = core::mpi::rank(p.comm), ranks = core::mpi::size(p.comm);
+    Eigen::MatrixXd delta = Eigen::MatrixXd::Zero(nt, nx);
     for (long j = 0; j < nx; ++j) {
+      if (j % ranks != rank) continue;  // another rank's node
       Eigen::MatrixXd M(nt + ni, nt);
       Eigen::VectorXd b(nt + ni);
       M.topRows(nt) = rt * L;
@@ -226,11 +238,17 @@ FitResult fit_gauss_newton(const SpaceTimeProblem& p) {
       Eigen::BDCSVD<Eigen::MatrixXd> svd(M, Eigen::ComputeThinU | Eigen::ComputeThinV);
       const auto& s = svd.singularValues();
       r.condition = std::max(r.condition, s(s.size() - 1) > 0 ? s(0) / s(s.size() - 1) : INFINITY);
-      const Eigen::VectorXd d = svd.solve(b);
-      r.u.col(j) += d;
-      step = std::max(step, d.cwiseAbs().maxCoeff());
-      size = std::max(size, r.u.col(j).cwiseAbs().maxCoeff());
+      delta.col(j) = svd.solve(b);
     }
+    // Each node's step from one rank, zero from the others: the sum is exact.
+    if (ranks > 1) {
+      core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, delta.data(), static_cast<int>(delta.size()), MPI_DOUBLE, MPI_SUM, p.comm),
+                       "MPI_Allreduce (Gauss-Newton steps)");
+      r.condition = core::mpi::max(r.condition, p.comm);
+    }
+    r.u += delta;
+    step = delta.cwiseAbs().maxCoeff();
+    size = r.u.cwiseAbs().maxCoeff();
     ++r.iterations;
     if (!r.u.allFinite()) throw Error("the Gauss-Newton fit diverged (non-finite values at step " + std::to_string(r.iterations) + ")");
     if (step <= 1e-13 * std::max(size, 1.0)) break;

@@ -5,6 +5,8 @@
 // instead of training on it.
 #include "kron/core/eigen.hpp"
 
+#include <mpi.h>
+
 #include <string>
 #include <vector>
 
@@ -46,6 +48,10 @@ struct SpaceTimeProblem {
     double weight = 1;
   };
   std::vector<Boundary> boundary;
+  /// The ranks that share the work: the per-mode (and per-node Gauss-Newton) problems are dealt
+  /// out round-robin and their results combined, so every rank holds the whole fit (the same on
+  /// any rank count). The dense bounded solve runs on every rank alike.
+  MPI_Comm comm = MPI_COMM_SELF;
 };
 
 struct FitResult {
