@@ -4,6 +4,7 @@
 #include <complex>
 
 #include "kron/core/error.hpp"
+#include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/spectral/barycentric.hpp"
@@ -458,8 +459,16 @@ FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double
   const double t0 = core::wall_time();
   long k = 0;
   double p1 = 1, p2 = 1;
+  double next_report = t0 + 5.0;
   for (; k < steps; ++k) {
-    if ((k & 63) == 0 && core::wall_time() - t0 > seconds) break;
+    if ((k & 63) == 0) {
+      const double now = core::wall_time();
+      if (now - t0 > seconds) break;
+      if (now >= next_report) {  // a progress line every 5 s
+        core::log::info("Adam step ", k, ": loss ", loss(U), " (", now - t0, " s)");
+        next_report = now + 5.0;
+      }
+    }
     loss(U, &G);
     const double gn = G.norm();
     if (!std::isfinite(gn)) throw Error("Adam: the loss gradient is not finite at step " + std::to_string(k));

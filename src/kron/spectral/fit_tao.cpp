@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kron/core/error.hpp"
+#include "kron/core/log.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/linops/petsc_krylov.hpp"
 
@@ -17,6 +18,7 @@ struct Ctx {
   Eigen::MatrixXd U, G;
   double t0, seconds;
   bool timed_out = false;
+  double next_report = 0;
 };
 
 PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
@@ -35,9 +37,16 @@ PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
   return VecRestoreArray(g, &ga);
 }
 
-PetscErrorCode monitor(Tao tao, void* p) {
+PetscErrorCode monitor(Tao tao, PetscInt it, void* p) {
   Ctx& c = *static_cast<Ctx*>(p);
-  if (core::wall_time() - c.t0 > c.seconds) {
+  const double now = core::wall_time();
+  if (now >= c.next_report) {  // a progress line every 5 s
+    PetscReal f = 0;
+    TaoGetSolutionStatus(tao, nullptr, &f, nullptr, nullptr, nullptr, nullptr);
+    core::log::info("L-BFGS iteration ", it, ": loss ", f, " (", now - c.t0, " s)");
+    c.next_report = now + 5.0;
+  }
+  if (now - c.t0 > c.seconds) {
     c.timed_out = true;
     return TaoSetConvergedReason(tao, TAO_CONVERGED_USER);
   }
@@ -65,7 +74,8 @@ FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds) {
   pc::check(TaoSetTolerances(tao, 1e-14, 1e-14, 0.0), "TaoSetTolerances");
   pc::check(TaoSetMaximumIterations(tao, static_cast<PetscInt>(max_it)), "TaoSetMaximumIterations");
   pc::check(TaoSetMaximumFunctionEvaluations(tao, static_cast<PetscInt>(4 * max_it + 100)), "TaoSetMaximumFunctionEvaluations");
-  pc::check(TaoSetUpdate(tao, [](Tao t, PetscInt, void* c) { return monitor(t, c); }, &ctx), "TaoSetUpdate");
+  ctx.next_report = ctx.t0 + 5.0;
+  pc::check(TaoSetUpdate(tao, monitor, &ctx), "TaoSetUpdate");
   pc::check(TaoSetFromOptions(tao), "TaoSetFromOptions");
   const PetscErrorCode solve = TaoSolve(tao);
   TaoConvergedReason reason;
