@@ -92,31 +92,10 @@ double dpoly(const std::vector<double>& a, double u) {
 
 namespace {
 
-// The residual of the PDE at the nodes (reaction included) and the loss, in physical space.
-void evaluate(const SpaceTimeProblem& p, const std::vector<Eigen::MatrixXd>& Dt, const std::vector<Eigen::RowVectorXd>& init_rows, FitResult& r,
-              Eigen::MatrixXd* residual = nullptr) {
-  const long nt = p.t.size(), nx = p.x.size(), ni = static_cast<long>(p.initial.size());
-  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(nt, nx);
-  for (std::size_t j = 0; j < p.terms.size(); ++j) {
-    const int q = p.terms[j].dx;
-    const Eigen::MatrixXd Dx = q == 0 ? Eigen::MatrixXd::Identity(nx, nx) : differentiation_matrix(p.x, q);
-    R += p.terms[j].coef * Dt[j] * r.u * Dx.transpose();
-  }
-  if (!p.reaction.empty()) R += r.u.unaryExpr([&](double v) { return poly(p.reaction, v); });
-  if (!p.source.empty())
-    R -= Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(p.source.data(), nt, nx);
-  const double res2 = R.squaredNorm() / double(nt * nx);
-  double init2 = 0, weighted = 0;
-  for (long q = 0; q < ni; ++q) {
-    const auto& in = p.initial[static_cast<std::size_t>(q)];
-    const double e2 = (init_rows[static_cast<std::size_t>(q)] * r.u - Eigen::Map<const Eigen::RowVectorXd>(in.values.data(), nx)).squaredNorm() / double(nx);
-    init2 += e2;
-    weighted += in.weight * e2;
-  }
-  r.residual_rms = std::sqrt(res2);
-  r.initial_rms = std::sqrt(ni > 0 ? init2 / double(ni) : 0.0);
-  r.loss = res2 + weighted;
-  if (residual) *residual = R;
+void set_parts(const SpaceTimeLoss::Parts& parts, FitResult& r) {
+  r.loss = parts.loss;
+  r.residual_rms = parts.residual_rms;
+  r.initial_rms = parts.initial_rms;
 }
 
 std::vector<Eigen::RowVectorXd> initial_rows(const SpaceTimeProblem& p) {
@@ -210,6 +189,7 @@ FitResult fit_gauss_newton(const SpaceTimeProblem& p) {
   std::vector<Eigen::MatrixXd> Dt;
   for (const auto& term : p.terms) Dt.push_back(time_derivative(p.t, term.dt));
   const std::vector<Eigen::RowVectorXd> init_rows = initial_rows(p);
+  const SpaceTimeLoss loss(p);
   Eigen::MatrixXd L = Eigen::MatrixXd::Zero(nt, nt);
   for (std::size_t j = 0; j < p.terms.size(); ++j) L += p.terms[j].coef * Dt[j];
   FitResult r;
@@ -218,8 +198,7 @@ FitResult fit_gauss_newton(const SpaceTimeProblem& p) {
   const double rt = std::sqrt(1.0 / double(nt));
   r.iterations = 0;
   for (int it = 0; it < 50; ++it) {
-    Eigen::MatrixXd R;
-    evaluate(p, Dt, init_rows, r, &R);
+    const Eigen::MatrixXd R = loss.residual(r.u);
     double step = 0, size = 0;
     r.condition = 0;
     const int rank = core::mpi::rank(p.comm), ranks = core::mpi::size(p.comm);
@@ -257,7 +236,7 @@ FitResult fit_gauss_newton(const SpaceTimeProblem& p) {
       throw Error("the Gauss-Newton fit did not converge in 50 steps (last step " + std::to_string(step) + ")", {},
                   "more nodes in t, or a shorter time interval");
   }
-  evaluate(p, Dt, init_rows, r);
+  set_parts(loss.evaluate(r.u), r);
   r.modes = nx;
   r.method = "Gauss-Newton, " + std::to_string(r.iterations) + " steps of " + std::to_string(nx) + " dense least-squares problems of " +
              std::to_string(nt + ni) + " x " + std::to_string(nt) + " (one per x node, SVD)";
@@ -322,32 +301,7 @@ FitResult fit_bounded(const SpaceTimeProblem& p) {
   const auto d = qr.matrixQR().diagonal().cwiseAbs();
   r.condition = d.minCoeff() > 0 ? d.maxCoeff() / d.minCoeff() : INFINITY;
   r.modes = 1;
-  // The loss at the collocation points, in physical space.
-  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(nct, ncx);
-  for (const auto& term : p.terms) {
-    const Eigen::MatrixXd Dx = term.dx == 0 ? Eigen::MatrixXd::Identity(nx, nx) : differentiation_matrix(p.x, term.dx);
-    R += term.coef * It * time_derivative(p.t, term.dt) * r.u * (Ix * Dx).transpose();
-  }
-  if (!p.reaction.empty()) R += (It * r.u * Ix.transpose()).unaryExpr([&](double v) { return poly(p.reaction, v); });
-  if (!p.source.empty()) R -= Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(p.source.data(), nct, ncx);
-  const double res2 = R.squaredNorm() / double(nct * ncx);
-  double side2 = 0, weighted = 0;
-  for (long q = 0; q < ni; ++q) {
-    const auto& in = p.initial[static_cast<std::size_t>(q)];
-    const double e2 = (init_rows[static_cast<std::size_t>(q)] * r.u * Ix.transpose() - Eigen::Map<const Eigen::RowVectorXd>(in.values.data(), ncx)).squaredNorm() / double(ncx);
-    side2 += e2;
-    weighted += in.weight * e2;
-  }
-  for (long q = 0; q < nb; ++q) {
-    const auto& bd = p.boundary[static_cast<std::size_t>(q)];
-    const Eigen::MatrixXd side = interpolation_matrix(p.x, {bd.side == 0 ? p.x.lower() : p.x.upper()});
-    const double e2 = (It * r.u * side.transpose() - Eigen::Map<const Eigen::VectorXd>(bd.values.data(), nct)).squaredNorm() / double(nct);
-    side2 += e2;
-    weighted += bd.weight * e2;
-  }
-  r.residual_rms = std::sqrt(res2);
-  r.initial_rms = std::sqrt(ni + nb > 0 ? side2 / double(ni + nb) : 0.0);
-  r.loss = res2 + weighted;
+  set_parts(SpaceTimeLoss(p).evaluate(r.u), r);  // the loss at the collocation points, in physical space
   r.method = "dense least squares (" + std::to_string(rows) + " x " + std::to_string(nt * nx) + ", PDE rows reduced by the QR of " +
              std::to_string(nct) + " x " + std::to_string(ncx) + " collocation; column-pivoted QR)";
   if (!r.u.allFinite()) throw Error("the space-time fit produced non-finite values", {}, "check the PDE terms and the data");
@@ -371,11 +325,7 @@ FitResult fit_space_time(const SpaceTimeProblem& p) {
   }
   if (nonlinear(p)) return fit_gauss_newton(p);
   FitResult r = fit_linear(linear_form(p));
-  evaluate(p, [&] {
-    std::vector<Eigen::MatrixXd> Dt;
-    for (const auto& term : p.terms) Dt.push_back(time_derivative(p.t, term.dt));
-    return Dt;
-  }(), initial_rows(p), r);
+  set_parts(SpaceTimeLoss(p).evaluate(r.u), r);
   return r;
 }
 
@@ -410,15 +360,18 @@ SpaceTimeLoss::SpaceTimeLoss(const SpaceTimeProblem& p) {
                       bd.weight, false});
 }
 
-SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad) const {
+Eigen::MatrixXd SpaceTimeLoss::residual(const Eigen::MatrixXd& U) const {
   if (U.rows() != nt_ || U.cols() != nx_) throw Error("SpaceTimeLoss: U has the wrong shape");
   Eigen::MatrixXd R = -F_;
   for (std::size_t j = 0; j < A_.size(); ++j) R.noalias() += coef_[j] * (A_[j] * U * B_[j].transpose());
+  if (!reaction_.empty()) R += (It_ * U * Ix_.transpose()).unaryExpr([&](double v) { return poly(reaction_, v); });
+  return R;
+}
+
+SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad) const {
+  const Eigen::MatrixXd R = residual(U);
   Eigen::MatrixXd V;
-  if (!reaction_.empty()) {
-    V = It_ * U * Ix_.transpose();
-    R += V.unaryExpr([&](double v) { return poly(reaction_, v); });
-  }
+  if (!reaction_.empty() && grad) V = It_ * U * Ix_.transpose();
   const double N = double(nct_ * ncx_);
   Parts parts;
   const double res2 = R.squaredNorm() / N;
@@ -481,10 +434,7 @@ FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double
   }
   FitResult r;
   r.u = U;
-  const SpaceTimeLoss::Parts parts = loss.evaluate(U);
-  r.loss = parts.loss;
-  r.residual_rms = parts.residual_rms;
-  r.initial_rms = parts.initial_rms;
+  set_parts(loss.evaluate(U), r);
   r.iterations = static_cast<int>(k);
   r.method = "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(k) + " steps)";
   return r;

@@ -98,6 +98,8 @@ class SpaceTimeLoss {
   /// The loss at U; `grad` (optional) receives d loss / dU, nt x nx.
   double operator()(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const { return evaluate(U, grad).loss; }
   Parts evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const;
+  /// R(U) at the collocation points (nct x ncx).
+  Eigen::MatrixXd residual(const Eigen::MatrixXd& U) const;
   long nt() const { return nt_; }
   long nx() const { return nx_; }
 
