@@ -9,6 +9,7 @@
 
 #include "kron/spectral/barycentric.hpp"
 #include "kron/spectral/fit.hpp"
+#include "kron/spectral/hopf_cole.hpp"
 
 using namespace kron;
 using layout::AxisGrid;
@@ -458,4 +459,150 @@ TEST_CASE("Adam on the space-time loss lowers it but stays far from the exact fi
   CHECK(a.loss < 0.1 * at_zero);
   CHECK(a.loss > exact.loss);
   CHECK(a.loss == Approx(loss(a.u)).epsilon(1e-12));
+}
+
+TEST_CASE("mapped Chebyshev nodes: clustered, and the rational barycentric interpolant converges for a steep front", "[spectral]") {
+  const AxisGrid g = AxisGrid::mapped_chebyshev(65, -1.0, 1.0, 0.0, 0.05);
+  REQUIRE(g.kind() == layout::AxisKind::Mapped);
+  REQUIRE(g.coords().front() == -1.0);
+  REQUIRE(g.coords().back() == 1.0);
+  for (long i = 1; i < g.size(); ++i) REQUIRE(g[i] > g[i - 1]);
+  REQUIRE(g[33] - g[32] < 0.01);  // near the centre: far finer than Chebyshev's pi/64
+  // tanh(x/0.02): plain Chebyshev nodes barely resolve it, mapped ones converge geometrically.
+  auto f = [](double x) { return std::tanh(x / 0.02); };
+  auto df = [](double x) { return 50.0 / std::pow(std::cosh(x / 0.02), 2); };
+  const auto pts = random_points(-1.0, 1.0, 300, 7);
+  auto error = [&](const AxisGrid& a) {
+    Eigen::VectorXd v(a.size());
+    for (long j = 0; j < a.size(); ++j) v[j] = f(a[j]);
+    const Eigen::VectorXd y = spectral::interpolation_matrix(a, pts) * v;
+    double e = 0;
+    for (std::size_t q = 0; q < pts.size(); ++q) e = std::max(e, std::abs(y[static_cast<long>(q)] - f(pts[q])));
+    return e;
+  };
+  double prev = 1;
+  for (long n : {65L, 129L, 193L}) {
+    const double e = error(AxisGrid::mapped_chebyshev(n, -1.0, 1.0, 0.0, 0.02));
+    INFO("n = " << n << ": " << e);
+    REQUIRE(e < prev / 20);
+    prev = e;
+  }
+  REQUIRE(prev < 1e-9);
+  REQUIRE(error(AxisGrid::chebyshev(193, -1.0, 1.0)) > 1e3 * prev);
+  // The differentiation matrix of the same rational interpolant.
+  const AxisGrid m = AxisGrid::mapped_chebyshev(193, -1.0, 1.0, 0.0, 0.02);
+  Eigen::VectorXd v(m.size());
+  for (long j = 0; j < m.size(); ++j) v[j] = f(m[j]);
+  const Eigen::VectorXd d = spectral::differentiation_matrix(m, 1) * v;
+  for (long j = 0; j < m.size(); ++j) REQUIRE(std::abs(d[j] - df(m[j])) < 1e-6 * 50);
+}
+
+TEST_CASE("Gauss-Hermite quadrature: exact for polynomials, weights past underflow", "[spectral]") {
+  for (int n : {1, 2, 5, 20, 100, 300}) {
+    const auto q = spectral::gauss_hermite(n);
+    REQUIRE(static_cast<int>(q.z.size()) == n);
+    // int e^{-z^2} z^{2k} dz = Gamma(k + 1/2), exact for 2k <= 2n - 1.
+    for (int k = 0; 2 * k <= std::min(2 * n - 1, 40); ++k) {
+      long double sum = 0;
+      for (int i = 0; i < n; ++i) sum += q.scaled_w[i] * std::exp(-q.z[i] * q.z[i]) * std::pow(q.z[i], 2 * k);
+      INFO("n = " << n << ", k = " << k);
+      REQUIRE(std::abs(double(sum) / std::tgamma(k + 0.5) - 1) < 1e-12);
+    }
+    for (int i = 0; i < n; ++i) REQUIRE(std::abs(q.z[i] + q.z[n - 1 - i]) < 1e-12 * (1 + std::abs(q.z[i])));
+  }
+  const auto q = spectral::gauss_hermite(300);
+  REQUIRE(std::isfinite(std::log(q.scaled_w.back())));  // the weight itself, ~e^{-590}, would be denormal
+}
+
+TEST_CASE("the Hopf-Cole Burgers reference against an independent quadrature and its own small-t expansion", "[spectral]") {
+  const double nu = 0.01 / M_PI;
+  const auto q = spectral::gauss_hermite(200);
+  // The same integrals by the trapezoidal rule in eta over +-12 sqrt(4 nu t) (spectrally
+  // accurate for this rapidly decaying smooth integrand), in long double.
+  auto trapezoid = [&](double t, double x) {
+    const double s = std::sqrt(4 * nu * t), k = 1.0 / (2 * M_PI * nu);
+    const int m = 40000;
+    long double num = 0, den = 0, emax = -1e300;
+    for (int pass = 0; pass < 2; ++pass)
+      for (int i = 0; i <= m; ++i) {
+        const double eta = s * (-12.0 + 24.0 * i / m), y = x - eta;
+        const long double e = -(long double)eta * eta / (4 * nu * t) - k * std::cos(M_PI * y);
+        if (pass == 0) {
+          emax = std::max(emax, e);
+          continue;
+        }
+        const long double w = std::exp(e - emax);
+        num += w * std::sin(M_PI * y);
+        den += w;
+      }
+    return double(-num / den);
+  };
+  for (double t : {0.05, 0.3, 0.5, 1.0})
+    for (double x : {-0.9, -0.2, -0.01, 0.003, 0.1, 0.7}) {
+      INFO("t = " << t << ", x = " << x);
+      REQUIRE(std::abs(spectral::burgers_sine(nu, t, x, q) - trapezoid(t, x)) < 1e-11);
+    }
+  // Odd in x, zero at x = 0 and +-1, the initial data at t = 0.
+  for (double t : {0.2, 0.9}) {
+    REQUIRE(std::abs(spectral::burgers_sine(nu, t, 0.0, q)) < 1e-13);
+    REQUIRE(std::abs(spectral::burgers_sine(nu, t, 1.0, q)) < 1e-13);
+    REQUIRE(std::abs(spectral::burgers_sine(nu, t, 0.37, q) + spectral::burgers_sine(nu, t, -0.37, q)) < 1e-13);
+  }
+  REQUIRE(spectral::burgers_sine(nu, 0.0, 0.25, q) == -std::sin(M_PI * 0.25));
+  // Small t: u = u0 + t (nu u0'' - u0 u0') + O(t^2).
+  const double t = 1e-4, x = 0.4, u0 = -std::sin(M_PI * x), u0x = -M_PI * std::cos(M_PI * x), u0xx = M_PI * M_PI * std::sin(M_PI * x);
+  REQUIRE(std::abs(spectral::burgers_sine(nu, t, x, q) - (u0 + t * (nu * u0xx - u0 * u0x))) < 1e-6);
+}
+
+TEST_CASE("time-slab Newton fit: a linear heat problem and viscous Burgers against their references", "[spectral][fit]") {
+  // u_t = u_xx on [0, 1], u = 0 at both ends: u = e^{-pi^2 t} sin(pi x); spectral in t and x.
+  spectral::SpaceTimeProblem p;
+  p.t = AxisGrid::chebyshev(16, 0.0, 0.5);
+  p.x = AxisGrid::chebyshev(20, 0.0, 1.0);
+  p.terms = {{1.0, 1, 0}, {-1.0, 0, 2}};
+  p.time_slabs = 3;
+  spectral::SpaceTimeProblem::Initial in;
+  for (double x : p.x.coords()) in.values.push_back(std::sin(M_PI * x));
+  p.initial = {in};
+  p.boundary_fn = {[](double) { return 0.0; }, [](double) { return 0.0; }};
+  spectral::FitResult r = spectral::fit_time_slabs(p);
+  REQUIRE(r.slabs.size() == 3);
+  REQUIRE(r.iterations == 6);  // a linear problem: one step and the check per slab
+  double e = 0;
+  for (const auto& s : r.slabs)
+    for (long i = 0; i < s.t.size(); ++i)
+      for (long j = 0; j < p.x.size(); ++j) e = std::max(e, std::abs(s.u(i, j) - std::exp(-M_PI * M_PI * s.t[i]) * std::sin(M_PI * p.x[j])));
+  REQUIRE(e < 1e-12);
+  REQUIRE(r.residual_rms < 1e-10);
+  REQUIRE(r.condition > 1);
+
+  // Burgers, nu = 0.01/pi, to t = 0.4 (the shock forming): Newton on each slab, against Hopf-Cole.
+  const double nu = 0.01 / M_PI;
+  p.t = AxisGrid::chebyshev(8, 0.0, 0.4);
+  p.x = AxisGrid::mapped_chebyshev(96, -1.0, 1.0, 0.0, 0.03);
+  p.terms = {{1.0, 1, 0}, {-nu, 0, 2}};
+  p.products = {{1.0, 0, 1}};
+  p.time_slabs = 8;
+  p.initial[0].values.clear();
+  for (double x : p.x.coords()) p.initial[0].values.push_back(-std::sin(M_PI * x));
+  r = spectral::fit_time_slabs(p);
+  REQUIRE(r.iterations > 2 * 8);  // nonlinear: several Newton steps per slab
+  const auto q = spectral::gauss_hermite(200);
+  const auto& last = r.slabs.back();
+  e = 0;
+  for (long j = 0; j < p.x.size(); ++j) e = std::max(e, std::abs(last.u(last.u.rows() - 1, j) - spectral::burgers_sine(nu, 0.4, p.x[j], q)));
+  INFO("max error at t = 0.4: " << e);
+  REQUIRE(e < 1e-5);
+  // Bad input: second order in t; too many unknowns per slab; boundary data on a periodic axis.
+  spectral::SpaceTimeProblem b = p;
+  b.terms.push_back({1.0, 2, 0});
+  REQUIRE_THROWS_WITH(spectral::fit_time_slabs(b), Catch::Contains("first-order equations in t"));
+  b = p;
+  b.x = AxisGrid::mapped_chebyshev(700, -1.0, 1.0, 0.0, 0.03);
+  b.initial[0].values.assign(700, 0.0);
+  REQUIRE_THROWS_WITH(spectral::fit_time_slabs(b), Catch::Contains("up to 4096 unknowns per slab"));
+  b = p;
+  b.x = AxisGrid::periodic(16, -1.0, 1.0);
+  b.initial[0].values.assign(16, 0.0);
+  REQUIRE_THROWS_WITH(spectral::fit_time_slabs(b), Catch::Contains("a periodic x axis takes no boundary data"));
 }

@@ -13,6 +13,7 @@ const char* to_string(AxisKind k) {
     case AxisKind::Periodic: return "periodic";
     case AxisKind::Chebyshev: return "chebyshev";
     case AxisKind::File: return "file";
+    case AxisKind::Mapped: return "mapped";
   }
   return "?";
 }
@@ -72,6 +73,21 @@ AxisGrid AxisGrid::chebyshev(long n, double a, double b) {
   const double c = 0.5 * (a + b), h = 0.5 * (b - a);
   // sin form of the CGL nodes: symmetric to rounding, exact end points
   for (long i = 0; i < n; ++i) g.x_[i] = c + h * std::sin(M_PI * double(2 * i - (n - 1)) / double(2 * (n - 1)));
+  g.x_.front() = a;
+  g.x_.back() = b;
+  return g;
+}
+
+AxisGrid AxisGrid::mapped_chebyshev(long n, double a, double b, double center, double width) {
+  check_interval(n, a, b, 2);
+  if (!(center > a && center < b)) throw Error("a mapped Chebyshev axis needs its centre inside the interval");
+  if (!(width > 0) || !std::isfinite(width)) throw Error("a mapped Chebyshev axis needs a positive width");
+  AxisGrid g = chebyshev(n, -1.0, 1.0);
+  g.kind_ = AxisKind::Mapped;
+  g.a_ = a;
+  g.b_ = b;
+  const double ta = std::atan((a - center) / width), tb = std::atan((b - center) / width);
+  for (double& x : g.x_) x = center + width * std::tan(0.5 * (ta + tb) + 0.5 * (tb - ta) * x);
   g.x_.front() = a;
   g.x_.back() = b;
   return g;

@@ -13,7 +13,12 @@ namespace kron::layout {
 ///  - periodic:  x_i = a + i (b-a)/n, the point b (= a) is not repeated
 ///  - chebyshev: Chebyshev–Gauss–Lobatto, ascending, x_i = (a+b)/2 - (b-a)/2 cos(pi i/(n-1))
 ///  - file:      strictly increasing coordinates read from a text file (stretched grids)
-enum class AxisKind { Uniform, Cell, Periodic, Chebyshev, File };
+///  - mapped:    Chebyshev-Lobatto nodes through the tan map x = c + w tan(theta(xi)), theta
+///               linear in xi with x(-1) = a, x(1) = b: nodes clustered around c at a spacing
+///               of about w; barycentric interpolation with the Chebyshev weights on these nodes
+///               is a rational interpolant converging geometrically (Baltensperger, Berrut and
+///               Noel 1999). Not a grid kind of [grid] decks.
+enum class AxisKind { Uniform, Cell, Periodic, Chebyshev, File, Mapped };
 const char* to_string(AxisKind k);
 AxisKind parse_axis_kind(const std::string& s);  ///< throws on an unknown name
 
@@ -24,6 +29,9 @@ class AxisGrid {
   static AxisGrid cell(long n, double a, double b);
   static AxisGrid periodic(long n, double a, double b);
   static AxisGrid chebyshev(long n, double a, double b);
+  /// Chebyshev-Lobatto nodes on [a, b] clustered around `center` (inside (a, b)) by the tan map of
+  /// width `width` > 0 (smaller: stronger clustering; see AxisKind::Mapped).
+  static AxisGrid mapped_chebyshev(long n, double a, double b, double center, double width);
   /// One coordinate per line ('#' starts a comment). Errors name the file and line.
   static AxisGrid from_file(const std::string& path);
 

@@ -138,6 +138,7 @@ Domain make_domain(const core::Deck& deck) {
         case AxisKind::Cell: d.axes[a] = AxisGrid::cell(na, lo, hi); break;
         case AxisKind::Periodic: d.axes[a] = AxisGrid::periodic(na, lo, hi); break;
         case AxisKind::Chebyshev: d.axes[a] = AxisGrid::chebyshev(na, lo, hi); break;
+        case AxisKind::Mapped: throw deck.error("grid", "kind", axis + ": mapped axes are made by the problems that use them");
         case AxisKind::File: {
           const std::string path = pick(files, a);
           if (path.empty()) throw deck.error("grid", "files", axis + " has kind 'file' but no file is given");

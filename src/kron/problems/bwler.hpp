@@ -30,6 +30,8 @@ class Bwler : public Problem {
   std::vector<core::Expression> exact_;  // zero or one
   std::string operator_text_;
   std::string method_;
+  bool slabs_ = false;  // the time-slab Newton path (spectral::fit_time_slabs)
+  double nu_ = 0;       // bwler.reference = burgers_sine: the viscosity
 };
 
 }  // namespace kron::problems

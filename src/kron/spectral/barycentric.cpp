@@ -24,7 +24,7 @@ double angle(const layout::AxisGrid& g, double x) { return 2 * M_PI * (x - g.low
 std::vector<double> weights(const layout::AxisGrid& nodes) {
   check_nodes(nodes, "barycentric weights");
   const long n = nodes.size();
-  if (nodes.kind() == layout::AxisKind::Chebyshev || nodes.periodic()) {
+  if (nodes.kind() == layout::AxisKind::Chebyshev || nodes.kind() == layout::AxisKind::Mapped || nodes.periodic()) {
     std::vector<double> w(static_cast<std::size_t>(n));
     for (long j = 0; j < n; ++j) w[static_cast<std::size_t>(j)] = (j % 2 == 0) ? 1.0 : -1.0;
     if (!nodes.periodic()) {

@@ -15,7 +15,9 @@ namespace kron::spectral {
 
 /// Barycentric weights of an axis' nodes: closed forms for Chebyshev-Lobatto nodes
 /// (w_j = (-1)^j, halved at both ends) and for Fourier nodes (w_j = (-1)^j, the trigonometric
-/// form), the product formula (linops::barycentric_weights) for any other node set. Throws
+/// form) and for mapped Chebyshev nodes (the Chebyshev weights: a rational interpolant, see
+/// layout::AxisKind::Mapped), the product formula (linops::barycentric_weights) for any other
+/// node set. Throws
 /// kron::Error for fewer than two nodes.
 std::vector<double> weights(const layout::AxisGrid& nodes);
 

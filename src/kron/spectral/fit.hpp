@@ -7,6 +7,8 @@
 
 #include <mpi.h>
 
+#include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,9 @@ struct SpaceTimeProblem {
   /// A reaction term sum_k reaction[k] u^k added to the left side (k = 0 .. 3; empty: none).
   /// Terms of degree 2 and 3 make the problem nonlinear: it is then solved by Gauss-Newton.
   std::vector<double> reaction;
+  /// Products u * (d^dt/dt^dt d^dx/dx^dx u) added to the left side, coef times each (Burgers'
+  /// u*u_x: {1, 0, 1}). Nonlinear: solved by fit_time_slabs.
+  std::vector<Term> products;
   /// f at the nodes, t-major (f[i * nx + j] at (t_i, x_j)); empty: zero.
   std::vector<double> source;
   struct Initial {
@@ -52,6 +57,12 @@ struct SpaceTimeProblem {
   /// out round-robin and their results combined, so every rank holds the whole fit (the same on
   /// any rank count). The dense bounded solve runs on every rank alike.
   MPI_Comm comm = MPI_COMM_SELF;
+  /// fit_time_slabs: [t0, t1] cut into this many equal slabs, each with t's node count; f(t, x)
+  /// and the boundary data u(t, x_side) as functions (each slab collocates at its own nodes;
+  /// empty: zero).
+  int time_slabs = 1;
+  std::function<double(double, double)> source_fn;
+  std::array<std::function<double(double)>, 2> boundary_fn;
 };
 
 struct FitResult {
@@ -63,6 +74,13 @@ struct FitResult {
   long modes = 0;                ///< least-squares problems solved (per Gauss-Newton step)
   int iterations = 1;            ///< Gauss-Newton steps (1: a linear problem)
   std::string method;
+  /// fit_time_slabs: the fit of every time slab (t nodes, nt x nx values); u is the last one's.
+  /// Empty for the other paths (one slab: t and u).
+  struct Slab {
+    layout::AxisGrid t;
+    Eigen::MatrixXd u;
+  };
+  std::vector<Slab> slabs;
 };
 
 /// The exact least-squares fit: the Fourier axis diagonalises every x-derivative ((i kappa)^q,
@@ -82,6 +100,21 @@ struct FitResult {
 /// the rows to nt nx), by a column-pivoted QR whose diagonal ratio is the condition estimate;
 /// up to 4096 unknowns.
 FitResult fit_space_time(const SpaceTimeProblem& p);
+
+/// Nonlinear first-order-in-t PDEs with x-derivatives (Burgers: u_t + u u_x = nu u_xx), by
+/// space-time spectral collocation on time slabs: [t0, t1] is cut into p.time_slabs slabs, each
+/// represented by its values at nt Chebyshev-Lobatto t nodes x the x nodes. In every slab the
+/// PDE holds at the nodes with t > slab start (and, on a bounded x axis, away from both ends),
+/// the first t row is the previous slab's last (the initial data in the first slab) and the end
+/// columns hold the Dirichlet data: a square nonlinear system whose least-squares loss has the
+/// minimum zero, solved by Newton's method (= Gauss-Newton on that loss), each step one dense LU
+/// of the Jacobian (linear terms: Kronecker products of the t and x differentiation matrices;
+/// the reaction and the products u * D u: their derivatives), from u constant in t, until the
+/// step is below 1e-13 of max|u|. Reports the largest 1-norm condition estimate of the
+/// Jacobians, the rms PDE residual at the collocation nodes, and the Newton steps in all.
+/// Every rank computes the same fit. Up to 4096 unknowns per slab; a Newton iteration that does
+/// not converge in 30 steps, or turns non-finite, is an error naming the slab.
+FitResult fit_time_slabs(const SpaceTimeProblem& p);
 
 /// The fit's objective as a function of the nodal values U (nt x nx), the one every method
 /// minimises: with It, Ix the interpolation matrices to the collocation points (identities when
