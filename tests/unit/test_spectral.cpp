@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <complex>
 #include <random>
 
 #include "kron/spectral/barycentric.hpp"
 #include "kron/spectral/fit.hpp"
 #include "kron/spectral/hopf_cole.hpp"
+#include "kron/spectral/laplace_series.hpp"
 
 using namespace kron;
 using layout::AxisGrid;
@@ -605,4 +607,26 @@ TEST_CASE("time-slab Newton fit: a linear heat problem and viscous Burgers again
   b.x = AxisGrid::periodic(16, -1.0, 1.0);
   b.initial[0].values.assign(16, 0.0);
   REQUIRE_THROWS_WITH(spectral::fit_time_slabs(b), Catch::Contains("a periodic x axis takes no boundary data"));
+}
+
+TEST_CASE("the Laplace series reference reproduces harmonic functions with singularities inside the holes", "[spectral]") {
+  // u = Re(z^3) + log|z - a| - 0.5 log|z - b| + Re(1 / (z - c)), a, b, c inside the holes but off
+  // their centres: the series must expand them; its boundary misfit bounds the error inside.
+  spectral::HoledRectangle d{-0.5, 0.5, -0.5, 0.5, {{0.3, 0.3, 0.1}, {-0.3, 0.3, 0.1}, {-0.3, -0.3, 0.1}, {0.3, -0.3, 0.1}}};
+  auto u = [](double x, double y) {
+    const std::complex<double> z(x, y), c(0.33, -0.27);
+    return std::pow(z, 3).real() + std::log(std::hypot(x - 0.28, y - 0.31)) - 0.5 * std::log(std::hypot(x + 0.3, y + 0.33)) +
+           (1.0 / (z - c)).real();
+  };
+  const spectral::LaplaceSeries s(d, u, u, 40, 40);
+  REQUIRE(s.boundary_error() < 1e-11);
+  double e = 0;
+  for (double x = -0.5; x <= 0.5; x += 0.0137)
+    for (double y = -0.5; y <= 0.5; y += 0.0191)
+      if (d.contains(x, y)) e = std::max(e, std::abs(s(x, y) - u(x, y)));
+  REQUIRE(e <= 1.01 * s.boundary_error() + 1e-14);  // the maximum principle
+  REQUIRE_FALSE(d.contains(0.3, 0.3));
+  REQUIRE(d.contains(0.0, 0.0));
+  REQUIRE_THROWS_WITH(spectral::LaplaceSeries(spectral::HoledRectangle{0, 1, 0, 1, {{0.95, 0.5, 0.1}}}, u, u, 10, 10),
+                      Catch::Contains("not a disk inside the rectangle"));
 }

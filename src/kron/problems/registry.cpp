@@ -2,6 +2,7 @@
 
 #include "kron/layout/deck_sections.hpp"
 #include "kron/problems/bwler.hpp"
+#include "kron/problems/bwler_plane.hpp"
 #include "kron/problems/diffusion.hpp"
 #include "kron/problems/heat.hpp"
 #include "kron/problems/poisson.hpp"
@@ -23,6 +24,8 @@ const std::vector<ProblemKind>& kinds() {
        &Spectrum::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Spectrum>(d, c); }, true},
       {"bwler", "a linear space-time PDE fitted by values at Chebyshev (t) x Fourier (x) nodes (BWLer), least squares solved exactly",
        &Bwler::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Bwler>(d, c); }},
+      {"bwler_plane", "a linear PDE on a rectangle with circular holes fitted by values at tensor Chebyshev nodes (BWLer), least squares solved exactly",
+       &BwlerPlane::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<BwlerPlane>(d, c); }},
   };
   return k;
 }

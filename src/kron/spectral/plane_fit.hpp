@@ -1,0 +1,47 @@
+#pragma once
+// BWLer on a planar domain with holes (issue 13): the unknowns are the values at a tensor grid of
+// Chebyshev nodes on the bounding rectangle, the loss the mean squared PDE residual at scattered
+// collocation points inside the domain plus the weighted mean squared boundary misfit at points
+// on every boundary curve. No Kronecker splitting survives the scattered points: the linear
+// least-squares problem is solved densely.
+#include "kron/core/eigen.hpp"
+
+#include <string>
+#include <vector>
+
+#include "kron/layout/axis_grid.hpp"
+
+namespace kron::spectral {
+
+/// sum_j c_j d^{dx_j}/dx d^{dy_j}/dy u = f at the collocation points, u = g at the boundary points.
+struct PlaneProblem {
+  layout::AxisGrid x, y;  ///< the nodes (bounded axes)
+  struct Term {
+    double coef = 1;
+    int dx = 0, dy = 0;
+  };
+  std::vector<Term> terms;
+  std::vector<double> px, py, f;  ///< collocation points and the source there
+  std::vector<double> bx, by, g;  ///< boundary points and the data there
+  double boundary_weight = 100;
+};
+
+struct PlaneFit {
+  Eigen::MatrixXd u;  ///< nx x ny nodal values
+  double loss = 0, residual_rms = 0, boundary_rms = 0;
+  double condition = 0;  ///< 2-norm condition estimate of the least-squares matrix
+  long rows = 0;
+  std::string method;
+};
+
+/// The least-squares fit: every row of the (collocation + boundary points) x (nx ny) matrix is a
+/// Kronecker product of an x row and a y row (barycentric interpolation at the point times the
+/// differentiation matrix); Householder QR (blocked), the 2-norm condition number estimated from
+/// R by power and inverse iterations. Up to 8192 unknowns. Throws kron::Error for bad input
+/// (points outside the rectangle, fewer rows than unknowns, non-finite data).
+PlaneFit fit_plane(const PlaneProblem& p);
+
+/// The fit's values at the points (x_q, y_q).
+std::vector<double> evaluate_plane(const PlaneProblem& p, const Eigen::MatrixXd& u, const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace kron::spectral
