@@ -12,6 +12,7 @@
 #include "kron/spectral/fit.hpp"
 #include "kron/spectral/hopf_cole.hpp"
 #include "kron/spectral/laplace_series.hpp"
+#include "kron/spectral/plane_fit.hpp"
 
 using namespace kron;
 using layout::AxisGrid;
@@ -285,6 +286,7 @@ TEST_CASE("space-time fit: bad input gets a clear error", "[spectral][fit]") {
   p = convection(1.0, 8, 8);
   p.x = AxisGrid::chebyshev(80, 0.0, 1.0);
   p.t = AxisGrid::chebyshev(80, 0.0, 1.0);
+  p.initial[0].values.assign(80, 0.0);
   CHECK_THROWS_WITH(spectral::fit_space_time(p), Catch::Contains("up to 4096 unknowns; this one has 6400"));
   p = convection(1.0, 8, 8);
   p.initial[0].values.pop_back();
@@ -417,6 +419,14 @@ TEST_CASE("the space-time loss: its gradient against finite differences, and the
       for (int i = 0; i < 9; ++i) b.values.push_back(U(g));
       p.boundary.push_back(b);
     }
+    ps.push_back(p);
+  }
+  {
+    // Products u * D u (Burgers' u u_x, and u u_tx) with finer collocation and boundary terms.
+    spectral::SpaceTimeProblem p = ps[2];
+    p.terms = {{1.0, 1, 0}, {-0.1, 0, 2}};
+    p.products = {{1.0, 0, 1}, {0.3, 1, 1}};
+    p.initial.resize(1);
     ps.push_back(p);
   }
   for (std::size_t c = 0; c < ps.size(); ++c) {
@@ -629,4 +639,45 @@ TEST_CASE("the Laplace series reference reproduces harmonic functions with singu
   REQUIRE(d.contains(0.0, 0.0));
   REQUIRE_THROWS_WITH(spectral::LaplaceSeries(spectral::HoledRectangle{0, 1, 0, 1, {{0.95, 0.5, 0.1}}}, u, u, 10, 10),
                       Catch::Contains("not a disk inside the rectangle"));
+}
+
+TEST_CASE("the plane loss: its gradient against finite differences, the exact fit at its minimum, Adam below it", "[spectral][fit]") {
+  std::mt19937 g(11);
+  std::uniform_real_distribution<double> U(-1, 1);
+  spectral::PlaneProblem p;
+  p.x = AxisGrid::chebyshev(9, -1.0, 1.0);
+  p.y = AxisGrid::chebyshev(8, 0.0, 2.0);
+  p.terms = {{1.0, 2, 0}, {1.0, 0, 2}, {0.4, 1, 1}, {-0.3, 0, 1}};
+  const spectral::HoledRectangle d{-1.0, 1.0, 0.0, 2.0, {{0.1, 0.9, 0.3}}};
+  std::vector<int> curve;
+  spectral::boundary_points(d, 12, 16, p.bx, p.by, curve);
+  for (std::size_t q = 0; q < p.bx.size(); ++q) p.g.push_back(U(g));
+  for (int k = 0; k < 150; ++k) {
+    const double x = U(g), y = 1.0 + U(g);
+    if (!d.contains(x, y)) continue;
+    p.px.push_back(x);
+    p.py.push_back(y);
+    p.f.push_back(U(g));
+  }
+  p.boundary_weight = 30;
+  const spectral::PlaneLoss loss(p);
+  Eigen::MatrixXd X(9, 8), G, Dir(9, 8);
+  for (Eigen::Index q = 0; q < X.size(); ++q) {
+    X.data()[q] = U(g);
+    Dir.data()[q] = U(g);
+  }
+  loss(X, &G);
+  const double h = 1e-6;
+  const double fd = (loss(X + h * Dir) - loss(X - h * Dir)) / (2 * h), an = (G.array() * Dir.array()).sum();
+  REQUIRE(std::abs(fd - an) <= 1e-6 * std::max(1.0, std::abs(an)));
+  const spectral::PlaneFit r = spectral::fit_plane(p);
+  const auto parts = loss.evaluate(r.u, &G);
+  CHECK(parts.loss == Approx(r.loss).epsilon(1e-12));
+  CHECK(G.norm() <= 1e-8 * std::max(1.0, r.loss));
+  CHECK(r.condition > 1);
+  long steps = 300;
+  const spectral::PlaneFit a = spectral::fit_plane_adam(p, steps, 60.0, 1e-2, 1.0);
+  CHECK(a.iterations == 300);
+  CHECK(a.loss >= r.loss);
+  CHECK(a.loss < loss(Eigen::MatrixXd::Zero(9, 8)));
 }

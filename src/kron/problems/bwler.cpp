@@ -233,10 +233,6 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   // The time-slab Newton path: asked for, or needed (products u * D u; a nonlinear reaction with
   // x-derivatives or on a bounded x axis, whose linearisations couple the Fourier modes).
   slabs_ = exact_method && (p_.time_slabs > 1 || !p_.products.empty() || (nonlinear_reaction && (has_dx || bounded)));
-  if (!exact_method && !p_.products.empty())
-    throw deck.error(S, "method", "\"" + method_ + "\" minimises the loss of linear terms and a reaction; \"" + operator_text_ +
-                                      "\" has products u * D u",
-                     "method = \"exact\" solves it on time slabs by Newton");
   if (!exact_method && p_.time_slabs > 1) throw deck.error(S, "time_slabs", "is for method = \"exact\"");
   if (slabs_) {
     const std::string why = p_.time_slabs > 1 ? "time_slabs > 1" : !p_.products.empty() ? "a product u * D u" : "a nonlinear reaction with x-derivatives or a bounded x";
@@ -248,7 +244,7 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     if (unknowns > 4096)
       throw deck.error(S, "nodes", std::to_string(unknowns) + " unknowns per time slab: each Newton step is solved densely, up to 4096",
                        "fewer t nodes per slab and more bwler.time_slabs");
-  } else if (bounded && nodes[0] * nodes[1] > 4096) {
+  } else if (exact_method && bounded && nodes[0] * nodes[1] > 4096) {
     throw deck.error(S, "nodes", std::to_string(nodes[0] * nodes[1]) + " unknowns: a bounded x axis is solved densely, up to 4096");
   }
 

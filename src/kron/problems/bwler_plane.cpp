@@ -9,6 +9,7 @@
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/output.hpp"
 #include "kron/layout/pencil.hpp"
+#include "kron/spectral/fit_tao.hpp"
 
 namespace kron::problems {
 
@@ -54,6 +55,15 @@ void BwlerPlane::declare(core::Schema& schema) {
        -1e300, 1e300, {"laplace_series"}, 0, 0, true},
       {"reference_degree", ValueKind::IntegerList, "[120, 60]", "bwler_plane.reference: polynomial and Laurent degrees of the series.", 1,
        10000, {}, 2, 2},
+      {"method", ValueKind::String, "\"exact\"",
+       "How the loss is minimised: exact (the dense least-squares solve), or the BWLer paper's first-order protocols on the same "
+       "loss and analytic gradient from u = 0: adam (bwler_plane.learning_rate, gradient clipped at bwler_plane.clip) or lbfgs "
+       "(PETSc TAO TAOLMVM; -bwler_tao_* options reach it), for bwler_plane.steps steps or bwler_plane.time_limit seconds.",
+       -1e300, 1e300, {"exact", "adam", "lbfgs"}},
+      {"steps", ValueKind::Integer, "1000000", "method adam or lbfgs: the most steps (iterations).", 1, 1e12},
+      {"time_limit", ValueKind::Real, "60.0", "method adam or lbfgs: the most wall time in seconds.", 0, 1e300},
+      {"learning_rate", ValueKind::Real, "1e-3", "method adam: the step size (the paper's: 1e-3).", 0, 1e300},
+      {"clip", ValueKind::Real, "1.0", "method adam: the largest gradient norm (the paper's: 1).", 0, 1e300},
       {"test_points", ValueKind::IntegerList, "[201, 201]", "Uniform test grid in x and y (points in the holes left out of the error).",
        2, 100000, {}, 2, 2},
   };
@@ -66,7 +76,7 @@ BwlerPlane::BwlerPlane(const core::Deck& deck, MPI_Comm comm) : deck_(deck), com
   if (!(xl[1] > xl[0])) throw deck.error(S, "x", "the interval is empty or reversed");
   if (!(yl[1] > yl[0])) throw deck.error(S, "y", "the interval is empty or reversed");
   const auto nodes = deck.integers(S, "nodes");
-  if (nodes[0] * nodes[1] > 8192)
+  if (deck.string(S, "method") == "exact" && nodes[0] * nodes[1] > 8192)
     throw deck.error(S, "nodes", std::to_string(nodes[0] * nodes[1]) + " unknowns: the plane fit is solved densely, up to 8192");
   p_.x = layout::AxisGrid::chebyshev(nodes[0], xl[0], xl[1]);
   p_.y = layout::AxisGrid::chebyshev(nodes[1], yl[0], yl[1]);
@@ -170,10 +180,19 @@ core::Json BwlerPlane::run() {
   log::info("BWLer plane fit: ", operator_text_, " = ", deck_.string(S, "source"), " on ", nx, " x ", ny, " Chebyshev nodes, ", domain_.holes.size(),
             " hole(s); ", p_.px.size(), " collocation and ", p_.bx.size(), " boundary points");
   double t0 = core::wall_time();
-  const spectral::PlaneFit r = spectral::fit_plane(p_);
+  const std::string method = deck_.string(S, "method");
+  const long steps = static_cast<long>(deck_.integer(S, "steps"));
+  const double limit = deck_.real(S, "time_limit");
+  if (method != "exact") log::info("method ", method, ": at most ", steps, " steps or ", limit, " s, from u = 0");
+  const spectral::PlaneFit r = method == "adam" ? spectral::fit_plane_adam(p_, steps, limit, deck_.real(S, "learning_rate"), deck_.real(S, "clip"))
+                               : method == "lbfgs" ? spectral::fit_plane_lbfgs(p_, steps, limit)
+                                                   : spectral::fit_plane(p_);
   const double fit_s = core::wall_time() - t0;
   log::info("solved: ", r.method, " in ", fit_s, " s");
-  log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms boundary misfit ", r.boundary_rms, "); condition number ", r.condition);
+  if (method == "exact")
+    log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms boundary misfit ", r.boundary_rms, "); condition number ", r.condition);
+  else
+    log::info("loss ", r.loss, " (rms PDE residual ", r.residual_rms, ", rms boundary misfit ", r.boundary_rms, ")");
 
   // The reference, on every rank (it is small).
   std::unique_ptr<spectral::LaplaceSeries> series;
@@ -253,8 +272,9 @@ core::Json BwlerPlane::run() {
   j["loss"] = r.loss;
   j["residual_rms"] = r.residual_rms;
   j["boundary_rms"] = r.boundary_rms;
-  j["condition_number"] = r.condition;
+  if (method == "exact") j["condition_number"] = r.condition;
   j["fit_seconds"] = fit_s;
+  j["iterations"] = double(r.iterations);
   j["collocation_points"] = double(p_.px.size());
   j["boundary_points"] = double(p_.bx.size());
   if (series) {

@@ -32,9 +32,6 @@ void check(const SpaceTimeProblem& p) {
   if (nt < 2 || nx < 2) throw Error("a space-time fit needs at least 2 nodes per axis");
   if (p.x.periodic() && (!p.t_collocation.empty() || !p.x_collocation.empty() || !p.boundary.empty()))
     throw Error("a periodic x axis takes collocation at the nodes and no boundary data");
-  if (!p.x.periodic() && nt * nx > 4096)
-    throw Error("a space-time fit with a bounded x axis is solved densely, up to 4096 unknowns; this one has " + std::to_string(nt * nx),
-                {}, "fewer nodes, or a periodic x axis");
   if (p.terms.empty()) throw Error("a space-time fit needs at least one PDE term");
   for (const auto& term : p.terms)
     if (term.dt < 0 || term.dx < 0 || !std::isfinite(term.coef)) throw Error("a PDE term has a negative derivative order or a non-finite coefficient");
@@ -314,7 +311,12 @@ FitResult fit_space_time(const SpaceTimeProblem& p) {
   core::ScopedTimer timer("spectral.fit");
   check(p);
   if (!p.x.periodic()) {
-    if (nonlinear(p)) throw Error("a nonlinear space-time fit on a bounded x axis is not built yet");
+    const long unknowns = p.t.size() * p.x.size();
+    if (unknowns > 4096)
+      throw Error("a space-time fit with a bounded x axis is solved densely, up to 4096 unknowns; this one has " + std::to_string(unknowns),
+                  {}, "fewer nodes, or a periodic x axis");
+    if (nonlinear(p) || !p.products.empty())
+      throw Error("a nonlinear space-time fit on a bounded x axis takes the time-slab Newton path", {}, "spectral::fit_time_slabs");
     SpaceTimeProblem q = p;  // the reaction's constant part moves to the source
     if (!p.reaction.empty() && p.reaction[0] != 0.0) {
       if (q.source.empty()) q.source.assign(collocation(p.t_collocation, p.t).size() * collocation(p.x_collocation, p.x).size(), 0.0);
@@ -323,6 +325,7 @@ FitResult fit_space_time(const SpaceTimeProblem& p) {
     }
     return fit_bounded(q);
   }
+  if (!p.products.empty()) throw Error("a space-time fit with products u * D u takes the time-slab Newton path", {}, "spectral::fit_time_slabs");
   if (nonlinear(p)) return fit_gauss_newton(p);
   FitResult r = fit_linear(linear_form(p));
   set_parts(SpaceTimeLoss(p).evaluate(r.u), r);
@@ -349,6 +352,11 @@ SpaceTimeLoss::SpaceTimeLoss(const SpaceTimeProblem& p) {
     A_.push_back(It_ * time_derivative(p.t, term.dt));
     B_.push_back(term.dx == 0 ? Ix_ : Eigen::MatrixXd(Ix_ * differentiation_matrix(p.x, term.dx)));
   }
+  for (const auto& term : p.products) {
+    pcoef_.push_back(term.coef);
+    PA_.push_back(It_ * time_derivative(p.t, term.dt));
+    PB_.push_back(term.dx == 0 ? Ix_ : Eigen::MatrixXd(Ix_ * differentiation_matrix(p.x, term.dx)));
+  }
   reaction_ = p.reaction;
   F_ = Eigen::MatrixXd::Zero(nct_, ncx_);
   if (!p.source.empty()) F_ = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(p.source.data(), nct_, ncx_);
@@ -365,13 +373,17 @@ Eigen::MatrixXd SpaceTimeLoss::residual(const Eigen::MatrixXd& U) const {
   Eigen::MatrixXd R = -F_;
   for (std::size_t j = 0; j < A_.size(); ++j) R.noalias() += coef_[j] * (A_[j] * U * B_[j].transpose());
   if (!reaction_.empty()) R += (It_ * U * Ix_.transpose()).unaryExpr([&](double v) { return poly(reaction_, v); });
+  if (!pcoef_.empty()) {
+    const Eigen::MatrixXd V = It_ * U * Ix_.transpose();
+    for (std::size_t j = 0; j < pcoef_.size(); ++j) R += pcoef_[j] * V.cwiseProduct(PA_[j] * U * PB_[j].transpose());
+  }
   return R;
 }
 
 SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad) const {
   const Eigen::MatrixXd R = residual(U);
   Eigen::MatrixXd V;
-  if (!reaction_.empty() && grad) V = It_ * U * Ix_.transpose();
+  if ((!reaction_.empty() || !pcoef_.empty()) && grad) V = It_ * U * Ix_.transpose();
   const double N = double(nct_ * ncx_);
   Parts parts;
   const double res2 = R.squaredNorm() / N;
@@ -383,6 +395,12 @@ SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::Ma
     if (!reaction_.empty()) {
       const Eigen::MatrixXd W = S.cwiseProduct(V.unaryExpr([&](double v) { return dpoly(reaction_, v); }));
       grad->noalias() += It_.transpose() * W * Ix_;
+    }
+    // c V o (A U B^T): c It^T (S o A U B^T) Ix + c A^T (S o V) B.
+    for (std::size_t j = 0; j < pcoef_.size(); ++j) {
+      const Eigen::MatrixXd D = PA_[j] * U * PB_[j].transpose();
+      grad->noalias() += pcoef_[j] * (It_.transpose() * S.cwiseProduct(D) * Ix_);
+      grad->noalias() += pcoef_[j] * (PA_[j].transpose() * S.cwiseProduct(V) * PB_[j]);
     }
   }
   for (const Side& sd : sides_) {
@@ -404,10 +422,8 @@ SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::Ma
   return parts;
 }
 
-FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double lr, double clip) {
-  core::ScopedTimer timer("spectral.adam");
-  const SpaceTimeLoss loss(p);
-  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(loss.nt(), loss.nx()), G, m = U, v = U;
+Eigen::MatrixXd minimize_adam(const Objective& f, long rows, long cols, long& steps, double seconds, double lr, double clip) {
+  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(rows, cols), G, m = U, v = U;
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const double t0 = core::wall_time();
   long k = 0;
@@ -418,11 +434,11 @@ FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double
       const double now = core::wall_time();
       if (now - t0 > seconds) break;
       if (now >= next_report) {  // a progress line every 5 s
-        core::log::info("Adam step ", k, ": loss ", loss(U), " (", now - t0, " s)");
+        core::log::info("Adam step ", k, ": loss ", f(U, nullptr), " (", now - t0, " s)");
         next_report = now + 5.0;
       }
     }
-    loss(U, &G);
+    f(U, &G);
     const double gn = G.norm();
     if (!std::isfinite(gn)) throw Error("Adam: the loss gradient is not finite at step " + std::to_string(k));
     if (gn > clip) G *= clip / gn;
@@ -432,11 +448,18 @@ FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double
     p2 *= b2;
     U.array() -= lr * (m.array() / (1 - p1)) / ((v.array() / (1 - p2)).sqrt() + eps);
   }
+  steps = k;
+  return U;
+}
+
+FitResult fit_adam(const SpaceTimeProblem& p, long steps, double seconds, double lr, double clip) {
+  core::ScopedTimer timer("spectral.adam");
+  const SpaceTimeLoss loss(p);
   FitResult r;
-  r.u = U;
-  set_parts(loss.evaluate(U), r);
-  r.iterations = static_cast<int>(k);
-  r.method = "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(k) + " steps)";
+  r.u = minimize_adam([&](const Eigen::MatrixXd& U, Eigen::MatrixXd* g) { return loss(U, g); }, loss.nt(), loss.nx(), steps, seconds, lr, clip);
+  set_parts(loss.evaluate(r.u), r);
+  r.iterations = static_cast<int>(steps);
+  r.method = "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(steps) + " steps)";
   return r;
 }
 

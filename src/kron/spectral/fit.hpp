@@ -140,6 +140,8 @@ class SpaceTimeLoss {
   long nt_, nx_, nct_, ncx_;
   std::vector<double> coef_, reaction_;
   std::vector<Eigen::MatrixXd> A_, B_;  // per term: It Dt^p and Ix Dx^q
+  std::vector<double> pcoef_;
+  std::vector<Eigen::MatrixXd> PA_, PB_;  // per product u * D u: the same for D
   Eigen::MatrixXd It_, Ix_, F_;
   struct Side {
     Eigen::RowVectorXd row;  // initial: the t-row at t0; boundary: the x-row at the side
@@ -149,6 +151,16 @@ class SpaceTimeLoss {
   };
   std::vector<Side> sides_;
 };
+
+/// A differentiable objective of a matrix of unknowns: its value at U and, when `grad` is given,
+/// its gradient (U's shape) written there. What the first-order protocols minimise.
+using Objective = std::function<double(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad)>;
+
+/// Adam (beta 0.9, 0.999, eps 1e-8) on any objective from U = 0 (rows x cols), the gradient
+/// clipped to norm `clip`, for `steps` steps or `seconds` of wall time; progress lines every 5 s.
+/// Returns U; `steps` receives the steps taken. Throws kron::Error when the gradient turns
+/// non-finite (naming the step).
+Eigen::MatrixXd minimize_adam(const Objective& f, long rows, long cols, long& steps, double seconds, double lr, double clip);
 
 /// BWLer's first-order protocol for comparison: Adam (beta 0.9, 0.999, eps 1e-8) on the same
 /// loss and gradient from U = 0, the gradient clipped to norm `clip` (the paper: lr 1e-3, clip

@@ -14,7 +14,7 @@ namespace kron::spectral {
 namespace {
 
 struct Ctx {
-  const SpaceTimeLoss* loss;
+  const Objective* f;
   Eigen::MatrixXd U, G;
   double t0, seconds;
   bool timed_out = false;
@@ -29,7 +29,7 @@ PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
   std::copy(xa, xa + c.U.size(), c.U.data());
   ierr = VecRestoreArrayRead(x, &xa);
   if (ierr) return ierr;
-  *f = (*c.loss)(c.U, &c.G);
+  *f = (*c.f)(c.U, &c.G);
   PetscScalar* ga;
   ierr = VecGetArray(g, &ga);
   if (ierr) return ierr;
@@ -55,13 +55,11 @@ PetscErrorCode monitor(Tao tao, PetscInt it, void* p) {
 
 }  // namespace
 
-FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds) {
-  core::ScopedTimer timer("spectral.lbfgs");
+Eigen::MatrixXd minimize_lbfgs(const Objective& f, long rows, long cols, long max_it, double seconds, long& iterations, std::string& stopped_by) {
   namespace pc = linops::petsc;
   pc::initialize();
-  const SpaceTimeLoss loss(p);
-  const PetscInt n = static_cast<PetscInt>(loss.nt() * loss.nx());
-  Ctx ctx{&loss, Eigen::MatrixXd::Zero(loss.nt(), loss.nx()), Eigen::MatrixXd(), core::wall_time(), seconds};
+  const PetscInt n = static_cast<PetscInt>(rows * cols);
+  Ctx ctx{&f, Eigen::MatrixXd::Zero(rows, cols), Eigen::MatrixXd(), core::wall_time(), seconds};
   Vec x;
   Tao tao;
   pc::check(VecCreateSeq(PETSC_COMM_SELF, n, &x), "VecCreateSeq");
@@ -84,20 +82,47 @@ FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds) {
   pc::check(TaoGetIterationNumber(tao, &its), "TaoGetIterationNumber");
   const PetscScalar* xa;
   pc::check(VecGetArrayRead(x, &xa), "VecGetArrayRead");
-  FitResult r;
-  r.u = Eigen::Map<const Eigen::MatrixXd>(xa, loss.nt(), loss.nx());
+  Eigen::MatrixXd U = Eigen::Map<const Eigen::MatrixXd>(xa, rows, cols);
   pc::check(VecRestoreArrayRead(x, &xa), "VecRestoreArrayRead");
   TaoDestroy(&tao);
   VecDestroy(&x);
   pc::check(solve, "TaoSolve (L-BFGS)");
+  iterations = its;
+  stopped_by = ctx.timed_out ? "the time limit" : TaoConvergedReasons[reason];
+  if (!U.allFinite()) throw Error("L-BFGS produced non-finite values", {}, "check the PDE terms and the data");
+  return U;
+}
+
+FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds) {
+  core::ScopedTimer timer("spectral.lbfgs");
+  const SpaceTimeLoss loss(p);
+  long its = 0;
+  std::string why;
+  FitResult r;
+  r.u = minimize_lbfgs([&](const Eigen::MatrixXd& U, Eigen::MatrixXd* g) { return loss(U, g); }, loss.nt(), loss.nx(), max_it, seconds, its, why);
   const SpaceTimeLoss::Parts parts = loss.evaluate(r.u);
   r.loss = parts.loss;
   r.residual_rms = parts.residual_rms;
   r.initial_rms = parts.initial_rms;
   r.iterations = static_cast<int>(its);
-  const std::string why = ctx.timed_out ? "the time limit" : TaoConvergedReasons[reason];
   r.method = "L-BFGS (PETSc TAO TAOLMVM, " + std::to_string(its) + " iterations, stopped by " + why + ")";
-  if (!r.u.allFinite()) throw Error("L-BFGS produced non-finite values", {}, "check the PDE terms and the data");
+  return r;
+}
+
+PlaneFit fit_plane_lbfgs(const PlaneProblem& p, long max_it, double seconds) {
+  core::ScopedTimer timer("spectral.lbfgs");
+  const PlaneLoss loss(p);
+  long its = 0;
+  std::string why;
+  PlaneFit r;
+  r.u = minimize_lbfgs([&](const Eigen::MatrixXd& U, Eigen::MatrixXd* g) { return loss(U, g); }, loss.nx(), loss.ny(), max_it, seconds, its, why);
+  const PlaneLoss::Parts parts = loss.evaluate(r.u);
+  r.loss = parts.loss;
+  r.residual_rms = parts.residual_rms;
+  r.boundary_rms = parts.boundary_rms;
+  r.iterations = its;
+  r.rows = static_cast<long>(p.px.size() + p.bx.size());
+  r.method = "L-BFGS (PETSc TAO TAOLMVM, " + std::to_string(its) + " iterations, stopped by " + why + ")";
   return r;
 }
 

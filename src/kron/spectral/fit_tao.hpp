@@ -2,6 +2,7 @@
 // BWLer's L-BFGS protocol through PETSc TAO (TAOLMVM) on the space-time loss and its analytic
 // gradient: part of kron_petsc, the only library that links PETSc.
 #include "kron/spectral/fit.hpp"
+#include "kron/spectral/plane_fit.hpp"
 
 namespace kron::spectral {
 
@@ -11,5 +12,12 @@ namespace kron::spectral {
 /// options with the prefix -bwler_ (e.g. -bwler_tao_lmvm_recycle) reach the solver. The fit is
 /// the same on every rank (PETSC_COMM_SELF). iterations: TAO's; method names the reason it stopped.
 FitResult fit_lbfgs(const SpaceTimeProblem& p, long max_it, double seconds);
+
+/// The same L-BFGS on the plane fit's loss (PlaneLoss).
+PlaneFit fit_plane_lbfgs(const PlaneProblem& p, long max_it, double seconds);
+
+/// The same L-BFGS on any objective from U = 0 (rows x cols). Returns U; `iterations` receives
+/// TAO's iteration count and `stopped_by` the reason it stopped.
+Eigen::MatrixXd minimize_lbfgs(const Objective& f, long rows, long cols, long max_it, double seconds, long& iterations, std::string& stopped_by);
 
 }  // namespace kron::spectral

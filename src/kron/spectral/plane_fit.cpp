@@ -42,12 +42,11 @@ double condition_of(const Eigen::MatrixXd& R) {
 
 }  // namespace
 
-PlaneFit fit_plane(const PlaneProblem& p) {
-  core::ScopedTimer timer("spectral.fit_plane");
+namespace {
+void check(const PlaneProblem& p) {
   const long nx = p.x.size(), ny = p.y.size(), n = nx * ny;
   const long np = static_cast<long>(p.px.size()), nb = static_cast<long>(p.bx.size());
   if (p.x.periodic() || p.y.periodic() || nx < 2 || ny < 2) throw Error("a plane fit needs bounded x and y axes of at least 2 nodes");
-  if (n > 8192) throw Error("a plane fit is solved densely, up to 8192 unknowns; this one has " + std::to_string(n), {}, "fewer nodes");
   if (static_cast<long>(p.py.size()) != np || static_cast<long>(p.f.size()) != np || static_cast<long>(p.by.size()) != nb ||
       static_cast<long>(p.g.size()) != nb)
     throw Error("a plane fit needs one source value per collocation point and one datum per boundary point");
@@ -59,36 +58,92 @@ PlaneFit fit_plane(const PlaneProblem& p) {
     if (!std::isfinite(v)) throw Error("the source is not finite at a collocation point");
   for (double v : p.g)
     if (!std::isfinite(v)) throw Error("the boundary data are not finite at a boundary point");
+}
 
+// sum over rows r of the (a_r^T U b_r): the values of the row-wise Kronecker products.
+Eigen::VectorXd apply(const PlaneLoss::Rows& r, const Eigen::MatrixXd& U) { return (r.ax * U).cwiseProduct(r.ay).rowwise().sum(); }
+}  // namespace
+
+PlaneLoss::PlaneLoss(const PlaneProblem& p) {
+  check(p);
+  nx_ = p.x.size();
+  ny_ = p.y.size();
+  for (const auto& t : p.terms) pde_.push_back({t.coef, rows_at(p.x, p.px, t.dx), rows_at(p.y, p.py, t.dy)});
+  bnd_ = {1.0, rows_at(p.x, p.bx, 0), rows_at(p.y, p.by, 0)};
+  f_ = Eigen::Map<const Eigen::VectorXd>(p.f.data(), static_cast<long>(p.f.size()));
+  g_ = Eigen::Map<const Eigen::VectorXd>(p.g.data(), static_cast<long>(p.g.size()));
+  w_ = p.boundary_weight;
+}
+
+PlaneLoss::Parts PlaneLoss::evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad) const {
+  if (U.rows() != nx_ || U.cols() != ny_) throw Error("PlaneLoss: U has the wrong shape");
+  Eigen::VectorXd r = -f_;
+  for (const auto& t : pde_) r += t.coef * apply(t, U);
+  const Eigen::VectorXd e = apply(bnd_, U) - g_;
+  const double np = double(std::max<long>(r.size(), 1)), nb = double(std::max<long>(e.size(), 1));
+  Parts parts;
+  parts.residual_rms = std::sqrt(r.squaredNorm() / np);
+  parts.boundary_rms = std::sqrt(e.squaredNorm() / nb);
+  parts.loss = r.squaredNorm() / np + w_ * e.squaredNorm() / nb;
+  if (grad) {
+    const Eigen::VectorXd gr = (2.0 / np) * r, ge = (2.0 * w_ / nb) * e;
+    grad->setZero(nx_, ny_);
+    for (const auto& t : pde_) grad->noalias() += t.coef * (t.ax.transpose() * gr.asDiagonal() * t.ay);
+    grad->noalias() += bnd_.ax.transpose() * ge.asDiagonal() * bnd_.ay;
+  }
+  return parts;
+}
+
+PlaneFit fit_plane(const PlaneProblem& p) {
+  core::ScopedTimer timer("spectral.fit_plane");
+  const PlaneLoss loss(p);
+  const long nx = p.x.size(), ny = p.y.size(), n = nx * ny;
+  const long np = static_cast<long>(p.px.size()), nb = static_cast<long>(p.bx.size());
+  if (n > 8192) throw Error("a plane fit is solved densely, up to 8192 unknowns; this one has " + std::to_string(n), {}, "fewer nodes");
+  // The rows of the loss scaled so that |A u - b|^2 is the loss; row r = kron(b_r, a_r) in the
+  // column-major flattening of U (nx x ny): A(r, i + nx j) = a_ri b_rj.
   const double sp = 1.0 / std::sqrt(double(std::max(np, 1L))), sb = std::sqrt(p.boundary_weight / double(std::max(nb, 1L)));
   Eigen::MatrixXd A = Eigen::MatrixXd::Zero(np + nb, n);
   Eigen::VectorXd b(np + nb);
-  // Row r = kron(y row, x row) in the column-major flattening of U (nx x ny): A(r, i + nx j) = a_i b_j.
-  for (const auto& t : p.terms) {
-    const Eigen::MatrixXd ax = rows_at(p.x, p.px, t.dx), ay = rows_at(p.y, p.py, t.dy);
-    for (long j = 0; j < ny; ++j) A.block(0, j * nx, np, nx) += (sp * t.coef) * (ay.col(j).asDiagonal() * ax);
-  }
+  for (const auto& t : loss.pde_rows())
+    for (long j = 0; j < ny; ++j) A.block(0, j * nx, np, nx) += (sp * t.coef) * (t.ay.col(j).asDiagonal() * t.ax);
   for (long r = 0; r < np; ++r) b[r] = sp * p.f[static_cast<std::size_t>(r)];
-  const Eigen::MatrixXd bxr = rows_at(p.x, p.bx, 0), byr = rows_at(p.y, p.by, 0);
-  for (long j = 0; j < ny; ++j) A.block(np, j * nx, nb, nx) = sb * (byr.col(j).asDiagonal() * bxr);
+  const auto& bd = loss.boundary_rows();
+  for (long j = 0; j < ny; ++j) A.block(np, j * nx, nb, nx) = sb * (bd.ay.col(j).asDiagonal() * bd.ax);
   for (long r = 0; r < nb; ++r) b[np + r] = sb * p.g[static_cast<std::size_t>(r)];
 
   Eigen::HouseholderQR<Eigen::MatrixXd> qr(A);
+  A.resize(0, 0);
   const Eigen::VectorXd qtb = qr.householderQ().adjoint() * b;
   const Eigen::MatrixXd R = qr.matrixQR().topRows(n).triangularView<Eigen::Upper>();
   const Eigen::VectorXd u = R.triangularView<Eigen::Upper>().solve(qtb.head(n));
   if (!u.allFinite()) throw Error("the plane fit produced non-finite values", {}, "check the PDE terms and the data");
   PlaneFit r;
   r.u = Eigen::Map<const Eigen::MatrixXd>(u.data(), nx, ny);
-  const Eigen::VectorXd res = A * u - b;
-  r.residual_rms = np ? res.head(np).norm() : 0.0;  // rows scaled by 1/sqrt(np): this is the rms
-  r.boundary_rms = nb ? res.tail(nb).norm() / sb / std::sqrt(double(nb)) : 0.0;
-  r.loss = res.squaredNorm();
+  const PlaneLoss::Parts parts = loss.evaluate(r.u);
+  r.loss = parts.loss;
+  r.residual_rms = parts.residual_rms;
+  r.boundary_rms = parts.boundary_rms;
   r.condition = condition_of(R);
   r.rows = np + nb;
   std::ostringstream m;
   m << "dense least squares (" << np + nb << " x " << n << ", Householder QR)";
   r.method = m.str();
+  return r;
+}
+
+PlaneFit fit_plane_adam(const PlaneProblem& p, long steps, double seconds, double lr, double clip) {
+  core::ScopedTimer timer("spectral.adam");
+  const PlaneLoss loss(p);
+  PlaneFit r;
+  r.u = minimize_adam([&](const Eigen::MatrixXd& U, Eigen::MatrixXd* g) { return loss(U, g); }, loss.nx(), loss.ny(), steps, seconds, lr, clip);
+  const PlaneLoss::Parts parts = loss.evaluate(r.u);
+  r.loss = parts.loss;
+  r.residual_rms = parts.residual_rms;
+  r.boundary_rms = parts.boundary_rms;
+  r.iterations = steps;
+  r.rows = static_cast<long>(p.px.size() + p.bx.size());
+  r.method = "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(steps) + " steps)";
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kron/layout/axis_grid.hpp"
+#include "kron/spectral/fit.hpp"
 
 namespace kron::spectral {
 
@@ -31,6 +32,7 @@ struct PlaneFit {
   double loss = 0, residual_rms = 0, boundary_rms = 0;
   double condition = 0;  ///< 2-norm condition estimate of the least-squares matrix
   long rows = 0;
+  long iterations = 1;
   std::string method;
 };
 
@@ -40,6 +42,40 @@ struct PlaneFit {
 /// R by power and inverse iterations. Up to 8192 unknowns. Throws kron::Error for bad input
 /// (points outside the rectangle, fewer rows than unknowns, non-finite data).
 PlaneFit fit_plane(const PlaneProblem& p);
+
+/// The plane fit's objective, the one every method minimises: with r the PDE residual at the np
+/// collocation points and e the misfit at the nb boundary points,
+///   loss = |r|^2 / np + boundary_weight |e|^2 / nb,
+/// evaluated matrix-free (each row a Kronecker product of an x and a y row: (a_r^T U b_r)), and
+/// its gradient sum a_r g_r b_r^T in closed form.
+class PlaneLoss {
+ public:
+  explicit PlaneLoss(const PlaneProblem& p);
+  struct Parts {
+    double loss = 0, residual_rms = 0, boundary_rms = 0;
+  };
+  Parts evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const;
+  double operator()(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const { return evaluate(U, grad).loss; }
+  long nx() const { return nx_; }
+  long ny() const { return ny_; }
+  /// Per PDE term: coefficient, x rows and y rows at the collocation points; the boundary rows.
+  struct Rows {
+    double coef;
+    Eigen::MatrixXd ax, ay;
+  };
+  const std::vector<Rows>& pde_rows() const { return pde_; }
+  const Rows& boundary_rows() const { return bnd_; }
+
+ private:
+  long nx_, ny_;
+  std::vector<Rows> pde_;
+  Rows bnd_;
+  Eigen::VectorXd f_, g_;
+  double w_;
+};
+
+/// BWLer's Adam protocol on PlaneLoss from U = 0 (see minimize_adam); condition is not estimated.
+PlaneFit fit_plane_adam(const PlaneProblem& p, long steps, double seconds, double lr, double clip);
 
 /// The fit's values at the points (x_q, y_q).
 std::vector<double> evaluate_plane(const PlaneProblem& p, const Eigen::MatrixXd& u, const std::vector<double>& x, const std::vector<double>& y);
