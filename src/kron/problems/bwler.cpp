@@ -41,7 +41,7 @@ void Bwler::declare(core::Schema& schema) {
       {"nodes", ValueKind::IntegerList, "[81, 80]", "Nodes in t and in x.", 2, 100000, {}, 2, 2},
       {"x_nodes", ValueKind::String, "\"fourier\"",
        "Nodes along x: fourier (periodic x, collocation at the nodes) or chebyshev (bounded x: Chebyshev-Lobatto nodes, "
-       "Dirichlet data in bwler.boundary, collocation at bwler.collocation points; solved densely, up to 4096 unknowns).",
+       "Dirichlet data in bwler.boundary, collocation at bwler.collocation points; solved densely, up to 8192 unknowns).",
        -1e300, 1e300, {"fourier", "chebyshev"}},
       {"collocation", ValueKind::IntegerList, "", "Chebyshev collocation points in t and x (x_nodes = chebyshev); absent: the nodes.", 2,
        100000, {}, 2, 2, true},
@@ -244,8 +244,8 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     if (unknowns > 4096)
       throw deck.error(S, "nodes", std::to_string(unknowns) + " unknowns per time slab: each Newton step is solved densely, up to 4096",
                        "fewer t nodes per slab and more bwler.time_slabs");
-  } else if (exact_method && bounded && nodes[0] * nodes[1] > 4096) {
-    throw deck.error(S, "nodes", std::to_string(nodes[0] * nodes[1]) + " unknowns: a bounded x axis is solved densely, up to 4096");
+  } else if (exact_method && bounded && nodes[0] * nodes[1] > 8192) {
+    throw deck.error(S, "nodes", std::to_string(nodes[0] * nodes[1]) + " unknowns: a bounded x axis is solved densely, up to 8192");
   }
 
   // Source at the collocation points, initial data at the x ones, boundary data at the t ones.

@@ -8,6 +8,7 @@
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/spectral/barycentric.hpp"
+#include "kron/spectral/dense_lsq.hpp"
 
 namespace kron::spectral {
 
@@ -291,16 +292,14 @@ FitResult fit_bounded(const SpaceTimeProblem& p) {
     M.middleRows(r0, nct) = sw * kron(side, It);
     b.segment(r0, nct) = sw * Eigen::Map<const Eigen::VectorXd>(bd.values.data(), nct);
   }
-  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(M);
-  const Eigen::VectorXd u = qr.solve(b);
+  const DenseLsq sol = dense_least_squares(M, b);
   FitResult r;
-  r.u = Eigen::Map<const Eigen::MatrixXd>(u.data(), nt, nx);
-  const auto d = qr.matrixQR().diagonal().cwiseAbs();
-  r.condition = d.minCoeff() > 0 ? d.maxCoeff() / d.minCoeff() : INFINITY;
+  r.u = Eigen::Map<const Eigen::MatrixXd>(sol.x.data(), nt, nx);
+  r.condition = sol.condition;
   r.modes = 1;
   set_parts(SpaceTimeLoss(p).evaluate(r.u), r);  // the loss at the collocation points, in physical space
   r.method = "dense least squares (" + std::to_string(rows) + " x " + std::to_string(nt * nx) + ", PDE rows reduced by the QR of " +
-             std::to_string(nct) + " x " + std::to_string(ncx) + " collocation; column-pivoted QR)";
+             std::to_string(nct) + " x " + std::to_string(ncx) + " collocation; Householder QR)";
   if (!r.u.allFinite()) throw Error("the space-time fit produced non-finite values", {}, "check the PDE terms and the data");
   return r;
 }
@@ -312,8 +311,8 @@ FitResult fit_space_time(const SpaceTimeProblem& p) {
   check(p);
   if (!p.x.periodic()) {
     const long unknowns = p.t.size() * p.x.size();
-    if (unknowns > 4096)
-      throw Error("a space-time fit with a bounded x axis is solved densely, up to 4096 unknowns; this one has " + std::to_string(unknowns),
+    if (unknowns > 8192)
+      throw Error("a space-time fit with a bounded x axis is solved densely, up to 8192 unknowns; this one has " + std::to_string(unknowns),
                   {}, "fewer nodes, or a periodic x axis");
     if (nonlinear(p) || !p.products.empty())
       throw Error("a nonlinear space-time fit on a bounded x axis takes the time-slab Newton path", {}, "spectral::fit_time_slabs");

@@ -97,8 +97,8 @@ struct FitResult {
 /// A bounded x axis (e.g. Chebyshev nodes, BWLer's wave case) has no such splitting: the linear
 /// least-squares problem is solved densely, its PDE rows first reduced by the thin QR factors of
 /// the two collocation matrices ((Q_x (x) Q_t)^T leaves the residual norm unchanged and shrinks
-/// the rows to nt nx), by a column-pivoted QR whose diagonal ratio is the condition estimate;
-/// up to 4096 unknowns.
+/// the rows to nt nx), by a Householder QR (dense_least_squares: the 2-norm condition number
+/// estimated from R); up to 8192 unknowns.
 FitResult fit_space_time(const SpaceTimeProblem& p);
 
 /// Nonlinear first-order-in-t PDEs with x-derivatives (Burgers: u_t + u u_x = nu u_xx), by

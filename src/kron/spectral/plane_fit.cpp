@@ -7,6 +7,7 @@
 #include "kron/core/error.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/spectral/barycentric.hpp"
+#include "kron/spectral/dense_lsq.hpp"
 
 namespace kron::spectral {
 
@@ -16,28 +17,6 @@ namespace {
 Eigen::MatrixXd rows_at(const layout::AxisGrid& g, const std::vector<double>& pts, int d) {
   const Eigen::MatrixXd L = interpolation_matrix(g, pts);
   return d == 0 ? L : Eigen::MatrixXd(L * differentiation_matrix(g, d));
-}
-
-// sigma_max / sigma_min of the upper-triangular R (= those of the least-squares matrix), by power
-// iterations on R^T R and on its inverse.
-double condition_of(const Eigen::MatrixXd& R) {
-  const long n = R.cols();
-  const auto U = R.triangularView<Eigen::Upper>();
-  Eigen::VectorXd v = Eigen::VectorXd::Ones(n).normalized(), w;
-  double smax = 0, smin_inv = 0;
-  for (int it = 0; it < 30; ++it) {
-    w = U.transpose() * (U * v);
-    smax = std::sqrt(w.norm());
-    v = w.normalized();
-  }
-  v = Eigen::VectorXd::Ones(n).normalized();
-  for (int it = 0; it < 30; ++it) {
-    w = U.transpose().solve(v);
-    w = U.solve(w);
-    smin_inv = std::sqrt(w.norm());
-    v = w.normalized();
-  }
-  return smax * smin_inv;
 }
 
 }  // namespace
@@ -112,19 +91,15 @@ PlaneFit fit_plane(const PlaneProblem& p) {
   for (long j = 0; j < ny; ++j) A.block(np, j * nx, nb, nx) = sb * (bd.ay.col(j).asDiagonal() * bd.ax);
   for (long r = 0; r < nb; ++r) b[np + r] = sb * p.g[static_cast<std::size_t>(r)];
 
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(A);
-  A.resize(0, 0);
-  const Eigen::VectorXd qtb = qr.householderQ().adjoint() * b;
-  const Eigen::MatrixXd R = qr.matrixQR().topRows(n).triangularView<Eigen::Upper>();
-  const Eigen::VectorXd u = R.triangularView<Eigen::Upper>().solve(qtb.head(n));
-  if (!u.allFinite()) throw Error("the plane fit produced non-finite values", {}, "check the PDE terms and the data");
+  const DenseLsq sol = dense_least_squares(A, b);
+  const Eigen::VectorXd& u = sol.x;
   PlaneFit r;
   r.u = Eigen::Map<const Eigen::MatrixXd>(u.data(), nx, ny);
   const PlaneLoss::Parts parts = loss.evaluate(r.u);
   r.loss = parts.loss;
   r.residual_rms = parts.residual_rms;
   r.boundary_rms = parts.boundary_rms;
-  r.condition = condition_of(R);
+  r.condition = sol.condition;
   r.rows = np + nb;
   std::ostringstream m;
   m << "dense least squares (" << np + nb << " x " << n << ", Householder QR)";
