@@ -147,15 +147,18 @@ struct SplitB {
   int L, Cl, T, Ct;
 };
 constexpr int kChunkThreads = 256;
-std::size_t chunk_shared_bytes(int P, int M, int wb, int lb) {
-  return sizeof(double) * (static_cast<std::size_t>(5 + wb) * P * (M + 1) + 4 * static_cast<std::size_t>(P) * lb);
+// Shared memory of the kernel: the staged coefficients, the chunks' ends and the reduced
+// solution, and (with_g) G itself, rows padded to 2P + 1 so that a warp's rows fall on distinct banks.
+std::size_t chunk_shared_bytes(int P, int M, int wb, int lb, bool with_g) {
+  return sizeof(double) * (static_cast<std::size_t>(5 + wb) * P * (M + 1) + 4 * static_cast<std::size_t>(P) * lb +
+                           (with_g ? static_cast<std::size_t>(2 * P) * (2 * P + 1) : 0));
 }
 // Two blocks a multiprocessor (at most 128 registers a thread, some spilled) ran 1.2-1.3x faster
 // on the H200 than one block without spills.
 template <int M, int K, int MB>
 __global__ void __launch_bounds__(kChunkThreads, MB) k_compact_chunked(const double* __restrict__ in, Shape vi, double* out, Shape vo,
                                                                    SplitB sb_, bool periodic, Chunks ch, const double* iscale,
-                                                                   const double* oscale, bool acc) {
+                                                                   const double* oscale, bool acc, bool g_shared) {
   extern __shared__ double sh[];
   const int P = ch.P, LB = blockDim.x, tx = threadIdx.x, c = threadIdx.y;
   const long n = vi.n, np = static_cast<long>(P) * (M + 1);
@@ -165,6 +168,11 @@ __global__ void __launch_bounds__(kChunkThreads, MB) k_compact_chunked(const dou
   double* sb = sc + 5 * np;         // [wb][np]: B's diagonals
   double* ends = sb + wb * np;      // [2P][LB]
   double* zs = ends + 2 * P * LB;   // [2P][LB]
+  double* gs = zs + 2 * P * LB;     // [2P][2P + 1] when g_shared
+  const int gstride = g_shared ? 2 * P + 1 : 2 * P;
+  if (g_shared)
+    for (int e = c * LB + tx; e < 4 * P * P; e += LB * P) gs[(e / (2 * P)) * gstride + e % (2 * P)] = ch.G[e];
+  const double* Gm = g_shared ? gs : ch.G;
   for (long e = static_cast<long>(c) * LB + tx; e < n; e += static_cast<long>(LB) * P) {
     const long pe = e + e / M;
     sc[pe] = ch.csub[e];
@@ -246,8 +254,8 @@ __global__ void __launch_bounds__(kChunkThreads, MB) k_compact_chunked(const dou
     }
     __syncthreads();
     if (live) {
-      const double* g0 = ch.G + (2 * c) * 2L * P;
-      const double* g1 = g0 + 2L * P;
+      const double* g0 = Gm + (2 * c) * gstride;
+      const double* g1 = g0 + gstride;
       double z0 = 0, z1 = 0;
       for (int q = 0; q < 2 * P; ++q) {
         const double e = ends[q * LB + tx];
@@ -494,7 +502,7 @@ struct Executor::Impl {
   // (Measured on the H200 at 512^3: contiguous lines read directly 3.36 ms, re-laid out 4.95 ms.)
   static bool chunked(const DTerm& t, const Shape& v, bool with_b) {
     return t.P > 0 && (v.inner >= 32 || v.inner == 1) && (!with_b || t.split.K >= 0) &&
-           chunk_shared_bytes(t.P, Tridiagonal::kChunk, with_b ? 2 * t.split.K + 1 : 0, kChunkThreads / t.P) <= 200 * 1024;
+           chunk_shared_bytes(t.P, Tridiagonal::kChunk, with_b ? 2 * t.split.K + 1 : 0, kChunkThreads / t.P, false) <= 200 * 1024;
   }
   static void compact_chunked(const DTerm& t, const double* x, const Shape& vi, double* y, const Shape& vo, bool with_b, const double* iscale,
                               const double* oscale, bool acc) {
@@ -507,11 +515,14 @@ struct Executor::Impl {
     if (!with_b) B = {nullptr, nullptr, nullptr, 0, 0, 0, 0};
     constexpr int M = Tridiagonal::kChunk;
     const int K = with_b ? t.split.K : 0;
-    const std::size_t shared = chunk_shared_bytes(t.P, M, with_b ? 2 * K + 1 : 0, static_cast<int>(lb));
+    // G in shared memory where it fits beside the rest (two blocks a multiprocessor), else read
+    // from global memory through L1.
+    const bool g_shared = chunk_shared_bytes(t.P, M, with_b ? 2 * K + 1 : 0, static_cast<int>(lb), true) <= 110 * 1024;
+    const std::size_t shared = chunk_shared_bytes(t.P, M, with_b ? 2 * K + 1 : 0, static_cast<int>(lb), g_shared);
     auto launch = [&](auto kernel) {
       core::cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
                        "the compact kernel's shared memory");
-      kernel<<<grid, block, shared, ctx.stream>>>(x, vi, y, vo, B, t.periodic, t.chunks(), iscale, oscale, acc);
+      kernel<<<grid, block, shared, ctx.stream>>>(x, vi, y, vo, B, t.periodic, t.chunks(), iscale, oscale, acc, g_shared);
     };
     switch (K) {
       case 0: launch(k_compact_chunked<M, 0, 2>); break;

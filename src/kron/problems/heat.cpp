@@ -1,9 +1,12 @@
 #include "kron/problems/heat.hpp"
 
+#include <functional>
+
 #include "kron/layout/field_ops.hpp"
 
 #include <cmath>
 
+#include "kron/core/device.hpp"
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/stop.hpp"
@@ -57,8 +60,8 @@ Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), se
     reserve_memory(deck, setup_.domain, est, comm);
   }
   try {
-    adi_ = std::make_unique<linops::Adi>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, nu_, dt_,
-                                         layout::device_backend(deck, comm));
+    adi_space_ = layout::device_backend(deck, comm);
+  adi_ = std::make_unique<linops::Adi>(setup_.grid, setup_.domain.axes, setup_.schemes, setup_.bc, nu_, dt_, adi_space_);
   } catch (const Error& e) {
     throw deck.error(S, "scheme", e.message(), e.hint());
   }
@@ -79,14 +82,33 @@ core::Json Heat::run() {
     steady_f = layout::RealField(px);
     layout::evaluate(*setup_.source, domain, t0_, steady_f);
   }
+  // On the GPU the state stays in device memory between steps (copied back only for progress
+  // lines' host needs, output and the end), the fills receive device fields, and a steady source
+  // is kept there too; expressions are evaluated on the host and sent.
+  const bool on_device = adi_space_ == core::MemorySpace::Device;
+  layout::RealField steady_dev, host_scratch;
+  if (on_device && steady_f.storage_size() > 0) steady_dev = layout::to_device(steady_f);
+  auto send = [&](layout::RealField& f, const std::function<void(layout::RealField&)>& eval) {
+    if (host_scratch.pencil() != f.pencil()) host_scratch = layout::RealField(f.pencil(), f.components());
+    eval(host_scratch);
+    core::copy_to_device(f.data(), host_scratch.data(), host_scratch.storage_size() * sizeof(double));
+  };
   linops::Adi::Fill source = [&](double t, layout::RealField& f) {
-    if (steady_f.storage_size() > 0) std::copy(steady_f.data(), steady_f.data() + steady_f.storage_size(), f.data());
-    else layout::evaluate(*setup_.source, domain, t, f);
+    if (f.on_device()) {
+      if (steady_dev.storage_size() > 0) layout::ops::copy(steady_dev, f);
+      else send(f, [&](layout::RealField& h) { layout::evaluate(*setup_.source, domain, t, h); });
+    } else if (steady_f.storage_size() > 0) {
+      std::copy(steady_f.data(), steady_f.data() + steady_f.storage_size(), f.data());
+    } else {
+      layout::evaluate(*setup_.source, domain, t, f);
+    }
   };
   // Dirichlet values on the boundary faces only (the interior of the field is not read).
   linops::Adi::Fill boundary = [&](double t, layout::RealField& g) {
-    linops::fill_dirichlet(domain.axes, setup_.bc, setup_.boundary_data(t), g);
+    if (g.on_device()) send(g, [&](layout::RealField& h) { linops::fill_dirichlet(domain.axes, setup_.bc, setup_.boundary_data(t), h); });
+    else linops::fill_dirichlet(domain.axes, setup_.bc, setup_.boundary_data(t), g);
   };
+  if (on_device) adi_->set_device_fills(true);
   // Non-finite data stop here, before the first step, naming the key: the source and the
   // boundary data at t_start, and the initial state.
   {
@@ -123,11 +145,16 @@ core::Json Heat::run() {
     setup_.check_data(err, t);  // non-finite boundary data: an error naming value/gradient/exact
   };
   write_step(0, t0_);
+  layout::RealField ud = on_device ? layout::to_device(u) : layout::RealField();
+  layout::RealField& state = on_device ? ud : u;
+  auto to_host_u = [&] {
+    if (on_device) core::copy_to_host(u.data(), ud.data(), u.storage_size() * sizeof(double));
+  };
   const double w0 = core::wall_time();
   double t = t0_;
   for (long s = 1; s <= steps_; ++s) {
     try {
-      adi_->step(u, t, source, boundary);
+      adi_->step(state, t, source, boundary);
     } catch (const Error&) {
       diagnose(s == steps_ ? t1_ : t0_ + double(s) * dt_);
       diagnose(t);
@@ -136,15 +163,18 @@ core::Json Heat::run() {
     t = s == steps_ ? t1_ : t0_ + double(s) * dt_;
     const bool report = progress > 0 && (s % progress == 0 || s == steps_), save = (every > 0 && s % every == 0) || s == steps_;
     if (report) {
-      const double umax = layout::ops::max_abs(u);
+      const double umax = layout::ops::max_abs(state);
       const double el = core::wall_time() - w0;
       log::info(S, ": step ", s, "/", steps_, ", t = ", t, ", max |u| = ", umax, ", ", el / double(s), " s/step, ~",
                 el / double(s) * double(steps_ - s), " s left");
     }
-    if (save) write_step(s, t);
-    else core::stop::check(comm_, "after step " + std::to_string(s) + " of " + std::to_string(steps_),
+    if (save) {
+      to_host_u();
+      write_step(s, t);
+    } else core::stop::check(comm_, "after step " + std::to_string(s) + " of " + std::to_string(steps_),
                            "the step files written so far are complete; there is no summary.json");
   }
+  to_host_u();
   const double run_s = core::mpi::max(core::wall_time() - w0, comm_);
   core::Json j = summary_header(setup_);
   j["steps"] = static_cast<double>(steps_);

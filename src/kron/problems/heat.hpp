@@ -26,6 +26,7 @@ class Heat : public Problem {
   long steps_ = 0;
   std::unique_ptr<core::Expression> initial_;
   std::unique_ptr<linops::Adi> adi_;
+  core::MemorySpace adi_space_ = core::MemorySpace::Host;
 };
 
 }  // namespace kron::problems
