@@ -317,6 +317,24 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   }
 }
 
+double TestGridError::add(double fit, double ref) {
+  const double e = fit - ref;
+  e2 += e * e;
+  s2 += ref * ref;
+  max = std::max(max, std::abs(e));
+  ++points;
+  return e;
+}
+
+void TestGridError::combine(MPI_Comm comm) {
+  e2 = core::mpi::sum(e2, comm);
+  s2 = core::mpi::sum(s2, comm);
+  max = core::mpi::max(max, comm);
+  points = static_cast<long>(core::mpi::sum(double(points), comm));
+}
+
+double TestGridError::relative_l2() const { return std::sqrt(e2 / std::max(s2, 1e-300)); }
+
 core::Json Bwler::run() {
   namespace log = core::log;
   const long nt = p_.t.size(), nx = p_.x.size();
@@ -377,23 +395,15 @@ core::Json Bwler::run() {
     return v;
   };
   layout::RealField u(px), err(px);
-  double e2 = 0, s2 = 0, emax = 0;
+  TestGridError te;
   for (long i = 0; i < b.n[1]; ++i)
     for (long j = 0; j < fx; ++j) {
       u(j, i, 0) = fine(i, j);
-      if (has_truth) {
-        const double v = truth(xp[static_cast<std::size_t>(j)], tp[static_cast<std::size_t>(i)]);
-        err(j, i, 0) = fine(i, j) - v;
-        e2 += (fine(i, j) - v) * (fine(i, j) - v);
-        s2 += v * v;
-        emax = std::max(emax, std::abs(fine(i, j) - v));
-      }
+      if (has_truth) err(j, i, 0) = te.add(fine(i, j), truth(xp[static_cast<std::size_t>(j)], tp[static_cast<std::size_t>(i)]));
     }
   ref_change = core::mpi::max(ref_change, comm_);
-  e2 = core::mpi::sum(e2, comm_);
-  s2 = core::mpi::sum(s2, comm_);
-  emax = core::mpi::max(emax, comm_);
-  const double rel = std::sqrt(e2 / std::max(s2, 1e-300));
+  te.combine(comm_);
+  const double rel = te.relative_l2(), emax = te.max;
   if (nu_ > 0)
     log::info("reference: Hopf-Cole by ", nq, "-node Gauss-Hermite quadrature, largest change with ", 2 * nq, " nodes ", ref_change);
   if (has_truth) log::info("test grid ", ft, " x ", fx, ": relative L2 error ", rel, ", max error ", emax);

@@ -15,6 +15,17 @@ namespace kron::problems {
 /// the loss, its parts, the conditioning of the least-squares problems and, given the exact
 /// solution, the relative L2 error on a fine test grid; writes the fitted solution and its error
 /// there (HDF5/XDMF: x along x, t along y).
+/// Relative L2 and max errors of fitted values against a reference on a test grid split over the
+/// ranks: add() point by point, combine() over the communicator (collective), then read.
+struct TestGridError {
+  double e2 = 0, s2 = 0, max = 0;
+  long points = 0;
+  /// Returns fit - ref.
+  double add(double fit, double ref);
+  void combine(MPI_Comm comm);
+  double relative_l2() const;
+};
+
 class Bwler : public Problem {
  public:
   static void declare(core::Schema& schema);

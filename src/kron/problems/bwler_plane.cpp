@@ -1,5 +1,7 @@
 #include "kron/problems/bwler_plane.hpp"
 
+#include "kron/problems/bwler.hpp"
+
 #include <cmath>
 #include <map>
 
@@ -228,8 +230,7 @@ core::Json BwlerPlane::run() {
     }
   const std::vector<double> fit = qx.empty() ? std::vector<double>{} : spectral::evaluate_plane(p_, r.u, qx, qy);
   layout::RealField u(px), err(px), mask(px);
-  double e2 = 0, s2 = 0, emax = 0;
-  long inside = 0;
+  TestGridError te;
   for (long i = 0; i < b.n[1]; ++i)
     for (long j = 0; j < fx; ++j) {
       const std::size_t q = static_cast<std::size_t>(i * fx + j);
@@ -238,18 +239,11 @@ core::Json BwlerPlane::run() {
       mask(j, i, 0) = in ? 1.0 : 0.0;
       err(j, i, 0) = 0.0;
       if (!in || !has_truth) continue;
-      ++inside;
-      const double v = exact_.empty() ? (*series)(qx[q], qy[q]) : exact_[0](qx[q], qy[q], 0, 0);
-      err(j, i, 0) = fit[q] - v;
-      e2 += (fit[q] - v) * (fit[q] - v);
-      s2 += v * v;
-      emax = std::max(emax, std::abs(fit[q] - v));
+      err(j, i, 0) = te.add(fit[q], exact_.empty() ? (*series)(qx[q], qy[q]) : exact_[0](qx[q], qy[q], 0, 0));
     }
-  e2 = core::mpi::sum(e2, comm_);
-  s2 = core::mpi::sum(s2, comm_);
-  emax = core::mpi::max(emax, comm_);
-  inside = static_cast<long>(core::mpi::sum(double(inside), comm_));
-  const double rel = std::sqrt(e2 / std::max(s2, 1e-300));
+  te.combine(comm_);
+  const double rel = te.relative_l2(), emax = te.max;
+  const long inside = te.points;
   if (has_truth) log::info("test grid ", fx, " x ", fy, " (", inside, " points in the domain): relative L2 error ", rel, ", max error ", emax);
 
   const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
