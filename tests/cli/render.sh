@@ -19,13 +19,15 @@ cmd=$(grep -m1 '^xvfb-run -a pvpython scripts/render.py out/quickstart' "$src/do
 [ -n "$cmd" ] || fail "docs/output.md has no render command"
 ln -s "$src/scripts" scripts
 # Xvfb can lose the race to the first connection on a loaded machine ("bad X server
-# connection"): that alone is retried, twice.
+# connection"): that alone is retried, up to five attempts with growing pauses; only the last
+# attempt's output decides whether to retry.
 run_x() {  # log command...
   local log=$1; shift
-  for _ in 1 2 3; do
-    (eval "$*") >> "$log" 2>&1 && return 0
-    grep -q "bad X server connection" "$log" || return 1
-    sleep 2
+  for i in 1 2 3 4 5; do
+    (eval "$*") > attempt.log 2>&1 && { cat attempt.log >> "$log"; return 0; }
+    cat attempt.log >> "$log"
+    grep -q "bad X server connection" attempt.log || return 1
+    sleep $((2 * i))
   done
   return 1
 }
