@@ -114,16 +114,9 @@ PlaneFit fit_plane_lbfgs(const PlaneProblem& p, long max_it, double seconds) {
   const PlaneLoss loss(p);
   long its = 0;
   std::string why;
-  PlaneFit r;
-  r.u = minimize_lbfgs([&](const Eigen::MatrixXd& U, Eigen::MatrixXd* g) { return loss(U, g); }, loss.nx(), loss.ny(), max_it, seconds, its, why);
-  const PlaneLoss::Parts parts = loss.evaluate(r.u);
-  r.loss = parts.loss;
-  r.residual_rms = parts.residual_rms;
-  r.boundary_rms = parts.boundary_rms;
-  r.iterations = its;
-  r.rows = static_cast<long>(p.px.size() + p.bx.size());
-  r.method = "L-BFGS (PETSc TAO TAOLMVM, " + std::to_string(its) + " iterations, stopped by " + why + ")";
-  return r;
+  Eigen::MatrixXd U =
+      minimize_lbfgs([&](const Eigen::MatrixXd& X, Eigen::MatrixXd* g) { return loss(X, g); }, loss.nx(), loss.ny(), max_it, seconds, its, why);
+  return loss.result(std::move(U), "L-BFGS (PETSc TAO TAOLMVM, " + std::to_string(its) + " iterations, stopped by " + why + ")", its);
 }
 
 }  // namespace kron::spectral

@@ -92,34 +92,33 @@ PlaneFit fit_plane(const PlaneProblem& p) {
   for (long r = 0; r < nb; ++r) b[np + r] = sb * p.g[static_cast<std::size_t>(r)];
 
   const DenseLsq sol = dense_least_squares(A, b);
-  const Eigen::VectorXd& u = sol.x;
+  std::ostringstream m;
+  m << "dense least squares (" << np + nb << " x " << n << ", Householder QR)";
+  return loss.result(Eigen::Map<const Eigen::MatrixXd>(sol.x.data(), nx, ny), m.str(), 1, sol.condition);
+}
+
+PlaneFit PlaneLoss::result(Eigen::MatrixXd U, std::string method, long iterations, double condition) const {
   PlaneFit r;
-  r.u = Eigen::Map<const Eigen::MatrixXd>(u.data(), nx, ny);
-  const PlaneLoss::Parts parts = loss.evaluate(r.u);
+  const Parts parts = evaluate(U);
+  r.u = std::move(U);
   r.loss = parts.loss;
   r.residual_rms = parts.residual_rms;
   r.boundary_rms = parts.boundary_rms;
-  r.condition = sol.condition;
-  r.rows = np + nb;
-  std::ostringstream m;
-  m << "dense least squares (" << np + nb << " x " << n << ", Householder QR)";
-  r.method = m.str();
+  r.condition = condition;
+  r.rows = (pde_.empty() ? 0 : pde_.front().ax.rows()) + bnd_.ax.rows();
+  r.iterations = iterations;
+  r.method = std::move(method);
   return r;
 }
 
 PlaneFit fit_plane_adam(const PlaneProblem& p, long steps, double seconds, double lr, double clip) {
   core::ScopedTimer timer("spectral.adam");
   const PlaneLoss loss(p);
-  PlaneFit r;
-  r.u = minimize_adam([&](const Eigen::MatrixXd& U, Eigen::MatrixXd* g) { return loss(U, g); }, loss.nx(), loss.ny(), steps, seconds, lr, clip);
-  const PlaneLoss::Parts parts = loss.evaluate(r.u);
-  r.loss = parts.loss;
-  r.residual_rms = parts.residual_rms;
-  r.boundary_rms = parts.boundary_rms;
-  r.iterations = steps;
-  r.rows = static_cast<long>(p.px.size() + p.bx.size());
-  r.method = "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(steps) + " steps)";
-  return r;
+  Eigen::MatrixXd U =
+      minimize_adam([&](const Eigen::MatrixXd& X, Eigen::MatrixXd* g) { return loss(X, g); }, loss.nx(), loss.ny(), steps, seconds, lr, clip);
+  return loss.result(std::move(U),
+                     "Adam (lr " + std::to_string(lr) + ", gradient clipped at " + std::to_string(clip) + ", " + std::to_string(steps) + " steps)",
+                     steps);
 }
 
 std::vector<double> evaluate_plane(const PlaneProblem& p, const Eigen::MatrixXd& u, const std::vector<double>& x, const std::vector<double>& y) {

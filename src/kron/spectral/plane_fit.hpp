@@ -56,6 +56,8 @@ class PlaneLoss {
   };
   Parts evaluate(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const;
   double operator()(const Eigen::MatrixXd& U, Eigen::MatrixXd* grad = nullptr) const { return evaluate(U, grad).loss; }
+  /// The fit U reported by every method: its loss and parts at U, the row count, and how.
+  PlaneFit result(Eigen::MatrixXd U, std::string method, long iterations, double condition = 0) const;
   long nx() const { return nx_; }
   long ny() const { return ny_; }
   /// Per PDE term: coefficient, x rows and y rows at the collocation points; the boundary rows.
