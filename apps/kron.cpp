@@ -140,7 +140,7 @@ int run(int argc, char** argv) {
   if (!petsc_args.empty() && !linops::petsc::initialized())
     throw Error("the options after -- (" + petsc_args.front() + (petsc_args.size() > 1 ? " ..." : "") + ") are PETSc's, but problem '" +
                     deck.string("problem", "type") + "' uses no PETSc",
-                {"command line", 0, {}}, "only the diffusion problem runs PETSc solvers; remove the options after --");
+                {"command line", 0, {}}, "PETSc runs in diffusion, gp_pde with method exact, and bwler or bwler_plane with method lbfgs; remove the options after --");
   if (print_deck) {
     if (is_root()) std::printf("%s", deck.effective_text().c_str());
     return 0;

@@ -106,6 +106,35 @@ double SpectralMixture::derivative(int n, double d) const {
   return sum;
 }
 
+void SpectralMixture::parameter_derivatives(int n, double d, double* out) const {
+  if (n < 0 || n > 3) throw Error("kernel hyperparameter derivatives are built up to derivative order 3; asked for " + std::to_string(n));
+  static const int binom[4][4] = {{1}, {1, 1}, {1, 2, 1}, {1, 3, 3, 1}};
+  const std::size_t Q = w_.size();
+  const bool gauss = env_ == Envelope::Gaussian;
+  const double scale = gauss ? 0.5 : 1.0;
+  for (std::size_t q = 0; q < Q; ++q) {
+    const double om = 2 * M_PI * mu_[q], c = std::cos(om * d), s = std::sin(om * d);
+    const double cm[4] = {c, -s, -c, s};  // cos(om d + m pi/2)
+    const double sm[4] = {s, c, -s, -c};  // sin(om d + m pi/2)
+    const double cq = std::sqrt(5.0) * a_[q];
+    double E[5];
+    for (int j = 0; j <= n + 1; ++j) E[j] = gauss ? se(j, a_[q], d) : m52(j, cq, d);
+    double v = 0, va = 0, vm = 0, omm = 1, omm1 = 0;  // omm = om^m, omm1 = m om^(m-1)
+    for (int m = 0; m <= n; ++m) {
+      const int j = n - m;
+      const double b = binom[n][m];
+      v += b * E[j] * omm * cm[m % 4];
+      va += b * scale * (j * E[j] + d * E[j + 1]) * omm * cm[m % 4];
+      vm += b * E[j] * (omm1 * cm[m % 4] - omm * d * sm[m % 4]);
+      omm1 = (m + 1) * omm;
+      omm *= om;
+    }
+    out[q] = w_[q] * v;
+    out[Q + q] = w_[q] * va;
+    out[2 * Q + q] = w_[q] * 2 * M_PI * vm;
+  }
+}
+
 std::string SpectralMixture::describe() const {
   std::ostringstream os;
   os << (env_ == Envelope::Gaussian ? "Gaussian" : "Student-t (Matern-5/2)") << " spectral mixture of " << w_.size() << " components";

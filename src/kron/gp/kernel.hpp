@@ -63,6 +63,11 @@ class SpectralMixture : public Kernel1D {
   const std::vector<double>& weights() const { return w_; }
   const std::vector<double>& inv_lengthscales() const { return a_; }
   const std::vector<double>& frequencies() const { return mu_; }
+  /// Sensitivities of k^(n)(d), n <= 3, to the hyperparameters in GP-HM's log domain: out[q] =
+  /// d/d log w_q, out[Q + q] = d/d log a_q, out[2Q + q] = d/d mu_q (out holds 3Q values). Exact:
+  /// the envelopes are functions of a^(1/2) d (Gaussian) or a d (Matern), so a dE^(j)/da =
+  /// s (j E^(j) + d E^(j+1)) with s = 1/2 or 1.
+  void parameter_derivatives(int n, double d, double* out) const;
 
  private:
   Envelope env_;

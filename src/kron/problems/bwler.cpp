@@ -9,6 +9,7 @@
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/output.hpp"
 #include "kron/layout/pencil.hpp"
+#include "kron/linops/petsc_krylov.hpp"
 #include "kron/spectral/barycentric.hpp"
 #include "kron/spectral/fit_tao.hpp"
 #include "kron/spectral/hopf_cole.hpp"
@@ -228,6 +229,7 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   }
   for (const auto& pr : p_.products) order_t = std::max(order_t, pr.dt);
   method_ = deck.string(S, "method");
+  if (method_ == "lbfgs") linops::petsc::initialize();  // TAO: options after -- must reach it
   const bool exact_method = method_ == "exact";
   const bool nonlinear_reaction = p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0;
   // The time-slab Newton path: asked for, or needed (products u * D u; a nonlinear reaction with

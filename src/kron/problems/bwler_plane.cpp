@@ -11,6 +11,7 @@
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/output.hpp"
 #include "kron/layout/pencil.hpp"
+#include "kron/linops/petsc_krylov.hpp"
 #include "kron/spectral/fit_tao.hpp"
 
 namespace kron::problems {
@@ -78,6 +79,7 @@ BwlerPlane::BwlerPlane(const core::Deck& deck, MPI_Comm comm) : deck_(deck), com
   if (!(xl[1] > xl[0])) throw deck.error(S, "x", "the interval is empty or reversed");
   if (!(yl[1] > yl[0])) throw deck.error(S, "y", "the interval is empty or reversed");
   const auto nodes = deck.integers(S, "nodes");
+  if (deck.string(S, "method") == "lbfgs") linops::petsc::initialize();  // TAO: options after -- must reach it
   if (deck.string(S, "method") == "exact" && nodes[0] * nodes[1] > 8192)
     throw deck.error(S, "nodes", std::to_string(nodes[0] * nodes[1]) + " unknowns: the plane fit is solved densely, up to 8192");
   p_.x = layout::AxisGrid::chebyshev(nodes[0], xl[0], xl[1]);

@@ -3,6 +3,7 @@
 #include "kron/layout/deck_sections.hpp"
 #include "kron/problems/bwler.hpp"
 #include "kron/problems/bwler_plane.hpp"
+#include "kron/problems/gp_pde.hpp"
 #include "kron/problems/diffusion.hpp"
 #include "kron/problems/heat.hpp"
 #include "kron/problems/poisson.hpp"
@@ -26,6 +27,8 @@ const std::vector<ProblemKind>& kinds() {
        &Bwler::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<Bwler>(d, c); }},
       {"bwler_plane", "a linear PDE on a rectangle with circular holes fitted by values at tensor Chebyshev nodes (BWLer), least squares solved exactly",
        &BwlerPlane::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<BwlerPlane>(d, c); }},
+      {"gp_pde", "a PDE solved by GP-HM's Gaussian-process model (spectral-mixture prior, learned hyperparameters), U solved exactly",
+       &GpPde::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<GpPde>(d, c); }},
   };
   return k;
 }

@@ -422,7 +422,11 @@ SpaceTimeLoss::Parts SpaceTimeLoss::evaluate(const Eigen::MatrixXd& U, Eigen::Ma
 }
 
 Eigen::MatrixXd minimize_adam(const Objective& f, long rows, long cols, long& steps, double seconds, double lr, double clip) {
-  Eigen::MatrixXd U = Eigen::MatrixXd::Zero(rows, cols), G, m = U, v = U;
+  return minimize_adam(f, Eigen::MatrixXd::Zero(rows, cols), steps, seconds, lr, clip);
+}
+
+Eigen::MatrixXd minimize_adam(const Objective& f, Eigen::MatrixXd U0, long& steps, double seconds, double lr, double clip) {
+  Eigen::MatrixXd U = std::move(U0), G, m = Eigen::MatrixXd::Zero(U.rows(), U.cols()), v = m;
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const double t0 = core::wall_time();
   long k = 0;

@@ -161,6 +161,8 @@ using Objective = std::function<double(const Eigen::MatrixXd& U, Eigen::MatrixXd
 /// Returns U; `steps` receives the steps taken. Throws kron::Error when the gradient turns
 /// non-finite (naming the step).
 Eigen::MatrixXd minimize_adam(const Objective& f, long rows, long cols, long& steps, double seconds, double lr, double clip);
+/// The same Adam from U = U0 (clip = infinity: no clipping).
+Eigen::MatrixXd minimize_adam(const Objective& f, Eigen::MatrixXd U0, long& steps, double seconds, double lr, double clip);
 
 /// BWLer's first-order protocol for comparison: Adam (beta 0.9, 0.999, eps 1e-8) on the same
 /// loss and gradient from U = 0, the gradient clipped to norm `clip` (the paper: lr 1e-3, clip

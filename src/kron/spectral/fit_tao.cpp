@@ -2,6 +2,7 @@
 
 #include <petsctao.h>
 
+#include <exception>
 #include <string>
 
 #include "kron/core/error.hpp"
@@ -19,6 +20,7 @@ struct Ctx {
   double t0, seconds;
   bool timed_out = false;
   double next_report = 0;
+  std::exception_ptr failure;  // an exception from the objective, rethrown after TaoSolve
 };
 
 PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
@@ -29,7 +31,12 @@ PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
   std::copy(xa, xa + c.U.size(), c.U.data());
   ierr = VecRestoreArrayRead(x, &xa);
   if (ierr) return ierr;
-  *f = (*c.f)(c.U, &c.G);
+  try {
+    *f = (*c.f)(c.U, &c.G);
+  } catch (...) {  // never through PETSc's C frames
+    c.failure = std::current_exception();
+    return PETSC_ERR_USER;
+  }
   PetscScalar* ga;
   ierr = VecGetArray(g, &ga);
   if (ierr) return ierr;
@@ -56,17 +63,39 @@ PetscErrorCode monitor(Tao tao, PetscInt it, void* p) {
 }  // namespace
 
 Eigen::MatrixXd minimize_lbfgs(const Objective& f, long rows, long cols, long max_it, double seconds, long& iterations, std::string& stopped_by) {
+  LbfgsSetup s;
+  s.start = Eigen::MatrixXd::Zero(rows, cols);
+  return minimize_lbfgs(f, s, max_it, seconds, iterations, stopped_by);
+}
+
+Eigen::MatrixXd minimize_lbfgs(const Objective& f, const LbfgsSetup& setup, long max_it, double seconds, long& iterations, std::string& stopped_by) {
   namespace pc = linops::petsc;
   pc::initialize();
+  const long rows = setup.start.rows(), cols = setup.start.cols();
   const PetscInt n = static_cast<PetscInt>(rows * cols);
-  Ctx ctx{&f, Eigen::MatrixXd::Zero(rows, cols), Eigen::MatrixXd(), core::wall_time(), seconds};
-  Vec x;
+  const bool bounded = setup.lower.size() > 0;
+  if (bounded && (setup.lower.size() != setup.start.size() || setup.upper.size() != setup.start.size()))
+    throw Error("L-BFGS: the bounds do not match the unknowns");
+  Ctx ctx{&f, setup.start, Eigen::MatrixXd(), core::wall_time(), seconds};
+  Vec x, lo = nullptr, hi = nullptr;
   Tao tao;
-  pc::check(VecCreateSeq(PETSC_COMM_SELF, n, &x), "VecCreateSeq");
-  pc::check(VecSet(x, 0.0), "VecSet");
+  // A Vec holding a matrix's values (column-major, as the objective's U).
+  auto vec_of = [&](const Eigen::MatrixXd& M, Vec* v) {
+    pc::check(VecCreateSeq(PETSC_COMM_SELF, n, v), "VecCreateSeq");
+    PetscScalar* a;
+    pc::check(VecGetArray(*v, &a), "VecGetArray");
+    std::copy(M.data(), M.data() + M.size(), a);
+    pc::check(VecRestoreArray(*v, &a), "VecRestoreArray");
+  };
+  vec_of(setup.start, &x);
   pc::check(TaoCreate(PETSC_COMM_SELF, &tao), "TaoCreate");
-  pc::check(TaoSetType(tao, TAOLMVM), "TaoSetType");
-  pc::check(TaoSetOptionsPrefix(tao, "bwler_"), "TaoSetOptionsPrefix");
+  pc::check(TaoSetType(tao, bounded ? TAOBLMVM : TAOLMVM), "TaoSetType");
+  if (bounded) {
+    vec_of(setup.lower, &lo);
+    vec_of(setup.upper, &hi);
+    pc::check(TaoSetVariableBounds(tao, lo, hi), "TaoSetVariableBounds");
+  }
+  pc::check(TaoSetOptionsPrefix(tao, setup.prefix.c_str()), "TaoSetOptionsPrefix");
   pc::check(TaoSetSolution(tao, x), "TaoSetSolution");
   pc::check(TaoSetObjectiveAndGradient(tao, nullptr, objective_gradient, &ctx), "TaoSetObjectiveAndGradient");
   pc::check(TaoSetTolerances(tao, 1e-14, 1e-14, 0.0), "TaoSetTolerances");
@@ -86,6 +115,9 @@ Eigen::MatrixXd minimize_lbfgs(const Objective& f, long rows, long cols, long ma
   pc::check(VecRestoreArrayRead(x, &xa), "VecRestoreArrayRead");
   TaoDestroy(&tao);
   VecDestroy(&x);
+  if (lo) VecDestroy(&lo);
+  if (hi) VecDestroy(&hi);
+  if (ctx.failure) std::rethrow_exception(ctx.failure);
   pc::check(solve, "TaoSolve (L-BFGS)");
   iterations = its;
   stopped_by = ctx.timed_out ? "the time limit" : TaoConvergedReasons[reason];

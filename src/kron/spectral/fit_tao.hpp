@@ -20,4 +20,15 @@ PlaneFit fit_plane_lbfgs(const PlaneProblem& p, long max_it, double seconds);
 /// TAO's iteration count and `stopped_by` the reason it stopped.
 Eigen::MatrixXd minimize_lbfgs(const Objective& f, long rows, long cols, long max_it, double seconds, long& iterations, std::string& stopped_by);
 
+/// Where a bounded L-BFGS starts and what it may not leave, and the options prefix of its TAO
+/// object (-<prefix>tao_*).
+struct LbfgsSetup {
+  Eigen::MatrixXd start;         ///< the initial point (its shape is the unknowns')
+  Eigen::MatrixXd lower, upper;  ///< empty: unbounded (TAOLMVM); else elementwise bounds (TAOBLMVM)
+  std::string prefix = "bwler_";
+};
+/// The same L-BFGS from setup.start, bounded when bounds are given (TAOBLMVM, the projected
+/// variant; a variable with equal bounds is held).
+Eigen::MatrixXd minimize_lbfgs(const Objective& f, const LbfgsSetup& setup, long max_it, double seconds, long& iterations, std::string& stopped_by);
+
 }  // namespace kron::spectral
