@@ -63,10 +63,11 @@ class HmModel {
   /// GP-HM's initialisation: w = 1/Q, a = inv_lengthscale (1), mu evenly on [0, freq_scale], tau = v = 1. With
   /// spectral_init, the peaks of the source's periodogram (Hann window, 8x zero padding, refined
   /// by a parabola through the three largest bins; at most Q/3 peaks above 1e-6 of the largest,
-  /// up to freq_scale) each take the nearest free component, with inverse lengthscale 1/length:
+  /// up to freq_scale) each take the nearest free component, with inverse lengthscale
+  /// peak_inv_lengthscale / length:
   /// for a constant-coefficient operator the solution's spectrum peaks where the source's does
   /// (the spectral-mixture initialisation of Wilson and Adams, 2013, from the data kron has).
-  Eigen::VectorXd initial() const;
+  Eigen::VectorXd initial(double peak_inv_lengthscale = 1.0) const;
   /// Box bounds that keep the hyperparameters meaningful on this grid: log w in [-30, 5],
   /// inverse lengthscales from 1e-3 / length to 1 / spacing, frequencies in [0, Nyquist],
   /// log tau and log v from -10 to the precision 1 / (1e-9 rms f)^2 (clamped to [5, 30]),
@@ -121,8 +122,10 @@ struct HmResult {
 };
 
 /// kron's protocol: theta by bounded L-BFGS (PETSc TAO TAOBLMVM; -gp_tao_* options reach it) on
-/// min_U J, first over the weights and noise precisions with frequencies and lengthscales held
-/// (a third of the iterations and time), then over all hyperparameters.
+/// min_U J, first over the weights and noise precisions with the frequencies (and lengthscales)
+/// held, a third of the iterations and time, then over all hyperparameters. With spectral_init,
+/// four starts of a quarter of the budget each (lengthscales held or free in the first stage;
+/// the peaks' components at 1 or 4 lengths), the one with the lowest objective kept.
 HmResult fit_hm_exact(const HmModel& m, long max_it, double seconds);
 /// The paper's protocol: Adam on (U, theta) jointly from U = 0 and GP-HM's initial theta.
 HmResult fit_hm_adam(const HmModel& m, long steps, double seconds, double lr);
