@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# usage: inputs_shipped.sh KRON SOURCE_DIR PYTHON [SUBDIR]
-# Every deck in inputs/ and inputs/bwler/ (or, given SUBDIR, in inputs/SUBDIR/ alone) runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
+# usage: inputs_shipped.sh KRON SOURCE_DIR PYTHON [gp]
+# Every deck in inputs/ and inputs/bwler/ (or, given gp, in inputs/gp/ alone) runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
 # fresh folder, in name order, and must give what its header promises:
 #   # Expected as shipped (...): KEY ~ VALUE      (summary.json KEY within 1% of VALUE; also
 #                                                  KEY < VALUE), and the run prints that value;
@@ -25,7 +25,11 @@ check() {  # deck log
   grep -q "${printed[$key]}$v" "$log" || fail "$deck: the run does not print $key = $v: $(cat "$log")"
 }
 again=()
-if [ -n "$sub" ]; then decks=("$src/inputs/$sub"/*.toml); else decks=("$src"/inputs/*.toml "$src"/inputs/bwler/*.toml); fi
+case "$sub" in
+  gp) decks=("$src"/inputs/gp/*.toml) ;;
+  "") decks=("$src"/inputs/*.toml "$src"/inputs/bwler/*.toml) ;;
+  *) fail "unknown deck set '$sub'" ;;
+esac
 for deck in "${decks[@]}"; do
   name=$(basename "$deck" .toml)
   rc=0
