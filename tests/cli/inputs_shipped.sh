@@ -28,8 +28,9 @@ again=()
 case "$sub" in
   gp)  # by name, each a minute's optimisation; a deck added to inputs/gp must be added here
     decks=()
-    for n in allen_cahn_sin100 allen_cahn_sin6cos100 poisson_mix poisson_sin100 poisson_sin500 poisson_sin6cos100 poisson_xsin200; do
-      decks+=("$src/inputs/gp/$n.toml")
+    for n in allen_cahn_sin100.toml allen_cahn_sin6cos100.toml poisson_mix.toml poisson_sin100.toml poisson_sin500.toml \
+             poisson_sin6cos100.toml poisson_xsin200.toml; do
+      decks+=("$src/inputs/gp/$n")
     done
     [ "$(ls "$src"/inputs/gp/*.toml | wc -l)" -eq ${#decks[@]} ] || fail "inputs/gp has decks this list does not name" ;;
   "") decks=("$src"/inputs/*.toml "$src"/inputs/bwler/*.toml) ;;
