@@ -170,6 +170,7 @@ HmModel::Factors HmModel::factor(const Eigen::VectorXd& theta) const {
     throw Error(os.str(), {}, "a larger jitter, or fewer points per lengthscale");
   }
   F.L = llt.matrixL();
+  F.K = std::move(K);
   F.log_det = 2 * F.L.diagonal().array().log().sum();
   F.Kd = Eigen::MatrixXd::Zero(n, n);
   if (p_.c2 != 0.0) F.Kd += p_.c2 * toeplitz(*F.k, 2);
@@ -221,7 +222,7 @@ double HmModel::objective(const Factors& F, const Eigen::VectorXd& u, Eigen::Vec
       // i.e. (Kd^T + K diag(p')) lambda = -(U + K B^T w_b tau bg). Solved for lambda, it keeps its
       // digits where v r (v times a residual at rounding level) would not; then
       // v beta + v p' r = -(alpha + B^T w_b tau bg) and W = K^-1/2 + (alpha/2 + B^T w_b tau bg + p' lambda) alpha^T.
-      const Eigen::MatrixXd K = F.L * F.L.transpose();
+      const Eigen::MatrixXd& K = F.K;
       Eigen::MatrixXd M = F.Kd.transpose();
       Eigen::VectorXd dp(n), rhs = -u, bmu = Eigen::VectorXd::Zero(n);
       for (long i = 0; i < n; ++i) dp[i] = dpoly(p_.reaction, u[i]);

@@ -80,6 +80,7 @@ class HmModel {
   struct Factors {
     Eigen::VectorXd theta;
     std::shared_ptr<SpectralMixture> k;
+    Eigen::MatrixXd K;   ///< the Gram matrix plus the jitter
     Eigen::MatrixXd L;   ///< K = L L^T (lower)
     Eigen::MatrixXd Kd;  ///< c2 K^(2,0) + c1 K^(1,0): the operator's derivative part is Kd K^-1
     double tau = 1, v = 1, log_det = 0;
