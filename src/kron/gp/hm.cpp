@@ -154,6 +154,20 @@ Eigen::VectorXd HmModel::lag_sums(const Eigen::MatrixXd& M) const {
   return s;
 }
 
+void HmModel::add_lag_gradient(const SpectralMixture& k, int order, const Eigen::VectorXd& s, double c, double* g) const {
+  const long n = p_.points;
+  const int Q = q();
+  std::vector<double> buf(static_cast<std::size_t>(3 * Q)), acc(buf.size(), 0.0);
+  for (long m = -(n - 1); m < n; ++m) {
+    const double w = s[m + n - 1];
+    if (w == 0.0) continue;
+    k.parameter_derivatives(order, double(m) * h_, buf.data());
+    for (std::size_t i = 0; i < buf.size(); ++i) acc[i] += w * buf[i];
+  }
+  const double len = p_.x1 - p_.x0;  // theta holds the frequencies as cycles over the interval
+  for (int i = 0; i < 3 * Q; ++i) g[i] += c * acc[static_cast<std::size_t>(i)] / (i >= 2 * Q ? len : 1.0);
+}
+
 HmModel::Factors HmModel::factor(const Eigen::VectorXd& theta) const {
   if (theta.size() != size()) throw Error("GP-HM: a hyperparameter vector of the wrong length");
   if (!theta.allFinite()) throw Error("GP-HM: non-finite hyperparameters");
@@ -245,19 +259,9 @@ double HmModel::objective(const Factors& F, const Eigen::VectorXd& u, Eigen::Vec
     Eigen::VectorXd sP;
     if (p_.c1 != 0.0 || p_.c2 != 0.0) sP = lag_sums(lam * alpha.transpose());
     g_theta->setZero(size());
-    std::vector<double> buf(static_cast<std::size_t>(3 * Q));
-    auto add = [&](double c, int order, double d) {
-      F.k->parameter_derivatives(order, d, buf.data());
-      for (int i = 0; i < 3 * Q; ++i) (*g_theta)[i] += c * buf[static_cast<std::size_t>(i)];
-    };
-    for (long m = -(n - 1); m < n; ++m) {
-      const double d = double(m) * h_;
-      const long s = m + n - 1;
-      add(sW[s], 0, d);
-      if (p_.c2 != 0.0) add(p_.c2 * sP[s], 2, d);
-      if (p_.c1 != 0.0) add(p_.c1 * sP[s], 1, d);
-    }
-    g_theta->segment(2 * Q, Q) /= (p_.x1 - p_.x0);  // theta holds cycles over the interval
+    add_lag_gradient(*F.k, 0, sW, 1.0, g_theta->data());
+    if (p_.c2 != 0.0) add_lag_gradient(*F.k, 2, sP, p_.c2, g_theta->data());
+    if (p_.c1 != 0.0) add_lag_gradient(*F.k, 1, sP, p_.c1, g_theta->data());
     (*g_theta)[3 * Q] = wb * (0.5 * F.tau * bg.squaredNorm() - 0.5 * double(nb));
     (*g_theta)[3 * Q + 1] = 0.5 * lam.squaredNorm() / F.v - 0.5 * double(n);
   }
@@ -356,18 +360,72 @@ Eigen::VectorXd HmModel::predict(const Factors& F, const Eigen::VectorXd& u, con
   return out;
 }
 
-HmResult fit_hm_exact(const HmModel& m, long max_it, double seconds) {
+HmResult fit_exact(const ExactFit& x, long max_it, double seconds) {
   core::ScopedTimer timer("gp.exact");
   const double t0 = core::wall_time();
   HmResult res;
   res.method = "exact U solve + L-BFGS on the hyperparameters";
+  // Four starts: the lengthscales held or free in stage 1, the spectral peaks' components
+  // starting at 1 or 4 lengths. The objective is multimodal in the hyperparameters and which
+  // start wins varies from case to case; the lowest objective is kept. Each start gets an equal
+  // share of the iterations (and of the time) the earlier ones left.
+  struct Start {
+    bool hold_lengthscales;
+    double peak_lengths;
+  };
+  const Start starts[] = {{true, 1.0}, {false, 1.0}, {true, 4.0}, {false, 4.0}};
+  const int nstarts = x.multi_start ? 4 : 1;
+  double best = INFINITY;
+  long its_all = 0;
+  for (int k = 0; k < nstarts; ++k) {
+    const Start& st = starts[k];
+    const double tk = core::wall_time();
+    const double budget = std::max(0.0, (seconds - (tk - t0)) / double(nstarts - k));
+    const long maxk = std::max(2L, (max_it - its_all) / (nstarts - k));
+    spectral::LbfgsSetup s;
+    s.prefix = "gp_";
+    s.start = x.initial(1.0 / st.peak_lengths);
+    // Stage 1: the weights and noise precisions (and the lengthscales unless held), frequencies held.
+    s.lower = x.lower;
+    s.upper = x.upper;
+    for (long i = 0; i < s.start.size(); ++i)
+      if (x.held(i, st.hold_lengthscales)) s.lower(i) = s.upper(i) = s.start(i);
+    long it1 = 0, it2 = 0;
+    std::string why1, why2;
+    core::log::info("GP-HM start ", k + 1, " of ", nstarts, ": stage 1 over the weights", st.hold_lengthscales ? "" : ", lengthscales",
+                    " and noise precisions, then all ", s.start.size(), " hyperparameters",
+                    nstarts > 1 ? "; the spectral peaks' lengthscales start at " + std::to_string(int(st.peak_lengths)) + " length(s)" : std::string());
+    s.start = spectral::minimize_lbfgs(x.f, s, std::max(1L, maxk / 3), budget / 3, it1, why1);
+    s.lower = x.lower;
+    s.upper = x.upper;
+    const double left = std::max(0.0, budget - (core::wall_time() - tk));
+    const Eigen::VectorXd theta = spectral::minimize_lbfgs(x.f, s, std::max(1L, maxk - it1), left, it2, why2).col(0);
+    its_all += it1 + it2;
+    Eigen::VectorXd u;
+    const double J = x.final_solve(theta, u);
+    core::log::info("  stage 1: ", it1, " iterations (", why1, "); stage 2: ", it2, " iterations (", why2, "); objective ", J, " (",
+                    core::wall_time() - t0, " s)");
+    if (J < best) {
+      best = J;
+      res.theta = theta;
+      res.u = u;
+      res.stopped_by = why2;
+    }
+  }
+  if (nstarts > 1) res.method += ", best of 4 starts by objective";
+  res.iterations = its_all;
+  return res;
+}
+
+HmResult fit_hm_exact(const HmModel& m, long max_it, double seconds) {
   // Every solve starts from U = 0 (for a nonlinear p the first Gauss-Newton step is the
   // linearised problem): a warm start from the previous hyperparameters could land in another
   // stationary point and make min_U J jump between evaluations, which breaks the line search.
   const Eigen::VectorXd u_zero = Eigen::VectorXd::Zero(m.n());
   long gn = 0, solves = 0;
   bool first = true;
-  spectral::Objective f = [&](const Eigen::MatrixXd& T, Eigen::MatrixXd* G) -> double {
+  ExactFit x;
+  x.f = [&](const Eigen::MatrixXd& T, Eigen::MatrixXd* G) -> double {
     HmModel::Factors F;
     try {
       F = m.factor(T.col(0));
@@ -387,63 +445,20 @@ HmResult fit_hm_exact(const HmModel& m, long max_it, double seconds) {
     if (G) *G = g;
     return J;
   };
-  Eigen::VectorXd lo, hi;
-  m.bounds(lo, hi);
   const int Q = m.q();
-  // Four starts, each a quarter of the budget: the lengthscales held or free in stage 1, the
-  // spectral peaks' components starting at 1 or 4 lengths. The objective is multimodal in the
-  // hyperparameters and which start wins varies from case to case; the lowest objective is kept
-  // (measured on three cases: it was also the lowest test error every time).
-  struct Start {
-    bool hold_lengthscales;
-    double peak_lengths;
-  };
-  const Start starts[] = {{true, 1.0}, {false, 1.0}, {true, 4.0}, {false, 4.0}};
-  const int nstarts = m.problem().spectral_init ? 4 : 1;
-  double best = INFINITY;
-  long its_all = 0;
-  for (int k = 0; k < nstarts; ++k) {
-    const Start& st = starts[k];
-    const double tk = core::wall_time();
-    const double budget = std::max(0.0, (seconds - (tk - t0)) / double(nstarts - k));
-    const long maxk = std::max(2L, (max_it - its_all) / (nstarts - k));
-    spectral::LbfgsSetup s;
-    s.prefix = "gp_";
-    s.start = m.initial(1.0 / st.peak_lengths);
-    // Stage 1: the weights and noise precisions (and the lengthscales unless held), frequencies held.
-    s.lower = lo;
-    s.upper = hi;
-    for (int i = st.hold_lengthscales ? Q : 2 * Q; i < 3 * Q; ++i) s.lower(i) = s.upper(i) = s.start(i);
-    long it1 = 0, it2 = 0;
-    std::string why1, why2;
-    core::log::info("GP-HM start ", k + 1, " of ", nstarts, ": stage 1 over the weights", st.hold_lengthscales ? "" : ", lengthscales",
-                    " and noise precisions, then all ", 3 * Q + 2, " hyperparameters",
-                    nstarts > 1 ? "; the spectral peaks' lengthscales start at " + std::to_string(int(st.peak_lengths)) + " length(s)" : std::string());
-    s.start = spectral::minimize_lbfgs(f, s, std::max(1L, maxk / 3), budget / 3, it1, why1);
-    s.lower = lo;
-    s.upper = hi;
-    const double left = std::max(0.0, budget - (core::wall_time() - tk));
-    const Eigen::VectorXd theta = spectral::minimize_lbfgs(f, s, std::max(1L, maxk - it1), left, it2, why2).col(0);
-    its_all += it1 + it2;
+  m.bounds(x.lower, x.upper);
+  x.initial = [&](double peak) { return m.initial(peak); };
+  x.held = [Q](long i, bool hold_lengthscales) { return i >= (hold_lengthscales ? Q : 2 * Q) && i < 3 * Q; };
+  x.final_solve = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& u) {
     const HmModel::Factors F = m.factor(theta);
-    int steps = 0;
-    const Eigen::VectorXd u = m.solve(F, u_zero, &steps);
-    const double J = m.objective(F, u, nullptr, nullptr);
-    core::log::info("  stage 1: ", it1, " iterations (", why1, "); stage 2: ", it2, " iterations (", why2, "); objective ", J, " (",
-                    core::wall_time() - t0, " s)");
-    if (J < best) {
-      best = J;
-      res.theta = theta;
-      res.u = u;
-      res.stopped_by = why2;
-    }
-  }
-  if (nstarts > 1) res.method += ", best of 4 starts by objective";
-  const HmModel::Factors F = m.factor(res.theta);
+    u = m.solve(F, u_zero);
+    return m.objective(F, u, nullptr, nullptr);
+  };
+  x.multi_start = m.problem().spectral_init;
+  HmResult res = fit_exact(x, max_it, seconds);
   res.solves = solves;
   res.gauss_newton_steps = gn;
-  res.iterations = its_all;
-  m.objective(F, res.u, nullptr, nullptr, &res.parts);
+  m.objective(m.factor(res.theta), res.u, nullptr, nullptr, &res.parts);
   return res;
 }
 

@@ -14,6 +14,7 @@
 // theta alone with the exact gradient of min_U J (by the envelope theorem, the partial gradient at
 // the minimiser). The paper's protocol (Adam on (U, theta) jointly, from U = 0) runs on the same
 // objective and gradient. This model is one-dimensional: uniform points, ends included.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -103,13 +104,19 @@ class HmModel {
   /// The posterior mean k(xs, X) K^-1 U.
   Eigen::VectorXd predict(const Factors& F, const Eigen::VectorXd& u, const std::vector<double>& xs) const;
 
+  /// Sums over the diagonals of M: out[m + n - 1] = sum over i - j = m of M_ij, |m| < n.
+  Eigen::VectorXd lag_sums(const Eigen::MatrixXd& M) const;
+  /// K_ij = k^(order)(x_i - x_j) on the uniform points (a Toeplitz matrix).
+  Eigen::MatrixXd toeplitz(const SpectralMixture& k, int order) const;
+  /// g[0 .. 3Q) += sum over lags m of s[m + n - 1] d k^(order)(m h) / d theta (frequencies per
+  /// cycle over the interval, as theta holds them): the gradient of <dK^(order), M> in theta
+  /// from the lag sums s of M.
+  void add_lag_gradient(const SpectralMixture& k, int order, const Eigen::VectorXd& s, double c, double* g) const;
+
  private:
   HmProblem p_;
   std::vector<double> x_;
   double h_;
-  // sum over (i - j = m) of M_ij, m = -(n-1) .. n-1 at index m + n - 1
-  Eigen::VectorXd lag_sums(const Eigen::MatrixXd& M) const;
-  Eigen::MatrixXd toeplitz(const SpectralMixture& k, int order) const;  // K_ij = k^(order)(x_i - x_j)
 };
 
 /// How a fit ended.
@@ -121,6 +128,18 @@ struct HmResult {
   long gauss_newton_steps = 0;   ///< summed over the solves (nonlinear PDEs)
   std::string method, stopped_by;
 };
+
+/// The exact protocol's driver, shared by the 1D and grid models: bounded L-BFGS (TAOBLMVM) in two
+/// stages from each start, the lowest final objective kept.
+struct ExactFit {
+  std::function<double(const Eigen::MatrixXd&, Eigen::MatrixXd*)> f;  ///< min_U J and its gradient in theta
+  Eigen::VectorXd lower, upper;
+  std::function<Eigen::VectorXd(double peak_inv_lengthscale)> initial;
+  std::function<bool(long i, bool hold_lengthscales)> held;  ///< held in stage 1
+  std::function<double(const Eigen::VectorXd& theta, Eigen::VectorXd& u)> final_solve;  ///< J and U at theta
+  bool multi_start = true;
+};
+HmResult fit_exact(const ExactFit& x, long max_it, double seconds);
 
 /// kron's protocol: theta by bounded L-BFGS (PETSc TAO TAOBLMVM; -gp_tao_* options reach it) on
 /// min_U J, first over the weights and noise precisions with the frequencies (and lengthscales)

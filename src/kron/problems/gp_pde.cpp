@@ -29,9 +29,17 @@ void GpPde::declare(core::Schema& schema) {
                       {}, false, "gp_pde"};
   s.keys = {
       {"x", ValueKind::RealList, "[0.0, 6.283185307179586]", "The interval [x0, x1]; u is given at both ends.", -1e300, 1e300, {}, 2, 2},
-      {"points", ValueKind::Integer, "400", "Uniform collocation points on [x0, x1], ends included.", 3, 20000},
-      {"second", ValueKind::Real, "1.0", "Coefficient c2 of u_xx in c2 u_xx + c1 u_x + p(u) = f.", -1e300, 1e300},
-      {"first", ValueKind::Real, "0.0", "Coefficient c1 of u_x.", -1e300, 1e300},
+      {"y", ValueKind::RealList, "",
+       "The interval [y0, y1] of a 2D problem c2 (u_xx + u_yy) + p0 + p1 u = f on [x0, x1] x [y0, y1], u given on the whole "
+       "boundary; absent: one dimension.",
+       -1e300, 1e300, {}, 2, 2, true},
+      {"points", ValueKind::Integer, "400", "Uniform collocation points per axis, ends included.", 3, 20000},
+      {"second", ValueKind::Real, "1.0", "Coefficient c2 of u_xx (and of u_yy in 2D) in c2 u_xx + c1 u_x + p(u) = f.", -1e300, 1e300},
+      {"first", ValueKind::Real, "0.0", "Coefficient c1 of u_x (1D with gp.residual_covariance = identity only).", -1e300, 1e300},
+      {"residual_covariance", ValueKind::String, "\"auto\"",
+       "The PDE residual's noise covariance: identity (GP-HM's I / v; 1D only), prior (K / v, the prior's covariance: the "
+       "exact solve then factorises per axis, which 2D needs; linear PDEs without u_x), auto (identity in 1D, prior in 2D).",
+       -1e300, 1e300, {"auto", "identity", "prior"}},
       {"reaction", ValueKind::RealList, "[0.0, 0.0, 0.0, 0.0]",
        "Coefficients [p0, p1, p2, p3] of p(u) = p0 + p1 u + p2 u^2 + p3 u^3 (Allen-Cahn's u(u^2 - 1): [0, -1, 0, 1]); a nonzero p2 "
        "or p3 makes the PDE nonlinear (U by Gauss-Newton).",
@@ -61,8 +69,9 @@ void GpPde::declare(core::Schema& schema) {
        "(PETSc TAO TAOBLMVM; -gp_tao_* options reach it), first the weights and noise precisions, then all; adam: the paper's "
        "protocol, Adam on U and the hyperparameters together from U = 0.",
        -1e300, 1e300, {"exact", "adam"}},
-      {"steps", ValueKind::Integer, "1000000", "The most optimiser iterations (Adam steps).", 1, 1e12},
-      {"time_limit", ValueKind::Real, "60.0", "The most wall time of the optimisation in seconds.", 0, 1e300},
+      {"steps", ValueKind::Integer, "1000000", "The most optimiser iterations in all: method exact, the L-BFGS iterations the starts share (a start gets an equal share of what the earlier ones left); method adam, the Adam steps. A result bounded by steps does not depend on the machine's speed; one cut by "
+       "time_limit does.", 1, 1e12},
+      {"time_limit", ValueKind::Real, "60.0", "The most wall time of the optimisation in seconds (a guard; steps gives reproducible runs).", 0, 1e300},
       {"learning_rate", ValueKind::Real, "0.01", "method adam: the step size (the paper's: 0.01).", 0, 1e300},
       {"test_points", ValueKind::Integer, "300", "Uniform test points on [x0, x1] for the error (the paper's: 300).", 2, 10000000},
   };
@@ -71,17 +80,30 @@ void GpPde::declare(core::Schema& schema) {
 
 GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   const auto params = deck.table("parameters");
+  const bool two_d = deck.has(S, "y");
+  const std::string cov = deck.string(S, "residual_covariance");
+  if (two_d && cov == "identity")
+    throw deck.error(S, "residual_covariance", "is identity, which has no per-axis exact solve in 2D",
+                     "residual_covariance = \"prior\" or \"auto\"");
+  const bool grid = two_d || cov == "prior";
   gp::HmProblem p;
-  const auto xl = deck.reals(S, "x");
-  if (!(xl[1] > xl[0])) throw deck.error(S, "x", "the interval is empty or reversed");
-  p.x0 = xl[0];
-  p.x1 = xl[1];
+  std::array<std::vector<double>, 2> iv{deck.reals(S, "x"), two_d ? deck.reals(S, "y") : std::vector<double>{0.0, 0.0}};
+  if (!(iv[0][1] > iv[0][0])) throw deck.error(S, "x", "the interval is empty or reversed");
+  if (two_d && !(iv[1][1] > iv[1][0])) throw deck.error(S, "y", "the interval is empty or reversed");
+  p.x0 = iv[0][0];
+  p.x1 = iv[0][1];
   p.points = static_cast<long>(deck.integer(S, "points"));
   p.c2 = deck.real(S, "second");
   p.c1 = deck.real(S, "first");
   if (p.c2 == 0.0 && p.c1 == 0.0) throw deck.error(S, "second", "and gp.first are both 0: the PDE has no derivative");
+  if (grid && p.c1 != 0.0)
+    throw deck.error(S, "first", "is nonzero, but the grid model, used in 2D and with residual_covariance = prior, takes no u_x term", "a 1D deck with residual_covariance = \"identity\"");
+  if (grid && p.c2 == 0.0) throw deck.error(S, "second", "is 0: the grid model needs the second-derivative term");
   const auto rc = deck.reals(S, "reaction");
   std::copy(rc.begin(), rc.end(), p.reaction.begin());
+  if (grid && (rc[2] != 0.0 || rc[3] != 0.0))
+    throw deck.error(S, "reaction", "is nonlinear: p2 or p3 is nonzero; the grid model, used in 2D and with residual_covariance = prior, solves linear PDEs only",
+                     "a 1D deck with residual_covariance = \"identity\" for Allen-Cahn");
   p.envelope = deck.string(S, "kernel") == "gaussian" ? gp::SpectralMixture::Envelope::Gaussian : gp::SpectralMixture::Envelope::Matern52;
   p.components = static_cast<int>(deck.integer(S, "components"));
   p.freq_scale = deck.real(S, "freq_scale");
@@ -90,56 +112,120 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   if (!(p.inv_lengthscale > 0)) throw deck.error(S, "inverse_lengthscale", "must be positive (a lengthscale is positive)");
   p.boundary_weight = deck.real(S, "boundary_weight");
   if (!(p.boundary_weight > 0)) throw deck.error(S, "boundary_weight", "must be positive");
-  const double h = (p.x1 - p.x0) / double(p.points - 1), nyquist = 0.5 / h;
-  if (!(p.freq_scale > 0) || p.freq_scale > nyquist) {
-    std::ostringstream os;
-    os << "is " << p.freq_scale << " but " << p.points << " points on [" << p.x0 << ", " << p.x1 << "] resolve frequencies up to "
-       << nyquist << " cycles per unit length (Nyquist)";
-    throw deck.error(S, "freq_scale", os.str(), "more points, or a smaller frequency scale");
+  for (int a = 0; a < (two_d ? 2 : 1); ++a) {
+    const auto& I = iv[static_cast<std::size_t>(a)];
+    const double h = (I[1] - I[0]) / double(p.points - 1), nyquist = 0.5 / h;
+    if (!(p.freq_scale > 0) || p.freq_scale > nyquist) {
+      std::ostringstream os;
+      os << "is " << p.freq_scale << " but " << p.points << " points on [" << I[0] << ", " << I[1] << "] resolve frequencies up to " << nyquist
+         << " cycles per unit length (Nyquist)";
+      throw deck.error(S, "freq_scale", os.str(), "more points, or a smaller frequency scale");
+    }
   }
   method_ = deck.string(S, "method");
+  if (grid && method_ != "exact")
+    throw deck.error(S, "method", "is " + method_ + "; the grid model, used in 2D and with residual_covariance = prior, runs kron's exact protocol only");
   p.spectral_init = method_ == "exact" && deck.string(S, "init") == "source_spectrum";
   if (method_ == "exact") linops::petsc::initialize();  // TAO: options after -- must reach it
   test_points_ = static_cast<long>(deck.integer(S, "test_points"));
 
   auto expr = [&](const std::string& key) {
     core::Expression e(deck.string(S, key), params, deck.where(S, key));
-    for (const char* v : {"y", "z", "t"})
-      if (e.uses(v)) throw deck.error(S, key, "\"" + e.text() + "\" uses " + v + "; this GP-HM problem has x only");
+    for (const char* v : {"y", "z", "t"}) {
+      if (two_d && std::string(v) == "y") continue;
+      if (e.uses(v)) throw deck.error(S, key, "\"" + e.text() + "\" uses " + v + "; this GP-HM problem has " + (two_d ? "x and y" : "x") + " only");
+    }
     return e;
   };
   const core::Expression src = expr("source"), bnd = expr("boundary");
   if (deck.has(S, "exact")) exact_.push_back(expr("exact"));
-  p.f.resize(p.points);
-  for (long i = 0; i < p.points; ++i) {
-    const double x = i == p.points - 1 ? p.x1 : p.x0 + double(i) * h;
-    p.f[i] = src(x, 0, 0, 0);
-    if (!std::isfinite(p.f[i])) {
-      std::ostringstream os;
-      os << "\"" << src.text() << "\" is not finite at x = " << x;
-      throw deck.error(S, "source", os.str());
+  // The points of each axis, ends exact.
+  const long n = p.points, n1 = two_d ? n : 1;
+  std::array<std::vector<double>, 2> xs;
+  for (int a = 0; a < 2; ++a) {
+    const auto& I = iv[static_cast<std::size_t>(a)];
+    const long m = a == 0 ? n : n1;
+    for (long i = 0; i < m; ++i) xs[static_cast<std::size_t>(a)].push_back(m == 1 ? I[0] : i == m - 1 ? I[1] : I[0] + double(i) * (I[1] - I[0]) / double(m - 1));
+  }
+  Eigen::MatrixXd F(n, n1), G = Eigen::MatrixXd::Zero(n, n1);
+  for (long j = 0; j < n1; ++j)
+    for (long i = 0; i < n; ++i) {
+      const double x = xs[0][static_cast<std::size_t>(i)], y = xs[1][static_cast<std::size_t>(j)];
+      F(i, j) = src(x, y, 0, 0);
+      if (!std::isfinite(F(i, j))) {
+        std::ostringstream os;
+        os << "\"" << src.text() << "\" is not finite at x = " << x;
+        if (two_d) os << ", y = " << y;
+        throw deck.error(S, "source", os.str());
+      }
+      if (i == 0 || i == n - 1 || (two_d && (j == 0 || j == n1 - 1))) {
+        G(i, j) = bnd(x, y, 0, 0);
+        if (!std::isfinite(G(i, j))) {
+          std::ostringstream os;
+          os << "\"" << bnd.text() << "\" is not finite at x = " << x;
+          if (two_d) os << ", y = " << y;
+          throw deck.error(S, "boundary", os.str());
+        }
+      }
+    }
+  p.f = F.col(0);
+  p.boundary = {0, n - 1};
+  p.g = Eigen::Vector2d(G(0, 0), G(n - 1, 0));
+  if (!grid) {
+    model_ = std::make_unique<gp::HmModel>(std::move(p));
+    model_->factor(model_->initial());  // a singular initial covariance is known now, before any work
+    return;
+  }
+  gp::HmGridProblem gpb;
+  gpb.c2 = p.c2;
+  gpb.reaction = {p.reaction[0], p.reaction[1]};
+  gpb.boundary_weight = p.boundary_weight;
+  for (int a = 0; a < 2; ++a) {
+    gp::HmProblem& ap = gpb.axis[static_cast<std::size_t>(a)];
+    ap = p;
+    ap.x0 = iv[static_cast<std::size_t>(a)][0];
+    ap.x1 = iv[static_cast<std::size_t>(a)][1];
+    ap.points = a == 0 ? n : n1;
+    // The axis' source profile for the spectral initialisation: its line of the largest norm.
+    if (a == 0) {
+      long jb = 0;
+      for (long j = 0; j < n1; ++j)
+        if (F.col(j).norm() > F.col(jb).norm()) jb = j;
+      ap.f = F.col(jb);
+    } else {
+      long ib = 0;
+      for (long i = 0; i < n; ++i)
+        if (F.row(i).norm() > F.row(ib).norm()) ib = i;
+      ap.f = F.row(ib).transpose();
     }
   }
-  p.boundary = {0, p.points - 1};
-  p.g.resize(2);
-  p.g[0] = bnd(p.x0, 0, 0, 0);
-  p.g[1] = bnd(p.x1, 0, 0, 0);
-  if (!p.g.allFinite()) throw deck.error(S, "boundary", "\"" + bnd.text() + "\" is not finite at an end");
-  model_ = std::make_unique<gp::HmModel>(std::move(p));
-  model_->factor(model_->initial());  // a singular initial covariance is known now, before any work
+  gpb.f = std::move(F);
+  gpb.g = std::move(G);
+  grid_ = std::make_unique<gp::HmGridModel>(std::move(gpb));
+  grid_->factor(grid_->initial());
 }
 
 core::Json GpPde::run() {
   namespace log = core::log;
-  const gp::HmProblem& p = model_->problem();
-  log::info("GP-HM: ", p.c2, " u_xx + ", p.c1, " u_x + p(u) = ", deck_.string(S, "source"), " on [", p.x0, ", ", p.x1, "], ", p.points,
-            " points, ", p.components, "-component ", deck_.string(S, "kernel"), " mixture, method ", method_);
+  const bool grid = grid_ != nullptr;
+  const int dim = grid ? grid_->dim() : 1;
+  const gp::HmProblem& p = grid ? grid_->problem().axis[0] : model_->problem();
+  const long n = p.points;
+  if (dim == 2)
+    log::info("GP-HM: ", grid_->problem().c2, " (u_xx + u_yy) + p(u) = ", deck_.string(S, "source"), " on [", p.x0, ", ", p.x1, "] x [",
+              grid_->problem().axis[1].x0, ", ", grid_->problem().axis[1].x1, "], ", n, " x ", n, " points, ", p.components, "-component ",
+              deck_.string(S, "kernel"), " mixtures per axis, residual noise K / v, method ", method_);
+  else
+    log::info("GP-HM: ", model_ ? model_->problem().c2 : grid_->problem().c2, " u_xx + ", model_ ? model_->problem().c1 : 0.0,
+              " u_x + p(u) = ", deck_.string(S, "source"), " on [", p.x0, ", ", p.x1, "], ", n, " points, ", p.components, "-component ",
+              deck_.string(S, "kernel"), " mixture, residual noise ", grid ? "K / v" : "I / v", ", method ", method_);
   const double t0 = core::wall_time();
   const long steps = static_cast<long>(deck_.integer(S, "steps"));
   const double limit = deck_.real(S, "time_limit");
-  gp::HmResult r = method_ == "adam" ? gp::fit_hm_adam(*model_, steps, limit, deck_.real(S, "learning_rate"))
-                                     : gp::fit_hm_exact(*model_, steps, limit);
-  // Every rank fits the same (small, 1D) model; the time limit may stop them at different
+  gp::HmResult r = grid               ? gp::fit_hm_exact(*grid_, steps, limit)
+                   : method_ == "adam" ? gp::fit_hm_adam(*model_, steps, limit, deck_.real(S, "learning_rate"))
+                                       : gp::fit_hm_exact(*model_, steps, limit);
+  // Every rank fits the same (replicated) model; a time limit may stop them at different
   // iterations, so rank 0's result is the run's.
   MPI_Bcast(r.theta.data(), static_cast<int>(r.theta.size()), MPI_DOUBLE, 0, comm_);
   MPI_Bcast(r.u.data(), static_cast<int>(r.u.size()), MPI_DOUBLE, 0, comm_);
@@ -155,62 +241,84 @@ core::Json GpPde::run() {
   log::info("objective ", r.parts.objective, "; rms PDE residual ", r.parts.residual_rms, ", rms boundary misfit ", r.parts.boundary_rms,
             "; precisions tau ", r.parts.tau, ", v ", r.parts.v);
 
-  // The learned spectrum, strongest components first.
-  const int Q = model_->q();
-  const auto k = model_->kernel(r.theta);
-  std::vector<int> order(static_cast<std::size_t>(Q));
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) { return k->weights()[std::size_t(a)] > k->weights()[std::size_t(b)]; });
-  std::ostringstream spec;
-  for (int i = 0; i < std::min(Q, 5); ++i) {
-    const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(i)]);
-    spec << (i ? "; " : "") << "w " << k->weights()[q] << " mu " << k->frequencies()[q] << " a " << k->inv_lengthscales()[q];
+  // The learned spectra (one per axis), strongest components first.
+  const int Q = p.components;
+  std::vector<std::shared_ptr<gp::SpectralMixture>> spectra;
+  for (int a = 0; a < dim; ++a) spectra.push_back(grid ? grid_->kernel(r.theta, a) : model_->kernel(r.theta));
+  const char* axis_name[2] = {"x", "y"};
+  for (int a = 0; a < dim; ++a) {
+    const auto& k = spectra[static_cast<std::size_t>(a)];
+    std::vector<int> order(static_cast<std::size_t>(Q));
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int i, int j) { return k->weights()[std::size_t(i)] > k->weights()[std::size_t(j)]; });
+    std::ostringstream spec;
+    for (int i = 0; i < std::min(Q, 5); ++i) {
+      const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(i)]);
+      spec << (i ? "; " : "") << "w " << k->weights()[q] << " mu " << k->frequencies()[q] << " a " << k->inv_lengthscales()[q];
+    }
+    log::info("learned spectrum", dim == 2 ? std::string(" in ") + axis_name[a] : std::string(), " (strongest): ", spec.str());
   }
-  log::info("learned spectrum (strongest): ", spec.str());
 
-  // The posterior mean and its error on the test grid, split over the ranks.
+  // The posterior mean and its error on the test grid, split over the ranks (x-pencils: each
+  // rank holds whole x lines; the 1D grid lies on the ranks that own its one y-z line).
   layout::Domain d;
-  d.dim = 1;
+  d.dim = dim;
   d.axes = {layout::AxisGrid::uniform(test_points_, p.x0, p.x1), layout::AxisGrid(), layout::AxisGrid()};
+  if (dim == 2) d.axes[1] = layout::AxisGrid::uniform(test_points_, grid_->problem().axis[1].x0, grid_->problem().axis[1].x1);
   const int np = core::mpi::size(comm_);
-  auto grid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
-  const layout::Pencil px(d.shape(), grid, 0);
+  auto pgrid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
+  const layout::Pencil px(d.shape(), pgrid, 0);
   const auto& b = px.box();
-  // (The 1D test grid lies on the ranks that own its one y-z line; the others hold none.)
-  const long mine = b.n[1] * b.n[2] > 0 ? b.n[0] : 0;
-  std::vector<double> xs;
-  for (long i = 0; i < mine; ++i) xs.push_back(d.axes[0][b.lo[0] + i]);
-  const gp::HmModel::Factors F = model_->factor(r.theta);
-  const Eigen::VectorXd fine = model_->predict(F, r.u, xs);
+  const long mine = b.n[1] * b.n[2] > 0 ? b.n[0] : 0, mine_y = dim == 2 ? b.n[1] : (mine > 0 ? 1 : 0);
+  std::array<std::vector<double>, 2> xs;
+  for (long i = 0; i < mine; ++i) xs[0].push_back(d.axes[0][b.lo[0] + i]);
+  for (long j = 0; j < mine_y; ++j) xs[1].push_back(dim == 2 ? d.axes[1][b.lo[1] + j] : 0.0);
+  Eigen::MatrixXd fine;
+  if (grid) {
+    const auto F = grid_->factor(r.theta);
+    fine = grid_->predict(F, Eigen::Map<const Eigen::MatrixXd>(r.u.data(), grid_->n(0), grid_->n(1)), xs);
+  } else {
+    fine = model_->predict(model_->factor(r.theta), r.u, xs[0]);
+  }
   layout::RealField u(px), err(px);
   TestGridError te;
   const bool has_truth = !exact_.empty();
-  for (long i = 0; i < mine; ++i) {
-    u(i, 0, 0) = fine[i];
-    if (has_truth) err(i, 0, 0) = te.add(fine[i], exact_[0](xs[static_cast<std::size_t>(i)], 0, 0, 0));
-  }
+  for (long j = 0; j < mine_y; ++j)
+    for (long i = 0; i < mine; ++i) {
+      u(i, j, 0) = fine(i, j);
+      if (has_truth) err(i, j, 0) = te.add(fine(i, j), exact_[0](xs[0][static_cast<std::size_t>(i)], xs[1][static_cast<std::size_t>(j)], 0, 0));
+    }
   te.combine(comm_);
   const double rel = te.relative_l2();
-  if (has_truth) log::info("test grid ", test_points_, " points: relative L2 error ", rel, ", max error ", te.max);
+  if (has_truth)
+    log::info("test grid ", test_points_, dim == 2 ? " x " + std::to_string(test_points_) : std::string(), " points: relative L2 error ", rel,
+              ", max error ", te.max);
 
   const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
   layout::OutputWriter out(dir, name, d, {deck_.provenance_text(), np}, layout::output_options(deck_), comm_);
   layout::OutputWriter::FieldList fields{{"u", &u, 0}};
   if (has_truth) fields.push_back({"error", &err, 0});
+  const char* suffix[2] = {"", "_y"};
   out.write_step(0, 0.0, fields, [&](layout::H5File& f) {
-    f.write_vector("/gp/collocation_points", model_->points());
+    for (int a = 0; a < dim; ++a) {
+      const std::string sx = suffix[a];
+      f.write_vector("/gp/collocation_points" + sx, grid ? grid_->points(a) : model_->points());
+      const auto& k = spectra[static_cast<std::size_t>(a)];
+      f.write_vector("/spectrum/weights" + sx, k->weights());
+      f.write_vector("/spectrum/frequencies" + sx, k->frequencies());
+      f.write_vector("/spectrum/inverse_lengthscales" + sx, k->inv_lengthscales());
+    }
     f.write_vector("/gp/collocation_values", std::vector<double>(r.u.data(), r.u.data() + r.u.size()));
-    f.write_vector("/spectrum/weights", k->weights());
-    f.write_vector("/spectrum/frequencies", k->frequencies());
-    f.write_vector("/spectrum/inverse_lengthscales", k->inv_lengthscales());
     f.write_vector("/spectrum/noise_precisions_tau_v", std::vector<double>{r.parts.tau, r.parts.v});
   });
-  log::info("wrote ", out.step_path(0), " and ", dir, "/", name, ".xdmf (u, error; /spectrum: the learned mixture)");
+  log::info("wrote ", out.step_path(0), " and ", dir, "/", name, ".xdmf (u, error; /spectrum: the learned mixture", dim == 2 ? "s" : "", ")");
 
   core::Json j;
   j["problem"] = "gp_pde";
   j["method"] = r.method;
-  j["points"] = double(p.points);
+  j["dimensions"] = double(dim);
+  j["points"] = double(n);
+  j["residual_covariance"] = grid ? "prior" : "identity";
   j["components"] = double(Q);
   j["objective"] = r.parts.objective;
   j["residual_rms"] = r.parts.residual_rms;
@@ -224,9 +332,13 @@ core::Json GpPde::run() {
     j["u_solves"] = r.solves;
     if (r.gauss_newton_steps > r.solves) j["gauss_newton_steps"] = r.gauss_newton_steps;
   }
-  j["spectrum_weights"] = core::Json(k->weights());
-  j["spectrum_frequencies"] = core::Json(k->frequencies());
-  j["spectrum_inverse_lengthscales"] = core::Json(k->inv_lengthscales());
+  for (int a = 0; a < dim; ++a) {
+    const std::string sx = suffix[a];
+    const auto& k = spectra[static_cast<std::size_t>(a)];
+    j["spectrum_weights" + sx] = core::Json(k->weights());
+    j["spectrum_frequencies" + sx] = core::Json(k->frequencies());
+    j["spectrum_inverse_lengthscales" + sx] = core::Json(k->inv_lengthscales());
+  }
   if (has_truth) {
     j["error_relative_l2"] = rel;
     j["error_max"] = te.max;
