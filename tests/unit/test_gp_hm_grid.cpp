@@ -28,7 +28,7 @@ gp::HmGridProblem grid_problem(Env env, long n0, long n1) {
     ap.jitter = 1e-4;
     ap.f = Eigen::VectorXd::LinSpaced(std::max(n[a], 1L), 1.0, 2.0);
   }
-  p.c2 = 0.7;
+  p.c2 = {0.7, 0.7};
   p.reaction = {0.3, -0.5};
   p.boundary_weight = 5;
   p.f.resize(n0, n1);
@@ -63,84 +63,118 @@ Eigen::MatrixXd kron_product(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B)
 }
 }  // namespace
 
-TEST_CASE("GP-HM grid: the exact solve against dense normal equations (1D and 2D)", "[gp]") {
-  for (Env env : {Env::Gaussian, Env::Matern52})
-    for (long n1 : {1L, 9L}) {
-      const gp::HmGridProblem prob = grid_problem(env, 11, n1);
-      const gp::HmGridModel m(prob);
-      const Eigen::VectorXd theta = theta_of(m);
-      const auto F = m.factor(theta);
-      const Eigen::MatrixXd U = m.values(F, m.solve(F).z);
-      // Dense: (K^-1 + v A^T K^-1 A + t B^T B) U = v A^T K^-1 (f - p0) + t B^T g, vec with x fastest.
-      const long n0 = m.n(0), N = m.points();
-      auto gram = [&](int a, int order) {
-        if (a >= m.dim()) return Eigen::MatrixXd(Eigen::MatrixXd::Identity(1, 1) * (order == 0 ? 1.0 : 0.0));
-        const auto k = m.kernel(theta, a);
-        return k->gram(m.points(a), m.points(a), order, 0);
-      };
-      Eigen::MatrixXd K0 = gram(0, 0), K1 = gram(1, 0);
-      K0.diagonal().array() += 1e-4;
-      if (n1 > 1) K1.diagonal().array() += 1e-4;
-      const Eigen::MatrixXd D0 = gram(0, 2) * K0.inverse(), D1 = gram(1, 2) * K1.inverse();
-      const Eigen::MatrixXd K = kron_product(K1, K0), Ki = K.inverse();
-      const Eigen::MatrixXd A = prob.c2 * (kron_product(Eigen::MatrixXd::Identity(n1, n1), D0) + kron_product(D1, Eigen::MatrixXd::Identity(n0, n0))) +
-                                prob.reaction[1] * Eigen::MatrixXd::Identity(N, N);
-      Eigen::MatrixXd H = Ki + F.v * A.transpose() * Ki * A;
-      const Eigen::VectorXd f = Eigen::Map<const Eigen::VectorXd>(prob.f.data(), N).array() - prob.reaction[0];
-      Eigen::VectorXd rhs = F.v * A.transpose() * Ki * f;
-      const double t = prob.boundary_weight * F.tau;
-      for (long j = 0; j < n1; ++j)
-        for (long i = 0; i < n0; ++i)
-          if (i == 0 || i == n0 - 1 || (n1 > 1 && (j == 0 || j == n1 - 1))) {
-            H(i + n0 * j, i + n0 * j) += t;
-            rhs[i + n0 * j] += t * prob.g(i, j);
-          }
-      const Eigen::VectorXd Ud = H.ldlt().solve(rhs);
-      INFO("envelope " << int(env) << " n1 " << n1);
-      // (the dense reference inverts K, of condition ~1e8 here, and is the less accurate of the two)
-      CHECK((Eigen::Map<const Eigen::VectorXd>(U.data(), N) - Ud).norm() <= 1e-6 * Ud.norm());
-    }
+namespace {
+// The operators tested: (c2 of x, c1 of x, c2 of y, c1 of y).
+struct Op {
+  double c2x, c1x, c2y, c1y;
+};
+const Op kOps[] = {{0.7, 0, 0.7, 0}, {0, 1.3, 0, 0}, {0, 1.3, 0.7, 0}, {0, 2.0, 0, 0.6}};
+
+// The exact solve against (K^-1 + v A^T K^-1 A + t B^T B) U = v A^T K^-1 (f - p0) + t B^T g with
+// the full Kronecker matrices (vec with x fastest).
+template <class S>
+void check_solve(const gp::HmGridModel& m, const gp::HmGridProblem& prob, const Eigen::VectorXd& theta) {
+  const auto F = m.factor<S>(theta);
+  const Eigen::MatrixXd U = m.values(F, m.solve(F).z);
+  const long n0 = m.n(0), n1 = m.n(1), N = m.points();
+  auto gram = [&](int a, int order) {
+    if (a >= m.dim()) return Eigen::MatrixXd(Eigen::MatrixXd::Identity(1, 1) * (order == 0 ? 1.0 : 0.0));
+    return m.kernel(theta, a)->gram(m.points(a), m.points(a), order, 0);
+  };
+  Eigen::MatrixXd K0 = gram(0, 0), K1 = gram(1, 0);
+  K0.diagonal().array() += 1e-4;
+  if (n1 > 1) K1.diagonal().array() += 1e-4;
+  const Eigen::MatrixXd D0 = (prob.c2[0] * gram(0, 2) + prob.c1[0] * gram(0, 1)) * K0.inverse();
+  const Eigen::MatrixXd D1 = (prob.c2[1] * gram(1, 2) + prob.c1[1] * gram(1, 1)) * K1.inverse();
+  const Eigen::MatrixXd K = kron_product(K1, K0), Ki = K.inverse();
+  const Eigen::MatrixXd A = kron_product(Eigen::MatrixXd::Identity(n1, n1), D0) + kron_product(D1, Eigen::MatrixXd::Identity(n0, n0)) +
+                            prob.reaction[1] * Eigen::MatrixXd::Identity(N, N);
+  Eigen::MatrixXd H = Ki + F.v * A.transpose() * Ki * A;
+  const Eigen::VectorXd f = Eigen::Map<const Eigen::VectorXd>(prob.f.data(), N).array() - prob.reaction[0];
+  Eigen::VectorXd rhs = F.v * A.transpose() * Ki * f;
+  const double t = prob.boundary_weight * F.tau;
+  for (long j = 0; j < n1; ++j)
+    for (long i = 0; i < n0; ++i)
+      if (i == 0 || i == n0 - 1 || (n1 > 1 && (j == 0 || j == n1 - 1))) {
+        H(i + n0 * j, i + n0 * j) += t;
+        rhs[i + n0 * j] += t * prob.g(i, j);
+      }
+  const Eigen::VectorXd Ud = H.ldlt().solve(rhs);
+  // (the dense reference inverts K, of condition ~1e8 here, and is the less accurate of the two)
+  CHECK((Eigen::Map<const Eigen::VectorXd>(U.data(), N) - Ud).norm() <= 1e-6 * Ud.norm());
 }
 
-TEST_CASE("GP-HM grid: the gradient of min_U J against finite differences (1D and 2D)", "[gp]") {
+// The gradient of min_U J against 4th-order central differences of the re-solved objective.
+template <class S>
+void check_gradient(const gp::HmGridModel& m, const Eigen::VectorXd& theta) {
+  auto J = [&](const Eigen::VectorXd& t) {
+    const auto F = m.factor<S>(t);
+    return m.objective(F, m.solve(F), nullptr);
+  };
+  const auto F = m.factor<S>(theta);
+  Eigen::VectorXd g;
+  m.objective(F, m.solve(F), &g);
+  REQUIRE(g.size() == m.size());
+  for (long i = 0; i < m.size(); ++i) {
+    const double h = 1e-4;
+    Eigen::VectorXd tp = theta, tm = theta, tp2 = theta, tm2 = theta;
+    tp[i] += h;
+    tm[i] -= h;
+    tp2[i] += 2 * h;
+    tm2[i] -= 2 * h;
+    const double fd = (8 * (J(tp) - J(tm)) - (J(tp2) - J(tm2))) / (12 * h);
+    INFO("parameter " << i);
+    CHECK(g[i] == Approx(fd).epsilon(1e-5).margin(1e-6 * (1 + std::abs(fd)) + 1e-9 * g.norm()));
+  }
+}
+}  // namespace
+
+TEST_CASE("GP-HM grid: the exact solve against dense normal equations (1D and 2D, second and first derivatives)", "[gp]") {
   for (Env env : {Env::Gaussian, Env::Matern52})
-    for (long n1 : {1L, 9L}) {
-      const gp::HmGridModel m(grid_problem(env, 11, n1));
-      // Moderate precisions, and large ones (where the multipliers come from the stationarity
-      // condition and the boundary from its own solve).
-      for (double stiff : {0.0, 1.0}) {
-      Eigen::VectorXd theta = theta_of(m);
-      if (stiff > 0) {
-        theta[m.size() - 2] = 18;
-        theta[m.size() - 1] = 20;
+    for (long n1 : {1L, 9L})
+      for (const Op& op : kOps) {
+        gp::HmGridProblem prob = grid_problem(env, 11, n1);
+        prob.c2 = {op.c2x, op.c2y};
+        prob.c1 = {op.c1x, op.c1y};
+        const gp::HmGridModel m(prob);
+        INFO("envelope " << int(env) << " n1 " << n1 << " operator " << op.c2x << " " << op.c1x << " " << op.c2y << " " << op.c1y);
+        if (m.complex())
+          check_solve<gp::HmGridModel::Complex>(m, prob, theta_of(m));
+        else
+          check_solve<double>(m, prob, theta_of(m));
       }
-      auto J = [&](const Eigen::VectorXd& t) {
-        const auto F = m.factor(t);
-        return m.objective(F, m.solve(F), nullptr);
-      };
-      const auto F = m.factor(theta);
-      Eigen::VectorXd g;
-      m.objective(F, m.solve(F), &g);
-      REQUIRE(g.size() == m.size());
-      for (long i = 0; i < m.size(); ++i) {
-        const double h = 1e-4;
-        Eigen::VectorXd tp = theta, tm = theta, tp2 = theta, tm2 = theta;
-        tp[i] += h;
-        tm[i] -= h;
-        tp2[i] += 2 * h;
-        tm2[i] -= 2 * h;
-        const double fd = (8 * (J(tp) - J(tm)) - (J(tp2) - J(tm2))) / (12 * h);
-        INFO("envelope " << int(env) << " n1 " << n1 << " stiff " << stiff << " parameter " << i);
-        CHECK(g[i] == Approx(fd).epsilon(1e-5).margin(1e-6 * (1 + std::abs(fd)) + 1e-9 * g.norm()));
+}
+
+TEST_CASE("GP-HM grid: the gradient of min_U J against finite differences (1D and 2D, second and first derivatives)", "[gp]") {
+  for (Env env : {Env::Gaussian, Env::Matern52})
+    for (long n1 : {1L, 9L})
+      for (const Op& op : kOps) {
+        gp::HmGridProblem prob = grid_problem(env, 11, n1);
+        prob.c2 = {op.c2x, op.c2y};
+        prob.c1 = {op.c1x, op.c1y};
+        const gp::HmGridModel m(prob);
+        // Moderate precisions, and large ones (where the multipliers come from the stationarity
+        // condition and the boundary from its own solve).
+        for (double stiff : {0.0, 1.0}) {
+          Eigen::VectorXd theta = theta_of(m);
+          if (stiff > 0) {
+            theta[m.size() - 2] = 18;
+            theta[m.size() - 1] = 20;
+          }
+          INFO("envelope " << int(env) << " n1 " << n1 << " operator " << op.c2x << " " << op.c1x << " " << op.c2y << " " << op.c1y
+                           << " stiff " << stiff);
+          if (m.complex())
+            check_gradient<gp::HmGridModel::Complex>(m, theta);
+          else
+            check_gradient<double>(m, theta);
+        }
       }
-      }
-    }
 }
 
 TEST_CASE("GP-HM grid: the posterior mean against the dense formula k(xs, X) K^-1 U", "[gp]") {
   const gp::HmGridModel m(grid_problem(Env::Matern52, 11, 9));
   const Eigen::VectorXd theta = theta_of(m);
-  const auto F = m.factor(theta);
+  const auto F = m.factor<double>(theta);
   const Eigen::MatrixXd U = m.values(F, m.solve(F).z);
   const std::array<std::vector<double>, 2> xs{std::vector<double>{0.05, 0.5, 0.93}, std::vector<double>{0.1, 0.77, 1.2, 1.4}};
   const Eigen::MatrixXd P = m.predict(F, U, xs);
@@ -157,6 +191,13 @@ TEST_CASE("GP-HM grid: bad input gets a clear error", "[gp]") {
   p.axis[1].points = 2;
   CHECK_THROWS_WITH(gp::HmGridModel(p), Catch::Contains("at least 3"));
   p = grid_problem(Env::Gaussian, 11, 9);
+  p.c1 = {0.5, 0};
+  CHECK_THROWS_WITH(gp::HmGridModel(p), Catch::Contains("both a first and a second derivative"));
+  p = grid_problem(Env::Gaussian, 11, 9);
+  p.c1 = {0.5, 0};
+  p.c2 = {0, 1};
+  CHECK_THROWS_WITH(gp::HmGridModel(p).factor<double>(gp::HmGridModel(p).initial()), Catch::Contains("complex"));
+  p = grid_problem(Env::Gaussian, 11, 9);
   p.f(3, 4) = NAN;
   CHECK_THROWS_WITH(gp::HmGridModel(p), Catch::Contains("non-finite"));
   p = grid_problem(Env::Matern52, 11, 24);
@@ -164,5 +205,5 @@ TEST_CASE("GP-HM grid: bad input gets a clear error", "[gp]") {
   const gp::HmGridModel m(p);
   Eigen::VectorXd t = m.initial();
   for (int i = 0; i < m.q(); ++i) t[3L * m.q() + m.q() + i] = std::log(1e-3);  // axis 1: very long lengthscales, K_1 singular
-  CHECK_THROWS_WITH(m.factor(t), Catch::Contains("axis 1") && Catch::Contains("not positive definite"));
+  CHECK_THROWS_WITH(m.factor<double>(t), Catch::Contains("axis 1") && Catch::Contains("not positive definite"));
 }

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "kron/core/error.hpp"
 #include "kron/core/timer.hpp"
@@ -18,13 +17,20 @@ HmGridModel::HmGridModel(HmGridProblem p) : p_(std::move(p)) {
   if (n_[1] == 2) throw Error("GP-HM: an axis needs at least 3 collocation points (or 1: absent)");
   q_ = p_.axis[0].components;
   if (dim() == 2 && p_.axis[1].components != q_) throw Error("GP-HM: both axes need the same number of mixture components");
-  if (!(p_.c2 != 0.0)) throw Error("GP-HM: the operator has no derivative");
+  for (int a = 0; a < dim(); ++a) {
+    if (p_.c2[static_cast<std::size_t>(a)] != 0.0 && p_.c1[static_cast<std::size_t>(a)] != 0.0)
+      throw Error("GP-HM: axis " + std::to_string(a) + " has both a first and a second derivative; the grid model takes one kind per axis");
+    if (p_.c1[static_cast<std::size_t>(a)] != 0.0) complex_ = true;
+  }
+  bool any = false;
+  for (int a = 0; a < dim(); ++a) any = any || p_.c2[static_cast<std::size_t>(a)] != 0.0 || p_.c1[static_cast<std::size_t>(a)] != 0.0;
+  if (!any) throw Error("GP-HM: the operator has no derivative");
   if (!(p_.boundary_weight > 0)) throw Error("GP-HM: the boundary weight must be positive");
   if (p_.f.rows() != n_[0] || p_.f.cols() != n_[1] || p_.g.rows() != n_[0] || p_.g.cols() != n_[1])
     throw Error("GP-HM: the source and boundary data do not match the grid");
   for (int a = 0; a < dim(); ++a) {
     HmProblem ap = p_.axis[static_cast<std::size_t>(a)];
-    ap.c2 = p_.c2;
+    ap.c2 = 1;  // (the axis model serves Gram matrices, bounds and the initialisation)
     ap.c1 = 0;
     ap.reaction = {};
     ap.boundary = {0, ap.points - 1};
@@ -78,49 +84,97 @@ std::shared_ptr<SpectralMixture> HmGridModel::kernel(const Eigen::VectorXd& thet
   return axis_[static_cast<std::size_t>(a)]->kernel(theta.segment(3L * q_ * a, 3L * q_));
 }
 
-HmGridModel::Factors HmGridModel::factor(const Eigen::VectorXd& theta) const {
+namespace {
+template <class S>
+S conj_of(const S& x) {
+  if constexpr (std::is_same_v<S, double>)
+    return x;
+  else
+    return std::conj(x);
+}
+template <class M>
+Eigen::MatrixXd real_of(const M& X) {
+  if constexpr (std::is_same_v<typename M::Scalar, double>)
+    return X;
+  else
+    return X.real();
+}
+}  // namespace
+
+template <class S>
+HmGridFactors<S> HmGridModel::factor(const Eigen::VectorXd& theta) const {
+  using Mat = typename HmGridFactors<S>::Mat;
+  using Vec = typename HmGridFactors<S>::Vec;
   if (theta.size() != size()) throw Error("GP-HM: a hyperparameter vector of the wrong length");
   if (!theta.allFinite()) throw Error("GP-HM: non-finite hyperparameters");
-  Factors F;
+  if constexpr (std::is_same_v<S, double>)
+    if (complex_) throw Error("GP-HM: this grid model has a first-derivative term: its eigenbases are complex");
+  HmGridFactors<S> F;
   F.theta = theta;
   for (int a = 0; a < 2; ++a) {
-    Axis& X = F.ax[static_cast<std::size_t>(a)];
+    auto& X = F.ax[static_cast<std::size_t>(a)];
     if (a >= dim()) {  // an absent axis: the factor 1, no derivative
-      X.K = X.V = X.W = Eigen::MatrixXd::Ones(1, 1);
-      X.lam = Eigen::VectorXd::Zero(1);
+      X.K = Eigen::MatrixXd::Ones(1, 1);
+      X.V = X.W = Mat::Ones(1, 1);
+      X.lam = Vec::Zero(1);
       continue;
     }
     const HmModel& m = *axis_[static_cast<std::size_t>(a)];
+    const double c2 = p_.c2[static_cast<std::size_t>(a)], c1 = p_.c1[static_cast<std::size_t>(a)];
     X.k = kernel(theta, a);
     X.K = m.toeplitz(*X.k, 0);
     X.K.diagonal().array() += m.problem().jitter;
-    Eigen::LLT<Eigen::MatrixXd> llt(X.K);
-    Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> ges;
-    if (llt.info() == Eigen::Success && llt.matrixLLT().allFinite()) ges.compute(m.toeplitz(*X.k, 2), X.K);
-    if (llt.info() != Eigen::Success || !llt.matrixLLT().allFinite() || ges.info() != Eigen::Success || !ges.eigenvectors().allFinite()) {
+    const Eigen::LLT<Eigen::MatrixXd> llt(X.K);
+    bool ok = llt.info() == Eigen::Success && llt.matrixLLT().allFinite();
+    if (ok && c1 == 0.0) {
+      // K'' V = K V diag(l), V^T K V = I; the operator's eigenvalues c2 l.
+      Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> ges(m.toeplitz(*X.k, 2), X.K);
+      ok = ges.info() == Eigen::Success && ges.eigenvectors().allFinite();
+      if (ok) {
+        X.V = ges.eigenvectors().template cast<S>();
+        X.lam = (c2 * ges.eigenvalues()).template cast<S>();
+      }
+    } else if (ok) {
+      if constexpr (!std::is_same_v<S, double>) {
+        // c1 K' is antisymmetric: L^-1 c1 K' L^-T = A, -i A Hermitian with eigenvectors Q and real
+        // eigenvalues w; V = L^-T Q, the operator's eigenvalues i w.
+        const auto L = llt.matrixL();
+        const Eigen::MatrixXd Y = L.solve(c1 * m.toeplitz(*X.k, 1));
+        Eigen::MatrixXd A = L.solve(Y.transpose()).transpose();
+        A = 0.5 * (A - A.transpose()).eval();
+        const Eigen::MatrixXcd H = Complex(0, -1) * A.cast<Complex>();
+        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXcd> es(H);
+        ok = es.info() == Eigen::Success && es.eigenvectors().allFinite();
+        if (ok) {
+          const Eigen::MatrixXcd Lt = Eigen::MatrixXd(llt.matrixU()).cast<Complex>();
+          X.V = Lt.triangularView<Eigen::Upper>().solve(es.eigenvectors());
+          X.lam = Complex(0, 1) * es.eigenvalues().cast<Complex>();
+        }
+      }
+    }
+    if (!ok) {
       std::ostringstream os;
       os << "GP-HM: the covariance K + " << m.problem().jitter << " I of axis " << a << " (" << n(a)
          << " points) is not positive definite (numerically singular)";
       throw Error(os.str(), {}, "a larger jitter, or fewer points per lengthscale");
     }
     X.log_det = 2 * llt.matrixLLT().diagonal().array().log().sum();
-    X.V = ges.eigenvectors();
-    X.lam = ges.eigenvalues();
-    X.W = X.K * X.V;
+    X.W = X.K.template cast<S>() * X.V;
   }
   F.Lambda.resize(n_[0], n_[1]);
   for (long j = 0; j < n_[1]; ++j)
-    for (long i = 0; i < n_[0]; ++i) F.Lambda(i, j) = p_.c2 * (F.ax[0].lam[i] + F.ax[1].lam[j]) + p_.reaction[1];
+    for (long i = 0; i < n_[0]; ++i) F.Lambda(i, j) = F.ax[0].lam[i] + F.ax[1].lam[j] + p_.reaction[1];
   const Eigen::MatrixXd f0 = p_.f.array() - p_.reaction[0];
-  F.c = F.ax[0].V.transpose() * f0 * F.ax[1].V;
+  F.c = F.ax[0].V.adjoint() * f0.template cast<S>() * F.ax[1].V.conjugate();
   F.log_det = double(n_[1]) * F.ax[0].log_det + double(n_[0]) * F.ax[1].log_det;
   F.tau = std::exp(theta[size() - 2]);
   F.v = std::exp(theta[size() - 1]);
   return F;
 }
 
-Eigen::MatrixXd HmGridModel::gather(const Eigen::MatrixXd& X) const {
-  Eigen::VectorXd b(nb_);
+template <class M>
+Eigen::Matrix<typename M::Scalar, Eigen::Dynamic, 1> HmGridModel::gather(const M& X) const {
+  Eigen::Matrix<typename M::Scalar, Eigen::Dynamic, 1> b(nb_);
   long k = 0;
   for (const Edge& e : edges_)
     for (long t = e.lo; t < e.hi; ++t) b[k++] = e.row ? X(e.fixed, t) : X(t, e.fixed);
@@ -135,19 +189,27 @@ Eigen::MatrixXd HmGridModel::scatter(const Eigen::VectorXd& b) const {
   return X;
 }
 
-Eigen::MatrixXd HmGridModel::apply_w(const Factors& F, const Eigen::MatrixXd& z, bool transpose) const {
-  if (transpose) return F.ax[0].W.transpose() * z * F.ax[1].W;
+template <class S>
+typename HmGridFactors<S>::Mat HmGridModel::apply_w(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& z, bool transpose) const {
+  if (transpose) return F.ax[0].W.adjoint() * z * F.ax[1].W.conjugate();
   return F.ax[0].W * z * F.ax[1].W.transpose();
 }
 
-Eigen::MatrixXd HmGridModel::values(const Factors& F, const Eigen::MatrixXd& z) const { return apply_w(F, z, false); }
+template <class S>
+Eigen::MatrixXd HmGridModel::values(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& z) const {
+  return real_of(apply_w(F, z, false));
+}
 
-Eigen::MatrixXd HmGridModel::capacitance(const Factors& F, const Eigen::MatrixXd& E) const {
-  // C = B W diag(E) W^T B^T over the boundary points, block by pair of edges; an entry is
-  // sum_ab W0(i, a) W1(j, b) E(a, b) W0(k, a) W1(l, b) for points (i, j) and (k, l).
-  const Eigen::MatrixXd& W0 = F.ax[0].W;
-  const Eigen::MatrixXd& W1 = F.ax[1].W;
-  Eigen::MatrixXd C(nb_, nb_);
+template <class S>
+Eigen::MatrixXd HmGridModel::capacitance(const HmGridFactors<S>& F, const Eigen::MatrixXd& E) const {
+  // C = B W diag(E) W^H B^T over the boundary points, block by pair of edges; an entry is
+  // sum_ab W0(i, a) W1(j, b) E(a, b) conj(W0(k, a) W1(l, b)) for points (i, j) and (k, l).
+  using Mat = typename HmGridFactors<S>::Mat;
+  using Vec = typename HmGridFactors<S>::Vec;
+  const Mat& W0 = F.ax[0].W;
+  const Mat& W1 = F.ax[1].W;
+  const Mat Es = E.template cast<S>();
+  Mat C(nb_, nb_);
   std::vector<long> off;
   long k = 0;
   for (const Edge& e : edges_) {
@@ -158,48 +220,59 @@ Eigen::MatrixXd HmGridModel::capacitance(const Factors& F, const Eigen::MatrixXd
     for (std::size_t q = p; q < edges_.size(); ++q) {
       const Edge &a = edges_[p], &b = edges_[q];
       const long la = a.hi - a.lo, lb = b.hi - b.lo;
-      Eigen::MatrixXd blk;
+      Mat blk;
       if (a.row && b.row) {
-        const Eigen::VectorXd s = E.transpose() * W0.row(a.fixed).cwiseProduct(W0.row(b.fixed)).transpose();
-        blk = W1.middleRows(a.lo, la) * s.asDiagonal() * W1.middleRows(b.lo, lb).transpose();
+        const Vec s = Es.transpose() * W0.row(a.fixed).cwiseProduct(W0.row(b.fixed).conjugate()).transpose();
+        blk = W1.middleRows(a.lo, la) * s.asDiagonal() * W1.middleRows(b.lo, lb).adjoint();
       } else if (!a.row && !b.row) {
-        const Eigen::VectorXd t = E * W1.row(a.fixed).cwiseProduct(W1.row(b.fixed)).transpose();
-        blk = W0.middleRows(a.lo, la) * t.asDiagonal() * W0.middleRows(b.lo, lb).transpose();
+        const Vec t = Es * W1.row(a.fixed).cwiseProduct(W1.row(b.fixed).conjugate()).transpose();
+        blk = W0.middleRows(a.lo, la) * t.asDiagonal() * W0.middleRows(b.lo, lb).adjoint();
       } else {
         const Edge& r = a.row ? a : b;  // i = r.fixed, j over r's range
         const Edge& c = a.row ? b : a;  // j = c.fixed, i over c's range
-        // T(b, a) = E(a, b) W1(c.fixed, b) W0(r.fixed, a); block(j, i') = W1(j, :) T W0(i', :)^T
-        const Eigen::MatrixXd T = W1.row(c.fixed).transpose().asDiagonal() * E.transpose() * W0.row(r.fixed).transpose().asDiagonal();
-        const Eigen::MatrixXd rc = W1.middleRows(r.lo, r.hi - r.lo) * T * W0.middleRows(c.lo, c.hi - c.lo).transpose();
-        blk = a.row ? rc : Eigen::MatrixXd(rc.transpose());
+        // T(b, a) = conj(W1(c.fixed, b)) E(a, b) W0(r.fixed, a); block(j, i') = W1(j, :) T W0(i', :)^H
+        const Mat T = W1.row(c.fixed).conjugate().transpose().asDiagonal() * Es.transpose() * W0.row(r.fixed).transpose().asDiagonal();
+        const Mat rc = W1.middleRows(r.lo, r.hi - r.lo) * T * W0.middleRows(c.lo, c.hi - c.lo).adjoint();
+        blk = a.row ? rc : Mat(rc.adjoint());
       }
       C.block(off[p], off[q], la, lb) = blk;
-      if (q != p) C.block(off[q], off[p], lb, la) = blk.transpose();
+      if (q != p) C.block(off[q], off[p], lb, la) = blk.adjoint();
     }
-  return C;
+  return real_of(C);  // real in exact arithmetic: W's columns come in conjugate pairs
 }
 
-HmGridModel::Solution HmGridModel::solve(const Factors& F) const {
-  // min_z 1/2 z^T D z - (v Lambda c)^T z + t/2 |C z - g|^2, t = w_b tau, C = B W: D is diagonal,
-  // the boundary's rank N_b goes through its multiplier mu = t (C z - g).
+template <class S>
+HmGridSolution<S> HmGridModel::solve(const HmGridFactors<S>& F) const {
+  // min_z 1/2 z^H D z - Re((v conj(Lambda) c)^H z) + t/2 |C z - g|^2, t = w_b tau, C = B W: D is
+  // diagonal, the boundary's rank N_b goes through its multiplier mu = t (C z - g).
+  using Mat = typename HmGridFactors<S>::Mat;
   const double t = p_.boundary_weight * F.tau;
-  const Eigen::MatrixXd Dinv = (1.0 + F.v * F.Lambda.array().square()).inverse().matrix();
-  const Eigen::MatrixXd z0 = (F.v * F.Lambda.cwiseProduct(F.c)).cwiseProduct(Dinv);
-  Eigen::MatrixXd S = capacitance(F, Dinv);
-  S.diagonal().array() += 1.0 / t;
-  Solution s;
-  s.mu = S.ldlt().solve(gather(apply_w(F, z0, false)) - gather(p_.g));
-  s.z = z0 - Dinv.cwiseProduct(apply_w(F, scatter(s.mu), true));
+  const Eigen::MatrixXd Dinv = (1.0 + F.v * F.Lambda.cwiseAbs2().array()).inverse().matrix();
+  const Mat z0 = (F.v * F.Lambda.conjugate().cwiseProduct(F.c)).cwiseProduct(Dinv.template cast<S>());
+  Eigen::MatrixXd Sc = capacitance(F, Dinv);
+  Sc.diagonal().array() += 1.0 / t;
+  // Sc is symmetric positive definite (its smallest eigenvalue at least 1 / t): blocked Cholesky,
+  // with pivoted LDL^T where rounding makes a pivot non-positive.
+  const Eigen::VectorXd b = real_of(gather(apply_w(F, z0, false))) - gather(p_.g);
+  HmGridSolution<S> s;
+  const Eigen::LLT<Eigen::MatrixXd> llt(Sc);
+  if (llt.info() == Eigen::Success)
+    s.mu = llt.solve(b);
+  else
+    s.mu = Sc.ldlt().solve(b);
+  s.z = z0 - Dinv.template cast<S>().cwiseProduct(apply_w(F, Mat(scatter(s.mu).template cast<S>()), true));
   if (!s.z.allFinite() || !s.mu.allFinite()) throw Error("GP-HM: the exact solve for U gave non-finite values", {}, "check the source and boundary data");
   return s;
 }
 
-double HmGridModel::objective(const Factors& F, const Solution& s, Eigen::VectorXd* g, HmParts* parts) const {
+template <class S>
+double HmGridModel::objective(const HmGridFactors<S>& F, const HmGridSolution<S>& s, Eigen::VectorXd* g, HmParts* parts) const {
+  using Mat = typename HmGridFactors<S>::Mat;
   const double N = double(points()), Nb = double(nb_), wb = p_.boundary_weight, t = wb * F.tau;
-  const Eigen::MatrixXd& z = s.z;
+  const Mat& z = s.z;
   // The boundary misfit from the multiplier (U_b - g = mu / t) where that is the more accurate.
-  const Eigen::VectorXd bg = t > 1.0 ? Eigen::VectorXd(s.mu / t) : Eigen::VectorXd(gather(apply_w(F, z, false)) - gather(p_.g));
-  const Eigen::MatrixXd rho = F.Lambda.cwiseProduct(z) - F.c;
+  const Eigen::VectorXd bg = t > 1.0 ? Eigen::VectorXd(s.mu / t) : Eigen::VectorXd(real_of(gather(apply_w(F, z, false))) - gather(p_.g));
+  const Mat rho = F.Lambda.cwiseProduct(z) - F.c;
   const double prior = 0.5 * z.squaredNorm();
   const double J = prior + F.log_det + wb * (0.5 * F.tau * bg.squaredNorm() - 0.5 * Nb * std::log(F.tau)) + 0.5 * F.v * rho.squaredNorm() -
                    0.5 * N * std::log(F.v);
@@ -207,51 +280,57 @@ double HmGridModel::objective(const Factors& F, const Solution& s, Eigen::Vector
     parts->objective = J;
     parts->prior = prior;
     parts->log_det = F.log_det;
-    parts->residual_rms = std::sqrt(apply_w(F, rho, false).squaredNorm() / N);
-    parts->boundary_rms = std::sqrt((gather(apply_w(F, z, false)) - gather(p_.g)).squaredNorm() / Nb);
+    parts->residual_rms = std::sqrt(real_of(apply_w(F, rho, false)).squaredNorm() / N);
+    parts->boundary_rms = std::sqrt((real_of(gather(apply_w(F, z, false))) - gather(p_.g)).squaredNorm() / Nb);
     parts->tau = F.tau;
     parts->v = F.v;
   }
   if (!g) return J;
-  // The residual's multiplier R = v rho. At the minimiser z + v Lambda rho + C^T mu = 0, so
-  // R = -(z + C^T mu) / Lambda: taken entry by entry where its rounding error is below that
+  // The residual's multiplier R = v rho. At the minimiser z + v conj(Lambda) rho + C^H mu = 0, so
+  // R = -(z + C^H mu) / conj(Lambda): taken entry by entry where its rounding error is below that
   // of v (Lambda z - c), which grows with v.
   const double eps = std::numeric_limits<double>::epsilon();
-  const Eigen::MatrixXd mb = apply_w(F, scatter(s.mu), true);
-  Eigen::MatrixXd R = F.v * rho;
+  const Mat mb = apply_w(F, Mat(scatter(s.mu).template cast<S>()), true);
+  Mat R = F.v * rho;
   for (long j = 0; j < n_[1]; ++j)
     for (long i = 0; i < n_[0]; ++i) {
-      const double L = F.Lambda(i, j);
-      if (L == 0.0) continue;
+      const S L = F.Lambda(i, j);
+      if (L == S(0)) continue;
       const double e_direct = F.v * eps * (std::abs(L * z(i, j)) + std::abs(F.c(i, j)));
       const double e_stat = eps * (std::abs(z(i, j)) + std::abs(mb(i, j))) / std::abs(L);
-      if (e_stat < e_direct) R(i, j) = -(z(i, j) + mb(i, j)) / L;
+      if (e_stat < e_direct) R(i, j) = -(z(i, j) + mb(i, j)) / conj_of(L);
     }
   g->setZero(size());
   for (int a = 0; a < dim(); ++a) {
-    // Axis a's factor: <dK_a, M> + c2 <dK_a'', P> with, in its eigenbasis (Z, R seen from axis a),
-    // M = V (n_other I - Z Z^T / 2 - R R^T / (2 v) - c2 diag(l) R Z^T) V^T, P = V R Z^T V^T.
-    const Axis& X = F.ax[static_cast<std::size_t>(a)];
-    const Eigen::MatrixXd Za = a == 0 ? z : Eigen::MatrixXd(z.transpose());
-    const Eigen::MatrixXd Ra = a == 0 ? R : Eigen::MatrixXd(R.transpose());
+    // Axis a's factor: <dK_a, M> + <dKd_a, P> with, in its eigenbasis (Z, R seen from axis a),
+    // M = Re V (n_other I - Z Z^H / 2 - R R^H / (2 v) - diag(conj(l)) R Z^H) V^H, P = Re V R Z^H V^H.
+    const auto& X = F.ax[static_cast<std::size_t>(a)];
+    const Mat Za = a == 0 ? z : Mat(z.transpose());
+    const Mat Ra = a == 0 ? R : Mat(R.transpose());
     const double other = double(n_[static_cast<std::size_t>(1 - a)]);
-    const Eigen::MatrixXd RZ = Ra * Za.transpose();
-    Eigen::MatrixXd inner = -0.5 * Za * Za.transpose() - (0.5 / F.v) * Ra * Ra.transpose() - p_.c2 * X.lam.asDiagonal() * RZ;
+    const Mat RZ = Ra * Za.adjoint();
+    Mat inner = -0.5 * Za * Za.adjoint() - (0.5 / F.v) * Ra * Ra.adjoint() - X.lam.conjugate().asDiagonal() * RZ;
     inner.diagonal().array() += other;
     const HmModel& m = *axis_[static_cast<std::size_t>(a)];
-    const Eigen::MatrixXd M = X.V * inner * X.V.transpose();
-    const Eigen::MatrixXd P = X.V * RZ * X.V.transpose();
+    const Eigen::MatrixXd M = real_of(Mat(X.V * inner * X.V.adjoint()));
+    const Eigen::MatrixXd P = real_of(Mat(X.V * RZ * X.V.adjoint()));
     double* ga = g->data() + 3L * q_ * a;
     m.add_lag_gradient(*X.k, 0, m.lag_sums(M), 1.0, ga);
-    m.add_lag_gradient(*X.k, 2, m.lag_sums(P), p_.c2, ga);
+    const double c2 = p_.c2[static_cast<std::size_t>(a)], c1 = p_.c1[static_cast<std::size_t>(a)];
+    if (c2 != 0.0) m.add_lag_gradient(*X.k, 2, m.lag_sums(P), c2, ga);
+    if (c1 != 0.0) m.add_lag_gradient(*X.k, 1, m.lag_sums(P), c1, ga);
   }
   (*g)[size() - 2] = wb * (0.5 * F.tau * bg.squaredNorm() - 0.5 * Nb);
   (*g)[size() - 1] = 0.5 * R.squaredNorm() / F.v - 0.5 * N;
   return J;
 }
 
-Eigen::MatrixXd HmGridModel::predict(const Factors& F, const Eigen::MatrixXd& U, const std::array<std::vector<double>, 2>& xs) const {
-  const Eigen::MatrixXd alpha = F.ax[0].V * (F.ax[0].V.transpose() * U * F.ax[1].V) * F.ax[1].V.transpose();  // K^-1 U = V V^T U
+template <class S>
+Eigen::MatrixXd HmGridModel::predict(const HmGridFactors<S>& F, const Eigen::MatrixXd& U, const std::array<std::vector<double>, 2>& xs) const {
+  using Mat = typename HmGridFactors<S>::Mat;
+  // K^-1 U = V V^H U (V1 V1^H)^T
+  const Eigen::MatrixXd alpha =
+      real_of(Mat(F.ax[0].V * (F.ax[0].V.adjoint() * U.template cast<S>() * F.ax[1].V.conjugate()) * F.ax[1].V.transpose()));
   std::array<Eigen::MatrixXd, 2> Ks;
   for (int a = 0; a < 2; ++a) {
     const auto& x = xs[static_cast<std::size_t>(a)];
@@ -268,21 +347,38 @@ Eigen::MatrixXd HmGridModel::predict(const Factors& F, const Eigen::MatrixXd& U,
   return Ks[0] * alpha * Ks[1].transpose();
 }
 
-HmResult fit_hm_exact(const HmGridModel& m, long max_it, double seconds) {
+Eigen::MatrixXd HmGridModel::predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd& U, const std::array<std::vector<double>, 2>& xs) const {
+  if (complex_) return predict(factor<Complex>(theta), U, xs);
+  return predict(factor<double>(theta), U, xs);
+}
+
+#define KRON_GRID_INSTANTIATE(S)                                                                                                  \
+  template HmGridFactors<S> HmGridModel::factor<S>(const Eigen::VectorXd&) const;                                                \
+  template HmGridSolution<S> HmGridModel::solve<S>(const HmGridFactors<S>&) const;                                               \
+  template Eigen::MatrixXd HmGridModel::values<S>(const HmGridFactors<S>&, const HmGridFactors<S>::Mat&) const;                  \
+  template double HmGridModel::objective<S>(const HmGridFactors<S>&, const HmGridSolution<S>&, Eigen::VectorXd*, HmParts*) const; \
+  template Eigen::MatrixXd HmGridModel::predict<S>(const HmGridFactors<S>&, const Eigen::MatrixXd&, const std::array<std::vector<double>, 2>&) const;
+KRON_GRID_INSTANTIATE(double)
+KRON_GRID_INSTANTIATE(std::complex<double>)
+#undef KRON_GRID_INSTANTIATE
+
+namespace {
+template <class S>
+HmResult fit_grid(const HmGridModel& m, long max_it, double seconds) {
   long solves = 0;
   bool first = true;
   ExactFit x;
   x.f = [&](const Eigen::MatrixXd& T, Eigen::MatrixXd* G) -> double {
-    HmGridModel::Factors F;
+    HmGridFactors<S> F;
     try {
-      F = m.factor(T.col(0));
+      F = m.factor<S>(T.col(0));
     } catch (const Error&) {
       if (first) throw;
       if (G) G->setZero(T.rows(), 1);
       return INFINITY;  // outside the covariance's domain: TAO's line search steps back
     }
     first = false;
-    const HmGridModel::Solution sol = m.solve(F);
+    const HmGridSolution<S> sol = m.solve(F);
     ++solves;
     Eigen::VectorXd g;
     const double J = m.objective(F, sol, G ? &g : nullptr);
@@ -293,9 +389,10 @@ HmResult fit_hm_exact(const HmGridModel& m, long max_it, double seconds) {
   x.initial = [&](double peak) { return m.initial(peak); };
   x.held = [&](long i, bool hold_lengthscales) { return m.is_frequency(i) || (hold_lengthscales && m.is_lengthscale(i)); };
   x.final_solve = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& u) {
-    const HmGridModel::Factors F = m.factor(theta);
-    const HmGridModel::Solution sol = m.solve(F);
-    u = Eigen::Map<const Eigen::VectorXd>(sol.z.data(), sol.z.size());  // whitened: U = W z
+    const HmGridFactors<S> F = m.factor<S>(theta);
+    const HmGridSolution<S> sol = m.solve(F);
+    const Eigen::MatrixXd U = m.values(F, sol.z);
+    u = Eigen::Map<const Eigen::VectorXd>(U.data(), U.size());
     return m.objective(F, sol, nullptr);
   };
   x.multi_start = m.problem().axis[0].spectral_init;
@@ -303,12 +400,14 @@ HmResult fit_hm_exact(const HmGridModel& m, long max_it, double seconds) {
   res.method = "exact U solve (per-axis eigenbases, the boundary through its multiplier) + L-BFGS on the hyperparameters" +
                std::string(x.multi_start ? ", best of 4 starts by objective" : "");
   res.solves = solves;
-  const HmGridModel::Factors F = m.factor(res.theta);
-  const HmGridModel::Solution sol = m.solve(F);
-  m.objective(F, sol, nullptr, &res.parts);
-  const Eigen::MatrixXd U = m.values(F, sol.z);
-  res.u = Eigen::Map<const Eigen::VectorXd>(U.data(), U.size());
+  const HmGridFactors<S> F = m.factor<S>(res.theta);
+  m.objective(F, m.solve(F), nullptr, &res.parts);
   return res;
+}
+}  // namespace
+
+HmResult fit_hm_exact(const HmGridModel& m, long max_it, double seconds) {
+  return m.complex() ? fit_grid<HmGridModel::Complex>(m, max_it, seconds) : fit_grid<double>(m, max_it, seconds);
 }
 
 }  // namespace kron::gp

@@ -30,12 +30,17 @@ void GpPde::declare(core::Schema& schema) {
   s.keys = {
       {"x", ValueKind::RealList, "[0.0, 6.283185307179586]", "The interval [x0, x1]; u is given at both ends.", -1e300, 1e300, {}, 2, 2},
       {"y", ValueKind::RealList, "",
-       "The interval [y0, y1] of a 2D problem c2 (u_xx + u_yy) + p0 + p1 u = f on [x0, x1] x [y0, y1], u given on the whole "
-       "boundary; absent: one dimension.",
+       "The interval [y0, y1] of a 2D problem c2 u_xx + c1 u_x + c2y u_yy + c1y u_y + p0 + p1 u = f on [x0, x1] x [y0, y1], u "
+       "given on the whole boundary; absent: one dimension.",
        -1e300, 1e300, {}, 2, 2, true},
       {"points", ValueKind::Integer, "400", "Uniform collocation points per axis, ends included.", 3, 20000},
-      {"second", ValueKind::Real, "1.0", "Coefficient c2 of u_xx (and of u_yy in 2D) in c2 u_xx + c1 u_x + p(u) = f.", -1e300, 1e300},
-      {"first", ValueKind::Real, "0.0", "Coefficient c1 of u_x (1D with gp.residual_covariance = identity only).", -1e300, 1e300},
+      {"second", ValueKind::Real, "1.0", "Coefficient c2 of u_xx in c2 u_xx + c1 u_x + p(u) = f.", -1e300, 1e300},
+      {"first", ValueKind::Real, "0.0",
+       "Coefficient c1 of u_x. The grid model (2D, or residual_covariance = prior) takes one kind of derivative per axis: "
+       "second or first, not both.",
+       -1e300, 1e300},
+      {"second_y", ValueKind::Real, "", "2D: the coefficient of u_yy; absent: gp.second.", -1e300, 1e300, {}, 0, 0, true},
+      {"first_y", ValueKind::Real, "", "2D: the coefficient of u_y; absent: gp.first.", -1e300, 1e300, {}, 0, 0, true},
       {"residual_covariance", ValueKind::String, "\"auto\"",
        "The PDE residual's noise covariance: identity (GP-HM's I / v; 1D only), prior (K / v, the prior's covariance: the "
        "exact solve then factorises per axis, which 2D needs; linear PDEs without u_x), auto (identity in 1D, prior in 2D).",
@@ -95,10 +100,17 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   p.points = static_cast<long>(deck.integer(S, "points"));
   p.c2 = deck.real(S, "second");
   p.c1 = deck.real(S, "first");
-  if (p.c2 == 0.0 && p.c1 == 0.0) throw deck.error(S, "second", "and gp.first are both 0: the PDE has no derivative");
-  if (grid && p.c1 != 0.0)
-    throw deck.error(S, "first", "is nonzero, but the grid model, used in 2D and with residual_covariance = prior, takes no u_x term", "a 1D deck with residual_covariance = \"identity\"");
-  if (grid && p.c2 == 0.0) throw deck.error(S, "second", "is 0: the grid model needs the second-derivative term");
+  const double c2y = two_d && deck.has(S, "second_y") ? deck.real(S, "second_y") : p.c2;
+  const double c1y = two_d && deck.has(S, "first_y") ? deck.real(S, "first_y") : p.c1;
+  if (!two_d)
+    for (const char* k : {"second_y", "first_y"})
+      if (deck.has(S, k)) throw deck.error(S, k, "is given, but the problem is one-dimensional: gp.y is absent");
+  if (p.c2 == 0.0 && p.c1 == 0.0 && c2y == 0.0 && c1y == 0.0) throw deck.error(S, "second", "and gp.first are both 0: the PDE has no derivative");
+  if (grid && p.c2 != 0.0 && p.c1 != 0.0)
+    throw deck.error(S, "first", "is nonzero as is gp.second, but the grid model, used in 2D and with residual_covariance = prior, takes one kind of derivative per axis",
+                     two_d ? "" : "a 1D deck with residual_covariance = \"identity\"");
+  if (two_d && c2y != 0.0 && c1y != 0.0)
+    throw deck.error(S, deck.has(S, "first_y") ? "first_y" : "second_y", "and the other y coefficient are both nonzero, but the grid model takes one kind of derivative per axis");
   const auto rc = deck.reals(S, "reaction");
   std::copy(rc.begin(), rc.end(), p.reaction.begin());
   if (grid && (rc[2] != 0.0 || rc[3] != 0.0))
@@ -177,7 +189,8 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     return;
   }
   gp::HmGridProblem gpb;
-  gpb.c2 = p.c2;
+  gpb.c2 = {p.c2, c2y};
+  gpb.c1 = {p.c1, c1y};
   gpb.reaction = {p.reaction[0], p.reaction[1]};
   gpb.boundary_weight = p.boundary_weight;
   for (int a = 0; a < 2; ++a) {
@@ -186,23 +199,27 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     ap.x0 = iv[static_cast<std::size_t>(a)][0];
     ap.x1 = iv[static_cast<std::size_t>(a)][1];
     ap.points = a == 0 ? n : n1;
-    // The axis' source profile for the spectral initialisation: its line of the largest norm.
+    // The axis' data profile for the spectral initialisation: the source's line of the largest
+    // norm along the axis; for a source that vanishes (a transport problem driven by its
+    // boundary data), the boundary data's edge along the axis.
+    const bool from_source = F.norm() > 0;
+    const Eigen::MatrixXd& D = from_source ? F : G;
     if (a == 0) {
       long jb = 0;
       for (long j = 0; j < n1; ++j)
-        if (F.col(j).norm() > F.col(jb).norm()) jb = j;
-      ap.f = F.col(jb);
+        if ((from_source || j == 0 || j == n1 - 1) && D.col(j).norm() > D.col(jb).norm()) jb = j;
+      ap.f = D.col(jb);
     } else {
       long ib = 0;
       for (long i = 0; i < n; ++i)
-        if (F.row(i).norm() > F.row(ib).norm()) ib = i;
-      ap.f = F.row(ib).transpose();
+        if ((from_source || i == 0 || i == n - 1) && D.row(i).norm() > D.row(ib).norm()) ib = i;
+      ap.f = D.row(ib).transpose();
     }
   }
   gpb.f = std::move(F);
   gpb.g = std::move(G);
   grid_ = std::make_unique<gp::HmGridModel>(std::move(gpb));
-  grid_->factor(grid_->initial());
+  grid_->predict(grid_->initial(), Eigen::MatrixXd::Zero(grid_->n(0), grid_->n(1)), {});  // a singular initial covariance is known now
 }
 
 core::Json GpPde::run() {
@@ -211,14 +228,26 @@ core::Json GpPde::run() {
   const int dim = grid ? grid_->dim() : 1;
   const gp::HmProblem& p = grid ? grid_->problem().axis[0] : model_->problem();
   const long n = p.points;
-  if (dim == 2)
-    log::info("GP-HM: ", grid_->problem().c2, " (u_xx + u_yy) + p(u) = ", deck_.string(S, "source"), " on [", p.x0, ", ", p.x1, "] x [",
-              grid_->problem().axis[1].x0, ", ", grid_->problem().axis[1].x1, "], ", n, " x ", n, " points, ", p.components, "-component ",
-              deck_.string(S, "kernel"), " mixtures per axis, residual noise K / v, method ", method_);
-  else
-    log::info("GP-HM: ", model_ ? model_->problem().c2 : grid_->problem().c2, " u_xx + ", model_ ? model_->problem().c1 : 0.0,
-              " u_x + p(u) = ", deck_.string(S, "source"), " on [", p.x0, ", ", p.x1, "], ", n, " points, ", p.components, "-component ",
-              deck_.string(S, "kernel"), " mixture, residual noise ", grid ? "K / v" : "I / v", ", method ", method_);
+  if (grid) {
+    const auto& G = grid_->problem();
+    std::ostringstream op;
+    const char* names[2][2] = {{"u_xx", "u_x"}, {"u_yy", "u_y"}};
+    for (int a = 0; a < dim; ++a)
+      for (int o = 0; o < 2; ++o) {
+        const double c = o == 0 ? G.c2[static_cast<std::size_t>(a)] : G.c1[static_cast<std::size_t>(a)];
+        if (c != 0.0) op << (op.tellp() > 0 ? " + " : "") << c << " " << names[a][o];
+      }
+    std::ostringstream dom;
+    dom << "[" << p.x0 << ", " << p.x1 << "]";
+    if (dim == 2) dom << " x [" << G.axis[1].x0 << ", " << G.axis[1].x1 << "], " << n << " x " << n;
+    else dom << ", " << n;
+    log::info("GP-HM: ", op.str(), " + p(u) = ", deck_.string(S, "source"), " on ", dom.str(), " points, ", p.components, "-component ",
+              deck_.string(S, "kernel"), dim == 2 ? " mixtures per axis" : " mixture", ", residual noise K / v, method ", method_);
+  } else {
+    log::info("GP-HM: ", model_->problem().c2, " u_xx + ", model_->problem().c1, " u_x + p(u) = ", deck_.string(S, "source"), " on [", p.x0,
+              ", ", p.x1, "], ", n, " points, ", p.components, "-component ", deck_.string(S, "kernel"), " mixture, residual noise I / v, method ",
+              method_);
+  }
   const double t0 = core::wall_time();
   const long steps = static_cast<long>(deck_.integer(S, "steps"));
   const double limit = deck_.real(S, "time_limit");
@@ -275,8 +304,7 @@ core::Json GpPde::run() {
   for (long j = 0; j < mine_y; ++j) xs[1].push_back(dim == 2 ? d.axes[1][b.lo[1] + j] : 0.0);
   Eigen::MatrixXd fine;
   if (grid) {
-    const auto F = grid_->factor(r.theta);
-    fine = grid_->predict(F, Eigen::Map<const Eigen::MatrixXd>(r.u.data(), grid_->n(0), grid_->n(1)), xs);
+    fine = grid_->predict(r.theta, Eigen::Map<const Eigen::MatrixXd>(r.u.data(), grid_->n(0), grid_->n(1)), xs);
   } else {
     fine = model_->predict(model_->factor(r.theta), r.u, xs[0]);
   }
