@@ -110,7 +110,7 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     throw deck.error(S, "first", "is nonzero as is gp.second, but the grid model, used in 2D and with residual_covariance = prior, takes one kind of derivative per axis",
                      two_d ? "" : "a 1D deck with residual_covariance = \"identity\"");
   if (two_d && c2y != 0.0 && c1y != 0.0)
-    throw deck.error(S, deck.has(S, "first_y") ? "first_y" : "second_y", "and the other y coefficient are both nonzero, but the grid model takes one kind of derivative per axis");
+    throw deck.error(S, deck.has(S, "first_y") ? "first_y" : "second_y", "is nonzero, and so is the y axis' other derivative coefficient: the grid model takes one kind of derivative per axis");
   const auto rc = deck.reals(S, "reaction");
   std::copy(rc.begin(), rc.end(), p.reaction.begin());
   if (grid && (rc[2] != 0.0 || rc[3] != 0.0))
