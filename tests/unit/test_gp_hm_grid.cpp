@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <sstream>
+#include <string>
 
 #include "kron/core/error.hpp"
 #include "kron/gp/hm_grid.hpp"
@@ -127,48 +129,50 @@ void check_gradient(const gp::HmGridModel& m, const Eigen::VectorXd& theta) {
     CHECK(g[i] == Approx(fd).epsilon(1e-5).margin(1e-6 * (1 + std::abs(fd)) + 1e-9 * g.norm()));
   }
 }
+// Every (envelope, 1D/2D, operator) case: fn(model, problem, label).
+template <class Fn>
+void for_each_case(Fn fn) {
+  for (Env env : {Env::Gaussian, Env::Matern52})
+    for (long n1 : {1L, 9L})
+      for (const Op& op : kOps) {
+        gp::HmGridProblem prob = grid_problem(env, 11, n1);
+        prob.c2 = {op.c2x, op.c2y};
+        prob.c1 = {op.c1x, op.c1y};
+        const gp::HmGridModel m(prob);
+        std::ostringstream label;
+        label << "envelope " << int(env) << " n1 " << n1 << " operator " << op.c2x << " " << op.c1x << " " << op.c2y << " " << op.c1y;
+        fn(m, prob, label.str());
+      }
+}
 }  // namespace
 
 TEST_CASE("GP-HM grid: the exact solve against dense normal equations (1D and 2D, second and first derivatives)", "[gp]") {
-  for (Env env : {Env::Gaussian, Env::Matern52})
-    for (long n1 : {1L, 9L})
-      for (const Op& op : kOps) {
-        gp::HmGridProblem prob = grid_problem(env, 11, n1);
-        prob.c2 = {op.c2x, op.c2y};
-        prob.c1 = {op.c1x, op.c1y};
-        const gp::HmGridModel m(prob);
-        INFO("envelope " << int(env) << " n1 " << n1 << " operator " << op.c2x << " " << op.c1x << " " << op.c2y << " " << op.c1y);
-        if (m.complex())
-          check_solve<gp::HmGridModel::Complex>(m, prob, theta_of(m));
-        else
-          check_solve<double>(m, prob, theta_of(m));
-      }
+  for_each_case([](const gp::HmGridModel& m, const gp::HmGridProblem& prob, const std::string& label) {
+    INFO(label);
+    if (m.complex())
+      check_solve<gp::HmGridModel::Complex>(m, prob, theta_of(m));
+    else
+      check_solve<double>(m, prob, theta_of(m));
+  });
 }
 
 TEST_CASE("GP-HM grid: the gradient of min_U J against finite differences (1D and 2D, second and first derivatives)", "[gp]") {
-  for (Env env : {Env::Gaussian, Env::Matern52})
-    for (long n1 : {1L, 9L})
-      for (const Op& op : kOps) {
-        gp::HmGridProblem prob = grid_problem(env, 11, n1);
-        prob.c2 = {op.c2x, op.c2y};
-        prob.c1 = {op.c1x, op.c1y};
-        const gp::HmGridModel m(prob);
-        // Moderate precisions, and large ones (where the multipliers come from the stationarity
-        // condition and the boundary from its own solve).
-        for (double stiff : {0.0, 1.0}) {
-          Eigen::VectorXd theta = theta_of(m);
-          if (stiff > 0) {
-            theta[m.size() - 2] = 18;
-            theta[m.size() - 1] = 20;
-          }
-          INFO("envelope " << int(env) << " n1 " << n1 << " operator " << op.c2x << " " << op.c1x << " " << op.c2y << " " << op.c1y
-                           << " stiff " << stiff);
-          if (m.complex())
-            check_gradient<gp::HmGridModel::Complex>(m, theta);
-          else
-            check_gradient<double>(m, theta);
-        }
+  for_each_case([](const gp::HmGridModel& m, const gp::HmGridProblem&, const std::string& label) {
+    // Moderate precisions, and large ones (where the multipliers come from the stationarity
+    // condition and the boundary from its own solve).
+    for (double stiff : {0.0, 1.0}) {
+      Eigen::VectorXd theta = theta_of(m);
+      if (stiff > 0) {
+        theta[m.size() - 2] = 18;
+        theta[m.size() - 1] = 20;
       }
+      INFO(label << " stiff " << stiff);
+      if (m.complex())
+        check_gradient<gp::HmGridModel::Complex>(m, theta);
+      else
+        check_gradient<double>(m, theta);
+    }
+  });
 }
 
 TEST_CASE("GP-HM grid: the posterior mean against the dense formula k(xs, X) K^-1 U", "[gp]") {
