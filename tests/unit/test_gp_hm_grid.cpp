@@ -3,6 +3,7 @@
 // Kronecker matrices; the gradient of min_U J in the hyperparameters against central finite
 // differences of the re-solved objective; one and two dimensions.
 #include <catch2/catch.hpp>
+#include <unsupported/Eigen/KroneckerProduct>
 
 #include <cmath>
 #include <sstream>
@@ -57,12 +58,6 @@ Eigen::VectorXd theta_of(const gp::HmGridModel& m) {
   t[m.size() - 1] = 1.4;
   return t;
 }
-Eigen::MatrixXd kron_product(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) {
-  Eigen::MatrixXd K(A.rows() * B.rows(), A.cols() * B.cols());
-  for (long i = 0; i < A.rows(); ++i)
-    for (long j = 0; j < A.cols(); ++j) K.block(i * B.rows(), j * B.cols(), B.rows(), B.cols()) = A(i, j) * B;
-  return K;
-}
 }  // namespace
 
 namespace {
@@ -88,8 +83,8 @@ void check_solve(const gp::HmGridModel& m, const gp::HmGridProblem& prob, const 
   if (n1 > 1) K1.diagonal().array() += 1e-4;
   const Eigen::MatrixXd D0 = (prob.c2[0] * gram(0, 2) + prob.c1[0] * gram(0, 1)) * K0.inverse();
   const Eigen::MatrixXd D1 = (prob.c2[1] * gram(1, 2) + prob.c1[1] * gram(1, 1)) * K1.inverse();
-  const Eigen::MatrixXd K = kron_product(K1, K0), Ki = K.inverse();
-  const Eigen::MatrixXd A = kron_product(Eigen::MatrixXd::Identity(n1, n1), D0) + kron_product(D1, Eigen::MatrixXd::Identity(n0, n0)) +
+  const Eigen::MatrixXd K = Eigen::kroneckerProduct(K1, K0), Ki = K.inverse();
+  const Eigen::MatrixXd A = Eigen::kroneckerProduct(Eigen::MatrixXd::Identity(n1, n1), D0) + Eigen::kroneckerProduct(D1, Eigen::MatrixXd::Identity(n0, n0)) +
                             prob.reaction[1] * Eigen::MatrixXd::Identity(N, N);
   Eigen::MatrixXd H = Ki + F.v * A.transpose() * Ki * A;
   const Eigen::VectorXd f = Eigen::Map<const Eigen::VectorXd>(prob.f.data(), N).array() - prob.reaction[0];

@@ -159,26 +159,23 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     const long m = a == 0 ? n : n1;
     for (long i = 0; i < m; ++i) xs[static_cast<std::size_t>(a)].push_back(m == 1 ? I[0] : i == m - 1 ? I[1] : I[0] + double(i) * (I[1] - I[0]) / double(m - 1));
   }
+  // An expression's value at a grid point; a non-finite one is refused naming the key and the point.
+  auto value_at = [&](const core::Expression& e, const char* key, double x, double y) {
+    const double v = e(x, y, 0, 0);
+    if (!std::isfinite(v)) {
+      std::ostringstream os;
+      os << "\"" << e.text() << "\" is not finite at x = " << x;
+      if (two_d) os << ", y = " << y;
+      throw deck.error(S, key, os.str());
+    }
+    return v;
+  };
   Eigen::MatrixXd F(n, n1), G = Eigen::MatrixXd::Zero(n, n1);
   for (long j = 0; j < n1; ++j)
     for (long i = 0; i < n; ++i) {
       const double x = xs[0][static_cast<std::size_t>(i)], y = xs[1][static_cast<std::size_t>(j)];
-      F(i, j) = src(x, y, 0, 0);
-      if (!std::isfinite(F(i, j))) {
-        std::ostringstream os;
-        os << "\"" << src.text() << "\" is not finite at x = " << x;
-        if (two_d) os << ", y = " << y;
-        throw deck.error(S, "source", os.str());
-      }
-      if (i == 0 || i == n - 1 || (two_d && (j == 0 || j == n1 - 1))) {
-        G(i, j) = bnd(x, y, 0, 0);
-        if (!std::isfinite(G(i, j))) {
-          std::ostringstream os;
-          os << "\"" << bnd.text() << "\" is not finite at x = " << x;
-          if (two_d) os << ", y = " << y;
-          throw deck.error(S, "boundary", os.str());
-        }
-      }
+      F(i, j) = value_at(src, "source", x, y);
+      if (i == 0 || i == n - 1 || (two_d && (j == 0 || j == n1 - 1))) G(i, j) = value_at(bnd, "boundary", x, y);
     }
   p.f = F.col(0);
   p.boundary = {0, n - 1};
