@@ -8,7 +8,13 @@
 #include <complex>
 #include <random>
 
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "kron/core/timer.hpp"
 #include "kron/spectral/barycentric.hpp"
+#include "kron/spectral/fit_tao.hpp"
 #include "kron/spectral/fit.hpp"
 #include "kron/spectral/hopf_cole.hpp"
 #include "kron/spectral/laplace_series.hpp"
@@ -680,4 +686,37 @@ TEST_CASE("the plane loss: its gradient against finite differences, the exact fi
   CHECK(a.iterations == 300);
   CHECK(a.loss >= r.loss);
   CHECK(a.loss < loss(Eigen::MatrixXd::Zero(9, 8)));
+}
+
+TEST_CASE("L-BFGS honours its time limit inside a line search and returns the best point evaluated", "[spectral][fit]") {
+  // Each evaluation takes 20 ms and the limit is 0.1 s: no evaluation may start after the limit
+  // (but the first), however long the line search would have run, and the result is the point
+  // of the lowest objective evaluated.
+  std::vector<double> starts, values;
+  std::vector<Eigen::MatrixXd> points;
+  auto rosenbrock = [&](const Eigen::MatrixXd& X, Eigen::MatrixXd* G) {
+    starts.push_back(core::wall_time());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const double x = X(0), y = X(1);
+    const double f = (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x);
+    if (G) {
+      G->resize(2, 1);
+      (*G)(0) = -2 * (1 - x) - 400 * x * (y - x * x);
+      (*G)(1) = 200 * (y - x * x);
+    }
+    values.push_back(f);
+    points.push_back(X);
+    return f;
+  };
+  spectral::LbfgsSetup s;
+  s.start = Eigen::MatrixXd::Constant(2, 1, -1.2);
+  long its = 0;
+  std::string why;
+  const Eigen::MatrixXd X = spectral::minimize_lbfgs(rosenbrock, s, 100000, 0.1, its, why);
+  CHECK(why == "the time limit");
+  REQUIRE(starts.size() >= 2);
+  // (the limit counts from just before the first evaluation)
+  for (std::size_t k = 1; k < starts.size(); ++k) CHECK(starts[k] - starts[0] <= 0.1 + 1e-3);
+  const std::size_t best = static_cast<std::size_t>(std::min_element(values.begin(), values.end()) - values.begin());
+  CHECK((X - points[best]).norm() == 0.0);
 }

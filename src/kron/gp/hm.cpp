@@ -380,6 +380,11 @@ HmResult fit_exact(const ExactFit& x, long max_it, double seconds) {
   for (int k = 0; k < nstarts; ++k) {
     const Start& st = starts[k];
     const double tk = core::wall_time();
+    if (k > 0 && tk - t0 >= seconds) {  // the time is spent: no start of a single evaluation each
+      core::log::info("GP-HM start", nstarts - k > 1 ? "s " : " ", k + 1, nstarts - k > 1 ? " to " + std::to_string(nstarts) : std::string(),
+                      " skipped: the time limit");
+      break;
+    }
     const double budget = std::max(0.0, (seconds - (tk - t0)) / double(nstarts - k));
     const long maxk = std::max(2L, (max_it - its_all) / (nstarts - k));
     spectral::LbfgsSetup s;
@@ -399,7 +404,11 @@ HmResult fit_exact(const ExactFit& x, long max_it, double seconds) {
     s.lower = x.lower;
     s.upper = x.upper;
     const double left = std::max(0.0, budget - (core::wall_time() - tk));
-    const Eigen::VectorXd theta = spectral::minimize_lbfgs(x.f, s, std::max(1L, maxk - it1), left, it2, why2).col(0);
+    Eigen::VectorXd theta = s.start.col(0);
+    if (left > 0)
+      theta = spectral::minimize_lbfgs(x.f, s, std::max(1L, maxk - it1), left, it2, why2).col(0);
+    else
+      why2 = "the time limit";
     its_all += it1 + it2;
     Eigen::VectorXd u;
     const double J = x.final_solve(theta, u);

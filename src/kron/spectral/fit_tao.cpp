@@ -2,6 +2,7 @@
 
 #include <petsctao.h>
 
+#include <cmath>
 #include <exception>
 #include <string>
 
@@ -19,6 +20,9 @@ struct Ctx {
   Eigen::MatrixXd U, G;
   double t0, seconds;
   bool timed_out = false;
+  bool deadline = false;  // the time limit passed inside a line search: TAO stopped, best kept
+  Eigen::MatrixXd best;   // the point of the lowest objective evaluated
+  double best_f = INFINITY;
   double next_report = 0;
   std::exception_ptr failure;  // an exception from the objective, rethrown after TaoSolve
 };
@@ -31,11 +35,22 @@ PetscErrorCode objective_gradient(Tao, Vec x, PetscReal* f, Vec g, void* p) {
   std::copy(xa, xa + c.U.size(), c.U.data());
   ierr = VecRestoreArrayRead(x, &xa);
   if (ierr) return ierr;
+  // The time limit is checked between iterations (monitor) and here: a line search whose
+  // evaluations take long would otherwise run on past it. TAO is stopped and the best point
+  // evaluated is the result.
+  if (std::isfinite(c.best_f) && core::wall_time() - c.t0 > c.seconds) {
+    c.timed_out = c.deadline = true;
+    return PETSC_ERR_USER;
+  }
   try {
     *f = (*c.f)(c.U, &c.G);
   } catch (...) {  // never through PETSc's C frames
     c.failure = std::current_exception();
     return PETSC_ERR_USER;
+  }
+  if (*f < c.best_f) {
+    c.best_f = *f;
+    c.best = c.U;
   }
   PetscScalar* ga;
   ierr = VecGetArray(g, &ga);
@@ -118,7 +133,15 @@ Eigen::MatrixXd minimize_lbfgs(const Objective& f, const LbfgsSetup& setup, long
   if (lo) VecDestroy(&lo);
   if (hi) VecDestroy(&hi);
   if (ctx.failure) std::rethrow_exception(ctx.failure);
-  pc::check(solve, "TaoSolve (L-BFGS)");
+  if (ctx.deadline) {
+    try {
+      pc::check(solve, "TaoSolve (L-BFGS)");  // (clears the stopped solve's message)
+    } catch (const Error&) {
+    }
+    U = ctx.best;
+  } else {
+    pc::check(solve, "TaoSolve (L-BFGS)");
+  }
   iterations = its;
   stopped_by = ctx.timed_out ? "the time limit" : TaoConvergedReasons[reason];
   if (!U.allFinite()) throw Error("L-BFGS produced non-finite values", {}, "check the PDE terms and the data");
