@@ -28,7 +28,7 @@ again=()
 case "$sub" in
   gp)  # by name, each a minute's optimisation; a deck added to inputs/gp must be added here
     decks=()
-    for n in advection2d.toml allen_cahn_sin100.toml allen_cahn_sin6cos100.toml poisson_mix.toml poisson_sin100.toml poisson_sin500.toml \
+    for n in advection2d.toml allen_cahn2d_smooth.toml allen_cahn_sin100.toml allen_cahn_sin6cos100.toml poisson_mix.toml poisson_sin100.toml poisson_sin500.toml \
              poisson2d_sin100.toml poisson2d_sin6cos20.toml \
              poisson_sin6cos100.toml poisson_xsin200.toml; do
       decks+=("$src/inputs/gp/$n")

@@ -126,6 +126,7 @@ struct HmResult {
   long iterations = 0;           ///< optimiser iterations (Adam steps)
   long solves = 0;               ///< exact U solves (objective evaluations)
   long gauss_newton_steps = 0;   ///< summed over the solves (nonlinear PDEs)
+  long krylov_iterations = 0;    ///< CG iterations summed over the Gauss-Newton steps (grid model)
   std::string method, stopped_by;
 };
 

@@ -8,6 +8,9 @@
 
 #include "kron/core/error.hpp"
 #include "kron/core/timer.hpp"
+#include "kron/layout/field.hpp"
+#include "kron/layout/process_grid.hpp"
+#include "kron/linops/petsc_krylov.hpp"
 
 namespace kron::gp {
 
@@ -22,6 +25,8 @@ HmGridModel::HmGridModel(HmGridProblem p) : p_(std::move(p)) {
       throw Error("GP-HM: axis " + std::to_string(a) + " has both a first and a second derivative; the grid model takes one kind per axis");
     if (p_.c1[static_cast<std::size_t>(a)] != 0.0) complex_ = true;
   }
+  if (complex_ && nonlinear())
+    throw Error("GP-HM: a nonlinear reaction with a first-derivative term; the grid model's Newton solve takes second derivatives only");
   bool any = false;
   for (int a = 0; a < dim(); ++a) any = any || p_.c2[static_cast<std::size_t>(a)] != 0.0 || p_.c1[static_cast<std::size_t>(a)] != 0.0;
   if (!any) throw Error("GP-HM: the operator has no derivative");
@@ -181,14 +186,6 @@ Eigen::Matrix<typename M::Scalar, Eigen::Dynamic, 1> HmGridModel::gather(const M
   return b;
 }
 
-Eigen::MatrixXd HmGridModel::scatter(const Eigen::VectorXd& b) const {
-  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(n_[0], n_[1]);
-  long k = 0;
-  for (const Edge& e : edges_)
-    for (long t = e.lo; t < e.hi; ++t) (e.row ? X(e.fixed, t) : X(t, e.fixed)) += b[k++];
-  return X;
-}
-
 template <class S>
 typename HmGridFactors<S>::Mat HmGridModel::apply_w(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& z, bool transpose) const {
   if (transpose) return F.ax[0].W.adjoint() * z * F.ax[1].W.conjugate();
@@ -242,7 +239,187 @@ Eigen::MatrixXd HmGridModel::capacitance(const HmGridFactors<S>& F, const Eigen:
 }
 
 template <class S>
+typename HmGridFactors<S>::Vec HmGridModel::gather_w(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& Y) const {
+  // A row edge (i fixed): (W0.row(i) Y) W1^T over its j; a column edge (j fixed): W0 (Y W1.row(j)^T) over its i.
+  using Mat = typename HmGridFactors<S>::Mat;
+  typename HmGridFactors<S>::Vec b(nb_);
+  const Mat &W0 = F.ax[0].W, &W1 = F.ax[1].W;
+  long k = 0;
+  for (const Edge& e : edges_) {
+    const long len = e.hi - e.lo;
+    if (e.row)
+      b.segment(k, len) = W1.middleRows(e.lo, len) * (W0.row(e.fixed) * Y).transpose();
+    else
+      b.segment(k, len) = W0.middleRows(e.lo, len) * (Y * W1.row(e.fixed).transpose());
+    k += len;
+  }
+  return b;
+}
+
+template <class S>
+typename HmGridFactors<S>::Mat HmGridModel::w_scatter(const HmGridFactors<S>& F, const Eigen::VectorXd& b) const {
+  // W0^H scatter(b) conj(W1): one outer product per edge.
+  using Mat = typename HmGridFactors<S>::Mat;
+  using Vec = typename HmGridFactors<S>::Vec;
+  const Mat &W0 = F.ax[0].W, &W1 = F.ax[1].W;
+  Mat X = Mat::Zero(n_[0], n_[1]);
+  long k = 0;
+  for (const Edge& e : edges_) {
+    const long len = e.hi - e.lo;
+    const Vec seg = b.segment(k, len).template cast<S>();
+    if (e.row)
+      X.noalias() += W0.row(e.fixed).adjoint() * (W1.middleRows(e.lo, len).adjoint() * seg).transpose();
+    else
+      X.noalias() += (W0.middleRows(e.lo, len).adjoint() * seg) * W1.row(e.fixed).conjugate();
+    k += len;
+  }
+  return X;
+}
+
+template <class S>
 HmGridSolution<S> HmGridModel::solve(const HmGridFactors<S>& F) const {
+  if (!nonlinear()) return solve_linear(F);
+  if constexpr (std::is_same_v<S, double>)
+    return solve_nonlinear(F);
+  else
+    throw Error("GP-HM: a nonlinear reaction needs real eigenbases (second derivatives only)");
+}
+
+HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>& F) const {
+  // J(z) = 1/2 |z|^2 + v/2 |rho(z)|^2 + t/2 |C z - g|^2, rho = Lambda z - c + V^T q(W z), with
+  // q(U) = p2 U^2 + p3 U^3 the nonlinear part of p (Lambda and c hold p0 and p1). Gauss-Newton: the
+  // residual's Jacobian is J = Lambda + E, E = V^T diag(q'(U)) W, and the new z solves
+  //   H z' = v J^T (J z - rho) + t C^T g,  H = I + v J^T J + t C^T C.
+  // P = H with E replaced by the mean of q'(U) times I is diagonal plus the boundary's rank and
+  // solved exactly (as the linear problem); z' = zp + delta with zp = P^-1 (right side) and
+  // H delta = (P - H) zp by CG (PETSc KSP) preconditioned by P^-1.
+  using Mat = Eigen::MatrixXd;
+  const double p2 = p_.reaction[2], p3 = p_.reaction[3];
+  const double t = p_.boundary_weight * F.tau, v = F.v;
+  const Mat &V0 = F.ax[0].V, &V1 = F.ax[1].V, &W0 = F.ax[0].W, &W1 = F.ax[1].W;
+  const long n0 = n_[0], n1 = n_[1];
+  auto W = [&](const Mat& z) -> Mat { return W0 * z * W1.transpose(); };
+  auto Wt = [&](const Mat& y) -> Mat { return W0.transpose() * y * W1; };
+  auto Vt = [&](const Mat& y) -> Mat { return V0.transpose() * y * V1; };
+  auto Vm = [&](const Mat& y) -> Mat { return V0 * y * V1.transpose(); };
+  auto q = [&](const Mat& U) -> Mat { return (U.array().square() * (p2 + p3 * U.array())).matrix(); };
+  auto dq = [&](const Mat& U) -> Mat { return (U.array() * (2 * p2 + 3 * p3 * U.array())).matrix(); };
+  const Eigen::VectorXd gb = gather(p_.g);
+  struct State {
+    Mat z, U, rho;
+    double J = 0;
+  };
+  auto evaluate = [&](Mat z) {
+    State st;
+    st.U = W(z);
+    st.rho = F.Lambda.cwiseProduct(z) - F.c + Vt(q(st.U));
+    st.J = 0.5 * z.squaredNorm() + 0.5 * v * st.rho.squaredNorm() + 0.5 * t * (gather(st.U) - gb).squaredNorm();
+    st.z = std::move(z);
+    return st;
+  };
+  HmGridSolution<double> out;
+  State s = evaluate(solve_linear(F).z);
+
+  Mat dN, Sd, Dinv;
+  Eigen::LLT<Mat> llt;
+  Eigen::LDLT<Mat> ldlt;
+  bool use_llt = true;
+  auto Jmul = [&](const Mat& x, Mat* wx) -> Mat {
+    Mat w = W(x);
+    Mat r = F.Lambda.cwiseProduct(x) + Vt(dN.cwiseProduct(w));
+    if (wx) *wx = std::move(w);
+    return r;
+  };
+  auto JTmul = [&](const Mat& y) -> Mat { return F.Lambda.cwiseProduct(y) + Wt(dN.cwiseProduct(Vm(y))); };
+  // P^-1 b: x = Dinv (b - C^T mu), (I / t + C Dinv C^T) mu = C Dinv b - g (g only for the full right side).
+  auto Pinv = [&](const Mat& b, bool with_g) -> Mat {
+    const Mat y = Dinv.cwiseProduct(b);
+    Eigen::VectorXd rhs = gather_w(F, y);
+    if (with_g) rhs -= gb;
+    const Eigen::VectorXd mu = use_llt ? Eigen::VectorXd(llt.solve(rhs)) : Eigen::VectorXd(ldlt.solve(rhs));
+    return y - Dinv.cwiseProduct(w_scatter(F, mu));
+  };
+  auto grid = std::make_shared<const layout::ProcessGrid>(MPI_COMM_SELF, 1, 1);
+  const layout::Pencil px({n0, n1, 1}, grid, 0);
+  auto view = [&](const layout::RealField& f) { return Eigen::Map<const Mat>(f.data(), n0, n1); };
+  linops::KrylovOptions ko;
+  ko.ksp_type = "cg";
+  ko.rtol = 1e-10;
+  ko.max_it = 1000;
+  ko.progress_every = 0;
+  ko.label = "gp.gauss_newton";
+  ko.options_prefix = "gp_";
+  linops::Krylov ksp(
+      px,
+      [&](const layout::RealField& in, layout::RealField& o) {
+        Mat wx;
+        const Mat x = view(in);
+        const Mat jx = Jmul(x, &wx);
+        Eigen::Map<Mat>(o.data(), n0, n1) = x + v * F.Lambda.cwiseProduct(jx) + Wt(v * dN.cwiseProduct(Vm(jx)) + Sd.cwiseProduct(wx)) + t * w_scatter(F, gather(wx));
+      },
+      [&](const layout::RealField& in, layout::RealField& o) { Eigen::Map<Mat>(o.data(), n0, n1) = Pinv(view(in), false); }, ko);
+  layout::RealField rb(px), rx(px);
+  double prev_step = INFINITY;
+  for (int k = 0; k < 40; ++k) {
+    dN = dq(s.U);
+    const double dbar = dN.mean();
+    Dinv = (1.0 + v * (F.Lambda.array() + dbar).square()).inverse().matrix();
+    Mat Sc = capacitance(F, Dinv);
+    Sc.diagonal().array() += 1.0 / t;
+    llt.compute(Sc);
+    use_llt = llt.info() == Eigen::Success;
+    if (!use_llt) ldlt.compute(Sc);
+    // Newton's curvature of the residual term, v q''(U) K^-1 r (diagonal in U), where it leaves H
+    // positive definite; Gauss-Newton (without it) where CG finds it indefinite.
+    Sd = (v * (2 * p2 + 6 * p3 * s.U.array()) * Vm(s.rho).array()).matrix();
+    Mat zp;
+    linops::KrylovResult kr;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      zp = Pinv(v * JTmul(Jmul(s.z, nullptr) - s.rho) + Wt(Sd.cwiseProduct(s.U)), true);
+      // (P - H) zp = v ((2 dbar Lambda + dbar^2) zp - Lambda E zp - E^T J zp) - W^T Sd W zp: no
+      // t-sized cancellation.
+      const Mat wzp = W(zp);
+      const Mat ezp = Vt(dN.cwiseProduct(wzp));
+      const Mat jzp = F.Lambda.cwiseProduct(zp) + ezp;
+      Eigen::Map<Mat>(rb.data(), n0, n1) = v * ((2 * dbar * F.Lambda.array() + dbar * dbar) * zp.array() - F.Lambda.array() * ezp.array()).matrix() -
+                                           Wt(v * dN.cwiseProduct(Vm(jzp)) + Sd.cwiseProduct(wzp));
+      Eigen::Map<Mat>(rx.data(), n0, n1).setZero();
+      try {
+        kr = ksp.solve(rb, rx);
+        break;
+      } catch (const Error&) {
+        if (attempt == 1 || Sd.isZero(0)) throw;
+        Sd.setZero();  // indefinite with Newton's curvature: a Gauss-Newton step
+      }
+    }
+    out.krylov_iterations += kr.iterations;
+    const Mat dz = zp + view(rx) - s.z;
+    ++out.gauss_newton_steps;
+    // The full step unless it raises J; then halve it.
+    double alpha = 1;
+    State next;
+    for (int h = 0; h < 20; ++h, alpha *= 0.5) {
+      next = evaluate(s.z + alpha * dz);
+      if (next.J <= s.J) break;
+    }
+    if (!(next.J <= s.J)) break;  // no decrease: s is the minimiser to rounding
+    const double step = alpha * dz.norm();
+    s = std::move(next);
+    // Converged: a step below 1e-10 of z, or a small full step that no longer shrinks (past
+    // Newton's quadratic phase the step stalls at the level of the solve's rounding).
+    const double zn = s.z.norm();
+    if (step <= 1e-10 * zn || (alpha == 1 && step < 1e-7 * zn && step > 0.5 * prev_step)) break;
+    prev_step = step;
+  }
+  if (!s.z.allFinite()) throw Error("GP-HM: the Gauss-Newton solve for U gave non-finite values", {}, "check the source and boundary data");
+  out.mu = t * (gather(s.U) - gb);
+  out.c = F.c - Vt(q(s.U));
+  out.z = std::move(s.z);
+  return out;
+}
+
+template <class S>
+HmGridSolution<S> HmGridModel::solve_linear(const HmGridFactors<S>& F) const {
   // min_z 1/2 z^H D z - Re((v conj(Lambda) c)^H z) + t/2 |C z - g|^2, t = w_b tau, C = B W: D is
   // diagonal, the boundary's rank N_b goes through its multiplier mu = t (C z - g).
   using Mat = typename HmGridFactors<S>::Mat;
@@ -253,14 +430,14 @@ HmGridSolution<S> HmGridModel::solve(const HmGridFactors<S>& F) const {
   Sc.diagonal().array() += 1.0 / t;
   // Sc is symmetric positive definite (its smallest eigenvalue at least 1 / t): blocked Cholesky,
   // with pivoted LDL^T where rounding makes a pivot non-positive.
-  const Eigen::VectorXd b = real_of(gather(apply_w(F, z0, false))) - gather(p_.g);
+  const Eigen::VectorXd b = real_of(gather_w(F, z0)) - gather(p_.g);
   HmGridSolution<S> s;
   const Eigen::LLT<Eigen::MatrixXd> llt(Sc);
   if (llt.info() == Eigen::Success)
     s.mu = llt.solve(b);
   else
     s.mu = Sc.ldlt().solve(b);
-  s.z = z0 - Dinv.template cast<S>().cwiseProduct(apply_w(F, Mat(scatter(s.mu).template cast<S>()), true));
+  s.z = z0 - Dinv.template cast<S>().cwiseProduct(w_scatter(F, s.mu));
   if (!s.z.allFinite() || !s.mu.allFinite()) throw Error("GP-HM: the exact solve for U gave non-finite values", {}, "check the source and boundary data");
   return s;
 }
@@ -270,9 +447,11 @@ double HmGridModel::objective(const HmGridFactors<S>& F, const HmGridSolution<S>
   using Mat = typename HmGridFactors<S>::Mat;
   const double N = double(points()), Nb = double(nb_), wb = p_.boundary_weight, t = wb * F.tau;
   const Mat& z = s.z;
+  const bool nonlin = s.c.size() > 0;
+  const Mat& c = nonlin ? s.c : F.c;
   // The boundary misfit from the multiplier (U_b - g = mu / t) where that is the more accurate.
-  const Eigen::VectorXd bg = t > 1.0 ? Eigen::VectorXd(s.mu / t) : Eigen::VectorXd(real_of(gather(apply_w(F, z, false))) - gather(p_.g));
-  const Mat rho = F.Lambda.cwiseProduct(z) - F.c;
+  const Eigen::VectorXd bg = t > 1.0 ? Eigen::VectorXd(s.mu / t) : Eigen::VectorXd(real_of(gather_w(F, z)) - gather(p_.g));
+  const Mat rho = F.Lambda.cwiseProduct(z) - c;
   const double prior = 0.5 * z.squaredNorm();
   const double J = prior + F.log_det + wb * (0.5 * F.tau * bg.squaredNorm() - 0.5 * Nb * std::log(F.tau)) + 0.5 * F.v * rho.squaredNorm() -
                    0.5 * N * std::log(F.v);
@@ -281,25 +460,37 @@ double HmGridModel::objective(const HmGridFactors<S>& F, const HmGridSolution<S>
     parts->prior = prior;
     parts->log_det = F.log_det;
     parts->residual_rms = std::sqrt(real_of(apply_w(F, rho, false)).squaredNorm() / N);
-    parts->boundary_rms = std::sqrt((real_of(gather(apply_w(F, z, false))) - gather(p_.g)).squaredNorm() / Nb);
+    parts->boundary_rms = std::sqrt((real_of(gather_w(F, z)) - gather(p_.g)).squaredNorm() / Nb);
     parts->tau = F.tau;
     parts->v = F.v;
   }
   if (!g) return J;
   // The residual's multiplier R = v rho. At the minimiser z + v conj(Lambda) rho + C^H mu = 0, so
   // R = -(z + C^H mu) / conj(Lambda): taken entry by entry where its rounding error is below that
-  // of v (Lambda z - c), which grows with v.
+  // of v (Lambda z - c), which grows with v. A nonlinear p adds E^T R to that condition (E =
+  // V^T diag(q'(U)) W, real): three passes of R = -(z + C^T mu + E^T R) / Lambda on those entries,
+  // from R = v rho, each dividing the error E^T brings by |Lambda|.
   const double eps = std::numeric_limits<double>::epsilon();
-  const Mat mb = apply_w(F, Mat(scatter(s.mu).template cast<S>()), true);
   Mat R = F.v * rho;
-  for (long j = 0; j < n_[1]; ++j)
-    for (long i = 0; i < n_[0]; ++i) {
-      const S L = F.Lambda(i, j);
-      if (L == S(0)) continue;
-      const double e_direct = F.v * eps * (std::abs(L * z(i, j)) + std::abs(F.c(i, j)));
-      const double e_stat = eps * (std::abs(z(i, j)) + std::abs(mb(i, j))) / std::abs(L);
-      if (e_stat < e_direct) R(i, j) = -(z(i, j) + mb(i, j)) / conj_of(L);
-    }
+  const Mat mb = w_scatter(F, s.mu);
+  Mat dqU;
+  if (nonlin) {
+    const Eigen::ArrayXXd U = values(F, z).array();
+    dqU = (U * (2 * p_.reaction[2] + 3 * p_.reaction[3] * U)).matrix().template cast<S>();
+  }
+  for (int pass = 0; pass < (nonlin ? 3 : 1); ++pass) {
+    const Mat ETR = nonlin ? apply_w(F, Mat(dqU.cwiseProduct(F.ax[0].V * R * F.ax[1].V.transpose())), true) : Mat::Zero(n_[0], n_[1]);
+    Mat Rn = R;
+    for (long j = 0; j < n_[1]; ++j)
+      for (long i = 0; i < n_[0]; ++i) {
+        const S L = F.Lambda(i, j);
+        if (L == S(0)) continue;
+        const double e_direct = F.v * eps * (std::abs(L * z(i, j)) + std::abs(c(i, j)));
+        const double e_stat = eps * (std::abs(z(i, j)) + std::abs(mb(i, j)) + std::abs(ETR(i, j))) / std::abs(L);
+        if (e_stat < e_direct) Rn(i, j) = -(z(i, j) + mb(i, j) + ETR(i, j)) / conj_of(L);
+      }
+    R = std::move(Rn);
+  }
   g->setZero(size());
   for (int a = 0; a < dim(); ++a) {
     // Axis a's factor: <dK_a, M> + <dKd_a, P> with, in its eigenbasis (Z, R seen from axis a),
@@ -365,20 +556,30 @@ KRON_GRID_INSTANTIATE(std::complex<double>)
 namespace {
 template <class S>
 HmResult fit_grid(const HmGridModel& m, long max_it, double seconds) {
-  long solves = 0;
+  long solves = 0, gn = 0, kit = 0;
   bool first = true;
+  // A nonlinear p: every solve starts from the linear part's solution, a function of theta alone
+  // (a warm start from the previous hyperparameters could land in another stationary point and
+  // make min_U J jump between evaluations, which breaks the line search).
+  auto solve = [&](const HmGridFactors<S>& F) {
+    HmGridSolution<S> sol = m.solve(F);
+    gn += sol.gauss_newton_steps;
+    kit += sol.krylov_iterations;
+    return sol;
+  };
   ExactFit x;
   x.f = [&](const Eigen::MatrixXd& T, Eigen::MatrixXd* G) -> double {
     HmGridFactors<S> F;
+    HmGridSolution<S> sol;
     try {
       F = m.factor<S>(T.col(0));
+      sol = solve(F);
     } catch (const Error&) {
       if (first) throw;
       if (G) G->setZero(T.rows(), 1);
-      return INFINITY;  // outside the covariance's domain: TAO's line search steps back
+      return INFINITY;  // outside the covariance's domain (or no solve there): TAO's line search steps back
     }
     first = false;
-    const HmGridSolution<S> sol = m.solve(F);
     ++solves;
     Eigen::VectorXd g;
     const double J = m.objective(F, sol, G ? &g : nullptr);
@@ -390,7 +591,7 @@ HmResult fit_grid(const HmGridModel& m, long max_it, double seconds) {
   x.held = [&](long i, bool hold_lengthscales) { return m.is_frequency(i) || (hold_lengthscales && m.is_lengthscale(i)); };
   x.final_solve = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& u) {
     const HmGridFactors<S> F = m.factor<S>(theta);
-    const HmGridSolution<S> sol = m.solve(F);
+    const HmGridSolution<S> sol = solve(F);
     const Eigen::MatrixXd U = m.values(F, sol.z);
     u = Eigen::Map<const Eigen::VectorXd>(U.data(), U.size());
     return m.objective(F, sol, nullptr);
@@ -401,7 +602,11 @@ HmResult fit_grid(const HmGridModel& m, long max_it, double seconds) {
                std::string(x.multi_start ? ", best of 4 starts by objective" : "");
   res.solves = solves;
   const HmGridFactors<S> F = m.factor<S>(res.theta);
-  m.objective(F, m.solve(F), nullptr, &res.parts);
+  m.objective(F, solve(F), nullptr, &res.parts);
+  res.gauss_newton_steps = gn;
+  res.krylov_iterations = kit;
+  if (m.nonlinear()) res.method = "Newton U solve (CG preconditioned by the exact linear solve) + L-BFGS on the hyperparameters" +
+                                  std::string(x.multi_start ? ", best of 4 starts by objective" : "");
   return res;
 }
 }  // namespace

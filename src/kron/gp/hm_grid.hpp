@@ -28,6 +28,14 @@
 // matrix over the boundary points (assembled from per-axis products: O(n^3), never N x N). The
 // gradient in theta is exact too (envelope theorem; the residual's multiplier v rho taken from the
 // stationarity condition where v rho = v (Lambda z - c) would have lost its digits).
+//
+// A nonlinear p (p2 u^2 + p3 u^3, Allen-Cahn) adds V^T q(W z) to the residual: U by Newton from the
+// linear part's solution (Gauss-Newton where Newton's curvature makes the system indefinite), each
+// step's system by CG through PETSc KSP, preconditioned by the exact solve above with q'(U)
+// replaced by its mean; the gradient is the linear expression with the source f - q(U) (J at fixed
+// U is that of the linear problem). Measured limit: the residual's K^-1 weight penalises the
+// harmonics that q(U) makes of U's error by up to 1 / jitter, so high-frequency solutions fit
+// poorly (docs/gp.md) and CG needs tens to hundreds of iterations a step.
 #include <array>
 #include <complex>
 #include <memory>
@@ -46,7 +54,10 @@ struct HmGridProblem {
   std::array<HmProblem, 2> axis;
   std::array<double, 2> c2{1, 1};    ///< coefficients of u_xx, u_yy
   std::array<double, 2> c1{0, 0};    ///< coefficients of u_x, u_y (an axis takes one kind of derivative)
-  std::array<double, 2> reaction{};  ///< p(u) = p0 + p1 u (linear problems only)
+  /// p(u) = p0 + p1 u + p2 u^2 + p3 u^3; p2 or p3 nonzero (Allen-Cahn) makes U's problem
+  /// nonlinear: Gauss-Newton, each step's linear system by CG (PETSc KSP) preconditioned by the
+  /// exact solve with p's slope replaced by its mean (second-derivative axes only).
+  std::array<double, 4> reaction{};
   Eigen::MatrixXd f;                 ///< the source, n0 x n1
   Eigen::MatrixXd g;                 ///< u on the boundary (entries off the boundary unused), n0 x n1
   double boundary_weight = 200;
@@ -81,6 +92,11 @@ template <class S>
 struct HmGridSolution {
   typename HmGridFactors<S>::Mat z;
   Eigen::VectorXd mu;
+  /// Nonlinear p: the residual's constant part V^T (f - p0 - p2 U^2 - p3 U^3) at the solution (J
+  /// at fixed U is then the linear problem's with that source: the gradient in theta is the
+  /// same expression); empty for a linear PDE (F.c).
+  typename HmGridFactors<S>::Mat c;
+  long gauss_newton_steps = 0, krylov_iterations = 0;
 };
 
 class HmGridModel {
@@ -110,8 +126,13 @@ class HmGridModel {
   /// and an axis has a first derivative.
   template <class S>
   HmGridFactors<S> factor(const Eigen::VectorXd& theta) const;
+  /// argmin_z J. Nonlinear p: Newton (Gauss-Newton where Newton's curvature makes the system
+  /// indefinite) from the linear part's solution, until the step is below 1e-10 of z or J stops
+  /// decreasing; each step's system by CG (PETSc KSP, options prefix gp_) preconditioned by the
+  /// exact solve with q'(U) replaced by its mean.
   template <class S>
   HmGridSolution<S> solve(const HmGridFactors<S>& F) const;
+  bool nonlinear() const { return p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0; }
   /// U = W z (real).
   template <class S>
   Eigen::MatrixXd values(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& z) const;
@@ -140,12 +161,20 @@ class HmGridModel {
   std::vector<Edge> edges_;
   template <class M>
   Eigen::Matrix<typename M::Scalar, Eigen::Dynamic, 1> gather(const M& X) const;  ///< boundary values, stacked by edge
-  Eigen::MatrixXd scatter(const Eigen::VectorXd& b) const;                           ///< the transpose of gather
   /// W z (transpose false) or W^H y (true) of an n0 x n1 array.
   template <class S>
   typename HmGridFactors<S>::Mat apply_w(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& z, bool transpose) const;
   template <class S>
   Eigen::MatrixXd capacitance(const HmGridFactors<S>& F, const Eigen::MatrixXd& Dinv) const;
+  /// gather(W Y) and W^H scatter(b) (scatter: gather's transpose) edge by edge: O(n^2) per edge
+  /// instead of the full product.
+  template <class S>
+  typename HmGridFactors<S>::Vec gather_w(const HmGridFactors<S>& F, const typename HmGridFactors<S>::Mat& Y) const;
+  template <class S>
+  typename HmGridFactors<S>::Mat w_scatter(const HmGridFactors<S>& F, const Eigen::VectorXd& b) const;
+  template <class S>
+  HmGridSolution<S> solve_linear(const HmGridFactors<S>& F) const;
+  HmGridSolution<double> solve_nonlinear(const HmGridFactors<double>& F) const;
 };
 
 /// kron's exact protocol (as fit_hm_exact) on the grid model; res.u holds U (n0 x n1, x fastest).

@@ -223,6 +223,7 @@ Krylov::Krylov(const layout::Pencil& px, FieldMap op, FieldMap preconditioner, K
     check(PCSetType(pc, PCNONE), "PCSetType");
   }
   check(KSPMonitorSet(m.ksp, &Impl::monitor, &m, nullptr), "KSPMonitorSet");
+  if (!opt.options_prefix.empty()) check(KSPSetOptionsPrefix(m.ksp, opt.options_prefix.c_str()), "KSPSetOptionsPrefix");
   check(KSPSetFromOptions(m.ksp), "KSPSetFromOptions");
   check(KSPSetUp(m.ksp), "KSPSetUp");
 }

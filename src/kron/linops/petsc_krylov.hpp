@@ -38,6 +38,7 @@ struct KrylovOptions {
   bool constant_null_space = false;  ///< singular operator (periodic/Neumann): constants are its null space
   long progress_every = 10;       ///< progress line every this many iterations (0: none)
   std::string label = "ksp";      ///< prefix of progress lines
+  std::string options_prefix;     ///< PETSc options prefix (e.g. "gp_": -gp_ksp_rtol reaches this solve)
 };
 
 struct KrylovResult {

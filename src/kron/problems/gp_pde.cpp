@@ -43,11 +43,11 @@ void GpPde::declare(core::Schema& schema) {
       {"first_y", ValueKind::Real, "", "2D: the coefficient of u_y; absent: gp.first.", -1e300, 1e300, {}, 0, 0, true},
       {"residual_covariance", ValueKind::String, "\"auto\"",
        "The PDE residual's noise covariance: identity (GP-HM's I / v; 1D only), prior (K / v, the prior's covariance: the "
-       "exact solve then factorises per axis, which 2D needs; linear PDEs without u_x), auto (identity in 1D, prior in 2D).",
+       "exact solve then factorises per axis, which 2D needs; one kind of derivative per axis, and second derivatives only with a nonlinear p), auto (identity in 1D, prior in 2D).",
        -1e300, 1e300, {"auto", "identity", "prior"}},
       {"reaction", ValueKind::RealList, "[0.0, 0.0, 0.0, 0.0]",
        "Coefficients [p0, p1, p2, p3] of p(u) = p0 + p1 u + p2 u^2 + p3 u^3 (Allen-Cahn's u(u^2 - 1): [0, -1, 0, 1]); a nonzero p2 "
-       "or p3 makes the PDE nonlinear (U by Gauss-Newton).",
+       "or p3 makes the PDE nonlinear (U by Gauss-Newton; in the grid model each step by CG preconditioned with the exact linear solve).",
        -1e300, 1e300, {}, 4, 4},
       {"source", ValueKind::String, "", "The right side f(x) (written from the exact solution by the user, not derived by kron)."},
       {"boundary", ValueKind::String, "", "u at x0 and x1, an expression of x (evaluated at both ends)."},
@@ -76,7 +76,7 @@ void GpPde::declare(core::Schema& schema) {
        -1e300, 1e300, {"exact", "adam"}},
       {"steps", ValueKind::Integer, "1000000", "The most optimiser iterations in all: method exact, the L-BFGS iterations the starts share (a start gets an equal share of what the earlier ones left); method adam, the Adam steps. A result bounded by steps does not depend on the machine's speed; one cut by "
        "time_limit does.", 1, 1e12},
-      {"time_limit", ValueKind::Real, "60.0", "The most wall time of the optimisation in seconds (a guard; steps gives reproducible runs).", 0, 1e300},
+      {"time_limit", ValueKind::Real, "60.0", "The most wall time of the optimisation in seconds (a guard; steps gives reproducible runs), checked before every objective evaluation: a stopped run keeps the best point evaluated (plus the final U solve).", 0, 1e300},
       {"learning_rate", ValueKind::Real, "0.01", "method adam: the step size (the paper's: 0.01).", 0, 1e300},
       {"test_points", ValueKind::Integer, "300", "Uniform test points on [x0, x1] for the error (the paper's: 300).", 2, 10000000},
   };
@@ -113,9 +113,11 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     throw deck.error(S, deck.has(S, "first_y") ? "first_y" : "second_y", "is nonzero, and so is the y axis' other derivative coefficient: the grid model takes one kind of derivative per axis");
   const auto rc = deck.reals(S, "reaction");
   std::copy(rc.begin(), rc.end(), p.reaction.begin());
-  if (grid && (rc[2] != 0.0 || rc[3] != 0.0))
-    throw deck.error(S, "reaction", "is nonlinear: p2 or p3 is nonzero; the grid model, used in 2D and with residual_covariance = prior, solves linear PDEs only",
-                     "a 1D deck with residual_covariance = \"identity\" for Allen-Cahn");
+  const bool first_derivative = p.c1 != 0.0 || (two_d && c1y != 0.0);
+  if (grid && (rc[2] != 0.0 || rc[3] != 0.0) && first_derivative)
+    throw deck.error(S, "reaction", "is nonlinear (p2 or p3 is nonzero) and the PDE has a first-derivative term; the grid model's Newton solve, "
+                     "used in 2D and with residual_covariance = prior, takes second derivatives only",
+                     two_d ? "" : "a 1D deck with residual_covariance = \"identity\"");
   p.envelope = deck.string(S, "kernel") == "gaussian" ? gp::SpectralMixture::Envelope::Gaussian : gp::SpectralMixture::Envelope::Matern52;
   p.components = static_cast<int>(deck.integer(S, "components"));
   p.freq_scale = deck.real(S, "freq_scale");
@@ -188,7 +190,7 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   gp::HmGridProblem gpb;
   gpb.c2 = {p.c2, c2y};
   gpb.c1 = {p.c1, c1y};
-  gpb.reaction = {p.reaction[0], p.reaction[1]};
+  gpb.reaction = p.reaction;
   gpb.boundary_weight = p.boundary_weight;
   for (int a = 0; a < 2; ++a) {
     gp::HmProblem& ap = gpb.axis[static_cast<std::size_t>(a)];
@@ -356,6 +358,7 @@ core::Json GpPde::run() {
   if (method_ == "exact") {
     j["u_solves"] = r.solves;
     if (r.gauss_newton_steps > r.solves) j["gauss_newton_steps"] = r.gauss_newton_steps;
+    if (r.krylov_iterations > 0) j["krylov_iterations"] = r.krylov_iterations;
   }
   for (int a = 0; a < dim; ++a) {
     const std::string sx = suffix[a];
