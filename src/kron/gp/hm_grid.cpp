@@ -287,12 +287,13 @@ HmGridSolution<S> HmGridModel::solve(const HmGridFactors<S>& F) const {
 
 HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>& F) const {
   // J(z) = 1/2 |z|^2 + v/2 |rho(z)|^2 + t/2 |C z - g|^2, rho = Lambda z - c + V^T q(W z), with
-  // q(U) = p2 U^2 + p3 U^3 the nonlinear part of p (Lambda and c hold p0 and p1). Gauss-Newton: the
+  // q(U) = p2 U^2 + p3 U^3 the nonlinear part of p (Lambda and c hold p0 and p1). Newton: the
   // residual's Jacobian is J = Lambda + E, E = V^T diag(q'(U)) W, and the new z solves
-  //   H z' = v J^T (J z - rho) + t C^T g,  H = I + v J^T J + t C^T C.
-  // P = H with E replaced by the mean of q'(U) times I is diagonal plus the boundary's rank and
-  // solved exactly (as the linear problem); z' = zp + delta with zp = P^-1 (right side) and
-  // H delta = (P - H) zp by CG (PETSc KSP) preconditioned by P^-1.
+  //   H z' = v J^T (J z - rho) + W^T Sd U + t C^T g,  H = I + v J^T J + W^T Sd W + t C^T C,
+  // Sd = diag(v q''(U) K^-1 r) Newton's curvature (0: Gauss-Newton). P = H with Sd = 0 and E
+  // replaced by the mean of q'(U) times I is diagonal plus the boundary's rank and solved exactly
+  // (as the linear problem); z' = zp + delta with zp = P^-1 (right side) and H delta = (P - H) zp
+  // by CG (PETSc KSP) preconditioned by P^-1.
   using Mat = Eigen::MatrixXd;
   const double p2 = p_.reaction[2], p3 = p_.reaction[3];
   const double t = p_.boundary_weight * F.tau, v = F.v;
@@ -324,12 +325,6 @@ HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>&
   Eigen::LLT<Mat> llt;
   Eigen::LDLT<Mat> ldlt;
   bool use_llt = true;
-  auto Jmul = [&](const Mat& x, Mat* wx) -> Mat {
-    Mat w = W(x);
-    Mat r = F.Lambda.cwiseProduct(x) + Vt(dN.cwiseProduct(w));
-    if (wx) *wx = std::move(w);
-    return r;
-  };
   auto JTmul = [&](const Mat& y) -> Mat { return F.Lambda.cwiseProduct(y) + Wt(dN.cwiseProduct(Vm(y))); };
   // P^-1 b: x = Dinv (b - C^T mu), (I / t + C Dinv C^T) mu = C Dinv b - g (g only for the full right side).
   auto Pinv = [&](const Mat& b, bool with_g) -> Mat {
@@ -347,14 +342,14 @@ HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>&
   ko.rtol = 1e-10;
   ko.max_it = 1000;
   ko.progress_every = 0;
-  ko.label = "gp.gauss_newton";
+  ko.label = "gp.newton";
   ko.options_prefix = "gp_";
   linops::Krylov ksp(
       px,
       [&](const layout::RealField& in, layout::RealField& o) {
-        Mat wx;
         const Mat x = view(in);
-        const Mat jx = Jmul(x, &wx);
+        const Mat wx = W(x);
+        const Mat jx = F.Lambda.cwiseProduct(x) + Vt(dN.cwiseProduct(wx));  // J x
         Eigen::Map<Mat>(o.data(), n0, n1) = x + v * F.Lambda.cwiseProduct(jx) + Wt(v * dN.cwiseProduct(Vm(jx)) + Sd.cwiseProduct(wx)) + t * w_scatter(F, gather(wx));
       },
       [&](const layout::RealField& in, layout::RealField& o) { Eigen::Map<Mat>(o.data(), n0, n1) = Pinv(view(in), false); }, ko);
@@ -375,7 +370,7 @@ HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>&
     Mat zp;
     linops::KrylovResult kr;
     for (int attempt = 0; attempt < 2; ++attempt) {
-      zp = Pinv(v * JTmul(Jmul(s.z, nullptr) - s.rho) + Wt(Sd.cwiseProduct(s.U)), true);
+      zp = Pinv(v * JTmul(F.Lambda.cwiseProduct(s.z) + Vt(dN.cwiseProduct(s.U)) - s.rho) + Wt(Sd.cwiseProduct(s.U)), true);
       // (P - H) zp = v ((2 dbar Lambda + dbar^2) zp - Lambda E zp - E^T J zp) - W^T Sd W zp: no
       // t-sized cancellation.
       const Mat wzp = W(zp);
@@ -389,7 +384,7 @@ HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>&
         break;
       } catch (const Error&) {
         if (attempt == 1 || Sd.isZero(0)) throw;
-        Sd.setZero();  // indefinite with Newton's curvature: a Gauss-Newton step
+        Sd.setZero();  // CG failed with Newton's curvature (indefinite): a Gauss-Newton step
       }
     }
     out.krylov_iterations += kr.iterations;
@@ -411,7 +406,7 @@ HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>&
     if (step <= 1e-10 * zn || (alpha == 1 && step < 1e-7 * zn && step > 0.5 * prev_step)) break;
     prev_step = step;
   }
-  if (!s.z.allFinite()) throw Error("GP-HM: the Gauss-Newton solve for U gave non-finite values", {}, "check the source and boundary data");
+  if (!s.z.allFinite()) throw Error("GP-HM: the Newton solve for U gave non-finite values", {}, "check the source and boundary data");
   out.mu = t * (gather(s.U) - gb);
   out.c = F.c - Vt(q(s.U));
   out.z = std::move(s.z);
