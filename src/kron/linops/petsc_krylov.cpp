@@ -267,7 +267,7 @@ KrylovResult Krylov::solve(const layout::RealField& b, layout::RealField& x) {
     os << "the Krylov solve (" << r.ksp_type << " + " << r.pc_type << ") failed: " << r.reason << " after " << its
        << " iterations, residual norm " << rnorm << " (initial " << m.r0 << ")";
     throw Error(os.str(), {},
-                reason == KSP_DIVERGED_ITS ? "raise petsc.ksp_max_it, or try another ksp_type/pc_type"
+                reason == KSP_DIVERGED_ITS ? "raise petsc." + m.opt.options_prefix + "ksp_max_it, or try another " + m.opt.options_prefix + "ksp_type/" + m.opt.options_prefix + "pc_type"
                 : reason == KSP_DIVERGED_INDEFINITE_PC || reason == KSP_DIVERGED_INDEFINITE_MAT
                     ? "the operator or preconditioner is not definite: use ksp_type = \"gmres\""
                     : "check the coefficient (positive, finite), the source and the boundary data");
