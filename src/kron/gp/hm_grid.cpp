@@ -297,10 +297,10 @@ HmGridSolution<double> HmGridModel::solve_nonlinear(const HmGridFactors<double>&
   using Mat = Eigen::MatrixXd;
   const double p2 = p_.reaction[2], p3 = p_.reaction[3];
   const double t = p_.boundary_weight * F.tau, v = F.v;
-  const Mat &V0 = F.ax[0].V, &V1 = F.ax[1].V, &W0 = F.ax[0].W, &W1 = F.ax[1].W;
+  const Mat &V0 = F.ax[0].V, &V1 = F.ax[1].V;
   const long n0 = n_[0], n1 = n_[1];
-  auto W = [&](const Mat& z) -> Mat { return W0 * z * W1.transpose(); };
-  auto Wt = [&](const Mat& y) -> Mat { return W0.transpose() * y * W1; };
+  auto W = [&](const Mat& z) -> Mat { return apply_w(F, z, false); };
+  auto Wt = [&](const Mat& y) -> Mat { return apply_w(F, y, true); };
   auto Vt = [&](const Mat& y) -> Mat { return V0.transpose() * y * V1; };
   auto Vm = [&](const Mat& y) -> Mat { return V0 * y * V1.transpose(); };
   auto q = [&](const Mat& U) -> Mat { return (U.array().square() * (p2 + p3 * U.array())).matrix(); };
