@@ -124,6 +124,20 @@ std::vector<Case<T>> cases() {
                     return A;
                   }});
   }
+  // Span 1 with G a multiple of the lines per slab: one strided GEMM per block (Monarch factors,
+  // butterfly levels); 4 and 12 blocks against slabs of 1, 4 (12 = 3 slabs x 4) and 5 lines.
+  for (long G : {4L, 12L}) {
+    const long m = 3, n = 2;
+    std::vector<T> a(G * m * n);
+    for (auto& v : a) v = rnd<T>(g);
+    cs.push_back({"block-dense " + std::to_string(G) + " x (3x2), span 1", LineOp<T>::block_dense(G, m, n, a, 1), [a, G, m, n](long l) {
+                    Mat<T> A(m, n);
+                    const long b = l % G;
+                    for (long i = 0; i < m; ++i)
+                      for (long j = 0; j < n; ++j) A(i, j) = a[(b * m + i) * n + j];
+                    return A;
+                  }});
+  }
   {
     const long G = 2, n = 7, span = 3;
     std::vector<T> d(G * n);

@@ -36,7 +36,7 @@ void check_all() {
   // outer, inner, pad: contiguous lines, interleaved lines, padded slabs, one line, and a channel
   // axis (lines_along_channel: inner = component stride x lower channels, e.g. a 4 x 3 local box
   // times 2 lower channels; outer = the higher channels).
-  const long shapes[][3] = {{7, 1, 0}, {3, 5, 0}, {2, 4, 3}, {1, 1, 0}, {2, 24, 0}};
+  const long shapes[][3] = {{7, 1, 0}, {3, 5, 0}, {2, 4, 3}, {9, 4, 1}, {1, 1, 0}, {2, 24, 0}};
   for (auto& c : cases<T>())
     for (const auto& sh : shapes)
       for (Trans t : {Trans::N, Trans::T, Trans::H})
@@ -110,7 +110,67 @@ void dot_product_tests() {
     }
 }
 
+// The coefficient gradient of L = Re sum conj(w) op(A) x: L is linear in A, so for any direction E
+// L(A + E) - L(A) = Re <G, E> exactly; checked with set_coefficients and apply alone.
+template <class T>
+void gradient_tests() {
+  std::mt19937 g(17);
+  const long shapes[][3] = {{7, 1, 0}, {3, 5, 0}, {2, 4, 3}, {9, 4, 1}, {2, 24, 0}};
+  auto real_dot = [](const std::vector<T>& a, const std::vector<T>& b) {
+    double s = 0;
+    for (std::size_t q = 0; q < a.size(); ++q) s += std::real(std::conj(a[q]) * b[q]);
+    return s;
+  };
+  int checked = 0;
+  for (auto& c : cases<T>()) {
+    if (c.op.kind() != LineOp<T>::Kind::Dense && c.op.kind() != LineOp<T>::Kind::BlockDense && c.op.kind() != LineOp<T>::Kind::Diagonal)
+      continue;
+    for (const auto& sh : shapes)
+      for (Trans t : {Trans::N, Trans::T, Trans::H}) {
+        const long outer = sh[0], inner = sh[1], pad = sh[2];
+        const long nin = t == Trans::N ? c.op.cols() : c.op.rows(), nout = t == Trans::N ? c.op.rows() : c.op.cols();
+        Lines<T> x(outer, nin, inner, pad), w(outer, nout, inner, pad), y(outer, nout, inner, pad);
+        for (auto& v : x.data) v = rnd<T>(g);
+        for (auto& v : w.data) v = rnd<T>(g);
+        const std::vector<T> a0 = c.op.coefficients();
+        std::vector<T> e(a0.size()), ae(a0.size()), grad(a0.size(), T(1));
+        for (auto& v : e) v = rnd<T>(g);
+        for (std::size_t q = 0; q < a0.size(); ++q) ae[q] = a0[q] + e[q];
+        std::fill(y.data.begin(), y.data.end(), T(0));
+        c.op.apply(x.v, y.v, t);
+        const double l0 = real_dot(w.data, y.data);
+        c.op.set_coefficients(ae.data());
+        std::fill(y.data.begin(), y.data.end(), T(0));
+        c.op.apply(x.v, y.v, t);
+        const double l1 = real_dot(w.data, y.data);
+        c.op.set_coefficients(a0.data());
+        c.op.coefficient_gradient(x.v, w.v, grad.data(), t, false);
+        const double pred = real_dot(grad, e);
+        INFO(c.name << ", " << (t == Trans::N ? "N" : t == Trans::T ? "T" : "H") << ", outer " << outer << ", inner " << inner << ": dL "
+                    << l1 - l0 << ", <G, E> " << pred);
+        CHECK(std::abs((l1 - l0) - pred) <= 1e-12 * (1 + std::abs(pred)));
+        // Accumulation adds to what is there.
+        std::vector<T> twice = grad;
+        c.op.coefficient_gradient(x.v, w.v, twice.data(), t, true);
+        double acc_err = 0;
+        for (std::size_t q = 0; q < grad.size(); ++q) acc_err = std::max(acc_err, std::abs(twice[q] - T(2) * grad[q]));
+        CHECK(acc_err <= 1e-12 * (1 + std::abs(pred)));
+        ++checked;
+      }
+  }
+  CHECK(checked >= 5 * 5 * 3);
+}
+
 }  // namespace
+
+TEST_CASE("LineOp coefficient gradients match the change of a linear functional, real and complex", "[lineop]") {
+  gradient_tests<double>();
+  gradient_tests<cplx>();
+  const LineOp<double> op = LineOp<double>::real(dense_operator(Eigen::MatrixXd::Identity(3, 3), "identity"));
+  std::vector<double> a(9), b(9), gr(9);
+  LineView<double> v{a.data(), 3, 3, 1, 3}, u{b.data(), 3, 3, 1, 3};
+  CHECK_THROWS_WITH(op.coefficient_gradient(v, u, gr.data()), Catch::Contains("coefficients to train"));
+}
 
 TEST_CASE("LineOp of real lines equals a dense product for every kind and Trans", "[lineop]") { check_all<double>(); }
 TEST_CASE("LineOp of complex lines equals a dense product for every kind and Trans", "[lineop]") { check_all<cplx>(); }

@@ -257,6 +257,22 @@ void for_each_run(const V& v, long span, long groups, F&& f) {
   }
 }
 
+// Groups of lines as strided matrices, one per group: where span is 1 and G is a multiple of the
+// lines per slab (inner), the lines of group g are the columns of one matrix whose element (i, c)
+// sits at p + base_g + i * inner + c * step * ostride (Monarch and block-diagonal factors,
+// butterfly levels: one GEMM per block instead of one per line). Calls f(g, base, count, step).
+template <class V, class F>
+bool for_each_group(const V& v, long span, long groups, F&& f) {
+  if (groups == 1 || span != 1 || groups % v.inner != 0) return false;
+  const long step = groups / v.inner;  // slabs between two lines of one group
+  for (long g = 0; g < groups; ++g) {
+    const long o0 = g / v.inner, j = g % v.inner;
+    if (o0 >= v.outer) continue;
+    f(g, o0 * v.ostride + j, (v.outer - o0 + step - 1) / step, step);
+  }
+  return true;
+}
+
 }  // namespace
 
 template <class T>
@@ -478,6 +494,45 @@ struct LineOp<T>::Impl {
     }
   }
 
+  // The columns of a group as an Eigen matrix: element (i, c) at p + i * rs + c * cs.
+  template <class U>
+  using Strided = Eigen::Map<Eigen::Matrix<U, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  template <class U>
+  static auto strided(U* p, long rows, long count, long rs, long cs) {
+    using E = std::remove_const_t<U>;
+    using M = std::conditional_t<std::is_const_v<U>, const Eigen::Matrix<E, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>,
+                                 Eigen::Matrix<E, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>>;
+    return Eigen::Map<M, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>(p, rows, count, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(cs, rs));
+  }
+
+  // Y (+)= op(A_g) X for the lines of one group (for_each_group).
+  void group_gemm(const T* ag, Trans t, const LineView<const T>& in, const LineView<T>& out, long base_in, long base_out, long count,
+                  long step, bool acc) const {
+    const Eigen::Map<const Mat> A(ag, m, n);
+    const auto X = strided(in.p + base_in, in.n, count, in.inner, step * in.ostride);
+    auto Y = strided(out.p + base_out, out.n, count, out.inner, step * out.ostride);
+    if (t == Trans::N) {
+      if (acc) Y.noalias() += A * X;
+      else Y.noalias() = A * X;
+    } else if (t == Trans::T) {
+      if (acc) Y.noalias() += A.transpose() * X;
+      else Y.noalias() = A.transpose() * X;
+    } else {
+      if (acc) Y.noalias() += A.adjoint() * X;
+      else Y.noalias() = A.adjoint() * X;
+    }
+  }
+
+  // G_g += the gradient from count lines at (x, xrs, xcs) and (y, yrs, ycs) (see coefficient_gradient).
+  void gradient_block(T* gg, Trans t, const T* x, long xn, long xrs, long xcs, const T* y, long yn, long yrs, long ycs, long count) const {
+    const auto X = strided(x, xn, count, xrs, xcs);
+    const auto Y = strided(y, yn, count, yrs, ycs);
+    Eigen::Map<Mat> G(gg, m, n);
+    if (t == Trans::N) G.noalias() += Y * X.adjoint();
+    else if (t == Trans::T) G.noalias() += X.conjugate() * Y.transpose();
+    else G.noalias() += X * Y.adjoint();
+  }
+
   void diagonal_apply(const LineView<const T>& in, const LineView<T>& out, Trans t, bool acc) const {
     for_each_run(in, span, groups, [&](long o, long j0, long count, long g) {
       const T* d = a.data() + g * n;
@@ -677,12 +732,76 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
     }
     case Kind::Dense:
     case Kind::BlockDense:
+      if (for_each_group(in, m.span, m.groups, [&](long g, long base, long count, long step) {
+            const long base_out = (base / in.ostride) * out.ostride + base % in.ostride;
+            m.group_gemm(m.a.data() + g * m.m * m.n, t, in, out, base, base_out, count, step, accumulate);
+          }))
+        return;
       for_each_run(in, m.span, m.groups, [&](long o, long j0, long count, long g) {
         m.gemm(m.a.data() + g * m.m * m.n, m.m, m.n, t, in, out, o, j0, count, accumulate);
       });
       return;
     case Kind::Diagonal: m.diagonal_apply(in, out, t, accumulate); return;
   }
+}
+
+template <class T>
+const std::vector<T>& LineOp<T>::coefficients() const {
+  const Impl& m = *impl_;
+  if (m.kind == Kind::Real || m.kind == Kind::Transform) throw Error("LineOp::coefficients (" + describe() + "): the operator has no coefficient array");
+  return m.a;
+}
+
+template <class T>
+void LineOp<T>::set_coefficients(const T* a) {
+  Impl& m = *impl_;
+  if (m.kind == Kind::Real || m.kind == Kind::Transform) throw Error("LineOp::set_coefficients (" + describe() + "): the operator has no coefficient array");
+  std::copy(a, a + m.a.size(), m.a.begin());
+  m.dev.reset();
+}
+
+template <class T>
+void LineOp<T>::coefficient_gradient(const LineView<const T>& in, const LineView<const T>& dout, T* grad, Trans t, bool accumulate) const {
+  const Impl& m = *impl_;
+  if (m.kind == Kind::Real || m.kind == Kind::Transform)
+    throw Error("LineOp::coefficient_gradient (" + describe() + "): only dense, block-dense and diagonal operators have coefficients to train");
+  const long n_in = t == Trans::N ? m.n : m.m, n_out = t == Trans::N ? m.m : m.n;
+  if (in.n != n_in || dout.n != n_out || in.outer != dout.outer || in.inner != dout.inner)
+    throw Error("LineOp::coefficient_gradient (" + describe() + "): lines of " + std::to_string(in.n) + " and " + std::to_string(dout.n) +
+                " points do not fit the operator");
+  if (in.on_device() || dout.on_device())
+    throw Error("LineOp::coefficient_gradient (" + describe() + "): lines in device memory", {},
+                "the coefficient gradient runs on host lines; copy the lines to the host");
+  if (!accumulate) std::fill(grad, grad + m.a.size(), T(0));
+  if (in.lines() == 0) return;
+  if (m.kind == Kind::Diagonal) {
+    for_each_run(in, m.span, m.groups, [&](long o, long j0, long count, long g) {
+      T* gd = grad + g * m.n;
+      const long per_line = in.inner == 1 ? in.ostride : 1, per_line_out = dout.inner == 1 ? dout.ostride : 1;
+      const T* x0 = in.p + o * in.ostride + (in.inner == 1 ? 0 : j0);
+      const T* y0 = dout.p + o * dout.ostride + (dout.inner == 1 ? 0 : j0);
+      for (long q = 0; q < count; ++q)
+        for (long i = 0; i < m.n; ++i) {
+          const T x = x0[q * per_line + i * in.inner], y = y0[q * per_line_out + i * dout.inner];
+          if constexpr (is_complex<T>) gd[i] += t == Trans::H ? std::conj(y) * x : y * std::conj(x);
+          else gd[i] += y * x;
+        }
+    });
+    return;
+  }
+  if (for_each_group(in, m.span, m.groups, [&](long g, long base, long count, long step) {
+        const long base_out = (base / in.ostride) * dout.ostride + base % in.ostride;
+        m.gradient_block(grad + g * m.m * m.n, t, in.p + base, in.n, in.inner, step * in.ostride, dout.p + base_out, dout.n, dout.inner,
+                         step * dout.ostride, count);
+      }))
+    return;
+  for_each_run(in, m.span, m.groups, [&](long o, long j0, long count, long g) {
+    T* gg = grad + g * m.m * m.n;
+    if (in.inner == 1)
+      m.gradient_block(gg, t, in.p + o * in.ostride, in.n, 1, in.ostride, dout.p + o * dout.ostride, dout.n, 1, dout.ostride, count);
+    else
+      m.gradient_block(gg, t, in.p + o * in.ostride + j0, in.n, in.inner, 1, dout.p + o * dout.ostride + j0, dout.n, dout.inner, 1, count);
+  });
 }
 
 template class LineOp<double>;

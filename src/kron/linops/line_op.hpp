@@ -77,6 +77,19 @@ class LineOp {
   void apply(const LineView<const T>& in, const LineView<T>& out, Trans t = Trans::N, bool accumulate = false,
              core::Workspace* work = nullptr) const;
 
+  /// Dense, BlockDense, Diagonal: the coefficients in the factory's layout (G row-major blocks, or
+  /// G diagonals), and their replacement by as many values (training updates them in place of a
+  /// new operator; a prepared device copy is rebuilt on the next device apply).
+  const std::vector<T>& coefficients() const;
+  void set_coefficients(const T* a);
+  /// The gradient of a real loss in the coefficients, for a map applied as out = op(A) in: given
+  /// the lines `in` and the loss' gradient `dout` on the out lines (for complex T, dL/dRe + i
+  /// dL/dIm), grad (+)= dL/dA in the coefficients' layout (G m n values, or G n for a diagonal):
+  /// sum over lines of dout in^H (N), conj(in) dout^T (T), in dout^H (H), per line group. Dense,
+  /// BlockDense and Diagonal kinds; host lines.
+  void coefficient_gradient(const LineView<const T>& in, const LineView<const T>& dout, T* grad, Trans t = Trans::N,
+                            bool accumulate = true) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,219 @@
+#include "kron/nn/model.hpp"
+
+#include <cmath>
+
+#include "kron/core/error.hpp"
+#include "kron/core/mpi.hpp"
+
+namespace kron::nn {
+
+// ---- Linear -----------------------------------------------------------------------------------
+
+Linear::Linear(std::unique_ptr<StructuredMap<double>> map, bool bias) : map_(std::move(map)), bias_("bias", bias ? map_->out() : 0) {
+  // Zero bias (PyTorch draws it uniform(+-1/sqrt(in))): the map alone sets the output variance.
+}
+
+void Linear::forward(const double* x, double* y, long batch) {
+  map_->forward(x, y, batch, 1);
+  const long n = out();
+  if (bias_.size())
+    for (long b = 0; b < batch; ++b)
+      for (long i = 0; i < n; ++i) y[b * n + i] += bias_.value[static_cast<std::size_t>(i)];
+}
+
+void Linear::backward(const double* x, const double* dy, double* dx, long batch) {
+  const long n = out();
+  if (bias_.size())
+    for (long b = 0; b < batch; ++b)
+      for (long i = 0; i < n; ++i) bias_.grad[static_cast<std::size_t>(i)] += dy[b * n + i];
+  map_->backward(x, dy, dx, batch, 1);
+}
+
+std::vector<Parameter<double>*> Linear::parameters() {
+  auto r = map_->parameters();
+  if (bias_.size()) r.push_back(&bias_);
+  return r;
+}
+
+// ---- GELU -------------------------------------------------------------------------------------
+
+namespace {
+constexpr double kInvSqrt2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
+}
+
+void Gelu::forward(const double* x, double* y, long batch) {
+  const long c = batch * n_;
+  for (long i = 0; i < c; ++i) y[i] = 0.5 * x[i] * (1.0 + std::erf(x[i] * kInvSqrt2));
+}
+
+void Gelu::backward(const double* x, const double* dy, double* dx, long batch) {
+  if (!dx) return;
+  const long c = batch * n_;
+  for (long i = 0; i < c; ++i) {
+    const double phi = 0.5 * (1.0 + std::erf(x[i] * kInvSqrt2)), pdf = kInvSqrt2Pi * std::exp(-0.5 * x[i] * x[i]);
+    dx[i] = dy[i] * (phi + x[i] * pdf);
+  }
+}
+
+// ---- Sequential -------------------------------------------------------------------------------
+
+void Sequential::add(std::unique_ptr<Module> m) {
+  if (!layers_.empty() && m->in() != layers_.back()->out())
+    throw Error("model: layer " + std::to_string(layers_.size()) + " (" + m->describe() + ") takes " + std::to_string(m->in()) +
+                " values but the layer before gives " + std::to_string(layers_.back()->out()));
+  layers_.push_back(std::move(m));
+}
+
+void Sequential::forward(const double* x, double* y, long batch) {
+  if (layers_.empty()) throw Error("model: no layers");
+  act_.resize(layers_.size() - 1);
+  const double* src = x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    double* dst = y;
+    if (i + 1 < layers_.size()) {
+      act_[i].resize(static_cast<std::size_t>(batch * layers_[i]->out()));
+      dst = act_[i].data();
+    }
+    layers_[i]->forward(src, dst, batch);
+    src = dst;
+  }
+}
+
+void Sequential::backward(const double* x, const double* dy, double* dx, long batch) {
+  std::vector<double> g(dy, dy + batch * out()), prev;
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    const double* xi = i == 0 ? x : act_[i - 1].data();
+    if (i == 0) {
+      layers_[0]->backward(xi, g.data(), dx, batch);
+      break;
+    }
+    prev.resize(static_cast<std::size_t>(batch * layers_[i]->in()));
+    layers_[i]->backward(xi, g.data(), prev.data(), batch);
+    std::swap(g, prev);
+  }
+}
+
+std::vector<Parameter<double>*> Sequential::parameters() {
+  std::vector<Parameter<double>*> r;
+  for (auto& l : layers_)
+    for (auto* p : l->parameters()) r.push_back(p);
+  return r;
+}
+
+std::string Sequential::describe() const {
+  std::string s;
+  for (const auto& l : layers_) s += (s.empty() ? "" : ", ") + l->describe();
+  return s;
+}
+
+double Sequential::flops() const {
+  double f = 0;
+  for (const auto& l : layers_) f += l->flops();
+  return f;
+}
+
+std::unique_ptr<Sequential> mlp(const std::vector<long>& widths, const std::string& structure, Rng& rng) {
+  if (widths.size() < 2) throw Error("MLP: needs at least an input and an output width");
+  for (long w : widths)
+    if (w < 1) throw Error("MLP: width " + std::to_string(w) + " is not positive");
+  auto m = std::make_unique<Sequential>();
+  const std::size_t L = widths.size() - 1;
+  for (std::size_t i = 0; i < L; ++i) {
+    const bool inner = i > 0 && i + 1 < L;
+    m->add(std::make_unique<Linear>(make_map<double>(inner ? structure : "dense", widths[i], widths[i + 1], rng)));
+    if (i + 1 < L) m->add(std::make_unique<Gelu>(widths[i + 1]));
+  }
+  return m;
+}
+
+long parameter_count(const std::vector<Parameter<double>*>& ps) {
+  long c = 0;
+  for (auto* p : ps) c += p->size();
+  return c;
+}
+
+// ---- losses -----------------------------------------------------------------------------------
+
+double mse_loss(const double* pred, const double* target, long n, long batch, double* grad) {
+  const long c = n * batch;
+  double s = 0;
+  for (long i = 0; i < c; ++i) {
+    const double d = pred[i] - target[i];
+    s += d * d;
+    if (grad) grad[i] = 2.0 * d / static_cast<double>(c);
+  }
+  return s / static_cast<double>(c);
+}
+
+double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad) {
+  double total = 0;
+  for (long b = 0; b < batch; ++b) {
+    const double* p = pred + b * n;
+    const double* t = target + b * n;
+    double e2 = 0, t2 = 0;
+    for (long i = 0; i < n; ++i) {
+      e2 += (p[i] - t[i]) * (p[i] - t[i]);
+      t2 += t[i] * t[i];
+    }
+    if (!(t2 > 0)) throw Error("relative L2 loss: sample " + std::to_string(b) + " has a zero target", {}, "use the mse loss for data with zero samples");
+    const double e = std::sqrt(e2), tn = std::sqrt(t2);
+    total += e / tn;
+    if (grad)
+      for (long i = 0; i < n; ++i) grad[b * n + i] = e > 0 ? (p[i] - t[i]) / (e * tn * static_cast<double>(batch)) : 0.0;
+  }
+  return total / static_cast<double>(batch);
+}
+
+// ---- Adam -------------------------------------------------------------------------------------
+
+Adam::Adam(std::vector<Parameter<double>*> params, AdamOptions o) : p_(std::move(params)), o_(o) {
+  if (!(o_.lr > 0) || !(o_.beta1 >= 0 && o_.beta1 < 1) || !(o_.beta2 >= 0 && o_.beta2 < 1) || !(o_.eps > 0) || !(o_.weight_decay >= 0))
+    throw Error("Adam: needs lr > 0, 0 <= beta1, beta2 < 1, eps > 0 and weight_decay >= 0");
+  for (auto* p : p_) {
+    m_.emplace_back(p->value.size(), 0.0);
+    v_.emplace_back(p->value.size(), 0.0);
+  }
+}
+
+void Adam::zero_grad() {
+  for (auto* p : p_) p->zero_grad();
+}
+
+void Adam::step() {
+  ++t_;
+  const double c1 = 1.0 - std::pow(o_.beta1, static_cast<double>(t_)), c2 = 1.0 - std::pow(o_.beta2, static_cast<double>(t_));
+  for (std::size_t k = 0; k < p_.size(); ++k) {
+    auto& w = p_[k]->value;
+    const auto& g = p_[k]->grad;
+    auto& m = m_[k];
+    auto& v = v_[k];
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      double gi = g[i];
+      if (o_.weight_decay > 0) {
+        if (o_.decoupled) w[i] -= o_.lr * o_.weight_decay * w[i];
+        else gi += o_.weight_decay * w[i];
+      }
+      m[i] = o_.beta1 * m[i] + (1 - o_.beta1) * gi;
+      v[i] = o_.beta2 * v[i] + (1 - o_.beta2) * gi * gi;
+      w[i] -= o_.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + o_.eps);
+    }
+    p_[k]->changed();
+  }
+}
+
+double step_schedule(double lr0, long epoch, long step_size, double gamma) {
+  return lr0 * std::pow(gamma, static_cast<double>(step_size > 0 ? epoch / step_size : 0));
+}
+
+void allreduce_gradients(const std::vector<Parameter<double>*>& ps, MPI_Comm comm) {
+  const int n = core::mpi::size(comm);
+  if (n == 1) return;
+  std::vector<double> buf;
+  for (auto* p : ps) buf.insert(buf.end(), p->grad.begin(), p->grad.end());
+  core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce of gradients");
+  std::size_t o = 0;
+  for (auto* p : ps)
+    for (auto& g : p->grad) g = buf[o++] / n;
+}
+
+}  // namespace kron::nn

@@ -1,0 +1,128 @@
+#pragma once
+// Layers, models, losses and the Adam optimiser (issue 15). Batches of vectors, sample by sample
+// (sample b at x + b * width). Every backward is written by hand and checked against finite
+// differences (tests/unit/test_nn.cpp).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mpi.h>
+
+#include "kron/nn/structured.hpp"
+
+namespace kron::nn {
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual long in() const = 0;
+  virtual long out() const = 0;
+  /// y = f(x) for `batch` samples.
+  virtual void forward(const double* x, double* y, long batch) = 0;
+  /// dx = (df/dx)^T dy (skipped when dx is null) and parameters' grad += (df/dtheta)^T dy, x the
+  /// input of the last forward, given again.
+  virtual void backward(const double* x, const double* dy, double* dx, long batch) = 0;
+  virtual std::vector<Parameter<double>*> parameters() { return {}; }
+  virtual std::string describe() const = 0;
+  /// Floating-point operations of a forward pass per sample.
+  virtual double flops() const { return 0; }
+};
+
+/// y = M x + b with any structured map M.
+class Linear : public Module {
+ public:
+  explicit Linear(std::unique_ptr<StructuredMap<double>> map, bool bias = true);
+  long in() const override { return map_->in(); }
+  long out() const override { return map_->out(); }
+  void forward(const double* x, double* y, long batch) override;
+  void backward(const double* x, const double* dy, double* dx, long batch) override;
+  std::vector<Parameter<double>*> parameters() override;
+  std::string describe() const override { return map_->describe() + (bias_.size() ? " + bias" : ""); }
+  double flops() const override { return map_->flops() + static_cast<double>(bias_.size()); }
+  StructuredMap<double>& map() { return *map_; }
+
+ private:
+  std::unique_ptr<StructuredMap<double>> map_;
+  Parameter<double> bias_;
+};
+
+/// GELU, exact (PyTorch's default): x Phi(x).
+class Gelu : public Module {
+ public:
+  explicit Gelu(long n) : n_(n) {}
+  long in() const override { return n_; }
+  long out() const override { return n_; }
+  void forward(const double* x, double* y, long batch) override;
+  void backward(const double* x, const double* dy, double* dx, long batch) override;
+  std::string describe() const override { return "GELU"; }
+  double flops() const override { return 20.0 * static_cast<double>(n_); }
+
+ private:
+  long n_;
+};
+
+/// Modules one after the other; keeps the activations of the last forward for backward.
+class Sequential : public Module {
+ public:
+  void add(std::unique_ptr<Module> m);
+  long in() const override { return layers_.front()->in(); }
+  long out() const override { return layers_.back()->out(); }
+  void forward(const double* x, double* y, long batch) override;
+  void backward(const double* x, const double* dy, double* dx, long batch) override;
+  std::vector<Parameter<double>*> parameters() override;
+  std::string describe() const override;
+  double flops() const override;
+  long size() const { return static_cast<long>(layers_.size()); }
+  Module& layer(long i) { return *layers_[static_cast<std::size_t>(i)]; }
+
+ private:
+  std::vector<std::unique_ptr<Module>> layers_;
+  std::vector<std::vector<double>> act_;  // the outputs of layers 0 .. n-2
+};
+
+/// An MLP through widths w0 -> w1 -> ... -> wL with GELU between layers: the layers from one
+/// hidden width to another use `structure` (make_map's description), the first and the last are
+/// dense (their sizes rarely suit a structure).
+std::unique_ptr<Sequential> mlp(const std::vector<long>& widths, const std::string& structure, Rng& rng);
+
+long parameter_count(const std::vector<Parameter<double>*>& ps);
+
+/// Mean squared error over all values; grad (if given) = dL/dpred.
+double mse_loss(const double* pred, const double* target, long n, long batch, double* grad);
+/// The mean over samples of |pred - target| / |target| (the FNO papers' relative L2); grad as above.
+double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad);
+
+struct AdamOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  /// L2 added to the gradient (PyTorch's Adam weight_decay), or decoupled (AdamW) when
+  /// `decoupled`.
+  double weight_decay = 0;
+  bool decoupled = false;
+};
+
+/// Adam / AdamW (Kingma and Ba; Loshchilov and Hutter), bias-corrected, state per parameter.
+class Adam {
+ public:
+  Adam(std::vector<Parameter<double>*> params, AdamOptions o);
+  void zero_grad();
+  /// One update from the parameters' gradients; marks every parameter changed.
+  void step();
+  double lr() const { return o_.lr; }
+  void set_lr(double lr) { o_.lr = lr; }
+  long steps() const { return t_; }
+
+ private:
+  std::vector<Parameter<double>*> p_;
+  AdamOptions o_;
+  std::vector<std::vector<double>> m_, v_;
+  long t_ = 0;
+};
+
+/// lr0 gamma^floor(epoch / step_size) (PyTorch's StepLR).
+double step_schedule(double lr0, long epoch, long step_size, double gamma);
+
+/// Data-parallel training: every rank's gradients replaced by their mean over `comm` (one
+/// all-reduce for all parameters).
+void allreduce_gradients(const std::vector<Parameter<double>*>& ps, MPI_Comm comm);
+
+}  // namespace kron::nn

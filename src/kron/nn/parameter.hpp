@@ -1,0 +1,69 @@
+#pragma once
+// Trainable parameters and the seeded random numbers that initialise them (issue 15).
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace kron::nn {
+
+/// A named array of trainable values with its gradient (same length). `version` changes whenever
+/// the values do (optimiser steps, loads), so operators that keep a prepared copy know when to
+/// refresh it.
+template <class T>
+struct Parameter {
+  std::string name;
+  std::vector<T> value, grad;
+  std::uint64_t version = 0;
+
+  Parameter() = default;
+  Parameter(std::string n, long size) : name(std::move(n)), value(static_cast<std::size_t>(size)), grad(static_cast<std::size_t>(size)) {}
+  long size() const { return static_cast<long>(value.size()); }
+  void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
+  void changed() { ++version; }
+};
+
+/// Reproducible random numbers: a 64-bit Mersenne twister with its own uniform and normal
+/// transforms (the standard library's distributions differ between implementations, so a seed
+/// would not give the same weights everywhere).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed = 0) : g_(seed) {}
+  /// Uniform on [0, 1) from 53 random bits.
+  double uniform() { return static_cast<double>(g_() >> 11) * (1.0 / 9007199254740992.0); }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  /// Standard normal by Box-Muller (both values used).
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u;
+    do u = uniform();
+    while (u <= 0.0);
+    const double r = std::sqrt(-2.0 * std::log(u)), a = 2.0 * 3.14159265358979323846 * uniform();
+    spare_ = r * std::sin(a);
+    has_spare_ = true;
+    return r * std::cos(a);
+  }
+  /// The engine, for shuffles.
+  std::mt19937_64& engine() { return g_; }
+
+ private:
+  std::mt19937_64 g_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+/// Uniform(-bound, bound) values (complex: both parts).
+template <class T>
+void fill_uniform(std::vector<T>& v, double bound, Rng& rng) {
+  for (auto& x : v) {
+    if constexpr (std::is_same_v<T, std::complex<double>>) x = T(rng.uniform(-bound, bound), rng.uniform(-bound, bound));
+    else x = static_cast<T>(rng.uniform(-bound, bound));
+  }
+}
+
+}  // namespace kron::nn

@@ -1,0 +1,436 @@
+#include "kron/nn/structured.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "kron/core/error.hpp"
+
+namespace kron::nn {
+
+using linops::LineOp;
+using linops::LineView;
+using linops::Trans;
+
+namespace {
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+bool power_of_two(long n) { return n >= 2 && (n & (n - 1)) == 0; }
+
+std::string shape(long in, long out) { return std::to_string(in) + " -> " + std::to_string(out); }
+
+template <class T>
+void add_into(T* y, const T* t, long count) {
+  for (long i = 0; i < count; ++i) y[i] += t[i];
+}
+}  // namespace
+
+// ---- BlockFactor ------------------------------------------------------------------------------
+
+template <class T>
+BlockFactor<T>::BlockFactor(std::string name, long g, long rows, long cols) : p(std::move(name), g * rows * cols), groups(g), m(rows), n(cols) {}
+
+template <class T>
+const LineOp<T>& BlockFactor<T>::op(long span) {
+  if (op_ && span_ == span && version_ == p.version) return *op_;
+  if (op_ && span_ == span) op_->set_coefficients(p.value.data());
+  else op_ = LineOp<T>::block_dense(groups, m, n, p.value, span);
+  span_ = span;
+  version_ = p.version;
+  return *op_;
+}
+
+template <class T>
+void BlockFactor<T>::apply(const T* in, T* out, long outer, long inner, long span, Trans t, bool accumulate) {
+  const long nin = t == Trans::N ? n : m, nout = t == Trans::N ? m : n;
+  const LineView<const T> vi{in, outer, nin, inner, nin * inner};
+  const LineView<T> vo{out, outer, nout, inner, nout * inner};
+  op(span).apply(vi, vo, t, accumulate);
+}
+
+template <class T>
+void BlockFactor<T>::gradient(const T* in, const T* dout, long outer, long inner, long span) {
+  const LineView<const T> vi{in, outer, n, inner, n * inner};
+  const LineView<const T> vo{dout, outer, m, inner, m * inner};
+  op(span).coefficient_gradient(vi, vo, p.grad.data(), Trans::N, true);
+}
+
+template <class T>
+Mat<T> BlockFactor<T>::block(long g) const {
+  Mat<T> B(m, n);
+  for (long i = 0; i < m; ++i)
+    for (long j = 0; j < n; ++j) B(i, j) = p.value[static_cast<std::size_t>((g * m + i) * n + j)];
+  return B;
+}
+
+template <class T>
+void BlockFactor<T>::set_block(long g, const Mat<T>& B) {
+  for (long i = 0; i < m; ++i)
+    for (long j = 0; j < n; ++j) p.value[static_cast<std::size_t>((g * m + i) * n + j)] = B(i, j);
+  p.changed();
+}
+
+// ---- StructuredMap ----------------------------------------------------------------------------
+
+template <class T>
+long StructuredMap<T>::parameter_count() {
+  long c = 0;
+  for (auto* q : parameters()) c += q->size();
+  return c;
+}
+
+template <class T>
+Mat<T> StructuredMap<T>::matrix() {
+  std::vector<T> x(static_cast<std::size_t>(in_ * in_), T(0)), y(static_cast<std::size_t>(in_ * out_));
+  for (long j = 0; j < in_; ++j) x[static_cast<std::size_t>(j * in_ + j)] = T(1);
+  forward(x.data(), y.data(), in_, 1);
+  Mat<T> M(out_, in_);
+  for (long j = 0; j < in_; ++j)
+    for (long i = 0; i < out_; ++i) M(i, j) = y[static_cast<std::size_t>(j * out_ + i)];
+  return M;
+}
+
+// ---- dense ------------------------------------------------------------------------------------
+
+template <class T>
+DenseMap<T>::DenseMap(long in, long out, Rng& rng) : StructuredMap<T>(in, out), w_("weight", 1, out, in) {
+  if (in < 1 || out < 1) throw Error("dense layer " + shape(in, out) + ": sizes must be positive");
+  fill_uniform(w_.p.value, 1.0 / std::sqrt(static_cast<double>(in)), rng);
+  w_.p.changed();
+}
+
+template <class T>
+DenseMap<T>::DenseMap(const typename StructuredMap<T>::Matrix& A) : StructuredMap<T>(A.cols(), A.rows()), w_("weight", 1, A.rows(), A.cols()) {
+  w_.set_block(0, A);
+}
+
+template <class T>
+void DenseMap<T>::forward(const T* x, T* y, long batch, long points) {
+  w_.apply(x, y, batch, points, 1, Trans::N);
+}
+
+template <class T>
+void DenseMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  w_.gradient(x, dy, batch, points, 1);
+  if (dx) w_.apply(dy, dx, batch, points, 1, Trans::H);
+}
+
+template <class T>
+std::string DenseMap<T>::describe() const {
+  return "dense " + shape(this->in_, this->out_);
+}
+
+// ---- low rank ---------------------------------------------------------------------------------
+
+template <class T>
+LowRankMap<T>::LowRankMap(long in, long out, long rank, Rng& rng)
+    : StructuredMap<T>(in, out), r_(rank), v_("V", 1, rank, in), u_("U", 1, out, rank) {
+  if (rank < 1 || rank > std::min(in, out))
+    throw Error("low-rank layer " + shape(in, out) + ": rank " + std::to_string(rank) + " outside 1 .. " + std::to_string(std::min(in, out)));
+  fill_uniform(v_.p.value, 1.0 / std::sqrt(static_cast<double>(in)), rng);
+  fill_uniform(u_.p.value, 1.0 / std::sqrt(static_cast<double>(rank)), rng);
+  v_.p.changed();
+  u_.p.changed();
+}
+
+template <class T>
+std::unique_ptr<LowRankMap<T>> LowRankMap<T>::project(const typename StructuredMap<T>::Matrix& A, long rank) {
+  Rng rng(0);
+  auto r = std::make_unique<LowRankMap<T>>(A.cols(), A.rows(), rank, rng);
+  Eigen::BDCSVD<Mat<T>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Eigen::VectorXd s = svd.singularValues().cwiseSqrt();
+  r->u_.set_block(0, svd.matrixU().leftCols(rank) * s.head(rank).cast<T>().asDiagonal());
+  r->v_.set_block(0, s.head(rank).cast<T>().asDiagonal() * svd.matrixV().leftCols(rank).adjoint());
+  return r;
+}
+
+template <class T>
+void LowRankMap<T>::forward(const T* x, T* y, long batch, long points) {
+  h_.resize(static_cast<std::size_t>(batch * r_ * points));
+  v_.apply(x, h_.data(), batch, points, 1, Trans::N);
+  u_.apply(h_.data(), y, batch, points, 1, Trans::N);
+}
+
+template <class T>
+void LowRankMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  std::vector<T> dh(static_cast<std::size_t>(batch * r_ * points));
+  u_.gradient(h_.data(), dy, batch, points, 1);
+  u_.apply(dy, dh.data(), batch, points, 1, Trans::H);
+  v_.gradient(x, dh.data(), batch, points, 1);
+  if (dx) v_.apply(dh.data(), dx, batch, points, 1, Trans::H);
+}
+
+template <class T>
+std::string LowRankMap<T>::describe() const {
+  return "low-rank " + shape(this->in_, this->out_) + ", rank " + std::to_string(r_);
+}
+
+// ---- block diagonal ---------------------------------------------------------------------------
+
+namespace {
+void check_blocks(const char* what, long in, long out, long nb) {
+  if (nb < 1 || in % nb != 0 || out % nb != 0)
+    throw Error(std::string(what) + " layer " + shape(in, out) + ": " + std::to_string(nb) + " blocks do not divide both sizes", {},
+                "choose a block count that divides the layer's input and output sizes");
+}
+}  // namespace
+
+template <class T>
+BlockDiagonalMap<T>::BlockDiagonalMap(long in, long out, long nb, Rng& rng)
+    : StructuredMap<T>(in, out), nb_(nb), b_("blocks", nb, std::max(1L, out / std::max(1L, nb)), std::max(1L, in / std::max(1L, nb))) {
+  check_blocks("block-diagonal", in, out, nb);
+  fill_uniform(b_.p.value, 1.0 / std::sqrt(static_cast<double>(in / nb)), rng);
+  b_.p.changed();
+}
+
+template <class T>
+void BlockDiagonalMap<T>::forward(const T* x, T* y, long batch, long points) {
+  b_.apply(x, y, batch * nb_, points, points, Trans::N);
+}
+
+template <class T>
+void BlockDiagonalMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  b_.gradient(x, dy, batch * nb_, points, points);
+  if (dx) b_.apply(dy, dx, batch * nb_, points, points, Trans::H);
+}
+
+template <class T>
+std::string BlockDiagonalMap<T>::describe() const {
+  return "block-diagonal " + shape(this->in_, this->out_) + ", " + std::to_string(nb_) + " blocks";
+}
+
+// ---- Monarch ----------------------------------------------------------------------------------
+
+template <class T>
+MonarchMap<T>::MonarchMap(long in, long out, long nb, Rng& rng)
+    : StructuredMap<T>(in, out),
+      nb_(nb),
+      p_(in / std::max(1L, nb)),
+      s_(out / std::max(1L, nb)),
+      q_(std::min(p_, s_)),
+      r_("R", nb, std::max(1L, q_), std::max(1L, p_)),
+      l_("L", nb, std::max(1L, s_), std::max(1L, q_)) {
+  check_blocks("Monarch", in, out, nb);
+  fill_uniform(r_.p.value, 1.0 / std::sqrt(static_cast<double>(p_)), rng);
+  fill_uniform(l_.p.value, 1.0 / std::sqrt(static_cast<double>(q_)), rng);
+  r_.p.changed();
+  l_.p.changed();
+}
+
+template <class T>
+std::unique_ptr<MonarchMap<T>> MonarchMap<T>::project(const typename StructuredMap<T>::Matrix& A, long nb) {
+  Rng rng(0);
+  auto M = std::make_unique<MonarchMap<T>>(A.cols(), A.rows(), nb, rng);
+  const long p = M->p_, s = M->s_, q = M->q_;
+  std::vector<Mat<T>> R(static_cast<std::size_t>(nb), Mat<T>::Zero(q, p)), L(static_cast<std::size_t>(nb), Mat<T>::Zero(s, q));
+  for (long l = 0; l < nb; ++l)
+    for (long k = 0; k < nb; ++k) {
+      // The intermediate points t of block k that L_l reads: t = r nb + l.
+      std::vector<long> ts;
+      for (long t = k * q; t < (k + 1) * q; ++t)
+        if (t % nb == l) ts.push_back(t);
+      if (ts.empty()) continue;
+      Mat<T> B(s, p);
+      for (long i = 0; i < s; ++i)
+        for (long j = 0; j < p; ++j) B(i, j) = A(i * nb + l, k * p + j);
+      Eigen::BDCSVD<Mat<T>> svd(B, Eigen::ComputeThinU | Eigen::ComputeThinV);
+      const long rank = std::min<long>(static_cast<long>(ts.size()), svd.singularValues().size());
+      for (long c = 0; c < rank; ++c) {
+        const double sq = std::sqrt(svd.singularValues()[c]);
+        const long t = ts[static_cast<std::size_t>(c)];
+        L[static_cast<std::size_t>(l)].col(t / nb) = svd.matrixU().col(c) * T(sq);
+        R[static_cast<std::size_t>(k)].row(t - k * q) = (svd.matrixV().col(c) * T(sq)).adjoint();
+      }
+    }
+  for (long g = 0; g < nb; ++g) {
+    M->r_.set_block(g, R[static_cast<std::size_t>(g)]);
+    M->l_.set_block(g, L[static_cast<std::size_t>(g)]);
+  }
+  return M;
+}
+
+template <class T>
+void MonarchMap<T>::forward(const T* x, T* y, long batch, long points) {
+  h_.resize(static_cast<std::size_t>(batch * nb_ * q_ * points));
+  r_.apply(x, h_.data(), batch * nb_, points, points, Trans::N);
+  l_.apply(h_.data(), y, batch, nb_ * points, points, Trans::N);
+}
+
+template <class T>
+void MonarchMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  std::vector<T> dh(h_.size());
+  l_.gradient(h_.data(), dy, batch, nb_ * points, points);
+  l_.apply(dy, dh.data(), batch, nb_ * points, points, Trans::H);
+  r_.gradient(x, dh.data(), batch * nb_, points, points);
+  if (dx) r_.apply(dh.data(), dx, batch * nb_, points, points, Trans::H);
+}
+
+template <class T>
+std::string MonarchMap<T>::describe() const {
+  return "Monarch " + shape(this->in_, this->out_) + ", " + std::to_string(nb_) + " blocks";
+}
+
+// ---- butterfly --------------------------------------------------------------------------------
+
+template <class T>
+ButterflyMap<T>::ButterflyMap(long n, Rng& rng) : StructuredMap<T>(n, n) {
+  if (!power_of_two(n))
+    throw Error("butterfly layer " + shape(n, n) + ": the size must be a power of two (at least 2)", {},
+                "pad the features to a power of two, or use a Monarch layer");
+  long levels = 0;
+  while ((1L << levels) < n) ++levels;
+  const double scale = std::pow(3.0, -0.5 / static_cast<double>(levels));
+  for (long k = 0; k < levels; ++k) {
+    f_.emplace_back("factor" + std::to_string(k), n / 2, 2, 2);
+    auto& v = f_.back().p.value;
+    for (long g = 0; g < n / 2; ++g) {
+      const double a = rng.uniform(0.0, 2.0 * 3.14159265358979323846), c = scale * std::cos(a), s = scale * std::sin(a);
+      v[static_cast<std::size_t>(4 * g)] = T(c);
+      v[static_cast<std::size_t>(4 * g + 1)] = T(-s);
+      v[static_cast<std::size_t>(4 * g + 2)] = T(s);
+      v[static_cast<std::size_t>(4 * g + 3)] = T(c);
+    }
+    f_.back().p.changed();
+  }
+}
+
+template <class T>
+std::vector<Parameter<T>*> ButterflyMap<T>::parameters() {
+  std::vector<Parameter<T>*> r;
+  for (auto& f : f_) r.push_back(&f.p);
+  return r;
+}
+
+template <class T>
+void ButterflyMap<T>::forward(const T* x, T* y, long batch, long points) {
+  const long n = this->in_, L = levels();
+  z_.resize(static_cast<std::size_t>(L));
+  const T* src = x;
+  for (long k = 0; k < L; ++k) {
+    const long h = 1L << k;
+    T* dst = y;
+    if (k + 1 < L) {
+      z_[static_cast<std::size_t>(k + 1)].resize(static_cast<std::size_t>(batch * n * points));
+      dst = z_[static_cast<std::size_t>(k + 1)].data();
+    }
+    f_[static_cast<std::size_t>(k)].apply(src, dst, batch * n / (2 * h), h * points, points, Trans::N);
+    src = dst;
+  }
+}
+
+template <class T>
+void ButterflyMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  const long n = this->in_, L = levels();
+  std::vector<T> g(dy, dy + batch * n * points), prev(g.size());
+  for (long k = L - 1; k >= 0; --k) {
+    const long h = 1L << k;
+    const T* zk = k == 0 ? x : z_[static_cast<std::size_t>(k)].data();
+    auto& f = f_[static_cast<std::size_t>(k)];
+    f.gradient(zk, g.data(), batch * n / (2 * h), h * points, points);
+    if (k == 0 && !dx) break;
+    f.apply(g.data(), k == 0 ? dx : prev.data(), batch * n / (2 * h), h * points, points, Trans::H);
+    std::swap(g, prev);
+  }
+}
+
+template <class T>
+std::string ButterflyMap<T>::describe() const {
+  return "butterfly " + shape(this->in_, this->out_) + ", " + std::to_string(f_.size()) + " levels";
+}
+
+// ---- sum --------------------------------------------------------------------------------------
+
+template <class T>
+SumMap<T>::SumMap(std::unique_ptr<StructuredMap<T>> a, std::unique_ptr<StructuredMap<T>> b)
+    : StructuredMap<T>(a->in(), a->out()), a_(std::move(a)), b_(std::move(b)) {
+  if (b_->in() != a_->in() || b_->out() != a_->out())
+    throw Error("sum of layers: " + a_->describe() + " and " + b_->describe() + " have different shapes");
+}
+
+template <class T>
+std::vector<Parameter<T>*> SumMap<T>::parameters() {
+  auto r = a_->parameters();
+  for (auto* q : b_->parameters()) r.push_back(q);
+  return r;
+}
+
+template <class T>
+void SumMap<T>::forward(const T* x, T* y, long batch, long points) {
+  a_->forward(x, y, batch, points);
+  t_.resize(static_cast<std::size_t>(batch * this->out_ * points));
+  b_->forward(x, t_.data(), batch, points);
+  add_into(y, t_.data(), static_cast<long>(t_.size()));
+}
+
+template <class T>
+void SumMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  a_->backward(x, dy, dx, batch, points);
+  if (!dx) return b_->backward(x, dy, nullptr, batch, points);
+  std::vector<T> t(static_cast<std::size_t>(batch * this->in_ * points));
+  b_->backward(x, dy, t.data(), batch, points);
+  add_into(dx, t.data(), static_cast<long>(t.size()));
+}
+
+// ---- from a description -----------------------------------------------------------------------
+
+template <class T>
+std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng) {
+  const auto colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon);
+  long arg = 0;
+  if (colon != std::string::npos) {
+    const std::string a = spec.substr(colon + 1);
+    std::size_t used = 0;
+    try {
+      arg = std::stol(a, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != a.size() || arg < 1) throw Error("layer '" + spec + "': '" + a + "' is not a positive whole number");
+  }
+  auto need = [&](bool has) {
+    if (has != (colon != std::string::npos))
+      throw Error("layer '" + spec + "': " + (has ? "needs a size after ':', e.g. '" + kind + ":4'" : "'" + kind + "' takes no ':' argument"));
+  };
+  if (kind == "dense") {
+    need(false);
+    return std::make_unique<DenseMap<T>>(in, out, rng);
+  }
+  if (kind == "low_rank") {
+    need(true);
+    return std::make_unique<LowRankMap<T>>(in, out, arg, rng);
+  }
+  if (kind == "block_diag") {
+    need(true);
+    return std::make_unique<BlockDiagonalMap<T>>(in, out, arg, rng);
+  }
+  if (kind == "monarch") {
+    need(true);
+    return std::make_unique<MonarchMap<T>>(in, out, arg, rng);
+  }
+  if (kind == "butterfly" || kind == "butterfly+low_rank") {
+    need(kind != "butterfly");
+    if (in != out) throw Error("layer '" + spec + "' " + shape(in, out) + ": a butterfly layer is square", {}, "use a Monarch layer between different sizes");
+    auto b = std::make_unique<ButterflyMap<T>>(in, rng);
+    if (kind == "butterfly") return b;
+    return std::make_unique<SumMap<T>>(std::move(b), std::make_unique<LowRankMap<T>>(in, out, arg, rng));
+  }
+  throw Error("layer '" + spec + "': unknown structure '" + kind + "'", {},
+              "one of dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R");
+}
+
+#define KRON_NN_INSTANTIATE(T)                                                                                   \
+  template class BlockFactor<T>;                                                                                 \
+  template class StructuredMap<T>;                                                                               \
+  template class DenseMap<T>;                                                                                    \
+  template class LowRankMap<T>;                                                                                  \
+  template class BlockDiagonalMap<T>;                                                                            \
+  template class MonarchMap<T>;                                                                                  \
+  template class ButterflyMap<T>;                                                                                \
+  template class SumMap<T>;                                                                                      \
+  template std::unique_ptr<StructuredMap<T>> make_map<T>(const std::string&, long, long, Rng&);
+KRON_NN_INSTANTIATE(double)
+KRON_NN_INSTANTIATE(std::complex<double>)
+
+}  // namespace kron::nn

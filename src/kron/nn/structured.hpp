@@ -1,0 +1,207 @@
+#pragma once
+// Structured linear maps (issue 15): dense, low-rank, block-diagonal, Monarch and butterfly, each
+// a short list of the engine's block-dense LineOps applied to views of the batch (no transposes,
+// no GEMM of its own), with forward, backward (input and parameter gradients), parameter and
+// FLOP counts, and closed-form projections of dense matrices onto Monarch and low rank.
+//
+// Batches: `batch` samples of `n` channels at `points` points, points fastest (sample b's channel c
+// at point p is x[(b n + c) points + p]). Vectors have points = 1; an FNO's channel mixing acts on
+// the channel lines of a field (points = the grid or mode count) with the same map.
+//
+// Monarch (Dao et al. 2022, the reference code's version): nb blocks; R holds nb blocks of q x p
+// (p = in / nb), L nb blocks of s x q (s = out / nb), q = min(p, s). Sample by sample
+//   h[k q + i] = sum_j R_k[i, j] x[k p + j],   y[t nb + l] = sum_r L_l[t, r] h[r nb + l],
+// i.e. R along the blocks of x, L along the other axis of h reshaped to q x nb: the reference's
+// permutations are views, never data moves. n = m^2, nb = m gives the paper's P L P^T R.
+//
+// Butterfly: n = 2^L; factor k (k = 0 .. L-1, applied in that order) mixes the pairs (i, i + 2^k)
+// of each group of 2^(k+1) points by its own 2 x 2 block: n / 2 blocks a factor.
+#include <complex>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kron/core/eigen.hpp"
+#include "kron/linops/line_op.hpp"
+#include "kron/nn/parameter.hpp"
+
+namespace kron::nn {
+
+/// G blocks of m x n coefficients held as a Parameter, applied to lines through a block-dense
+/// LineOp prepared for the lines' interleave (span) and refreshed when the values change.
+template <class T>
+class BlockFactor {
+ public:
+  BlockFactor(std::string name, long groups, long m, long n);
+  Parameter<T> p;
+  long groups, m, n;
+  /// out = op(A) in, lines of (outer, length, inner) in contiguous slabs; line l uses block
+  /// (l / span) % groups.
+  void apply(const T* in, T* out, long outer, long inner, long span, linops::Trans t, bool accumulate = false);
+  /// p.grad += the gradient of a map out = A in from the same lines and out's gradient.
+  void gradient(const T* in, const T* dout, long outer, long inner, long span);
+  /// Block g as a matrix.
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> block(long g) const;
+  void set_block(long g, const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& B);
+
+ private:
+  const linops::LineOp<T>& op(long span);
+  std::optional<linops::LineOp<T>> op_;
+  long span_ = -1;
+  std::uint64_t version_ = 0;
+};
+
+template <class T>
+class StructuredMap {
+ public:
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  virtual ~StructuredMap() = default;
+  long in() const { return in_; }
+  long out() const { return out_; }
+  /// y = M x for every sample and point.
+  virtual void forward(const T* x, T* y, long batch, long points = 1) = 0;
+  /// dx = M^H dy (skipped when dx is null) and every parameter's grad += dL/dtheta (for complex T,
+  /// dL/dRe + i dL/dIm), where x is the input of the last forward, given again.
+  virtual void backward(const T* x, const T* dy, T* dx, long batch, long points = 1) = 0;
+  virtual std::vector<Parameter<T>*> parameters() = 0;
+  long parameter_count();
+  /// Real floating-point operations of a forward multiply per sample and point (2 per real
+  /// multiply-add; 8 per complex one).
+  virtual double flops() const = 0;
+  virtual std::string describe() const = 0;
+  /// The out x in matrix (the map applied to the identity).
+  Matrix matrix();
+
+ protected:
+  StructuredMap(long in, long out) : in_(in), out_(out) {}
+  static double madd_flops() { return std::is_same_v<T, double> ? 2.0 : 8.0; }
+  long in_, out_;
+};
+
+template <class T>
+class DenseMap : public StructuredMap<T> {
+ public:
+  /// Uniform(+-1/sqrt(in)) entries (PyTorch's Linear).
+  DenseMap(long in, long out, Rng& rng);
+  /// The given matrix.
+  explicit DenseMap(const typename StructuredMap<T>::Matrix& A);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<Parameter<T>*> parameters() override { return {&w_.p}; }
+  double flops() const override { return this->madd_flops() * this->in_ * this->out_; }
+  std::string describe() const override;
+
+ private:
+  BlockFactor<T> w_;
+};
+
+template <class T>
+class LowRankMap : public StructuredMap<T> {
+ public:
+  /// M = U V, U out x r, V r x in.
+  LowRankMap(long in, long out, long rank, Rng& rng);
+  /// The best rank-r approximation of A in the Frobenius norm (truncated SVD, singular values
+  /// split evenly between the factors).
+  static std::unique_ptr<LowRankMap> project(const typename StructuredMap<T>::Matrix& A, long rank);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<Parameter<T>*> parameters() override { return {&v_.p, &u_.p}; }
+  double flops() const override { return this->madd_flops() * r_ * (this->in_ + this->out_); }
+  std::string describe() const override;
+  long rank() const { return r_; }
+
+ private:
+  long r_;
+  BlockFactor<T> v_, u_;
+  std::vector<T> h_;
+};
+
+template <class T>
+class BlockDiagonalMap : public StructuredMap<T> {
+ public:
+  /// nb blocks of (out / nb) x (in / nb); both divisible by nb.
+  BlockDiagonalMap(long in, long out, long nb, Rng& rng);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<Parameter<T>*> parameters() override { return {&b_.p}; }
+  double flops() const override { return this->madd_flops() * this->in_ * this->out_ / nb_; }
+  std::string describe() const override;
+
+ private:
+  long nb_;
+  BlockFactor<T> b_;
+};
+
+template <class T>
+class MonarchMap : public StructuredMap<T> {
+ public:
+  /// nb blocks (in and out divisible by nb); R uniform(+-1/sqrt(p)), L uniform(+-1/sqrt(q)).
+  MonarchMap(long in, long out, long nb, Rng& rng);
+  /// The Monarch matrix nearest to A in the Frobenius norm: M's entries split into nb^2
+  /// independent blocks (output rows = l mod nb, input columns in block k), each the product of
+  /// its own columns of L_l and rows of R_k, so each block's truncated SVD is optimal. Any shape
+  /// and nb dividing both sides (rank 1 per block when nb = sqrt(n), the paper's case).
+  static std::unique_ptr<MonarchMap> project(const typename StructuredMap<T>::Matrix& A, long nb);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<Parameter<T>*> parameters() override { return {&r_.p, &l_.p}; }
+  double flops() const override { return this->madd_flops() * nb_ * q_ * (p_ + s_); }
+  std::string describe() const override;
+  long blocks() const { return nb_; }
+  BlockFactor<T>& right() { return r_; }
+  BlockFactor<T>& left() { return l_; }
+
+ private:
+  long nb_, p_, s_, q_;
+  BlockFactor<T> r_, l_;
+  std::vector<T> h_;
+};
+
+template <class T>
+class ButterflyMap : public StructuredMap<T> {
+ public:
+  /// n = 2^L points; each factor's blocks random rotations scaled by 3^(-1/(2L)) (the product has
+  /// a dense layer's output variance).
+  ButterflyMap(long n, Rng& rng);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<Parameter<T>*> parameters() override;
+  double flops() const override { return this->madd_flops() * 2.0 * this->in_ * static_cast<double>(f_.size()); }
+  std::string describe() const override;
+  long levels() const { return static_cast<long>(f_.size()); }
+  /// Factor k: n / 2 blocks of 2 x 2; block (g, j) of group g of 2^(k+1) points and pair j
+  /// (j < 2^k) is number g 2^k + j.
+  BlockFactor<T>& factor(long k) { return f_[static_cast<std::size_t>(k)]; }
+
+ private:
+  std::vector<BlockFactor<T>> f_;
+  std::vector<std::vector<T>> z_;  // the inputs of factors 1 .. L-1 from the last forward
+};
+
+/// M = A + B (e.g. a butterfly plus a low-rank term).
+template <class T>
+class SumMap : public StructuredMap<T> {
+ public:
+  SumMap(std::unique_ptr<StructuredMap<T>> a, std::unique_ptr<StructuredMap<T>> b);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<Parameter<T>*> parameters() override;
+  double flops() const override { return a_->flops() + b_->flops() + 2.0 * this->out_; }
+  std::string describe() const override { return a_->describe() + " + " + b_->describe(); }
+
+ private:
+  std::unique_ptr<StructuredMap<T>> a_, b_;
+  std::vector<T> t_;
+};
+
+/// A map from a description: "dense", "low_rank:R", "block_diag:NB", "monarch:NB", "butterfly",
+/// "butterfly+low_rank:R". Throws kron::Error naming what is wrong (unknown kind, shapes that the
+/// structure does not allow).
+template <class T>
+std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng);
+
+extern template class BlockFactor<double>;
+extern template class BlockFactor<std::complex<double>>;
+
+}  // namespace kron::nn

@@ -1,0 +1,458 @@
+// Structured linear maps, models, losses and Adam (issue 15): every map against its matrix built
+// independently from its blocks, backward against that matrix and parameter gradients against
+// central differences, the Monarch and low-rank projections against Eckart-Young, exact DFTs as
+// butterfly and Monarch products, an MLP that learns a small function, and the errors for shapes a
+// structure does not allow.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <complex>
+#include <functional>
+#include <vector>
+
+#include "kron/nn/model.hpp"
+
+using namespace kron;
+using namespace kron::nn;
+using cplx = std::complex<double>;
+
+namespace {
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class T>
+T draw(Rng& r) {
+  if constexpr (std::is_same_v<T, cplx>) return T(r.normal(), r.normal());
+  else return r.normal();
+}
+
+template <class T>
+std::vector<T> random_vector(long n, Rng& r) {
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = draw<T>(r);
+  return v;
+}
+
+// The matrix of each structure, from its blocks and its definition (not from forward).
+template <class T>
+Mat<T> monarch_reference(MonarchMap<T>& M, long in, long out, long nb) {
+  const long p = in / nb, s = out / nb, q = std::min(p, s);
+  Mat<T> R = Mat<T>::Zero(nb * q, in), L = Mat<T>::Zero(out, nb * q);
+  for (long k = 0; k < nb; ++k) R.block(k * q, k * p, q, p) = M.right().block(k);
+  // L_l maps h[r nb + l] (r < q) to y[t nb + l] (t < s).
+  for (long l = 0; l < nb; ++l) {
+    const Mat<T> B = M.left().block(l);
+    for (long t = 0; t < s; ++t)
+      for (long r = 0; r < q; ++r) L(t * nb + l, r * nb + l) = B(t, r);
+  }
+  return L * R;
+}
+
+template <class T>
+Mat<T> butterfly_reference(ButterflyMap<T>& B, long n) {
+  Mat<T> M = Mat<T>::Identity(n, n);
+  for (long k = 0; k < B.levels(); ++k) {
+    const long h = 1L << k;
+    Mat<T> F = Mat<T>::Zero(n, n);
+    for (long g = 0; g < n / (2 * h); ++g)
+      for (long j = 0; j < h; ++j) {
+        const Mat<T> b = B.factor(k).block(g * h + j);
+        const long a = g * 2 * h + j, c = a + h;
+        F(a, a) = b(0, 0);
+        F(a, c) = b(0, 1);
+        F(c, a) = b(1, 0);
+        F(c, c) = b(1, 1);
+      }
+    M = F * M;
+  }
+  return M;
+}
+
+// forward and backward with `points` points against the reference matrix; parameter gradients
+// against central differences of L = Re sum conj(w) y (affine in each single parameter, so the
+// differences are exact up to rounding).
+template <class T>
+void check_map(StructuredMap<T>& map, const Mat<T>& ref, Rng& rng) {
+  const long in = map.in(), out = map.out();
+  REQUIRE(ref.rows() == out);
+  REQUIRE(ref.cols() == in);
+  for (long points : {1L, 3L}) {
+    const long batch = 5;
+    auto x = random_vector<T>(batch * in * points, rng), w = random_vector<T>(batch * out * points, rng);
+    std::vector<T> y(static_cast<std::size_t>(batch * out * points)), dx(static_cast<std::size_t>(batch * in * points));
+    map.forward(x.data(), y.data(), batch, points);
+    map.backward(x.data(), w.data(), dx.data(), batch, points);  // (parameter gradients checked below)
+    double err = 0, scale = 0, derr = 0, dscale = 0;
+    for (long b = 0; b < batch; ++b)
+      for (long pt = 0; pt < points; ++pt) {
+        Eigen::Matrix<T, Eigen::Dynamic, 1> xv(in), wv(out);
+        for (long i = 0; i < in; ++i) xv[i] = x[static_cast<std::size_t>((b * in + i) * points + pt)];
+        for (long i = 0; i < out; ++i) wv[i] = w[static_cast<std::size_t>((b * out + i) * points + pt)];
+        const Eigen::Matrix<T, Eigen::Dynamic, 1> yv = ref * xv, dv = ref.adjoint() * wv;
+        for (long i = 0; i < out; ++i) err = std::max(err, std::abs(y[static_cast<std::size_t>((b * out + i) * points + pt)] - yv[i]));
+        scale = std::max(scale, yv.cwiseAbs().maxCoeff());
+        for (long i = 0; i < in; ++i) derr = std::max(derr, std::abs(dx[static_cast<std::size_t>((b * in + i) * points + pt)] - dv[i]));
+        dscale = std::max(dscale, dv.cwiseAbs().maxCoeff());
+      }
+    INFO(map.describe() << ", " << points << " points: forward error " << err << " of " << scale << ", backward " << derr << " of " << dscale);
+    CHECK(err <= 1e-13 * scale);
+    CHECK(derr <= 1e-13 * dscale);
+
+    auto loss = [&]() {
+      map.forward(x.data(), y.data(), batch, points);
+      double s = 0;
+      for (std::size_t i = 0; i < y.size(); ++i) s += std::real(std::conj(w[i]) * y[i]);
+      return s;
+    };
+    for (auto* p : map.parameters()) p->zero_grad();
+    loss();
+    map.backward(x.data(), w.data(), nullptr, batch, points);
+    double gerr = 0, gscale = 0;
+    for (auto* p : map.parameters()) {
+      const long stride = std::max(1L, p->size() / 23);
+      for (long i = 0; i < p->size(); i += stride) {
+        const double h = 1e-3;
+        T fd;
+        auto at = [&](T d) {
+          const T keep = p->value[static_cast<std::size_t>(i)];
+          p->value[static_cast<std::size_t>(i)] = keep + d;
+          p->changed();
+          const double l = loss();
+          p->value[static_cast<std::size_t>(i)] = keep;
+          p->changed();
+          return l;
+        };
+        if constexpr (std::is_same_v<T, cplx>) fd = T((at(T(h)) - at(T(-h))) / (2 * h), (at(T(0, h)) - at(T(0, -h))) / (2 * h));
+        else fd = (at(h) - at(-h)) / (2 * h);
+        gerr = std::max(gerr, std::abs(fd - p->grad[static_cast<std::size_t>(i)]));
+        gscale = std::max(gscale, std::abs(fd));
+      }
+    }
+    INFO(map.describe() << ": parameter gradient error " << gerr << " of " << gscale);
+    CHECK(gerr <= 1e-8 * gscale);
+  }
+}
+
+template <class T>
+void all_maps() {
+  Rng rng(3);
+  {
+    DenseMap<T> d(7, 5, rng);
+    const Mat<T> A = d.matrix();  // (a dense map's matrix is its block; checked through the block)
+    CHECK((A - DenseMap<T>(A).matrix()).norm() == 0);
+    check_map(d, Mat<T>(DenseMap<T>(A).matrix()), rng);
+  }
+  {
+    LowRankMap<T> m(9, 6, 2, rng);
+    Mat<T> U(6, 2), V(2, 9);
+    auto ps = m.parameters();
+    for (long i = 0; i < 2; ++i)
+      for (long j = 0; j < 9; ++j) V(i, j) = ps[0]->value[static_cast<std::size_t>(i * 9 + j)];
+    for (long i = 0; i < 6; ++i)
+      for (long j = 0; j < 2; ++j) U(i, j) = ps[1]->value[static_cast<std::size_t>(i * 2 + j)];
+    check_map(m, Mat<T>(U * V), rng);
+    CHECK(m.parameter_count() == 2 * (9 + 6));
+  }
+  {
+    BlockDiagonalMap<T> m(12, 8, 4, rng);
+    Mat<T> B = Mat<T>::Zero(8, 12);
+    auto* p = m.parameters()[0];
+    for (long g = 0; g < 4; ++g)
+      for (long i = 0; i < 2; ++i)
+        for (long j = 0; j < 3; ++j) B(g * 2 + i, g * 3 + j) = p->value[static_cast<std::size_t>((g * 2 + i) * 3 + j)];
+    check_map(m, B, rng);
+    CHECK(m.parameter_count() == 24);
+  }
+  // Monarch: square with nb = sqrt(n) (the paper's), square nb != sqrt(n), wider, narrower.
+  for (auto [in, out, nb] : std::vector<std::array<long, 3>>{{16, 16, 4}, {16, 16, 2}, {12, 18, 3}, {24, 8, 4}, {8, 8, 8}}) {
+    MonarchMap<T> m(in, out, nb, rng);
+    const Mat<T> ref = monarch_reference(m, in, out, nb);
+    INFO("Monarch " << in << " -> " << out << ", " << nb << " blocks");
+    check_map(m, ref, rng);
+    const long q = std::min(in / nb, out / nb);
+    CHECK(m.parameter_count() == nb * q * (in / nb + out / nb));
+  }
+  for (long n : {2L, 8L, 32L}) {
+    ButterflyMap<T> b(n, rng);
+    check_map(b, butterfly_reference(b, n), rng);
+    CHECK(b.parameter_count() == 2 * n * b.levels());
+  }
+  {
+    auto s = make_map<T>("butterfly+low_rank:2", 16, 16, rng);
+    auto* sum = dynamic_cast<SumMap<T>*>(s.get());
+    REQUIRE(sum);
+    // The parts' own matrices are checked above; the sum's is theirs added.
+    auto ps = s->parameters();
+    CHECK(static_cast<long>(ps.size()) == 4 + 2);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Structured maps equal their matrices; backward and parameter gradients are exact", "[nn]") {
+  all_maps<double>();
+  all_maps<cplx>();
+}
+
+TEST_CASE("Butterfly plus low rank is the sum of its parts", "[nn]") {
+  Rng rng(5);
+  auto b = std::make_unique<ButterflyMap<double>>(16, rng);
+  auto l = std::make_unique<LowRankMap<double>>(16, 16, 3, rng);
+  const Mat<double> ref = butterfly_reference(*b, 16) + l->matrix();
+  SumMap<double> s(std::move(b), std::move(l));
+  check_map(s, ref, rng);
+}
+
+TEST_CASE("Monarch projection: exact on Monarch matrices, optimal on dense ones", "[nn]") {
+  Rng rng(7);
+  for (auto [in, out, nb] : std::vector<std::array<long, 3>>{{16, 16, 4}, {16, 16, 2}, {12, 18, 3}, {24, 8, 4}, {36, 36, 6}, {20, 30, 5}}) {
+    INFO("Monarch " << in << " -> " << out << ", " << nb << " blocks");
+    MonarchMap<double> m(in, out, nb, rng);
+    const Mat<double> M = m.matrix();
+    auto P = MonarchMap<double>::project(M, nb);
+    CHECK((P->matrix() - M).norm() <= 1e-12 * M.norm());
+
+    // A dense matrix: Eckart-Young per block gives |A - P|^2 = |A|^2 - |P|^2, and no small or
+    // large perturbation of P's factors comes closer to A.
+    Mat<double> A = Mat<double>::Random(out, in);
+    auto Q = MonarchMap<double>::project(A, nb);
+    const Mat<double> PA = Q->matrix();
+    const double dist = (A - PA).norm();
+    CHECK(std::abs(dist * dist - (A.squaredNorm() - PA.squaredNorm())) <= 1e-10 * A.squaredNorm());
+    CHECK(dist < A.norm());
+    int closer = 0;
+    for (int trial = 0; trial < 40; ++trial) {
+      const double eps = trial < 20 ? 1e-3 : 0.1;
+      std::vector<std::vector<double>> keep;
+      for (auto* p : Q->parameters()) {
+        keep.push_back(p->value);
+        for (auto& v : p->value) v += eps * rng.normal();
+        p->changed();
+      }
+      if ((A - Q->matrix()).norm() < dist - 1e-12) ++closer;
+      std::size_t k = 0;
+      for (auto* p : Q->parameters()) {
+        p->value = keep[k++];
+        p->changed();
+      }
+    }
+    CHECK(closer == 0);
+  }
+}
+
+TEST_CASE("Low-rank projection meets Eckart-Young", "[nn]") {
+  const Mat<double> A = Mat<double>::Random(14, 9);
+  Eigen::JacobiSVD<Mat<double>> svd(A);
+  for (long r : {1L, 4L, 9L}) {
+    auto P = LowRankMap<double>::project(A, r);
+    double tail = 0;
+    for (long i = r; i < svd.singularValues().size(); ++i) tail += svd.singularValues()[i] * svd.singularValues()[i];
+    CHECK(std::abs((A - P->matrix()).squaredNorm() - tail) <= 1e-12 * A.squaredNorm());
+  }
+}
+
+TEST_CASE("The DFT is exactly a butterfly product (bit-reversed input) and a Monarch product (transposed input)", "[nn]") {
+  const double pi = 3.14159265358979323846;
+  auto dft = [&](const std::vector<cplx>& x) {
+    const long n = static_cast<long>(x.size());
+    std::vector<cplx> y(x.size());
+    for (long k = 0; k < n; ++k) {
+      std::complex<long double> s = 0;
+      for (long j = 0; j < n; ++j) {
+        const long double a = -2.0L * 3.141592653589793238462643383279502884L * static_cast<long double>((j * k) % n) / n;
+        s += std::complex<long double>(x[static_cast<std::size_t>(j)]) * std::complex<long double>(std::cos(a), std::sin(a));
+      }
+      y[static_cast<std::size_t>(k)] = cplx(s);
+    }
+    return y;
+  };
+  Rng rng(9);
+  for (long n : {16L, 64L, 256L}) {
+    ButterflyMap<cplx> b(n, rng);
+    for (long k = 0; k < b.levels(); ++k) {
+      const long h = 1L << k;
+      for (long g = 0; g < n / (2 * h); ++g)
+        for (long j = 0; j < h; ++j) {
+          const cplx w = std::polar(1.0, -2 * pi * static_cast<double>(j) / static_cast<double>(2 * h));
+          Mat<cplx> B(2, 2);
+          B << 1.0, w, 1.0, -w;
+          b.factor(k).set_block(g * h + j, B);
+        }
+    }
+    const auto x = random_vector<cplx>(n, rng);
+    std::vector<cplx> xr(x.size()), y(x.size());
+    for (long j = 0; j < n; ++j) {
+      long r = 0;
+      for (long bit = 0; bit < b.levels(); ++bit)
+        if (j & (1L << bit)) r |= 1L << (b.levels() - 1 - bit);
+      xr[static_cast<std::size_t>(r)] = x[static_cast<std::size_t>(j)];
+    }
+    b.forward(xr.data(), y.data(), 1, 1);
+    const auto want = dft(x);
+    double err = 0, scale = 0;
+    for (long k = 0; k < n; ++k) {
+      err = std::max(err, std::abs(y[static_cast<std::size_t>(k)] - want[static_cast<std::size_t>(k)]));
+      scale = std::max(scale, std::abs(want[static_cast<std::size_t>(k)]));
+    }
+    INFO("butterfly DFT n = " << n << ": error " << err << " of " << scale);
+    CHECK(err <= 1e-12 * scale);
+  }
+  for (long m : {4L, 8L, 16L}) {
+    const long n = m * m;
+    MonarchMap<cplx> M(n, n, m, rng);
+    for (long k = 0; k < m; ++k) {
+      Mat<cplx> R(m, m), L(m, m);
+      for (long l = 0; l < m; ++l)
+        for (long j = 0; j < m; ++j) {
+          R(l, j) = std::polar(1.0, -2 * pi * static_cast<double>(k * l) / static_cast<double>(n)) *
+                    std::polar(1.0, -2 * pi * static_cast<double>((j * l) % m) / static_cast<double>(m));
+          L(l, j) = std::polar(1.0, -2 * pi * static_cast<double>((j * l) % m) / static_cast<double>(m));  // L_k[s, k'] = w_m^(k' s)
+        }
+      M.right().set_block(k, R);
+      M.left().set_block(k, L);
+    }
+    const auto x = random_vector<cplx>(n, rng);
+    std::vector<cplx> xt(x.size()), y(x.size());
+    for (long k = 0; k < m; ++k)
+      for (long j = 0; j < m; ++j) xt[static_cast<std::size_t>(k * m + j)] = x[static_cast<std::size_t>(j * m + k)];
+    M.forward(xt.data(), y.data(), 1, 1);
+    const auto want = dft(x);
+    double err = 0, scale = 0;
+    for (long k = 0; k < n; ++k) {
+      err = std::max(err, std::abs(y[static_cast<std::size_t>(k)] - want[static_cast<std::size_t>(k)]));
+      scale = std::max(scale, std::abs(want[static_cast<std::size_t>(k)]));
+    }
+    INFO("Monarch DFT n = " << n << ": error " << err << " of " << scale);
+    CHECK(err <= 1e-12 * scale);
+  }
+}
+
+TEST_CASE("MLP, GELU and the losses: gradients against central differences", "[nn]") {
+  for (const std::string structure : {"dense", "monarch:2", "low_rank:3", "block_diag:4", "butterfly", "butterfly+low_rank:2"}) {
+    INFO("hidden layers " << structure);
+    Rng rng(11);
+    auto net = mlp({3, 8, 8, 8, 2}, structure, rng);
+    const long batch = 4;
+    auto x = random_vector<double>(batch * 3, rng), t = random_vector<double>(batch * 2, rng);
+    std::vector<double> y(static_cast<std::size_t>(batch * 2)), g(y.size()), dx(x.size());
+    for (int which = 0; which < 2; ++which) {
+      auto loss = [&](double* grad) {
+        net->forward(x.data(), y.data(), batch);
+        return which == 0 ? mse_loss(y.data(), t.data(), 2, batch, grad) : relative_l2_loss(y.data(), t.data(), 2, batch, grad);
+      };
+      auto params = net->parameters();
+      for (auto* p : params) p->zero_grad();
+      loss(g.data());
+      net->backward(x.data(), g.data(), dx.data(), batch);
+      double err = 0, scale = 0;
+      const double h = 1e-6;
+      for (auto* p : params)
+        for (long i = 0; i < p->size(); i += 3) {
+          const double keep = p->value[static_cast<std::size_t>(i)];
+          p->value[static_cast<std::size_t>(i)] = keep + h;
+          p->changed();
+          const double lp = loss(nullptr);
+          p->value[static_cast<std::size_t>(i)] = keep - h;
+          p->changed();
+          const double lm = loss(nullptr);
+          p->value[static_cast<std::size_t>(i)] = keep;
+          p->changed();
+          const double fd = (lp - lm) / (2 * h);
+          err = std::max(err, std::abs(fd - p->grad[static_cast<std::size_t>(i)]));
+          scale = std::max(scale, std::abs(fd));
+        }
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const double keep = x[i];
+        x[i] = keep + h;
+        const double lp = loss(nullptr);
+        x[i] = keep - h;
+        const double lm = loss(nullptr);
+        x[i] = keep;
+        err = std::max(err, std::abs((lp - lm) / (2 * h) - dx[i]));
+      }
+      INFO((which == 0 ? "mse" : "relative L2") << ": gradient error " << err << " of " << scale);
+      CHECK(err <= 1e-6 * scale);
+      CHECK(scale > 0);
+    }
+  }
+}
+
+TEST_CASE("Adam: the first step and a convex problem", "[nn]") {
+  Parameter<double> p("w", 3);
+  p.value = {1.0, -2.0, 0.5};
+  p.grad = {4.0, -0.01, 0.0};
+  Adam a({&p}, {0.1, 0.9, 0.999, 1e-8, 0.0, false});
+  a.step();
+  // Bias-corrected, the first step is lr g / (|g| + eps).
+  CHECK(p.value[0] == Approx(1.0 - 0.1 * 4.0 / (4.0 + 1e-8)).epsilon(1e-14));
+  CHECK(p.value[1] == Approx(-2.0 + 0.1 * 0.01 / (0.01 + 1e-8)).epsilon(1e-14));
+  CHECK(p.value[2] == 0.5);
+  // Decoupled weight decay shrinks by lr wd before the update.
+  Parameter<double> q("w", 1);
+  q.value = {2.0};
+  q.grad = {0.0};
+  Adam b({&q}, {0.1, 0.9, 0.999, 1e-8, 0.5, true});
+  b.step();
+  CHECK(q.value[0] == Approx(2.0 * (1 - 0.05)).epsilon(1e-14));
+  CHECK(step_schedule(1e-3, 250, 100, 0.5) == Approx(2.5e-4));
+  // Least squares |A w - b|^2 by Adam reaches the solution of the normal equations.
+  Rng rng(2);
+  Mat<double> A = Mat<double>::Random(20, 4);
+  Eigen::VectorXd rhs = Eigen::VectorXd::Random(20);
+  const Eigen::VectorXd sol = A.colPivHouseholderQr().solve(rhs);
+  Parameter<double> w("w", 4);
+  Adam c({&w}, {0.05, 0.9, 0.999, 1e-8, 0.0, false});
+  for (int it = 0; it < 4000; ++it) {
+    Eigen::Map<Eigen::VectorXd> wv(w.value.data(), 4), gv(w.grad.data(), 4);
+    gv = 2.0 * A.transpose() * (A * wv - rhs);
+    c.step();
+    if (it > 3000) c.set_lr(0.005);
+  }
+  CHECK((Eigen::Map<Eigen::VectorXd>(w.value.data(), 4) - sol).norm() <= 1e-4 * sol.norm());
+}
+
+TEST_CASE("A Monarch MLP learns a smooth function of two variables", "[nn]") {
+  Rng rng(21);
+  auto net = mlp({2, 32, 32, 1}, "monarch:4", rng);
+  const long n = 256;
+  std::vector<double> x(2 * n), t(n), y(n), g(n);
+  for (long i = 0; i < n; ++i) {
+    x[2 * i] = rng.uniform(-1, 1);
+    x[2 * i + 1] = rng.uniform(-1, 1);
+    t[i] = std::sin(2 * x[2 * i]) + x[2 * i + 1] * x[2 * i + 1];
+  }
+  Adam opt(net->parameters(), {1e-2, 0.9, 0.999, 1e-8, 0.0, false});
+  const double l0 = [&] {
+    net->forward(x.data(), y.data(), n);
+    return mse_loss(y.data(), t.data(), 1, n, nullptr);
+  }();
+  double l = l0;
+  for (int it = 0; it < 1500; ++it) {
+    opt.zero_grad();
+    net->forward(x.data(), y.data(), n);
+    l = mse_loss(y.data(), t.data(), 1, n, g.data());
+    net->backward(x.data(), g.data(), nullptr, n);
+    opt.set_lr(step_schedule(1e-2, it, 500, 0.5));
+    opt.step();
+  }
+  INFO("mse " << l0 << " -> " << l);
+  CHECK(l < 2e-4);
+  CHECK(l < 1e-3 * l0);
+}
+
+TEST_CASE("Structures refuse shapes they do not allow, with the reason", "[nn]") {
+  Rng rng(1);
+  CHECK_THROWS_WITH(make_map<double>("monarch:3", 16, 16, rng), Catch::Contains("3 blocks do not divide both sizes"));
+  CHECK_THROWS_WITH(make_map<double>("block_diag:5", 10, 12, rng), Catch::Contains("5 blocks do not divide"));
+  CHECK_THROWS_WITH(make_map<double>("butterfly", 12, 12, rng), Catch::Contains("power of two"));
+  CHECK_THROWS_WITH(make_map<double>("butterfly", 16, 8, rng), Catch::Contains("a butterfly layer is square"));
+  CHECK_THROWS_WITH(make_map<double>("low_rank:9", 8, 16, rng), Catch::Contains("rank 9 outside 1 .. 8"));
+  CHECK_THROWS_WITH(make_map<double>("monarch", 16, 16, rng), Catch::Contains("needs a size after ':'"));
+  CHECK_THROWS_WITH(make_map<double>("dense:2", 16, 16, rng), Catch::Contains("takes no ':' argument"));
+  CHECK_THROWS_WITH(make_map<double>("monarch:x", 16, 16, rng), Catch::Contains("'x' is not a positive whole number"));
+  CHECK_THROWS_WITH(make_map<double>("sparse:2", 16, 16, rng), Catch::Contains("unknown structure 'sparse'"));
+  Sequential s;
+  s.add(std::make_unique<Linear>(make_map<double>("dense", 4, 6, rng)));
+  CHECK_THROWS_WITH(s.add(std::make_unique<Gelu>(5)), Catch::Contains("takes 5 values but the layer before gives 6"));
+}
