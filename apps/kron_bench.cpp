@@ -43,8 +43,14 @@ const char* usage =
     "  gp        copy reference; a Gaussian-process solve (K + 1e-6 I) x = y with a Kronecker\n"
     "            covariance on an n x n grid (Matern-5/2 spectral mixture per axis): kron's\n"
     "            per-axis eigendecompositions and fast diagonalization vs a dense Cholesky (Eigen LLT\n"
-    "            of the formed N x N matrix), time to solution, checked to agree. Cases: copy,\n"
-    "            kronecker_solve. Default size 64 (N = 4096).\n"
+    "            of the formed N x N matrix), time to solution, checked to agree; one GP-HM\n"
+    "            optimiser step (objective + gradient, 2D grid model) vs the paper's per-axis LU\n"
+    "            forward pass. Cases: copy, kronecker_solve, hm_step. Default sizes 64 (N = 4096)\n"
+    "            and 200 (the hm_step grid, the second of --sizes).\n"
+    "  nn        copy reference; a batch of vectors times a Monarch matrix (sqrt(n) blocks and 4\n"
+    "            blocks) and a butterfly matrix against Eigen's dense GEMM with the same matrix\n"
+    "            formed densely, checked to agree. Cases: copy, monarch, butterfly. Default sizes\n"
+    "            1024,4096 (vector length n), batch 1024 (--quick: 256, batch 64).\n"
     "  gpu       one GPU, one rank (the CUDA build): the device copy as the floor; cuFFT 3D\n"
     "            r2c + c2r, and kron's distributed r2c + c2r against it; fd2 d2 and compact-6\n"
     "            d/dx, d/dy, d/dz line operators and the fd2 Laplacian as three sweeps and as one\n"
@@ -155,6 +161,8 @@ int run(int argc, char** argv) {
     bench::run_linops_suite(opt, report, MPI_COMM_WORLD);
   else if (suite == "gp")
     bench::run_gp_suite(opt, report, MPI_COMM_WORLD);
+  else if (suite == "nn")
+    bench::run_nn_suite(opt, report, MPI_COMM_WORLD);
   else if (suite == "gpu") {
 #ifdef KRON_HAVE_CUDA
     bench::run_gpu_suite(opt, report, MPI_COMM_WORLD);
@@ -163,7 +171,7 @@ int run(int argc, char** argv) {
                 "rebuild where the CUDA Toolkit is installed (cmake -DKRON_ENABLE_CUDA=ON)");
 #endif
   } else
-    throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout, linops, gp, gpu");
+    throw Error("unknown suite '" + suite + "'", {"command line", 0, {}}, "available: layout, linops, gp, nn, gpu");
   report.print();
   fftw_wisdom.save();
   if (timers) {

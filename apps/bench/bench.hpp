@@ -150,6 +150,7 @@ class Report {
 void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm);
 void run_linops_suite(const Options& opt, Report& report, MPI_Comm comm);
 void run_gp_suite(const Options& opt, Report& report, MPI_Comm comm);
+void run_nn_suite(const Options& opt, Report& report, MPI_Comm comm);
 /// The CUDA build only (bench_gpu.cpp).
 void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm);
 

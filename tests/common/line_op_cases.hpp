@@ -124,15 +124,16 @@ std::vector<Case<T>> cases() {
                     return A;
                   }});
   }
-  // Span 1 with G a multiple of the lines per slab: one strided GEMM per block (Monarch factors,
-  // butterfly levels); 4 and 12 blocks against slabs of 1, 4 (12 = 3 slabs x 4) and 5 lines.
-  for (long G : {4L, 12L}) {
-    const long m = 3, n = 2;
+  // Span 1 with G a multiple of the lines per slab: one strided GEMM per block (Monarch factors);
+  // 4 and 12 blocks against slabs of 1, 4 (12 = 3 slabs x 4) and 5 lines. Blocks of at most 4 x 4
+  // (butterfly levels) go line by line: 2 x 2 and 2 x 3 ones, span 1 and 2.
+  for (auto [G, m, n, span] : std::vector<std::array<long, 4>>{{4, 5, 3, 1}, {12, 5, 3, 1}, {12, 2, 2, 1}, {3, 2, 3, 2}}) {
     std::vector<T> a(G * m * n);
     for (auto& v : a) v = rnd<T>(g);
-    cs.push_back({"block-dense " + std::to_string(G) + " x (3x2), span 1", LineOp<T>::block_dense(G, m, n, a, 1), [a, G, m, n](long l) {
+    cs.push_back({"block-dense " + std::to_string(G) + " x (" + std::to_string(m) + "x" + std::to_string(n) + "), span " + std::to_string(span),
+                  LineOp<T>::block_dense(G, m, n, a, span), [a, G, m, n, span](long l) {
                     Mat<T> A(m, n);
-                    const long b = l % G;
+                    const long b = (l / span) % G;
                     for (long i = 0; i < m; ++i)
                       for (long j = 0; j < n; ++j) A(i, j) = a[(b * m + i) * n + j];
                     return A;

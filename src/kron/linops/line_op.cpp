@@ -533,6 +533,79 @@ struct LineOp<T>::Impl {
     else G.noalias() += X * Y.adjoint();
   }
 
+  // Blocks of at most kSmall x kSmall (butterfly levels): line by line in storage order, the
+  // block chosen per line; a GEMM call per block would cost more than its few multiply-adds.
+  static constexpr long kSmall = 4;
+  bool small() const { return m <= kSmall && n <= kSmall; }
+  // Block row r, column c of op(A) for Trans TR (0 N, 1 T, 2 H).
+  template <int TR>
+  T coef(const T* A, long r, long c) const {
+    if constexpr (TR == 0) return A[r * n + c];
+    else if constexpr (TR == 1) return A[c * n + r];
+    else return conj_if(A[c * n + r]);
+  }
+  // Calls f(o, j, block) for every line in storage order, the block (l / span) % groups kept
+  // incrementally (no division per line).
+  template <class F>
+  void for_each_line_block(long outer, long inner, F&& f) const {
+    for (long o = 0; o < outer; ++o) {
+      const long l0 = o * inner;
+      long q = l0 / span, rem = l0 % span, g = q % groups;
+      for (long j = 0; j < inner; ++j) {
+        f(o, j, a.data() + g * m * n);
+        if (++rem == span) {
+          rem = 0;
+          if (++g == groups) g = 0;
+        }
+      }
+    }
+  }
+  template <int TR, int NI, int NO>
+  void small_apply_t(const LineView<const T>& in, const LineView<T>& out, bool acc) const {
+    const long ni = NI ? NI : in.n, no = NO ? NO : out.n;
+    for_each_line_block(in.outer, in.inner, [&](long o, long j, const T* A) {
+      const T* x = in.p + o * in.ostride + j;
+      T* y = out.p + o * out.ostride + j;
+      T xv[kSmall];
+      for (long c = 0; c < ni; ++c) xv[c] = x[c * in.inner];
+      for (long r = 0; r < no; ++r) {
+        T s = 0;
+        for (long c = 0; c < ni; ++c) s += coef<TR>(A, r, c) * xv[c];
+        y[r * out.inner] = acc ? y[r * out.inner] + s : s;
+      }
+    });
+  }
+  template <int TR>
+  void small_apply_tr(const LineView<const T>& in, const LineView<T>& out, bool acc) const {
+    if (in.n == 2 && out.n == 2) small_apply_t<TR, 2, 2>(in, out, acc);
+    else small_apply_t<TR, 0, 0>(in, out, acc);
+  }
+  void small_apply(const LineView<const T>& in, const LineView<T>& out, Trans t, bool acc) const {
+    if (t == Trans::N) small_apply_tr<0>(in, out, acc);
+    else if (t == Trans::T) small_apply_tr<1>(in, out, acc);
+    else small_apply_tr<2>(in, out, acc);
+  }
+  // G_g += the small blocks' gradients, line by line (see coefficient_gradient).
+  void small_gradient(const LineView<const T>& in, const LineView<const T>& dout, T* grad, Trans t) const {
+    for_each_line_block(in.outer, in.inner, [&](long o, long j, const T* A) {
+      T* G = grad + (A - a.data());
+      const T* x = in.p + o * in.ostride + j;
+      const T* y = dout.p + o * dout.ostride + j;
+      for (long r = 0; r < m; ++r)
+        for (long c = 0; c < n; ++c) {
+          // N: y = A x, G[r, c] += y_r conj(x_c); T: y = A^T x (x of length m), G[r, c] += conj(x_r) y_c;
+          // H: G[r, c] += x_r conj(y_c).
+          if (t == Trans::N) G[r * n + c] += y[r * dout.inner] * conj_if(x[c * in.inner]);
+          else if (t == Trans::T) G[r * n + c] += conj_if(x[r * in.inner]) * y[c * dout.inner];
+          else G[r * n + c] += x[r * in.inner] * conj_if(y[c * dout.inner]);
+        }
+    });
+  }
+  static T conj_if(const T& v) {
+    if constexpr (is_complex<T>) return std::conj(v);
+    else return v;
+  }
+
   void diagonal_apply(const LineView<const T>& in, const LineView<T>& out, Trans t, bool acc) const {
     for_each_run(in, span, groups, [&](long o, long j0, long count, long g) {
       const T* d = a.data() + g * n;
@@ -732,6 +805,7 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
     }
     case Kind::Dense:
     case Kind::BlockDense:
+      if (m.small()) return m.small_apply(in, out, t, accumulate);
       if (for_each_group(in, m.span, m.groups, [&](long g, long base, long count, long step) {
             const long base_out = (base / in.ostride) * out.ostride + base % in.ostride;
             m.group_gemm(m.a.data() + g * m.m * m.n, t, in, out, base, base_out, count, step, accumulate);
@@ -789,6 +863,7 @@ void LineOp<T>::coefficient_gradient(const LineView<const T>& in, const LineView
     });
     return;
   }
+  if (m.small()) return m.small_gradient(in, dout, grad, t);
   if (for_each_group(in, m.span, m.groups, [&](long g, long base, long count, long step) {
         const long base_out = (base / in.ostride) * dout.ostride + base % in.ostride;
         m.gradient_block(grad + g * m.m * m.n, t, in.p + base, in.n, in.inner, step * in.ostride, dout.p + base_out, dout.n, dout.inner,
