@@ -36,13 +36,13 @@ std::vector<T> random_vector(long n, Rng& r) {
 
 // The matrix of each structure, from its blocks and its definition (not from forward).
 template <class T>
-Mat<T> monarch_reference(MonarchMap<T>& M, long in, long out, long nb) {
+Mat<T> monarch_reference(MonarchMap<T>& M, long in, long out, long nb, long g = 0, long pg = 1) {
   const long p = in / nb, s = out / nb, q = std::min(p, s);
   Mat<T> R = Mat<T>::Zero(nb * q, in), L = Mat<T>::Zero(out, nb * q);
-  for (long k = 0; k < nb; ++k) R.block(k * q, k * p, q, p) = M.right().block(k);
+  for (long k = 0; k < nb; ++k) R.block(k * q, k * p, q, p) = M.right().block(k * pg + g);
   // L_l maps h[r nb + l] (r < q) to y[t nb + l] (t < s).
   for (long l = 0; l < nb; ++l) {
-    const Mat<T> B = M.left().block(l);
+    const Mat<T> B = M.left().block(l * pg + g);
     for (long t = 0; t < s; ++t)
       for (long r = 0; r < q; ++r) L(t * nb + l, r * nb + l) = B(t, r);
   }
@@ -50,14 +50,14 @@ Mat<T> monarch_reference(MonarchMap<T>& M, long in, long out, long nb) {
 }
 
 template <class T>
-Mat<T> butterfly_reference(ButterflyMap<T>& B, long n) {
+Mat<T> butterfly_reference(ButterflyMap<T>& B, long n, long pg_index = 0, long pg = 1) {
   Mat<T> M = Mat<T>::Identity(n, n);
   for (long k = 0; k < B.levels(); ++k) {
     const long h = 1L << k;
     Mat<T> F = Mat<T>::Zero(n, n);
     for (long g = 0; g < n / (2 * h); ++g)
       for (long j = 0; j < h; ++j) {
-        const Mat<T> b = B.factor(k).block(g * h + j);
+        const Mat<T> b = B.factor(k).block((g * h + j) * pg + pg_index);
         const long a = g * 2 * h + j, c = a + h;
         F(a, a) = b(0, 0);
         F(a, c) = b(0, 1);
@@ -69,15 +69,19 @@ Mat<T> butterfly_reference(ButterflyMap<T>& B, long n) {
   return M;
 }
 
-// forward and backward with `points` points against the reference matrix; parameter gradients
+// forward and backward with `points` points against the reference matrices (one per point
+// group: point p of P belongs to group p / (P / pg)); parameter gradients
 // against central differences of L = Re sum conj(w) y (affine in each single parameter, so the
 // differences are exact up to rounding).
 template <class T>
-void check_map(StructuredMap<T>& map, const Mat<T>& ref, Rng& rng) {
-  const long in = map.in(), out = map.out();
-  REQUIRE(ref.rows() == out);
-  REQUIRE(ref.cols() == in);
-  for (long points : {1L, 3L}) {
+void check_map(StructuredMap<T>& map, const std::vector<Mat<T>>& refs, Rng& rng) {
+  const long in = map.in(), out = map.out(), pg = map.point_groups();
+  REQUIRE(static_cast<long>(refs.size()) == pg);
+  for (const auto& ref : refs) {
+    REQUIRE(ref.rows() == out);
+    REQUIRE(ref.cols() == in);
+  }
+  for (long points : {pg, 3 * pg}) {
     const long batch = 5;
     auto x = random_vector<T>(batch * in * points, rng), w = random_vector<T>(batch * out * points, rng);
     std::vector<T> y(static_cast<std::size_t>(batch * out * points)), dx(static_cast<std::size_t>(batch * in * points));
@@ -86,6 +90,7 @@ void check_map(StructuredMap<T>& map, const Mat<T>& ref, Rng& rng) {
     double err = 0, scale = 0, derr = 0, dscale = 0;
     for (long b = 0; b < batch; ++b)
       for (long pt = 0; pt < points; ++pt) {
+        const Mat<T>& ref = refs[static_cast<std::size_t>(pt / (points / pg))];
         Eigen::Matrix<T, Eigen::Dynamic, 1> xv(in), wv(out);
         for (long i = 0; i < in; ++i) xv[i] = x[static_cast<std::size_t>((b * in + i) * points + pt)];
         for (long i = 0; i < out; ++i) wv[i] = w[static_cast<std::size_t>((b * out + i) * points + pt)];
@@ -141,7 +146,7 @@ void all_maps() {
     DenseMap<T> d(7, 5, rng);
     const Mat<T> A = d.matrix();  // (a dense map's matrix is its block; checked through the block)
     CHECK((A - DenseMap<T>(A).matrix()).norm() == 0);
-    check_map(d, Mat<T>(DenseMap<T>(A).matrix()), rng);
+    check_map(d, {Mat<T>(DenseMap<T>(A).matrix())}, rng);
   }
   {
     LowRankMap<T> m(9, 6, 2, rng);
@@ -151,7 +156,7 @@ void all_maps() {
       for (long j = 0; j < 9; ++j) V(i, j) = ps[0]->value[static_cast<std::size_t>(i * 9 + j)];
     for (long i = 0; i < 6; ++i)
       for (long j = 0; j < 2; ++j) U(i, j) = ps[1]->value[static_cast<std::size_t>(i * 2 + j)];
-    check_map(m, Mat<T>(U * V), rng);
+    check_map(m, {Mat<T>(U * V)}, rng);
     CHECK(m.parameter_count() == 2 * (9 + 6));
   }
   {
@@ -161,7 +166,7 @@ void all_maps() {
     for (long g = 0; g < 4; ++g)
       for (long i = 0; i < 2; ++i)
         for (long j = 0; j < 3; ++j) B(g * 2 + i, g * 3 + j) = p->value[static_cast<std::size_t>((g * 2 + i) * 3 + j)];
-    check_map(m, B, rng);
+    check_map(m, {B}, rng);
     CHECK(m.parameter_count() == 24);
   }
   // Monarch: square with nb = sqrt(n) (the paper's), square nb != sqrt(n), wider, narrower.
@@ -169,14 +174,34 @@ void all_maps() {
     MonarchMap<T> m(in, out, nb, rng);
     const Mat<T> ref = monarch_reference(m, in, out, nb);
     INFO("Monarch " << in << " -> " << out << ", " << nb << " blocks");
-    check_map(m, ref, rng);
+    check_map(m, {ref}, rng);
     const long q = std::min(in / nb, out / nb);
     CHECK(m.parameter_count() == nb * q * (in / nb + out / nb));
   }
   for (long n : {2L, 8L, 32L}) {
     ButterflyMap<T> b(n, rng);
-    check_map(b, butterfly_reference(b, n), rng);
+    check_map(b, {butterfly_reference(b, n)}, rng);
     CHECK(b.parameter_count() == 2 * n * b.levels());
+  }
+  // Per-point-group weights (an FNO's per-mode mixing): 3 groups, each its own matrix.
+  {
+    const long pg = 3;
+    MonarchMap<T> m(16, 8, 2, rng, pg);
+    std::vector<Mat<T>> refs;
+    for (long g = 0; g < pg; ++g) refs.push_back(monarch_reference(m, 16, 8, 2, g, pg));
+    CHECK((refs[0] - refs[1]).norm() > 0.1);
+    check_map(m, refs, rng);
+    ButterflyMap<T> b(8, rng, pg);
+    refs.clear();
+    for (long g = 0; g < pg; ++g) refs.push_back(butterfly_reference(b, 8, g, pg));
+    check_map(b, refs, rng);
+    DenseMap<T> d(5, 4, rng, pg);
+    refs.clear();
+    using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    for (long g = 0; g < pg; ++g) refs.push_back(Mat<T>(Eigen::Map<const RowMajor>(d.parameters()[0]->value.data() + g * 20, 4, 5)));
+    check_map(d, refs, rng);
+    CHECK(d.parameter_count() == 3 * 20);
+    CHECK_THROWS_WITH(d.forward(nullptr, nullptr, 1, 4), Catch::Contains("4 points do not split into the layer's 3 point groups"));
   }
   {
     auto s = make_map<T>("butterfly+low_rank:2", 16, 16, rng);
@@ -201,7 +226,7 @@ TEST_CASE("Butterfly plus low rank is the sum of its parts", "[nn]") {
   auto l = std::make_unique<LowRankMap<double>>(16, 16, 3, rng);
   const Mat<double> ref = butterfly_reference(*b, 16) + l->matrix();
   SumMap<double> s(std::move(b), std::move(l));
-  check_map(s, ref, rng);
+  check_map(s, {ref}, rng);
 }
 
 TEST_CASE("Monarch projection: exact on Monarch matrices, optimal on dense ones", "[nn]") {

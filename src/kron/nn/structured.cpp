@@ -81,39 +81,49 @@ long StructuredMap<T>::parameter_count() {
 }
 
 template <class T>
-Mat<T> StructuredMap<T>::matrix() {
-  std::vector<T> x(static_cast<std::size_t>(in_ * in_), T(0)), y(static_cast<std::size_t>(in_ * out_));
-  for (long j = 0; j < in_; ++j) x[static_cast<std::size_t>(j * in_ + j)] = T(1);
-  forward(x.data(), y.data(), in_, 1);
+Mat<T> StructuredMap<T>::matrix(long g) {
+  if (g < 0 || g >= pg_) throw Error("internal: point group " + std::to_string(g) + " of " + std::to_string(pg_));
+  // in samples of pg_ points, sample j the unit vector e_j at point g.
+  std::vector<T> x(static_cast<std::size_t>(in_ * in_ * pg_), T(0)), y(static_cast<std::size_t>(in_ * out_ * pg_));
+  for (long j = 0; j < in_; ++j) x[static_cast<std::size_t>((j * in_ + j) * pg_ + g)] = T(1);
+  forward(x.data(), y.data(), in_, pg_);
   Mat<T> M(out_, in_);
   for (long j = 0; j < in_; ++j)
-    for (long i = 0; i < out_; ++i) M(i, j) = y[static_cast<std::size_t>(j * out_ + i)];
+    for (long i = 0; i < out_; ++i) M(i, j) = y[static_cast<std::size_t>((j * out_ + i) * pg_ + g)];
   return M;
+}
+
+template <class T>
+long StructuredMap<T>::span(long points) const {
+  if (points < 1 || points % pg_ != 0)
+    throw Error(describe() + ": " + std::to_string(points) + " points do not split into the layer's " + std::to_string(pg_) + " point groups");
+  return points / pg_;
 }
 
 // ---- dense ------------------------------------------------------------------------------------
 
 template <class T>
-DenseMap<T>::DenseMap(long in, long out, Rng& rng) : StructuredMap<T>(in, out), w_("weight", 1, out, in) {
+DenseMap<T>::DenseMap(long in, long out, Rng& rng, long pg) : StructuredMap<T>(in, out, pg), w_("weight", pg, out, in) {
   if (in < 1 || out < 1) throw Error("dense layer " + shape(in, out) + ": sizes must be positive");
   fill_uniform(w_.p.value, 1.0 / std::sqrt(static_cast<double>(in)), rng);
   w_.p.changed();
 }
 
 template <class T>
-DenseMap<T>::DenseMap(const typename StructuredMap<T>::Matrix& A) : StructuredMap<T>(A.cols(), A.rows()), w_("weight", 1, A.rows(), A.cols()) {
+DenseMap<T>::DenseMap(const typename StructuredMap<T>::Matrix& A) : StructuredMap<T>(A.cols(), A.rows(), 1), w_("weight", 1, A.rows(), A.cols()) {
   w_.set_block(0, A);
 }
 
 template <class T>
 void DenseMap<T>::forward(const T* x, T* y, long batch, long points) {
-  w_.apply(x, y, batch, points, 1, Trans::N);
+  w_.apply(x, y, batch, points, this->span(points), Trans::N);
 }
 
 template <class T>
 void DenseMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
-  w_.gradient(x, dy, batch, points, 1);
-  if (dx) w_.apply(dy, dx, batch, points, 1, Trans::H);
+  const long sp = this->span(points);
+  w_.gradient(x, dy, batch, points, sp);
+  if (dx) w_.apply(dy, dx, batch, points, sp, Trans::H);
 }
 
 template <class T>
@@ -124,8 +134,8 @@ std::string DenseMap<T>::describe() const {
 // ---- low rank ---------------------------------------------------------------------------------
 
 template <class T>
-LowRankMap<T>::LowRankMap(long in, long out, long rank, Rng& rng)
-    : StructuredMap<T>(in, out), r_(rank), v_("V", 1, rank, in), u_("U", 1, out, rank) {
+LowRankMap<T>::LowRankMap(long in, long out, long rank, Rng& rng, long pg)
+    : StructuredMap<T>(in, out, pg), r_(rank), v_("V", pg, rank, in), u_("U", pg, out, rank) {
   if (rank < 1 || rank > std::min(in, out))
     throw Error("low-rank layer " + shape(in, out) + ": rank " + std::to_string(rank) + " outside 1 .. " + std::to_string(std::min(in, out)));
   fill_uniform(v_.p.value, 1.0 / std::sqrt(static_cast<double>(in)), rng);
@@ -148,17 +158,19 @@ std::unique_ptr<LowRankMap<T>> LowRankMap<T>::project(const typename StructuredM
 template <class T>
 void LowRankMap<T>::forward(const T* x, T* y, long batch, long points) {
   h_.resize(static_cast<std::size_t>(batch * r_ * points));
-  v_.apply(x, h_.data(), batch, points, 1, Trans::N);
-  u_.apply(h_.data(), y, batch, points, 1, Trans::N);
+  const long sp = this->span(points);
+  v_.apply(x, h_.data(), batch, points, sp, Trans::N);
+  u_.apply(h_.data(), y, batch, points, sp, Trans::N);
 }
 
 template <class T>
 void LowRankMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   std::vector<T> dh(static_cast<std::size_t>(batch * r_ * points));
-  u_.gradient(h_.data(), dy, batch, points, 1);
-  u_.apply(dy, dh.data(), batch, points, 1, Trans::H);
-  v_.gradient(x, dh.data(), batch, points, 1);
-  if (dx) v_.apply(dh.data(), dx, batch, points, 1, Trans::H);
+  const long sp = this->span(points);
+  u_.gradient(h_.data(), dy, batch, points, sp);
+  u_.apply(dy, dh.data(), batch, points, sp, Trans::H);
+  v_.gradient(x, dh.data(), batch, points, sp);
+  if (dx) v_.apply(dh.data(), dx, batch, points, sp, Trans::H);
 }
 
 template <class T>
@@ -177,8 +189,8 @@ void check_blocks(const char* what, long in, long out, long nb) {
 }  // namespace
 
 template <class T>
-BlockDiagonalMap<T>::BlockDiagonalMap(long in, long out, long nb, Rng& rng)
-    : StructuredMap<T>(in, out), nb_(nb), b_("blocks", nb, std::max(1L, out / std::max(1L, nb)), std::max(1L, in / std::max(1L, nb))) {
+BlockDiagonalMap<T>::BlockDiagonalMap(long in, long out, long nb, Rng& rng, long pg)
+    : StructuredMap<T>(in, out, pg), nb_(nb), b_("blocks", nb * pg, std::max(1L, out / std::max(1L, nb)), std::max(1L, in / std::max(1L, nb))) {
   check_blocks("block-diagonal", in, out, nb);
   fill_uniform(b_.p.value, 1.0 / std::sqrt(static_cast<double>(in / nb)), rng);
   b_.p.changed();
@@ -186,13 +198,14 @@ BlockDiagonalMap<T>::BlockDiagonalMap(long in, long out, long nb, Rng& rng)
 
 template <class T>
 void BlockDiagonalMap<T>::forward(const T* x, T* y, long batch, long points) {
-  b_.apply(x, y, batch * nb_, points, points, Trans::N);
+  b_.apply(x, y, batch * nb_, points, this->span(points), Trans::N);
 }
 
 template <class T>
 void BlockDiagonalMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
-  b_.gradient(x, dy, batch * nb_, points, points);
-  if (dx) b_.apply(dy, dx, batch * nb_, points, points, Trans::H);
+  const long sp = this->span(points);
+  b_.gradient(x, dy, batch * nb_, points, sp);
+  if (dx) b_.apply(dy, dx, batch * nb_, points, sp, Trans::H);
 }
 
 template <class T>
@@ -203,14 +216,14 @@ std::string BlockDiagonalMap<T>::describe() const {
 // ---- Monarch ----------------------------------------------------------------------------------
 
 template <class T>
-MonarchMap<T>::MonarchMap(long in, long out, long nb, Rng& rng)
-    : StructuredMap<T>(in, out),
+MonarchMap<T>::MonarchMap(long in, long out, long nb, Rng& rng, long pg)
+    : StructuredMap<T>(in, out, pg),
       nb_(nb),
       p_(in / std::max(1L, nb)),
       s_(out / std::max(1L, nb)),
       q_(std::min(p_, s_)),
-      r_("R", nb, std::max(1L, q_), std::max(1L, p_)),
-      l_("L", nb, std::max(1L, s_), std::max(1L, q_)) {
+      r_("R", nb * pg, std::max(1L, q_), std::max(1L, p_)),
+      l_("L", nb * pg, std::max(1L, s_), std::max(1L, q_)) {
   check_blocks("Monarch", in, out, nb);
   fill_uniform(r_.p.value, 1.0 / std::sqrt(static_cast<double>(p_)), rng);
   fill_uniform(l_.p.value, 1.0 / std::sqrt(static_cast<double>(q_)), rng);
@@ -253,17 +266,19 @@ std::unique_ptr<MonarchMap<T>> MonarchMap<T>::project(const typename StructuredM
 template <class T>
 void MonarchMap<T>::forward(const T* x, T* y, long batch, long points) {
   h_.resize(static_cast<std::size_t>(batch * nb_ * q_ * points));
-  r_.apply(x, h_.data(), batch * nb_, points, points, Trans::N);
-  l_.apply(h_.data(), y, batch, nb_ * points, points, Trans::N);
+  const long sp = this->span(points);
+  r_.apply(x, h_.data(), batch * nb_, points, sp, Trans::N);
+  l_.apply(h_.data(), y, batch, nb_ * points, sp, Trans::N);
 }
 
 template <class T>
 void MonarchMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   std::vector<T> dh(h_.size());
-  l_.gradient(h_.data(), dy, batch, nb_ * points, points);
-  l_.apply(dy, dh.data(), batch, nb_ * points, points, Trans::H);
-  r_.gradient(x, dh.data(), batch * nb_, points, points);
-  if (dx) r_.apply(dh.data(), dx, batch * nb_, points, points, Trans::H);
+  const long sp = this->span(points);
+  l_.gradient(h_.data(), dy, batch, nb_ * points, sp);
+  l_.apply(dy, dh.data(), batch, nb_ * points, sp, Trans::H);
+  r_.gradient(x, dh.data(), batch * nb_, points, sp);
+  if (dx) r_.apply(dh.data(), dx, batch * nb_, points, sp, Trans::H);
 }
 
 template <class T>
@@ -274,7 +289,7 @@ std::string MonarchMap<T>::describe() const {
 // ---- butterfly --------------------------------------------------------------------------------
 
 template <class T>
-ButterflyMap<T>::ButterflyMap(long n, Rng& rng) : StructuredMap<T>(n, n) {
+ButterflyMap<T>::ButterflyMap(long n, Rng& rng, long pg) : StructuredMap<T>(n, n, pg) {
   if (!power_of_two(n))
     throw Error("butterfly layer " + shape(n, n) + ": the size must be a power of two (at least 2)", {},
                 "pad the features to a power of two, or use a Monarch layer");
@@ -282,9 +297,9 @@ ButterflyMap<T>::ButterflyMap(long n, Rng& rng) : StructuredMap<T>(n, n) {
   while ((1L << levels) < n) ++levels;
   const double scale = std::pow(3.0, -0.5 / static_cast<double>(levels));
   for (long k = 0; k < levels; ++k) {
-    f_.emplace_back("factor" + std::to_string(k), n / 2, 2, 2);
+    f_.emplace_back("factor" + std::to_string(k), n / 2 * pg, 2, 2);
     auto& v = f_.back().p.value;
-    for (long g = 0; g < n / 2; ++g) {
+    for (long g = 0; g < n / 2 * pg; ++g) {
       const double a = rng.uniform(0.0, 2.0 * 3.14159265358979323846), c = scale * std::cos(a), s = scale * std::sin(a);
       v[static_cast<std::size_t>(4 * g)] = T(c);
       v[static_cast<std::size_t>(4 * g + 1)] = T(-s);
@@ -304,7 +319,7 @@ std::vector<Parameter<T>*> ButterflyMap<T>::parameters() {
 
 template <class T>
 void ButterflyMap<T>::forward(const T* x, T* y, long batch, long points) {
-  const long n = this->in_, L = levels();
+  const long n = this->in_, L = levels(), sp = this->span(points);
   z_.resize(static_cast<std::size_t>(L));
   const T* src = x;
   for (long k = 0; k < L; ++k) {
@@ -314,22 +329,22 @@ void ButterflyMap<T>::forward(const T* x, T* y, long batch, long points) {
       z_[static_cast<std::size_t>(k + 1)].resize(static_cast<std::size_t>(batch * n * points));
       dst = z_[static_cast<std::size_t>(k + 1)].data();
     }
-    f_[static_cast<std::size_t>(k)].apply(src, dst, batch * n / (2 * h), h * points, points, Trans::N);
+    f_[static_cast<std::size_t>(k)].apply(src, dst, batch * n / (2 * h), h * points, sp, Trans::N);
     src = dst;
   }
 }
 
 template <class T>
 void ButterflyMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
-  const long n = this->in_, L = levels();
+  const long n = this->in_, L = levels(), sp = this->span(points);
   std::vector<T> g(dy, dy + batch * n * points), prev(g.size());
   for (long k = L - 1; k >= 0; --k) {
     const long h = 1L << k;
     const T* zk = k == 0 ? x : z_[static_cast<std::size_t>(k)].data();
     auto& f = f_[static_cast<std::size_t>(k)];
-    f.gradient(zk, g.data(), batch * n / (2 * h), h * points, points);
+    f.gradient(zk, g.data(), batch * n / (2 * h), h * points, sp);
     if (k == 0 && !dx) break;
-    f.apply(g.data(), k == 0 ? dx : prev.data(), batch * n / (2 * h), h * points, points, Trans::H);
+    f.apply(g.data(), k == 0 ? dx : prev.data(), batch * n / (2 * h), h * points, sp, Trans::H);
     std::swap(g, prev);
   }
 }
@@ -343,8 +358,8 @@ std::string ButterflyMap<T>::describe() const {
 
 template <class T>
 SumMap<T>::SumMap(std::unique_ptr<StructuredMap<T>> a, std::unique_ptr<StructuredMap<T>> b)
-    : StructuredMap<T>(a->in(), a->out()), a_(std::move(a)), b_(std::move(b)) {
-  if (b_->in() != a_->in() || b_->out() != a_->out())
+    : StructuredMap<T>(a->in(), a->out(), a->point_groups()), a_(std::move(a)), b_(std::move(b)) {
+  if (b_->in() != a_->in() || b_->out() != a_->out() || b_->point_groups() != a_->point_groups())
     throw Error("sum of layers: " + a_->describe() + " and " + b_->describe() + " have different shapes");
 }
 
@@ -375,7 +390,7 @@ void SumMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points
 // ---- from a description -----------------------------------------------------------------------
 
 template <class T>
-std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng) {
+std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long pg) {
   const auto colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   long arg = 0;
@@ -395,26 +410,26 @@ std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, lon
   };
   if (kind == "dense") {
     need(false);
-    return std::make_unique<DenseMap<T>>(in, out, rng);
+    return std::make_unique<DenseMap<T>>(in, out, rng, pg);
   }
   if (kind == "low_rank") {
     need(true);
-    return std::make_unique<LowRankMap<T>>(in, out, arg, rng);
+    return std::make_unique<LowRankMap<T>>(in, out, arg, rng, pg);
   }
   if (kind == "block_diag") {
     need(true);
-    return std::make_unique<BlockDiagonalMap<T>>(in, out, arg, rng);
+    return std::make_unique<BlockDiagonalMap<T>>(in, out, arg, rng, pg);
   }
   if (kind == "monarch") {
     need(true);
-    return std::make_unique<MonarchMap<T>>(in, out, arg, rng);
+    return std::make_unique<MonarchMap<T>>(in, out, arg, rng, pg);
   }
   if (kind == "butterfly" || kind == "butterfly+low_rank") {
     need(kind != "butterfly");
     if (in != out) throw Error("layer '" + spec + "' " + shape(in, out) + ": a butterfly layer is square", {}, "use a Monarch layer between different sizes");
-    auto b = std::make_unique<ButterflyMap<T>>(in, rng);
+    auto b = std::make_unique<ButterflyMap<T>>(in, rng, pg);
     if (kind == "butterfly") return b;
-    return std::make_unique<SumMap<T>>(std::move(b), std::make_unique<LowRankMap<T>>(in, out, arg, rng));
+    return std::make_unique<SumMap<T>>(std::move(b), std::make_unique<LowRankMap<T>>(in, out, arg, rng, pg));
   }
   throw Error("layer '" + spec + "': unknown structure '" + kind + "'", {},
               "one of dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R");
@@ -429,7 +444,7 @@ std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, lon
   template class MonarchMap<T>;                                                                                  \
   template class ButterflyMap<T>;                                                                                \
   template class SumMap<T>;                                                                                      \
-  template std::unique_ptr<StructuredMap<T>> make_map<T>(const std::string&, long, long, Rng&);
+  template std::unique_ptr<StructuredMap<T>> make_map<T>(const std::string&, long, long, Rng&, long);
 KRON_NN_INSTANTIATE(double)
 KRON_NN_INSTANTIATE(std::complex<double>)
 

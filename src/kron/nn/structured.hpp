@@ -23,12 +23,14 @@
 #include <vector>
 
 #include "kron/core/eigen.hpp"
+#include "kron/core/error.hpp"
 #include "kron/linops/line_op.hpp"
 #include "kron/nn/parameter.hpp"
 
 namespace kron::nn {
 
-/// G blocks of m x n coefficients held as a Parameter, applied to lines through a block-dense
+/// G blocks of m x n coefficients held as a Parameter (G = a structure's blocks x its point
+/// groups: block b of point group g is number b pg + g), applied to lines through a block-dense
 /// LineOp prepared for the lines' interleave (span) and refreshed when the values change.
 template <class T>
 class BlockFactor {
@@ -70,20 +72,27 @@ class StructuredMap {
   /// multiply-add; 8 per complex one).
   virtual double flops() const = 0;
   virtual std::string describe() const = 0;
-  /// The out x in matrix (the map applied to the identity).
-  Matrix matrix();
+  /// The out x in matrix of point group g (the map applied to the identity).
+  Matrix matrix(long g = 0);
+  /// Point groups: the points of a sample split into this many runs of equal length, each with
+  /// its own weights (an FNO's per-mode spectral weights); 1: every point shares them.
+  long point_groups() const { return pg_; }
 
  protected:
-  StructuredMap(long in, long out) : in_(in), out_(out) {}
+  StructuredMap(long in, long out, long pg) : in_(in), out_(out), pg_(pg) {
+    if (pg < 1) throw Error("internal: " + std::to_string(pg) + " point groups");
+  }
   static double madd_flops() { return std::is_same_v<T, double> ? 2.0 : 8.0; }
-  long in_, out_;
+  /// The LineOps' span for `points` points: points / point_groups() (an error unless it divides).
+  long span(long points) const;
+  long in_, out_, pg_;
 };
 
 template <class T>
 class DenseMap : public StructuredMap<T> {
  public:
   /// Uniform(+-1/sqrt(in)) entries (PyTorch's Linear).
-  DenseMap(long in, long out, Rng& rng);
+  DenseMap(long in, long out, Rng& rng, long point_groups = 1);
   /// The given matrix.
   explicit DenseMap(const typename StructuredMap<T>::Matrix& A);
   void forward(const T* x, T* y, long batch, long points) override;
@@ -100,7 +109,7 @@ template <class T>
 class LowRankMap : public StructuredMap<T> {
  public:
   /// M = U V, U out x r, V r x in.
-  LowRankMap(long in, long out, long rank, Rng& rng);
+  LowRankMap(long in, long out, long rank, Rng& rng, long point_groups = 1);
   /// The best rank-r approximation of A in the Frobenius norm (truncated SVD, singular values
   /// split evenly between the factors).
   static std::unique_ptr<LowRankMap> project(const typename StructuredMap<T>::Matrix& A, long rank);
@@ -121,7 +130,7 @@ template <class T>
 class BlockDiagonalMap : public StructuredMap<T> {
  public:
   /// nb blocks of (out / nb) x (in / nb); both divisible by nb.
-  BlockDiagonalMap(long in, long out, long nb, Rng& rng);
+  BlockDiagonalMap(long in, long out, long nb, Rng& rng, long point_groups = 1);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
   std::vector<Parameter<T>*> parameters() override { return {&b_.p}; }
@@ -137,7 +146,7 @@ template <class T>
 class MonarchMap : public StructuredMap<T> {
  public:
   /// nb blocks (in and out divisible by nb); R uniform(+-1/sqrt(p)), L uniform(+-1/sqrt(q)).
-  MonarchMap(long in, long out, long nb, Rng& rng);
+  MonarchMap(long in, long out, long nb, Rng& rng, long point_groups = 1);
   /// The Monarch matrix nearest to A in the Frobenius norm: M's entries split into nb^2
   /// independent blocks (output rows = l mod nb, input columns in block k), each the product of
   /// its own columns of L_l and rows of R_k, so each block's truncated SVD is optimal. Any shape
@@ -163,7 +172,7 @@ class ButterflyMap : public StructuredMap<T> {
  public:
   /// n = 2^L points; each factor's blocks random rotations scaled by 3^(-1/(2L)) (the product has
   /// a dense layer's output variance).
-  ButterflyMap(long n, Rng& rng);
+  ButterflyMap(long n, Rng& rng, long point_groups = 1);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
   std::vector<Parameter<T>*> parameters() override;
@@ -199,7 +208,7 @@ class SumMap : public StructuredMap<T> {
 /// "butterfly+low_rank:R". Throws kron::Error naming what is wrong (unknown kind, shapes that the
 /// structure does not allow).
 template <class T>
-std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng);
+std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long point_groups = 1);
 
 extern template class BlockFactor<double>;
 extern template class BlockFactor<std::complex<double>>;
