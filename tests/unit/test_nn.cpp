@@ -367,24 +367,24 @@ TEST_CASE("MLP, GELU and the losses: gradients against central differences", "[n
         return which == 0 ? mse_loss(y.data(), t.data(), 2, batch, grad) : relative_l2_loss(y.data(), t.data(), 2, batch, grad);
       };
       auto params = net->parameters();
-      for (auto* p : params) p->zero_grad();
+      for (auto& p : params) p.zero_grad();
       loss(g.data());
       net->backward(x.data(), g.data(), dx.data(), batch);
       double err = 0, scale = 0;
       const double h = 1e-6;
-      for (auto* p : params)
-        for (long i = 0; i < p->size(); i += 3) {
-          const double keep = p->value[static_cast<std::size_t>(i)];
-          p->value[static_cast<std::size_t>(i)] = keep + h;
-          p->changed();
+      for (auto& p : params)
+        for (long i = 0; i < p.size; i += 3) {
+          const double keep = p.value[i];
+          p.value[i] = keep + h;
+          p.changed();
           const double lp = loss(nullptr);
-          p->value[static_cast<std::size_t>(i)] = keep - h;
-          p->changed();
+          p.value[i] = keep - h;
+          p.changed();
           const double lm = loss(nullptr);
-          p->value[static_cast<std::size_t>(i)] = keep;
-          p->changed();
+          p.value[i] = keep;
+          p.changed();
           const double fd = (lp - lm) / (2 * h);
-          err = std::max(err, std::abs(fd - p->grad[static_cast<std::size_t>(i)]));
+          err = std::max(err, std::abs(fd - p.grad[i]));
           scale = std::max(scale, std::abs(fd));
         }
       for (std::size_t i = 0; i < x.size(); ++i) {
@@ -407,7 +407,7 @@ TEST_CASE("Adam: the first step and a convex problem", "[nn]") {
   Parameter<double> p("w", 3);
   p.value = {1.0, -2.0, 0.5};
   p.grad = {4.0, -0.01, 0.0};
-  Adam a({&p}, {0.1, 0.9, 0.999, 1e-8, 0.0, false});
+  Adam a({real_view(p)}, {0.1, 0.9, 0.999, 1e-8, 0.0, false});
   a.step();
   // Bias-corrected, the first step is lr g / (|g| + eps).
   CHECK(p.value[0] == Approx(1.0 - 0.1 * 4.0 / (4.0 + 1e-8)).epsilon(1e-14));
@@ -417,7 +417,7 @@ TEST_CASE("Adam: the first step and a convex problem", "[nn]") {
   Parameter<double> q("w", 1);
   q.value = {2.0};
   q.grad = {0.0};
-  Adam b({&q}, {0.1, 0.9, 0.999, 1e-8, 0.5, true});
+  Adam b({real_view(q)}, {0.1, 0.9, 0.999, 1e-8, 0.5, true});
   b.step();
   CHECK(q.value[0] == Approx(2.0 * (1 - 0.05)).epsilon(1e-14));
   CHECK(step_schedule(1e-3, 250, 100, 0.5) == Approx(2.5e-4));
@@ -427,7 +427,7 @@ TEST_CASE("Adam: the first step and a convex problem", "[nn]") {
   Eigen::VectorXd rhs = Eigen::VectorXd::Random(20);
   const Eigen::VectorXd sol = A.colPivHouseholderQr().solve(rhs);
   Parameter<double> w("w", 4);
-  Adam c({&w}, {0.05, 0.9, 0.999, 1e-8, 0.0, false});
+  Adam c({real_view(w)}, {0.05, 0.9, 0.999, 1e-8, 0.0, false});
   for (int it = 0; it < 4000; ++it) {
     Eigen::Map<Eigen::VectorXd> wv(w.value.data(), 4), gv(w.grad.data(), 4);
     gv = 2.0 * A.transpose() * (A * wv - rhs);
@@ -480,4 +480,173 @@ TEST_CASE("Structures refuse shapes they do not allow, with the reason", "[nn]")
   Sequential s;
   s.add(std::make_unique<Linear>(make_map<double>("dense", 4, 6, rng)));
   CHECK_THROWS_WITH(s.add(std::make_unique<Gelu>(5)), Catch::Contains("takes 5 values but the layer before gives 6"));
+}
+
+// ---- Fourier neural operators ------------------------------------------------------------------
+
+#include <fftw3.h>
+
+#include "kron/nn/fno.hpp"
+
+TEST_CASE("FNO transforms: truncated DFT rows against FFTW, and back for band-limited data", "[nn][fno]") {
+  Rng rng(4);
+  for (long n : {10L, 13L, 94L}) {
+    const long m = std::min(12L, n / 2);
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (auto& x : v) x = rng.normal();
+    std::vector<cplx> ref(static_cast<std::size_t>(n / 2 + 1));
+    fftw_plan p = fftw_plan_dft_r2c_1d(static_cast<int>(n), v.data(), reinterpret_cast<fftw_complex*>(ref.data()), FFTW_ESTIMATE);
+    std::vector<double> keep = v;
+    fftw_execute(p);
+    fftw_destroy_plan(p);
+    v = keep;
+    const Eigen::VectorXd c = rdft_rows(n, m) * Eigen::Map<const Eigen::VectorXd>(v.data(), n);
+    double err = 0;
+    for (long k = 0; k < m; ++k) err = std::max(err, std::abs(cplx(c[2 * k], c[2 * k + 1]) - ref[static_cast<std::size_t>(k)]));
+    CHECK(err <= 1e-12 * n);
+    // A real signal of the kept modes comes back exactly.
+    Eigen::VectorXd band = Eigen::VectorXd::Zero(n);
+    for (long k = 0; k < m; ++k) {
+      const double a = rng.normal(), ph = 2 * k == n ? 0.0 : 0.3 * k;  // (the Nyquist mode has no sine part)
+      for (long i = 0; i < n; ++i) band[i] += a * std::cos(2 * M_PI * k * i / double(n) + ph);
+    }
+    CHECK((irdft_cols(n, m) * (rdft_rows(n, m) * band) - band).norm() <= 1e-12 * band.norm() * n);
+    // Complex rows against FFTW's c2c; a signal of the kept modes comes back.
+    const long my = std::min(5L, n / 2);
+    std::vector<cplx> z(static_cast<std::size_t>(n)), zf(z.size());
+    for (auto& x : z) x = cplx(rng.normal(), rng.normal());
+    fftw_plan q = fftw_plan_dft_1d(static_cast<int>(n), reinterpret_cast<fftw_complex*>(z.data()), reinterpret_cast<fftw_complex*>(zf.data()),
+                                   FFTW_FORWARD, FFTW_ESTIMATE);
+    fftw_execute(q);
+    fftw_destroy_plan(q);
+    const Eigen::VectorXcd d = dft_rows(n, my) * Eigen::Map<const Eigen::VectorXcd>(z.data(), n);
+    double derr = 0;
+    for (long r = 0; r < 2 * my; ++r) derr = std::max(derr, std::abs(d[r] - zf[static_cast<std::size_t>(r < my ? r : n - 2 * my + r)]));
+    CHECK(derr <= 1e-12 * n);
+    Eigen::VectorXcd zb = Eigen::VectorXcd::Zero(n);
+    for (long r = 0; r < 2 * my; ++r) {
+      const long k = r < my ? r : n - 2 * my + r;
+      const cplx a(rng.normal(), rng.normal());
+      for (long j = 0; j < n; ++j) zb[j] += a * std::polar(1.0, 2 * M_PI * double(k * j % n) / double(n));
+    }
+    CHECK((idft_cols(n, my) * (dft_rows(n, my) * zb) - zb).norm() <= 1e-12 * zb.norm() * n);
+  }
+}
+
+TEST_CASE("FNO 1D and 2D: gradients against central differences, any structure", "[nn][fno]") {
+  struct Case {
+    int dim;
+    std::string spectral, mixing;
+  };
+  for (const Case& c : std::vector<Case>{{1, "dense", "dense"}, {2, "dense", "dense"}, {2, "monarch:2", "block_diag:2"}, {1, "low_rank:2", "monarch:2"}}) {
+    INFO(c.dim << "D FNO, spectral " << c.spectral << ", mixing " << c.mixing);
+    Rng rng(8);
+    FnoOptions o;
+    o.dim = c.dim;
+    o.nx = 7;
+    o.ny = c.dim == 2 ? 6 : 1;
+    o.in_channels = 2;
+    o.out_channels = 1;
+    o.modes_x = 3;
+    o.modes_y = 2;
+    o.width = 4;
+    o.layers = 2;
+    o.padding = 2;
+    o.head = 5;
+    o.spectral = c.spectral;
+    o.mixing = c.mixing;
+    Fno net(o, rng);
+    const long batch = 2;
+    auto x = random_vector<double>(batch * net.in(), rng), t = random_vector<double>(batch * net.out(), rng);
+    std::vector<double> y(static_cast<std::size_t>(batch * net.out())), g(y.size()), dx(x.size());
+    auto loss = [&](double* grad) {
+      net.forward(x.data(), y.data(), batch);
+      return mse_loss(y.data(), t.data(), net.out(), batch, grad);
+    };
+    auto params = net.parameters();
+    for (auto& p : params) p.zero_grad();
+    loss(g.data());
+    net.backward(x.data(), g.data(), dx.data(), batch);
+    double err = 0, scale = 0;
+    const double h = 1e-6;
+    long checked = 0;
+    for (auto& p : params)
+      for (long i = 0; i < p.size; i += std::max(1L, p.size / 7)) {
+        const double keep = p.value[i];
+        p.value[i] = keep + h;
+        p.changed();
+        const double lp = loss(nullptr);
+        p.value[i] = keep - h;
+        p.changed();
+        const double lm = loss(nullptr);
+        p.value[i] = keep;
+        p.changed();
+        const double fd = (lp - lm) / (2 * h);
+        err = std::max(err, std::abs(fd - p.grad[i]));
+        scale = std::max(scale, std::abs(fd));
+        ++checked;
+      }
+    for (std::size_t i = 0; i < x.size(); i += 3) {
+      const double keep = x[i];
+      x[i] = keep + h;
+      const double lp = loss(nullptr);
+      x[i] = keep - h;
+      const double lm = loss(nullptr);
+      x[i] = keep;
+      err = std::max(err, std::abs((lp - lm) / (2 * h) - dx[i]));
+    }
+    INFO("gradient error " << err << " of " << scale << " over " << checked << " parameters");
+    CHECK(err <= 1e-6 * scale);
+    CHECK(checked > 50);
+  }
+}
+
+TEST_CASE("A small FNO learns the solution operator of -u'' + u = f (periodic, 1D)", "[nn][fno]") {
+  // Data: f with random Fourier modes 0..6 on 32 periodic points; u exactly (each mode divided by
+  // 1 + (2 pi k)^2). 160 training and 32 test samples.
+  const long n = 32, ntrain = 160, ntest = 32;
+  Rng rng(12);
+  auto sample = [&](std::vector<double>& f, std::vector<double>& u) {
+    f.assign(static_cast<std::size_t>(n), 0.0);
+    u.assign(static_cast<std::size_t>(n), 0.0);
+    for (long k = 0; k <= 6; ++k) {
+      const double a = rng.normal() / (1.0 + k), b = k ? rng.normal() / (1.0 + k) : 0.0, d = 1.0 + 4 * M_PI * M_PI * k * k;
+      for (long i = 0; i < n; ++i) {
+        const double th = 2 * M_PI * k * i / double(n);
+        f[static_cast<std::size_t>(i)] += a * std::cos(th) + b * std::sin(th);
+        u[static_cast<std::size_t>(i)] += (a * std::cos(th) + b * std::sin(th)) / d * 40.0;  // scaled to O(1)
+      }
+    }
+  };
+  std::vector<double> F, U, Ft, Ut, f, u;
+  for (long s = 0; s < ntrain + ntest; ++s) {
+    sample(f, u);
+    (s < ntrain ? F : Ft).insert((s < ntrain ? F : Ft).end(), f.begin(), f.end());
+    (s < ntrain ? U : Ut).insert((s < ntrain ? U : Ut).end(), u.begin(), u.end());
+  }
+  FnoOptions o;
+  o.dim = 1;
+  o.nx = n;
+  o.ny = 1;
+  o.modes_x = 8;
+  o.width = 8;
+  o.layers = 2;
+  o.padding = 0;
+  o.head = 16;
+  Fno net(o, rng);
+  Adam opt(net.parameters(), {3e-3, 0.9, 0.999, 1e-8, 0.0, false});
+  std::vector<double> y(U.size()), g(U.size()), yt(Ut.size());
+  double train = 0;
+  for (int epoch = 0; epoch < 800; ++epoch) {
+    opt.zero_grad();
+    net.forward(F.data(), y.data(), ntrain);
+    train = relative_l2_loss(y.data(), U.data(), n, ntrain, g.data());
+    net.backward(F.data(), g.data(), nullptr, ntrain);
+    opt.set_lr(step_schedule(3e-3, epoch, 300, 0.5));
+    opt.step();
+  }
+  net.forward(Ft.data(), yt.data(), ntest);
+  const double test = relative_l2_loss(yt.data(), Ut.data(), n, ntest, nullptr);
+  INFO("train relative L2 " << train << ", test " << test);
+  CHECK(test < 0.05);
 }

@@ -29,9 +29,10 @@ void Linear::backward(const double* x, const double* dy, double* dx, long batch)
   map_->backward(x, dy, dx, batch, 1);
 }
 
-std::vector<Parameter<double>*> Linear::parameters() {
-  auto r = map_->parameters();
-  if (bias_.size()) r.push_back(&bias_);
+std::vector<ParamRef> Linear::parameters() {
+  std::vector<ParamRef> r;
+  for (auto* p : map_->parameters()) r.push_back(real_view(*p));
+  if (bias_.size()) r.push_back(real_view(bias_));
   return r;
 }
 
@@ -93,10 +94,10 @@ void Sequential::backward(const double* x, const double* dy, double* dx, long ba
   }
 }
 
-std::vector<Parameter<double>*> Sequential::parameters() {
-  std::vector<Parameter<double>*> r;
+std::vector<ParamRef> Sequential::parameters() {
+  std::vector<ParamRef> r;
   for (auto& l : layers_)
-    for (auto* p : l->parameters()) r.push_back(p);
+    for (auto& p : l->parameters()) r.push_back(p);
   return r;
 }
 
@@ -126,9 +127,9 @@ std::unique_ptr<Sequential> mlp(const std::vector<long>& widths, const std::stri
   return m;
 }
 
-long parameter_count(const std::vector<Parameter<double>*>& ps) {
+long parameter_count(const std::vector<ParamRef>& ps) {
   long c = 0;
-  for (auto* p : ps) c += p->size();
+  for (const auto& p : ps) c += p.size;
   return c;
 }
 
@@ -166,28 +167,28 @@ double relative_l2_loss(const double* pred, const double* target, long n, long b
 
 // ---- Adam -------------------------------------------------------------------------------------
 
-Adam::Adam(std::vector<Parameter<double>*> params, AdamOptions o) : p_(std::move(params)), o_(o) {
+Adam::Adam(std::vector<ParamRef> params, AdamOptions o) : p_(std::move(params)), o_(o) {
   if (!(o_.lr > 0) || !(o_.beta1 >= 0 && o_.beta1 < 1) || !(o_.beta2 >= 0 && o_.beta2 < 1) || !(o_.eps > 0) || !(o_.weight_decay >= 0))
     throw Error("Adam: needs lr > 0, 0 <= beta1, beta2 < 1, eps > 0 and weight_decay >= 0");
-  for (auto* p : p_) {
-    m_.emplace_back(p->value.size(), 0.0);
-    v_.emplace_back(p->value.size(), 0.0);
+  for (const auto& p : p_) {
+    m_.emplace_back(static_cast<std::size_t>(p.size), 0.0);
+    v_.emplace_back(static_cast<std::size_t>(p.size), 0.0);
   }
 }
 
 void Adam::zero_grad() {
-  for (auto* p : p_) p->zero_grad();
+  for (const auto& p : p_) p.zero_grad();
 }
 
 void Adam::step() {
   ++t_;
   const double c1 = 1.0 - std::pow(o_.beta1, static_cast<double>(t_)), c2 = 1.0 - std::pow(o_.beta2, static_cast<double>(t_));
   for (std::size_t k = 0; k < p_.size(); ++k) {
-    auto& w = p_[k]->value;
-    const auto& g = p_[k]->grad;
+    double* w = p_[k].value;
+    const double* g = p_[k].grad;
     auto& m = m_[k];
     auto& v = v_[k];
-    for (std::size_t i = 0; i < w.size(); ++i) {
+    for (std::size_t i = 0; i < m.size(); ++i) {
       double gi = g[i];
       if (o_.weight_decay > 0) {
         if (o_.decoupled) w[i] -= o_.lr * o_.weight_decay * w[i];
@@ -197,7 +198,7 @@ void Adam::step() {
       v[i] = o_.beta2 * v[i] + (1 - o_.beta2) * gi * gi;
       w[i] -= o_.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + o_.eps);
     }
-    p_[k]->changed();
+    p_[k].changed();
   }
 }
 
@@ -205,15 +206,15 @@ double step_schedule(double lr0, long epoch, long step_size, double gamma) {
   return lr0 * std::pow(gamma, static_cast<double>(step_size > 0 ? epoch / step_size : 0));
 }
 
-void allreduce_gradients(const std::vector<Parameter<double>*>& ps, MPI_Comm comm) {
+void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm) {
   const int n = core::mpi::size(comm);
   if (n == 1) return;
   std::vector<double> buf;
-  for (auto* p : ps) buf.insert(buf.end(), p->grad.begin(), p->grad.end());
+  for (const auto& p : ps) buf.insert(buf.end(), p.grad, p.grad + p.size);
   core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce of gradients");
   std::size_t o = 0;
-  for (auto* p : ps)
-    for (auto& g : p->grad) g = buf[o++] / n;
+  for (const auto& p : ps)
+    for (long i = 0; i < p.size; ++i) p.grad[i] = buf[o++] / n;
 }
 
 }  // namespace kron::nn

@@ -22,7 +22,7 @@ class Module {
   /// dx = (df/dx)^T dy (skipped when dx is null) and parameters' grad += (df/dtheta)^T dy, x the
   /// input of the last forward, given again.
   virtual void backward(const double* x, const double* dy, double* dx, long batch) = 0;
-  virtual std::vector<Parameter<double>*> parameters() { return {}; }
+  virtual std::vector<ParamRef> parameters() { return {}; }
   virtual std::string describe() const = 0;
   /// Floating-point operations of a forward pass per sample.
   virtual double flops() const { return 0; }
@@ -36,7 +36,7 @@ class Linear : public Module {
   long out() const override { return map_->out(); }
   void forward(const double* x, double* y, long batch) override;
   void backward(const double* x, const double* dy, double* dx, long batch) override;
-  std::vector<Parameter<double>*> parameters() override;
+  std::vector<ParamRef> parameters() override;
   std::string describe() const override { return map_->describe() + (bias_.size() ? " + bias" : ""); }
   double flops() const override { return map_->flops() + static_cast<double>(bias_.size()); }
   StructuredMap<double>& map() { return *map_; }
@@ -69,7 +69,7 @@ class Sequential : public Module {
   long out() const override { return layers_.back()->out(); }
   void forward(const double* x, double* y, long batch) override;
   void backward(const double* x, const double* dy, double* dx, long batch) override;
-  std::vector<Parameter<double>*> parameters() override;
+  std::vector<ParamRef> parameters() override;
   std::string describe() const override;
   double flops() const override;
   long size() const { return static_cast<long>(layers_.size()); }
@@ -85,7 +85,7 @@ class Sequential : public Module {
 /// dense (their sizes rarely suit a structure).
 std::unique_ptr<Sequential> mlp(const std::vector<long>& widths, const std::string& structure, Rng& rng);
 
-long parameter_count(const std::vector<Parameter<double>*>& ps);
+long parameter_count(const std::vector<ParamRef>& ps);
 
 /// Mean squared error over all values; grad (if given) = dL/dpred.
 double mse_loss(const double* pred, const double* target, long n, long batch, double* grad);
@@ -103,7 +103,7 @@ struct AdamOptions {
 /// Adam / AdamW (Kingma and Ba; Loshchilov and Hutter), bias-corrected, state per parameter.
 class Adam {
  public:
-  Adam(std::vector<Parameter<double>*> params, AdamOptions o);
+  Adam(std::vector<ParamRef> params, AdamOptions o);
   void zero_grad();
   /// One update from the parameters' gradients; marks every parameter changed.
   void step();
@@ -112,7 +112,7 @@ class Adam {
   long steps() const { return t_; }
 
  private:
-  std::vector<Parameter<double>*> p_;
+  std::vector<ParamRef> p_;
   AdamOptions o_;
   std::vector<std::vector<double>> m_, v_;
   long t_ = 0;
@@ -123,6 +123,6 @@ double step_schedule(double lr0, long epoch, long step_size, double gamma);
 
 /// Data-parallel training: every rank's gradients replaced by their mean over `comm` (one
 /// all-reduce for all parameters).
-void allreduce_gradients(const std::vector<Parameter<double>*>& ps, MPI_Comm comm);
+void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm);
 
 }  // namespace kron::nn

@@ -1,5 +1,6 @@
 #pragma once
 // Trainable parameters and the seeded random numbers that initialise them (issue 15).
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -24,6 +25,25 @@ struct Parameter {
   void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
   void changed() { ++version; }
 };
+
+/// A parameter seen as real numbers (a complex one as its real and imaginary parts, interleaved;
+/// its gradient dL/dRe + i dL/dIm then reads as the real gradient): what optimisers, gradient
+/// all-reduces and checkpoints work on, whatever the layer's scalar type.
+struct ParamRef {
+  std::string name;
+  double* value = nullptr;
+  double* grad = nullptr;
+  long size = 0;
+  std::uint64_t* version = nullptr;
+  void changed() const { ++*version; }
+  void zero_grad() const { std::fill(grad, grad + size, 0.0); }
+};
+
+template <class T>
+ParamRef real_view(Parameter<T>& p) {
+  constexpr long k = std::is_same_v<T, std::complex<double>> ? 2 : 1;
+  return {p.name, reinterpret_cast<double*>(p.value.data()), reinterpret_cast<double*>(p.grad.data()), k * p.size(), &p.version};
+}
 
 /// Reproducible random numbers: a 64-bit Mersenne twister with its own uniform and normal
 /// transforms (the standard library's distributions differ between implementations, so a seed

@@ -122,7 +122,7 @@ void DenseMap<T>::forward(const T* x, T* y, long batch, long points) {
 template <class T>
 void DenseMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   const long sp = this->span(points);
-  w_.gradient(x, dy, batch, points, sp);
+  if (this->trainable_) w_.gradient(x, dy, batch, points, sp);
   if (dx) w_.apply(dy, dx, batch, points, sp, Trans::H);
 }
 
@@ -167,9 +167,9 @@ template <class T>
 void LowRankMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   std::vector<T> dh(static_cast<std::size_t>(batch * r_ * points));
   const long sp = this->span(points);
-  u_.gradient(h_.data(), dy, batch, points, sp);
+  if (this->trainable_) u_.gradient(h_.data(), dy, batch, points, sp);
   u_.apply(dy, dh.data(), batch, points, sp, Trans::H);
-  v_.gradient(x, dh.data(), batch, points, sp);
+  if (this->trainable_) v_.gradient(x, dh.data(), batch, points, sp);
   if (dx) v_.apply(dh.data(), dx, batch, points, sp, Trans::H);
 }
 
@@ -204,7 +204,7 @@ void BlockDiagonalMap<T>::forward(const T* x, T* y, long batch, long points) {
 template <class T>
 void BlockDiagonalMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   const long sp = this->span(points);
-  b_.gradient(x, dy, batch * nb_, points, sp);
+  if (this->trainable_) b_.gradient(x, dy, batch * nb_, points, sp);
   if (dx) b_.apply(dy, dx, batch * nb_, points, sp, Trans::H);
 }
 
@@ -275,9 +275,9 @@ template <class T>
 void MonarchMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   std::vector<T> dh(h_.size());
   const long sp = this->span(points);
-  l_.gradient(h_.data(), dy, batch, nb_ * points, sp);
+  if (this->trainable_) l_.gradient(h_.data(), dy, batch, nb_ * points, sp);
   l_.apply(dy, dh.data(), batch, nb_ * points, sp, Trans::H);
-  r_.gradient(x, dh.data(), batch * nb_, points, sp);
+  if (this->trainable_) r_.gradient(x, dh.data(), batch * nb_, points, sp);
   if (dx) r_.apply(dh.data(), dx, batch * nb_, points, sp, Trans::H);
 }
 
@@ -342,7 +342,7 @@ void ButterflyMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long 
     const long h = 1L << k;
     const T* zk = k == 0 ? x : z_[static_cast<std::size_t>(k)].data();
     auto& f = f_[static_cast<std::size_t>(k)];
-    f.gradient(zk, g.data(), batch * n / (2 * h), h * points, sp);
+    if (this->trainable_) f.gradient(zk, g.data(), batch * n / (2 * h), h * points, sp);
     if (k == 0 && !dx) break;
     f.apply(g.data(), k == 0 ? dx : prev.data(), batch * n / (2 * h), h * points, sp, Trans::H);
     std::swap(g, prev);
@@ -361,6 +361,13 @@ SumMap<T>::SumMap(std::unique_ptr<StructuredMap<T>> a, std::unique_ptr<Structure
     : StructuredMap<T>(a->in(), a->out(), a->point_groups()), a_(std::move(a)), b_(std::move(b)) {
   if (b_->in() != a_->in() || b_->out() != a_->out() || b_->point_groups() != a_->point_groups())
     throw Error("sum of layers: " + a_->describe() + " and " + b_->describe() + " have different shapes");
+}
+
+template <class T>
+void SumMap<T>::set_trainable(bool t) {
+  StructuredMap<T>::set_trainable(t);
+  a_->set_trainable(t);
+  b_->set_trainable(t);
 }
 
 template <class T>

@@ -77,6 +77,10 @@ class StructuredMap {
   /// Point groups: the points of a sample split into this many runs of equal length, each with
   /// its own weights (an FNO's per-mode spectral weights); 1: every point shares them.
   long point_groups() const { return pg_; }
+  /// A frozen map (trainable false) still applies and back-propagates to its input, but leaves
+  /// its parameters' gradients alone (fixed transforms, e.g. an FNO's truncated DFTs).
+  virtual void set_trainable(bool t) { trainable_ = t; }
+  bool trainable() const { return trainable_; }
 
  protected:
   StructuredMap(long in, long out, long pg) : in_(in), out_(out), pg_(pg) {
@@ -86,6 +90,7 @@ class StructuredMap {
   /// The LineOps' span for `points` points: points / point_groups() (an error unless it divides).
   long span(long points) const;
   long in_, out_, pg_;
+  bool trainable_ = true;
 };
 
 template <class T>
@@ -198,6 +203,7 @@ class SumMap : public StructuredMap<T> {
   std::vector<Parameter<T>*> parameters() override;
   double flops() const override { return a_->flops() + b_->flops() + 2.0 * this->out_; }
   std::string describe() const override { return a_->describe() + " + " + b_->describe(); }
+  void set_trainable(bool t) override;
 
  private:
   std::unique_ptr<StructuredMap<T>> a_, b_;

@@ -1,0 +1,362 @@
+#include "kron/nn/fno.hpp"
+
+#include <cmath>
+
+#include "kron/core/error.hpp"
+
+namespace kron::nn {
+
+namespace {
+using cplx = std::complex<double>;
+constexpr double kPi = 3.14159265358979323846;
+
+cplx* as_complex(double* p) { return reinterpret_cast<cplx*>(p); }
+const cplx* as_complex(const double* p) { return reinterpret_cast<const cplx*>(p); }
+double* as_real(cplx* p) { return reinterpret_cast<double*>(p); }
+const double* as_real(const cplx* p) { return reinterpret_cast<const double*>(p); }
+
+// y = M x + b at every point of every sample (points fastest), M of any structure.
+struct PointLinear {
+  std::unique_ptr<StructuredMap<double>> map;
+  Parameter<double> bias;
+  PointLinear(const std::string& spec, long in, long out, Rng& rng) : map(make_map<double>(spec, in, out, rng)), bias("bias", out) {
+    fill_uniform(bias.value, 1.0 / std::sqrt(static_cast<double>(in)), rng);  // PyTorch's Linear / Conv1x1
+  }
+  void forward(const double* x, double* y, long batch, long points) {
+    map->forward(x, y, batch, points);
+    const long out = map->out();
+    for (long b = 0; b < batch; ++b)
+      for (long c = 0; c < out; ++c) {
+        double* row = y + (b * out + c) * points;
+        const double v = bias.value[static_cast<std::size_t>(c)];
+        for (long p = 0; p < points; ++p) row[p] += v;
+      }
+  }
+  void backward(const double* x, const double* dy, double* dx, long batch, long points) {
+    const long out = map->out();
+    for (long b = 0; b < batch; ++b)
+      for (long c = 0; c < out; ++c) {
+        const double* row = dy + (b * out + c) * points;
+        double s = 0;
+        for (long p = 0; p < points; ++p) s += row[p];
+        bias.grad[static_cast<std::size_t>(c)] += s;
+      }
+    map->backward(x, dy, dx, batch, points);
+  }
+  void parameters(std::vector<ParamRef>& r) {
+    for (auto* p : map->parameters()) r.push_back(real_view(*p));
+    r.push_back(real_view(bias));
+  }
+  long count() { return map->parameter_count() + bias.size(); }
+};
+
+void gelu(const double* x, double* y, long n) {
+  for (long i = 0; i < n; ++i) y[i] = 0.5 * x[i] * (1.0 + std::erf(x[i] * 0.70710678118654752440));
+}
+void gelu_backward(const double* x, const double* dy, double* dx, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double phi = 0.5 * (1.0 + std::erf(x[i] * 0.70710678118654752440)), pdf = 0.39894228040143267794 * std::exp(-0.5 * x[i] * x[i]);
+    dx[i] = dy[i] * (phi + x[i] * pdf);
+  }
+}
+
+std::unique_ptr<StructuredMap<double>> frozen(const Eigen::MatrixXd& A) {
+  auto m = std::make_unique<DenseMap<double>>(A);
+  m->set_trainable(false);
+  return m;
+}
+std::unique_ptr<StructuredMap<cplx>> frozen(const Eigen::MatrixXcd& A) {
+  auto m = std::make_unique<DenseMap<cplx>>(A);
+  m->set_trainable(false);
+  return m;
+}
+}  // namespace
+
+struct Fno::Impl {
+  long NX = 1, NY = 1, P = 1, PP = 1, M = 1, c0 = 1;
+  std::unique_ptr<PointLinear> lift, head1, head2;
+  std::vector<PointLinear> w;
+  std::unique_ptr<StructuredMap<double>> fx, ix;  // truncated real DFT along x and its inverse (frozen)
+  std::unique_ptr<StructuredMap<cplx>> fy, iy;    // truncated DFT along y and its inverse (2D; frozen)
+  std::vector<std::unique_ptr<StructuredMap<cplx>>> mix;
+  // The last forward's activations.
+  long batch = 0;
+  std::vector<double> xin, lifted, unpadded, h1, h1g;
+  std::vector<std::vector<double>> v, pre, a1;  // layer inputs (padded), pre-activations, x-transforms
+  std::vector<std::vector<cplx>> a2, a3, a4;   // y-transforms, mixed modes, inverse y-transforms
+
+  // out = K v for one layer (B samples of W channels on NY x NX), caching its intermediates.
+  void spectral(long l, const double* vin, double* out, long B, long W, bool two_d) {
+    auto& A1 = a1[static_cast<std::size_t>(l)];
+    auto& A2 = a2[static_cast<std::size_t>(l)];
+    auto& A3 = a3[static_cast<std::size_t>(l)];
+    auto& A4 = a4[static_cast<std::size_t>(l)];
+    const long mx = fx->out() / 2;
+    A1.resize(static_cast<std::size_t>(B * W * NY * 2 * mx));
+    fx->forward(vin, A1.data(), B * W * NY, 1);
+    const cplx* modes = as_complex(A1.data());
+    if (two_d) {
+      A2.resize(static_cast<std::size_t>(B * W * M));
+      fy->forward(modes, A2.data(), B * W, mx);
+      modes = A2.data();
+    }
+    A3.resize(static_cast<std::size_t>(B * W * M));
+    mix[static_cast<std::size_t>(l)]->forward(modes, A3.data(), B, M);
+    const cplx* back = A3.data();
+    if (two_d) {
+      A4.resize(static_cast<std::size_t>(B * W * NY * mx));
+      iy->forward(A3.data(), A4.data(), B * W, mx);
+      back = A4.data();
+    }
+    ix->forward(as_real(back), out, B * W * NY, 1);
+  }
+
+  // dv = K^T g for layer l (the mixing's parameter gradients accumulated).
+  void spectral_backward(long l, const double* vin, const double* g, double* dv, long B, long W, bool two_d) {
+    const auto& A1 = a1[static_cast<std::size_t>(l)];
+    const auto& A2 = a2[static_cast<std::size_t>(l)];
+    const auto& A3 = a3[static_cast<std::size_t>(l)];
+    const auto& A4 = a4[static_cast<std::size_t>(l)];
+    const long mx = fx->out() / 2;
+    std::vector<cplx> g4(static_cast<std::size_t>(B * W * NY * mx)), g3(static_cast<std::size_t>(B * W * M)), g2(g3.size());
+    ix->backward(as_real(two_d ? A4.data() : A3.data()), g, as_real(g4.data()), B * W * NY, 1);
+    const cplx* gm = g4.data();
+    if (two_d) {
+      iy->backward(A3.data(), g4.data(), g3.data(), B * W, mx);
+      gm = g3.data();
+    }
+    const cplx* modes_in = two_d ? A2.data() : as_complex(A1.data());
+    mix[static_cast<std::size_t>(l)]->backward(modes_in, gm, g2.data(), B, M);
+    std::vector<cplx> g1;
+    const cplx* gx = g2.data();
+    if (two_d) {
+      g1.resize(static_cast<std::size_t>(B * W * NY * mx));
+      fy->backward(as_complex(A1.data()), g2.data(), g1.data(), B * W, mx);
+      gx = g1.data();
+    }
+    fx->backward(vin, as_real(gx), dv, B * W * NY, 1);
+  }
+};
+
+Eigen::MatrixXd rdft_rows(long n, long m) {
+  Eigen::MatrixXd F(2 * m, n);
+  for (long k = 0; k < m; ++k)
+    for (long i = 0; i < n; ++i) {
+      const double a = 2 * kPi * static_cast<double>(k * i % n) / static_cast<double>(n);
+      F(2 * k, i) = std::cos(a);
+      F(2 * k + 1, i) = -std::sin(a);
+    }
+  return F;
+}
+
+Eigen::MatrixXd irdft_cols(long n, long m) {
+  Eigen::MatrixXd I(n, 2 * m);
+  for (long k = 0; k < m; ++k)
+    for (long i = 0; i < n; ++i) {
+      const double a = 2 * kPi * static_cast<double>(k * i % n) / static_cast<double>(n);
+      const double w = (k == 0 || 2 * k == n ? 1.0 : 2.0) / static_cast<double>(n);
+      I(i, 2 * k) = w * std::cos(a);
+      I(i, 2 * k + 1) = -w * std::sin(a);
+    }
+  return I;
+}
+
+Eigen::MatrixXcd dft_rows(long n, long m) {
+  Eigen::MatrixXcd F(2 * m, n);
+  for (long r = 0; r < 2 * m; ++r) {
+    const long k = r < m ? r : n - 2 * m + r;
+    for (long j = 0; j < n; ++j) F(r, j) = std::polar(1.0, -2 * kPi * static_cast<double>(k * j % n) / static_cast<double>(n));
+  }
+  return F;
+}
+
+Eigen::MatrixXcd idft_cols(long n, long m) {
+  return dft_rows(n, m).adjoint() / static_cast<double>(n);
+}
+
+Fno::~Fno() = default;
+
+Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  const bool two_d = o.dim == 2;
+  if (o.dim != 1 && o.dim != 2) throw Error("FNO: dim " + std::to_string(o.dim) + " (1 or 2)");
+  if (o.nx < 2 || (two_d && o.ny < 2) || (!two_d && o.ny != 1))
+    throw Error("FNO: a grid of " + std::to_string(o.nx) + " x " + std::to_string(o.ny) + " points does not fit dim " + std::to_string(o.dim));
+  if (o.in_channels < 1 || o.out_channels < 1 || o.width < 1 || o.layers < 1 || o.head < 1 || o.padding < 0)
+    throw Error("FNO: channels, width, layers and head must be positive and the padding not negative");
+  m.NX = o.nx + o.padding;
+  m.NY = two_d ? o.ny + o.padding : 1;
+  m.P = o.nx * o.ny;
+  m.PP = m.NX * m.NY;
+  if (o.modes_x < 1 || o.modes_x > m.NX / 2)
+    throw Error("FNO: " + std::to_string(o.modes_x) + " modes along x do not fit " + std::to_string(m.NX) + " padded points", {},
+                "keep at most half the padded points' modes (the real transform's Nyquist limit)");
+  if (two_d && (o.modes_y < 1 || 2 * o.modes_y > m.NY))
+    throw Error("FNO: 2 x " + std::to_string(o.modes_y) + " modes along y do not fit " + std::to_string(m.NY) + " padded points");
+  const long mx = o.modes_x, my = two_d ? o.modes_y : 0;
+  m.M = two_d ? 2 * my * mx : mx;
+  m.c0 = o.in_channels + (o.grid_channels ? o.dim : 0);
+
+  m.fx = frozen(rdft_rows(m.NX, mx));
+  m.ix = frozen(irdft_cols(m.NX, mx));
+  if (two_d) {
+    m.fy = frozen(dft_rows(m.NY, my));
+    m.iy = frozen(idft_cols(m.NY, my));
+  }
+
+  m.lift = std::make_unique<PointLinear>("dense", m.c0, o.width, rng);
+  const double scale = 1.0 / static_cast<double>(o.width * o.width);
+  for (long l = 0; l < o.layers; ++l) {
+    auto mixl = make_map<cplx>(o.spectral, o.width, o.width, rng, m.M);
+    auto ps = mixl->parameters();
+    if (o.spectral == "dense") {
+      // The reference code's initialisation: scale * U[0, 1) in both parts, scale = 1 / width^2.
+      for (auto* p : ps) {
+        for (auto& v : p->value) v = cplx(scale * rng.uniform(), scale * rng.uniform());
+        p->changed();
+      }
+    } else {
+      // A structure's own initialisation rescaled to the dense one's Frobenius norm per mode
+      // (W scale sqrt(2/3)), spread evenly over its factors.
+      const double target = static_cast<double>(o.width) * scale * std::sqrt(2.0 / 3.0), now = mixl->matrix(0).norm();
+      const double f = std::pow(target / now, 1.0 / static_cast<double>(ps.size()));
+      for (auto* p : ps) {
+        for (auto& v : p->value) v *= f;
+        p->changed();
+      }
+    }
+    m.mix.push_back(std::move(mixl));
+    m.w.emplace_back(o.mixing, o.width, o.width, rng);
+  }
+  m.head1 = std::make_unique<PointLinear>("dense", o.width, o.head, rng);
+  m.head2 = std::make_unique<PointLinear>("dense", o.head, o.out_channels, rng);
+  m.v.resize(static_cast<std::size_t>(o.layers));
+  m.pre.resize(m.v.size());
+  m.a1.resize(m.v.size());
+  m.a2.resize(m.v.size());
+  m.a3.resize(m.v.size());
+  m.a4.resize(m.v.size());
+}
+
+void Fno::forward(const double* x, double* y, long B) {
+  Impl& m = *impl_;
+  const long W = o_.width, L = o_.layers, nx = o_.nx, ny = o_.ny;
+  const bool two_d = o_.dim == 2;
+  m.batch = B;
+  // Input channels and grid coordinates.
+  m.xin.assign(static_cast<std::size_t>(B * m.c0 * m.P), 0.0);
+  for (long b = 0; b < B; ++b) {
+    std::copy(x + b * o_.in_channels * m.P, x + (b + 1) * o_.in_channels * m.P, m.xin.begin() + b * m.c0 * m.P);
+    if (!o_.grid_channels) continue;
+    double* gx = m.xin.data() + (b * m.c0 + o_.in_channels) * m.P;
+    for (long j = 0; j < ny; ++j)
+      for (long i = 0; i < nx; ++i) {
+        gx[j * nx + i] = static_cast<double>(i) / static_cast<double>(nx - 1);
+        if (two_d) gx[m.P + j * nx + i] = static_cast<double>(j) / static_cast<double>(ny - 1);
+      }
+  }
+  m.lifted.resize(static_cast<std::size_t>(B * W * m.P));
+  m.lift->forward(m.xin.data(), m.lifted.data(), B, m.P);
+  // Zero padding at the high end of each axis.
+  auto& v0 = m.v[0];
+  v0.assign(static_cast<std::size_t>(B * W * m.PP), 0.0);
+  for (long bc = 0; bc < B * W; ++bc)
+    for (long j = 0; j < ny; ++j) std::copy_n(m.lifted.data() + (bc * ny + j) * nx, nx, v0.data() + (bc * m.NY + j) * m.NX);
+  std::vector<double> t(v0.size());
+  for (long l = 0; l < L; ++l) {
+    const auto& vin = m.v[static_cast<std::size_t>(l)];
+    auto& pre = m.pre[static_cast<std::size_t>(l)];
+    pre.resize(vin.size());
+    m.spectral(l, vin.data(), pre.data(), B, W, two_d);
+    m.w[static_cast<std::size_t>(l)].forward(vin.data(), t.data(), B, m.PP);
+    for (std::size_t i = 0; i < pre.size(); ++i) pre[i] += t[i];
+    if (l + 1 < L) {
+      auto& next = m.v[static_cast<std::size_t>(l + 1)];
+      next.resize(pre.size());
+      gelu(pre.data(), next.data(), static_cast<long>(pre.size()));
+    }
+  }
+  const auto& last = m.pre[static_cast<std::size_t>(L - 1)];
+  m.unpadded.resize(static_cast<std::size_t>(B * W * m.P));
+  for (long bc = 0; bc < B * W; ++bc)
+    for (long j = 0; j < ny; ++j) std::copy_n(last.data() + (bc * m.NY + j) * m.NX, nx, m.unpadded.data() + (bc * ny + j) * nx);
+  m.h1.resize(static_cast<std::size_t>(B * o_.head * m.P));
+  m.h1g.resize(m.h1.size());
+  m.head1->forward(m.unpadded.data(), m.h1.data(), B, m.P);
+  gelu(m.h1.data(), m.h1g.data(), static_cast<long>(m.h1.size()));
+  m.head2->forward(m.h1g.data(), y, B, m.P);
+}
+
+void Fno::backward(const double* /*x*/, const double* dy, double* dx, long B) {
+  Impl& m = *impl_;
+  if (B != m.batch) throw Error("internal: FNO backward for another batch than the last forward");
+  const long W = o_.width, L = o_.layers, nx = o_.nx, ny = o_.ny;
+  const bool two_d = o_.dim == 2;
+  std::vector<double> gh(m.h1.size());
+  m.head2->backward(m.h1g.data(), dy, gh.data(), B, m.P);
+  gelu_backward(m.h1.data(), gh.data(), gh.data(), static_cast<long>(gh.size()));
+  std::vector<double> gu(m.unpadded.size());
+  m.head1->backward(m.unpadded.data(), gh.data(), gu.data(), B, m.P);
+  std::vector<double> g(static_cast<std::size_t>(B * W * m.PP), 0.0), gv(g.size()), t(g.size());
+  for (long bc = 0; bc < B * W; ++bc)
+    for (long j = 0; j < ny; ++j) std::copy_n(gu.data() + (bc * ny + j) * nx, nx, g.data() + (bc * m.NY + j) * m.NX);
+  for (long l = L - 1; l >= 0; --l) {
+    // g: the gradient at layer l's output (after its GELU, except the last layer's).
+    if (l + 1 < L) gelu_backward(m.pre[static_cast<std::size_t>(l)].data(), g.data(), g.data(), static_cast<long>(g.size()));
+    const auto& vin = m.v[static_cast<std::size_t>(l)];
+    m.spectral_backward(l, vin.data(), g.data(), gv.data(), B, W, two_d);
+    m.w[static_cast<std::size_t>(l)].backward(vin.data(), g.data(), t.data(), B, m.PP);
+    for (std::size_t i = 0; i < gv.size(); ++i) g[i] = gv[i] + t[i];
+  }
+  std::vector<double> gl(m.lifted.size());
+  for (long bc = 0; bc < B * W; ++bc)
+    for (long j = 0; j < ny; ++j) std::copy_n(g.data() + (bc * m.NY + j) * m.NX, nx, gl.data() + (bc * ny + j) * nx);
+  std::vector<double> gx(m.xin.size());
+  m.lift->backward(m.xin.data(), gl.data(), dx ? gx.data() : nullptr, B, m.P);
+  if (dx)
+    for (long b = 0; b < B; ++b)
+      std::copy_n(gx.data() + b * m.c0 * m.P, o_.in_channels * m.P, dx + b * o_.in_channels * m.P);
+}
+
+std::vector<ParamRef> Fno::parameters() {
+  Impl& m = *impl_;
+  std::vector<ParamRef> r;
+  m.lift->parameters(r);
+  for (long l = 0; l < o_.layers; ++l) {
+    for (auto* p : m.mix[static_cast<std::size_t>(l)]->parameters()) r.push_back(real_view(*p));
+    m.w[static_cast<std::size_t>(l)].parameters(r);
+  }
+  m.head1->parameters(r);
+  m.head2->parameters(r);
+  return r;
+}
+
+long Fno::mixing_parameters() {
+  Impl& m = *impl_;
+  long c = 0;
+  for (long l = 0; l < o_.layers; ++l) c += 2 * m.mix[static_cast<std::size_t>(l)]->parameter_count() + m.w[static_cast<std::size_t>(l)].map->parameter_count();
+  return c;
+}
+
+std::string Fno::describe() const {
+  const Impl& m = *impl_;
+  return "FNO " + std::to_string(o_.dim) + "D on " + std::to_string(o_.nx) + (o_.dim == 2 ? "x" + std::to_string(o_.ny) : "") + " (padded " +
+         std::to_string(m.NX) + (o_.dim == 2 ? "x" + std::to_string(m.NY) : "") + "), width " + std::to_string(o_.width) + ", " +
+         std::to_string(o_.layers) + " Fourier layers of " + std::to_string(m.M) + " modes, spectral mixing " + o_.spectral +
+         ", point-wise mixing " + o_.mixing;
+}
+
+double Fno::flops() const {
+  const Impl& m = *impl_;
+  const double W = static_cast<double>(o_.width), mx = static_cast<double>(o_.modes_x);
+  double f = static_cast<double>(m.P) * (m.lift->map->flops() + o_.head * 20.0 + m.head1->map->flops() + m.head2->map->flops());
+  for (long l = 0; l < o_.layers; ++l) {
+    f += 2.0 * W * static_cast<double>(m.NY) * (2 * mx) * static_cast<double>(m.NX) * 2.0;  // fx and ix
+    if (m.fy) f += 2.0 * W * mx * static_cast<double>(m.fy->out()) * static_cast<double>(m.NY) * 8.0;
+    f += static_cast<double>(m.M) * m.mix[static_cast<std::size_t>(l)]->flops();
+    f += static_cast<double>(m.PP) * (m.w[static_cast<std::size_t>(l)].map->flops() + 1 + (l + 1 < o_.layers ? 20.0 * W : 0.0));
+  }
+  return f;
+}
+
+}  // namespace kron::nn

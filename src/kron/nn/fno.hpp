@@ -1,0 +1,70 @@
+#pragma once
+// Fourier neural operators in 1D and 2D (Li et al. 2021), with any structure in the spectral and
+// the point-wise channel mixing (issue 15).
+//
+// A sample is `channels` fields on an nx (x ny) grid, x fastest: value (c, j, i) at
+// (c ny + j) nx + i. The model: lifting (the input channels and the grid coordinates in [0, 1] to
+// `width` channels, per point), zero padding by `padding` points at the high end of each axis,
+// `layers` Fourier layers v <- GELU(K v + W v + b) (no GELU after the last), unpadding, and the
+// head (width -> head -> out channels per point, GELU between).
+//
+// K keeps modes_x modes of the real transform along x and the modes_y lowest and modes_y highest
+// modes along y (the reference code's rfft2 corners), mixes channels per mode (complex weights, any
+// structure through point groups, one per mode) and transforms back. The truncated transforms are
+// dense LineOps (the DFT's 2 m x n rows, real lines in and complex lines out along x, complex
+// along y): with 12 of ~94 modes kept, the truncated product does about twice an FFT's flops at
+// GEMM speed and never forms the full spectrum; the inverse is torch's irfft2 of the kept modes
+// (the x = 0 mode's imaginary part ignored, the others counted twice).
+#include <complex>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kron/nn/model.hpp"
+
+namespace kron::nn {
+
+struct FnoOptions {
+  int dim = 2;
+  long nx = 85, ny = 85;  ///< the data grid (ny = 1 in 1D)
+  long in_channels = 1, out_channels = 1;
+  long modes_x = 12, modes_y = 12;
+  long width = 32, layers = 4, padding = 9, head = 128;
+  /// Structures (make_map) of the per-mode spectral mixing (complex) and of the point-wise mixing.
+  std::string spectral = "dense", mixing = "dense";
+  bool grid_channels = true;  ///< append the coordinates in [0, 1] as input channels
+};
+
+/// The truncated transforms (rows of the DFT, e^(-2 pi i k j / n)): along x, real lines to m
+/// complex modes 0 .. m-1 stored as 2m reals (re, im interleaved), and back (torch's irfft of those
+/// modes, the others zero); along y, complex lines to the modes 0 .. m-1 and n-m .. n-1, and back
+/// (1/n e^(+2 pi i k j / n)).
+Eigen::MatrixXd rdft_rows(long n, long m);
+Eigen::MatrixXd irdft_cols(long n, long m);
+Eigen::MatrixXcd dft_rows(long n, long m);
+Eigen::MatrixXcd idft_cols(long n, long m);
+
+class Fno : public Module {
+ public:
+  /// Throws kron::Error for shapes that do not fit (modes beyond the padded grid's Nyquist
+  /// limit, structures that do not divide the width, ...).
+  Fno(const FnoOptions& o, Rng& rng);
+  ~Fno() override;
+  long in() const override { return o_.in_channels * o_.nx * o_.ny; }
+  long out() const override { return o_.out_channels * o_.nx * o_.ny; }
+  void forward(const double* x, double* y, long batch) override;
+  void backward(const double* x, const double* dy, double* dx, long batch) override;
+  std::vector<ParamRef> parameters() override;
+  std::string describe() const override;
+  double flops() const override;
+  const FnoOptions& options() const { return o_; }
+  /// Parameters of the spectral mixing and of the point-wise mixing (the structure table's count).
+  long mixing_parameters();
+
+ private:
+  struct Impl;
+  FnoOptions o_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kron::nn
