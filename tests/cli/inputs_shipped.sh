@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# usage: inputs_shipped.sh KRON SOURCE_DIR PYTHON [gp]
-# Every deck in inputs/ and inputs/bwler/ (or, given gp, in inputs/gp/ alone) runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
+# usage: inputs_shipped.sh KRON SOURCE_DIR PYTHON [gp|surrogate]
+# Every deck in inputs/ and inputs/bwler/ (or, given gp or surrogate, in inputs/gp/ or inputs/surrogate/ alone) runs as shipped (no overrides, 2 ranks as scripts/run.sh does), in one
 # fresh folder, in name order, and must give what its header promises:
 #   # Expected as shipped (...): KEY ~ VALUE      (summary.json KEY within 1% of VALUE; also
 #                                                  KEY < VALUE), and the run prints that value;
@@ -13,7 +13,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 # summary key -> the words the run prints just before the value
-declare -A printed=([error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error " [error_test_relative_l2]="relative L2 error ")
+declare -A printed=([cg_iterations_mean]="CG iterations mean " [error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error " [error_test_relative_l2]="relative L2 error ")
 check() {  # deck log
   local deck=$1 log=$2 line checks=() dir
   line=$(sed -n 's/^# Expected as shipped[^:]*: //p' "$deck")
@@ -34,6 +34,9 @@ case "$sub" in
       decks+=("$src/inputs/gp/$n")
     done
     [ "$(ls "$src"/inputs/gp/*.toml | wc -l)" -eq ${#decks[@]} ] || fail "inputs/gp has decks this list does not name" ;;
+  surrogate)  # in the order a user runs them: data first
+    decks=("$src/inputs/surrogate/darcy_data.toml")
+    [ "$(ls "$src"/inputs/surrogate/*.toml | wc -l)" -eq ${#decks[@]} ] || fail "inputs/surrogate has decks this list does not name" ;;
   "") decks=("$src"/inputs/*.toml "$src"/inputs/bwler/*.toml) ;;
   *) fail "unknown deck set '$sub'" ;;
 esac

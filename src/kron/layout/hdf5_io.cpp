@@ -274,6 +274,50 @@ std::vector<double> H5File::read_vector(const std::string& dataset) {
   return v;
 }
 
+void H5File::write_rows(const std::string& dataset, const std::vector<long>& shape, long row0, long rows, const double* data) {
+  const Impl& m = *impl_;
+  if (shape.empty() || row0 < 0 || rows < 0 || row0 + rows > shape[0])
+    m.fail("rows " + std::to_string(row0) + " .. " + std::to_string(row0 + rows) + " do not fit dataset " + dataset);
+  const int rank = static_cast<int>(shape.size());
+  std::vector<hsize_t> dims(shape.begin(), shape.end()), start(dims.size(), 0), count = dims;
+  start[0] = static_cast<hsize_t>(row0);
+  count[0] = static_cast<hsize_t>(rows);
+  Id space = m.checked(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose, "H5Screate_simple");
+  Id dset = m.create_dataset(dataset, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT);
+  Id fspace = m.checked(H5Dget_space(dset), H5Sclose, "H5Dget_space");
+  Id mspace = m.checked(H5Screate_simple(rank, count.data(), nullptr), H5Sclose, "H5Screate_simple");
+  if (rows > 0) m.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab");
+  else {
+    H5Sselect_none(fspace);
+    H5Sselect_none(mspace);
+  }
+  m.check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, m.xfer, data), "writing dataset " + dataset);
+}
+
+std::vector<double> H5File::read_rows(const std::string& dataset, long row0, long rows) {
+  const Impl& m = *impl_;
+  const std::vector<long> sh = shape(dataset);
+  if (sh.empty() || row0 < 0 || rows < 0 || row0 + rows > sh[0])
+    m.fail("dataset " + dataset + " has " + std::to_string(sh.empty() ? 0 : sh[0]) + " rows; rows " + std::to_string(row0) + " .. " +
+           std::to_string(row0 + rows) + " were asked for");
+  Id dset = m.open_dataset(dataset);
+  Id fspace = m.checked(H5Dget_space(dset), H5Sclose, "H5Dget_space");
+  std::vector<hsize_t> start(sh.size(), 0), count(sh.begin(), sh.end());
+  start[0] = static_cast<hsize_t>(row0);
+  count[0] = static_cast<hsize_t>(rows);
+  long per = 1;
+  for (std::size_t i = 1; i < sh.size(); ++i) per *= sh[i];
+  std::vector<double> v(static_cast<std::size_t>(rows * per));
+  Id mspace = m.checked(H5Screate_simple(static_cast<int>(sh.size()), count.data(), nullptr), H5Sclose, "H5Screate_simple");
+  if (rows > 0) m.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab");
+  else {
+    H5Sselect_none(fspace);
+    H5Sselect_none(mspace);
+  }
+  m.check(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, m.xfer, v.data()), "reading dataset " + dataset);
+  return v;
+}
+
 std::vector<long> H5File::shape(const std::string& dataset) {
   Id dset = impl_->open_dataset(dataset);
   Id space = impl_->checked(H5Dget_space(dset), H5Sclose, "H5Dget_space");

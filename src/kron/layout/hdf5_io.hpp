@@ -38,6 +38,13 @@ class H5File {
   /// A small 1D array held identically on every rank (coordinates, spectra).
   void write_vector(const std::string& dataset, const std::vector<double>& v);
   std::vector<double> read_vector(const std::string& dataset);
+  /// A dataset of `shape` (slowest first) written in slabs of its slowest dimension: this rank's
+  /// rows [row0, row0 + rows) from `data` (rows x the other extents, C order; rows may be 0). The
+  /// data sets of the surrogate family: samples along the first dimension, a rank's its own.
+  void write_rows(const std::string& dataset, const std::vector<long>& shape, long row0, long rows, const double* data);
+  /// Rows [row0, row0 + rows) of a dataset (every extent but the first, whole); an error naming
+  /// the file and dataset when they are not there.
+  std::vector<double> read_rows(const std::string& dataset, long row0, long rows);
   /// Dataset shape as stored (slowest first); throws when the dataset does not exist.
   std::vector<long> shape(const std::string& dataset);
   bool exists(const std::string& dataset);

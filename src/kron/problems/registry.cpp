@@ -8,6 +8,7 @@
 #include "kron/problems/heat.hpp"
 #include "kron/problems/poisson.hpp"
 #include "kron/problems/spectrum.hpp"
+#include "kron/problems/surrogate_data.hpp"
 
 namespace kron::problems {
 
@@ -29,6 +30,8 @@ const std::vector<ProblemKind>& kinds() {
        &BwlerPlane::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<BwlerPlane>(d, c); }},
       {"gp_pde", "a PDE solved by GP-HM's Gaussian-process model (spectral-mixture prior, learned hyperparameters), U solved exactly",
        &GpPde::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<GpPde>(d, c); }},
+      {"surrogate_data", "a data set for the surrogate family from kron's solvers (Darcy flow of Li et al. 2021), samples split over the ranks",
+       &SurrogateData::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogateData>(d, c); }},
   };
   return k;
 }
