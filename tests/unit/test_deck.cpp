@@ -54,7 +54,7 @@ TEST_CASE("deck: types, ranges, choices and list lengths are checked", "[deck]")
         "deck.toml:4: fft.effort 'mesure' is not one of estimate, measure, patient, exhaustive; did you mean 'measure'?");
   CHECK(error_of(std::string(head) + "[parameters]\nnu = \"small\"\n") ==
         "deck.toml:4: parameters.nu must be a number, got a string ([parameters] holds named real constants)");
-  CHECK(error_of("[grid]\nn = [8]\n") == "deck.toml: missing required key problem.type (add 'type = ...' under [problem]; one of: poisson, helmholtz, diffusion, heat, spectrum, bwler, bwler_plane, gp_pde, surrogate_data)");
+  CHECK(error_of("[grid]\nn = [8]\n") == "deck.toml: missing required key problem.type (add 'type = ...' under [problem]; one of: poisson, helmholtz, diffusion, heat, spectrum, bwler, bwler_plane, gp_pde, surrogate_data, surrogate_train, surrogate_predict)");
   CHECK_THAT(error_of(std::string(head) + "[grid\n"), Catch::StartsWith("deck.toml:3: TOML syntax"));
 }
 

@@ -190,7 +190,7 @@ Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>())
   m.PP = m.NX * m.NY;
   if (o.modes_x < 1 || o.modes_x > m.NX / 2)
     throw Error("FNO: " + std::to_string(o.modes_x) + " modes along x do not fit " + std::to_string(m.NX) + " padded points", {},
-                "keep at most half the padded points' modes (the real transform's Nyquist limit)");
+                "keep at most half the padded points' modes: the real transform's Nyquist limit");
   if (two_d && (o.modes_y < 1 || 2 * o.modes_y > m.NY))
     throw Error("FNO: 2 x " + std::to_string(o.modes_y) + " modes along y do not fit " + std::to_string(m.NY) + " padded points");
   const long mx = o.modes_x, my = two_d ? o.modes_y : 0;

@@ -206,7 +206,17 @@ double step_schedule(double lr0, long epoch, long step_size, double gamma) {
   return lr0 * std::pow(gamma, static_cast<double>(step_size > 0 ? epoch / step_size : 0));
 }
 
-void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm) {
+void Adam::restore(long steps, std::vector<std::vector<double>> m, std::vector<std::vector<double>> v) {
+  if (m.size() != p_.size() || v.size() != p_.size()) throw Error("Adam: a state of " + std::to_string(m.size()) + " parameters for " + std::to_string(p_.size()));
+  for (std::size_t k = 0; k < p_.size(); ++k)
+    if (static_cast<long>(m[k].size()) != p_[k].size || static_cast<long>(v[k].size()) != p_[k].size)
+      throw Error("Adam: the state of parameter " + std::to_string(k) + " (" + p_[k].name + ") does not fit its size " + std::to_string(p_[k].size));
+  t_ = steps;
+  m_ = std::move(m);
+  v_ = std::move(v);
+}
+
+void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm, bool average) {
   const int n = core::mpi::size(comm);
   if (n == 1) return;
   std::vector<double> buf;
@@ -214,7 +224,7 @@ void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm) {
   core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce of gradients");
   std::size_t o = 0;
   for (const auto& p : ps)
-    for (long i = 0; i < p.size; ++i) p.grad[i] = buf[o++] / n;
+    for (long i = 0; i < p.size; ++i) p.grad[i] = average ? buf[o++] / n : buf[o++];
 }
 
 }  // namespace kron::nn

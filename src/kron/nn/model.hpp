@@ -110,6 +110,11 @@ class Adam {
   double lr() const { return o_.lr; }
   void set_lr(double lr) { o_.lr = lr; }
   long steps() const { return t_; }
+  /// The moment estimates, one array per parameter (checkpoints), and their restoration.
+  const std::vector<std::vector<double>>& first_moments() const { return m_; }
+  const std::vector<std::vector<double>>& second_moments() const { return v_; }
+  /// Restores a checkpoint's state; an error when the arrays do not fit the parameters.
+  void restore(long steps, std::vector<std::vector<double>> m, std::vector<std::vector<double>> v);
 
  private:
   std::vector<ParamRef> p_;
@@ -122,7 +127,8 @@ class Adam {
 double step_schedule(double lr0, long epoch, long step_size, double gamma);
 
 /// Data-parallel training: every rank's gradients replaced by their mean over `comm` (one
-/// all-reduce for all parameters).
-void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm);
+/// all-reduce for all parameters), or by their sum (`average` false: a loss summed over samples
+/// split unevenly over the ranks).
+void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm, bool average = true);
 
 }  // namespace kron::nn

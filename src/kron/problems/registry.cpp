@@ -9,6 +9,8 @@
 #include "kron/problems/poisson.hpp"
 #include "kron/problems/spectrum.hpp"
 #include "kron/problems/surrogate_data.hpp"
+#include "kron/problems/surrogate_predict.hpp"
+#include "kron/problems/surrogate_train.hpp"
 
 namespace kron::problems {
 
@@ -32,6 +34,10 @@ const std::vector<ProblemKind>& kinds() {
        &GpPde::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<GpPde>(d, c); }},
       {"surrogate_data", "a data set for the surrogate family from kron's solvers (Darcy flow of Li et al. 2021), samples split over the ranks",
        &SurrogateData::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogateData>(d, c); }},
+      {"surrogate_train", "trains a Fourier neural operator (any structure in its mixing) on a surrogate_data set, data-parallel, with resumable checkpoints",
+       &SurrogateTrain::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogateTrain>(d, c); }},
+      {"surrogate_predict", "applies a trained surrogate to samples of a data set: predictions and errors in HDF5, fields for ParaView",
+       &SurrogatePredict::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogatePredict>(d, c); }},
   };
   return k;
 }

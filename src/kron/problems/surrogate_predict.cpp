@@ -1,0 +1,199 @@
+#include "kron/problems/surrogate_predict.hpp"
+
+#include <cmath>
+
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/layout/deck_sections.hpp"
+#include "kron/layout/field_ops.hpp"
+#include "kron/layout/hdf5_io.hpp"
+#include "kron/layout/output.hpp"
+#include "kron/nn/fno.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+namespace log = core::log;
+
+namespace {
+constexpr const char* S = "surrogate_predict";
+constexpr double kEps = 1e-5;  // as surrogate_train's normalisers
+
+struct Loaded {
+  nn::FnoOptions o;
+  std::string described;
+  std::vector<std::vector<double>> params;
+  std::vector<double> x_mean, x_sd, y_mean, y_sd;
+};
+
+// The checkpoint's model; errors name the deck key `model`.
+Loaded load(const core::Deck& deck, MPI_Comm comm) {
+  const std::string path = deck.string(S, "model");
+  Loaded L;
+  try {
+    layout::H5File f(path, layout::H5File::Mode::Read, comm);
+    L.o.dim = 2;
+    L.o.nx = L.o.ny = static_cast<long>(f.read_attribute_double("grid_points"));
+    L.o.modes_x = L.o.modes_y = static_cast<long>(f.read_attribute_double("modes"));
+    L.o.width = static_cast<long>(f.read_attribute_double("width"));
+    L.o.layers = static_cast<long>(f.read_attribute_double("layers"));
+    L.o.padding = static_cast<long>(f.read_attribute_double("padding"));
+    L.o.head = static_cast<long>(f.read_attribute_double("head"));
+    L.o.spectral = f.read_attribute_string("spectral");
+    L.o.mixing = f.read_attribute_string("mixing");
+    L.described = f.read_attribute_string("model");
+    for (long k = 0; f.exists("/parameters/" + std::to_string(k)); ++k) L.params.push_back(f.read_vector("/parameters/" + std::to_string(k)));
+    L.x_mean = f.read_vector("/normalizer/x_mean");
+    L.x_sd = f.read_vector("/normalizer/x_sd");
+    L.y_mean = f.read_vector("/normalizer/y_mean");
+    L.y_sd = f.read_vector("/normalizer/y_sd");
+  } catch (const Error& e) {
+    throw deck.error(S, "model", path + ": " + e.message(), "give the _model.h5 file a surrogate_train run wrote");
+  }
+  return L;
+}
+}  // namespace
+
+void SurrogatePredict::declare(core::Schema& schema) {
+  core::SectionSpec s{S,
+                      "Applies a trained surrogate (surrogate_train's checkpoint) to samples of a data set: predictions and "
+                      "their relative L2 errors in HDF5, the first samples as fields over XDMF steps.",
+                      {}, false, "surrogate_predict"};
+  s.keys = {
+      {"model", ValueKind::String, "", "The checkpoint surrogate_train wrote (<dir>/<name>_model.h5)."},
+      {"data", ValueKind::String, "", "The data set (surrogate_data's file) with samples of the model's grid."},
+      {"first", ValueKind::Integer, "0", "First sample to predict (e.g. the training count: the test samples).", 0, 1e9},
+      {"samples", ValueKind::Integer, "", "Number of samples to predict.", 1, 1e9},
+      {"fields", ValueKind::Integer, "4", "How many of them to write as fields (a, u, prediction, error), one XDMF step each.", 1, 1000},
+  };
+  schema.add(s);
+}
+
+SurrogatePredict::SurrogatePredict(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
+  const Loaded L = load(deck, comm);
+  const std::string data = deck.string(S, "data");
+  std::vector<long> sa;
+  try {
+    layout::H5File f(data, layout::H5File::Mode::Read, comm);
+    sa = f.shape("/samples/a");
+    if (f.shape("/samples/u") != sa) throw Error(data + ": /samples/a and /samples/u differ in shape");
+  } catch (const Error& e) {
+    throw deck.error(S, "data", data + ": " + e.message(), "run the surrogate_data deck first");
+  }
+  if (sa.size() != 3 || sa[1] != L.o.nx || sa[2] != L.o.ny)
+    throw deck.error(S, "data", data + " holds samples of another grid than the model's " + std::to_string(L.o.nx) + " x " + std::to_string(L.o.ny));
+  const long first = deck.integer(S, "first"), n = deck.integer(S, "samples");
+  if (first + n > sa[0])
+    throw deck.error(S, "samples", "samples " + std::to_string(first) + " .. " + std::to_string(first + n - 1) + " asked for, but " + data +
+                                       " holds " + std::to_string(sa[0]));
+  if (deck.integer(S, "fields") > n) throw deck.error(S, "fields", "more fields than samples to predict");
+}
+
+core::Json SurrogatePredict::run() {
+  const int np = core::mpi::size(comm_), rank = core::mpi::rank(comm_);
+  const Loaded L = load(deck_, comm_);
+  nn::Rng rng(0);
+  nn::Fno model(L.o, rng);
+  if (model.describe() != L.described) throw deck_.error(S, "model", "the checkpoint describes " + L.described + ", which kron builds as " + model.describe());
+  auto params = model.parameters();
+  if (params.size() != L.params.size())
+    throw deck_.error(S, "model", "the checkpoint has " + std::to_string(L.params.size()) + " parameter arrays, the model " + std::to_string(params.size()));
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    if (static_cast<long>(L.params[k].size()) != params[k].size)
+      throw deck_.error(S, "model", "parameter array " + std::to_string(k) + " has " + std::to_string(L.params[k].size()) + " values, the model needs " +
+                                        std::to_string(params[k].size));
+    std::copy(L.params[k].begin(), L.params[k].end(), params[k].value);
+    params[k].changed();
+  }
+  const long s = L.o.nx, P = s * s, first = deck_.integer(S, "first"), n = deck_.integer(S, "samples"), nf = deck_.integer(S, "fields");
+  const std::string data = deck_.string(S, "data");
+  // Each rank its block of the samples.
+  const long r0 = n * rank / np, r1 = n * (rank + 1) / np, mine = r1 - r0;
+  std::vector<double> a, u;
+  {
+    layout::H5File f(data, layout::H5File::Mode::Read, comm_);
+    a = f.read_rows("/samples/a", first + r0, mine);
+    u = f.read_rows("/samples/u", first + r0, mine);
+  }
+  std::vector<double> x(a.size()), pred(a.size()), err(static_cast<std::size_t>(mine));
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::size_t p = i % static_cast<std::size_t>(P);
+    x[i] = (a[i] - L.x_mean[p]) / (L.x_sd[p] + kEps);
+  }
+  const double t0 = core::wall_time();
+  {
+    core::ScopedTimer t("predict");
+    const long chunk = 20;
+    for (long b0 = 0; b0 < mine; b0 += chunk) model.forward(x.data() + b0 * P, pred.data() + b0 * P, std::min(chunk, mine - b0));
+  }
+  const double seconds = core::mpi::max(core::wall_time() - t0, comm_);
+  double sum = 0, worst = 0;
+  for (long b = 0; b < mine; ++b) {
+    double e2 = 0, n2 = 0;
+    for (long p = 0; p < P; ++p) {
+      double& v = pred[static_cast<std::size_t>(b * P + p)];
+      v = v * (L.y_sd[static_cast<std::size_t>(p)] + kEps) + L.y_mean[static_cast<std::size_t>(p)];
+      const double t = u[static_cast<std::size_t>(b * P + p)];
+      e2 += (v - t) * (v - t);
+      n2 += t * t;
+    }
+    err[static_cast<std::size_t>(b)] = std::sqrt(e2 / n2);
+    sum += err[static_cast<std::size_t>(b)];
+    worst = std::max(worst, err[static_cast<std::size_t>(b)]);
+  }
+  const double mean = core::mpi::sum(sum, comm_) / double(n);
+  worst = core::mpi::max(worst, comm_);
+
+  // Output: the first nf samples as fields, one XDMF step each; every prediction under /predictions.
+  layout::Domain d;
+  d.dim = 2;
+  d.axes = {layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid()};
+  auto pgrid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
+  const layout::Pencil px(d.shape(), pgrid, 0);
+  const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
+  layout::OutputWriter out(dir, name, d, {deck_.provenance_text(), np}, layout::output_options(deck_), comm_);
+  layout::RealField fa(px), fu(px), fp(px), fe(px);
+  for (long i = 0; i < nf; ++i) {
+    // Sample i lives on the rank whose block holds it: broadcast its a, u and prediction.
+    std::vector<double> buf(static_cast<std::size_t>(3 * P));
+    int owner = 0;
+    for (int r = 0; r < np; ++r)
+      if (i >= n * r / np && i < n * (r + 1) / np) owner = r;
+    if (rank == owner) {
+      const long li = i - r0;
+      std::copy_n(a.begin() + li * P, P, buf.begin());
+      std::copy_n(u.begin() + li * P, P, buf.begin() + P);
+      std::copy_n(pred.begin() + li * P, P, buf.begin() + 2 * P);
+    }
+    MPI_Bcast(buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, owner, comm_);
+    auto at = [&](int part) { return [&, part](const std::array<long, 3>& g, int) { return buf[static_cast<std::size_t>(part * P + g[1] * s + g[0])]; }; };
+    layout::ops::fill_global(fa, at(0));
+    layout::ops::fill_global(fu, at(1));
+    layout::ops::fill_global(fp, at(2));
+    layout::ops::fill_global(fe, [&](const std::array<long, 3>& g, int) {
+      return buf[static_cast<std::size_t>(2 * P + g[1] * s + g[0])] - buf[static_cast<std::size_t>(P + g[1] * s + g[0])];
+    });
+    out.write_step(static_cast<int>(i), double(first + i), {{"a", &fa, 0}, {"u", &fu, 0}, {"prediction", &fp, 0}, {"error", &fe, 0}},
+                   [&](layout::H5File& f) {
+                     if (i != 0) return;
+                     f.write_rows("/predictions/u", {n, s, s}, r0, mine, pred.data());
+                     f.write_rows("/predictions/relative_l2", {n}, r0, mine, err.data());
+                     f.write_attribute("first_sample", static_cast<long long>(first));
+                     f.write_attribute("model", L.described);
+                     f.write_attribute("data", data);
+                   });
+  }
+  log::info(S, ": ", n, " samples from ", first, " (", model.describe(), "): relative L2 error ", mean, " (mean; max ", worst, "), ",
+            double(n) / seconds, " samples/s; wrote ", nf, " of them as fields and all predictions to ", out.step_path(0));
+  core::Json j;
+  j["problem"] = "surrogate_predict";
+  j["samples"] = double(n);
+  j["error_test_relative_l2"] = mean;
+  j["error_test_relative_l2_max"] = worst;
+  j["predict_seconds"] = seconds;
+  j["samples_per_second"] = double(n) / seconds;
+  return j;
+}
+
+}  // namespace kron::problems

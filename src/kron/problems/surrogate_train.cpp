@@ -1,0 +1,315 @@
+#include "kron/problems/surrogate_train.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include "kron/core/log.hpp"
+#include "kron/core/mpi.hpp"
+#include "kron/core/timer.hpp"
+#include "kron/core/version.hpp"
+#include "kron/layout/hdf5_io.hpp"
+#include "kron/layout/output.hpp"
+#include "kron/nn/fno.hpp"
+
+namespace kron::problems {
+
+using core::ValueKind;
+namespace log = core::log;
+
+namespace {
+constexpr const char* S = "surrogate_train";
+constexpr double kEps = 1e-5;  // the reference's UnitGaussianNormalizer
+
+// Point-wise mean and (unbiased, as torch.std) standard deviation over samples.
+struct Normalizer {
+  std::vector<double> mean, sd;
+  Normalizer(const std::vector<double>& x, long samples, long points) : mean(static_cast<std::size_t>(points), 0.0), sd(mean.size(), 0.0) {
+    for (long b = 0; b < samples; ++b)
+      for (long p = 0; p < points; ++p) mean[static_cast<std::size_t>(p)] += x[static_cast<std::size_t>(b * points + p)] / double(samples);
+    for (long b = 0; b < samples; ++b)
+      for (long p = 0; p < points; ++p) {
+        const double d = x[static_cast<std::size_t>(b * points + p)] - mean[static_cast<std::size_t>(p)];
+        sd[static_cast<std::size_t>(p)] += d * d / double(std::max(1L, samples - 1));
+      }
+    for (auto& v : sd) v = std::sqrt(v);
+  }
+  double encode(double v, long p) const { return (v - mean[static_cast<std::size_t>(p)]) / (sd[static_cast<std::size_t>(p)] + kEps); }
+  double decode(double v, long p) const { return v * (sd[static_cast<std::size_t>(p)] + kEps) + mean[static_cast<std::size_t>(p)]; }
+  double scale(long p) const { return sd[static_cast<std::size_t>(p)] + kEps; }
+};
+
+nn::FnoOptions fno_options(const core::Deck& deck, long s) {
+  nn::FnoOptions o;
+  o.dim = 2;
+  o.nx = o.ny = s;
+  o.in_channels = o.out_channels = 1;
+  o.modes_x = o.modes_y = deck.integer(S, "modes");
+  o.width = deck.integer(S, "width");
+  o.layers = deck.integer(S, "layers");
+  o.padding = deck.integer(S, "padding");
+  o.head = deck.integer(S, "head");
+  o.spectral = deck.string(S, "spectral");
+  o.mixing = deck.string(S, "mixing");
+  return o;
+}
+
+std::string model_path(const core::Deck& deck) {
+  return deck.string("output", "dir") + "/" + deck.string("output", "name") + "_model.h5";
+}
+}  // namespace
+
+void SurrogateTrain::declare(core::Schema& schema) {
+  core::SectionSpec s{S,
+                      "Trains a Fourier neural operator on a surrogate_data set (the FNO reference script's protocol: point-wise "
+                      "Gaussian normalisers, relative L2 loss summed over each batch, Adam with L2 weight decay, step schedule, "
+                      "shuffled data), data-parallel over the ranks, with checkpoints that resume.",
+                      {}, false, "surrogate_train"};
+  s.keys = {
+      {"data", ValueKind::String, "", "The HDF5 file surrogate_data wrote (/samples/a, /samples/u)."},
+      {"train", ValueKind::Integer, "1000", "Training samples: the file's first ones.", 1, 1e9},
+      {"test", ValueKind::Integer, "200", "Test samples: the ones after the training samples.", 1, 1e9},
+      {"modes", ValueKind::Integer, "12", "Fourier modes kept per axis (the reference: 12).", 1, 1e5},
+      {"width", ValueKind::Integer, "32", "Channels of the Fourier layers.", 1, 1e5},
+      {"layers", ValueKind::Integer, "4", "Fourier layers.", 1, 1000},
+      {"padding", ValueKind::Integer, "9", "Zero padding at the high end of each axis.", 0, 1e5},
+      {"head", ValueKind::Integer, "128", "Width of the projection's hidden layer.", 1, 1e5},
+      {"spectral", ValueKind::String, "\"dense\"",
+       "Structure of the per-mode spectral mixing: dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R."},
+      {"mixing", ValueKind::String, "\"dense\"", "Structure of the point-wise (1x1) channel mixing, the same choices."},
+      {"epochs", ValueKind::Integer, "500", "Training epochs.", 1, 1e9},
+      {"batch", ValueKind::Integer, "20", "Samples per optimiser step (split over the ranks).", 1, 1e9},
+      {"lr", ValueKind::Real, "1e-3", "Adam's initial learning rate.", 1e-300, 1e300},
+      {"weight_decay", ValueKind::Real, "1e-4", "L2 weight decay added to the gradient (PyTorch's Adam).", 0, 1e300},
+      {"step_size", ValueKind::Integer, "100", "The learning rate is multiplied by gamma every this many epochs.", 1, 1e9},
+      {"gamma", ValueKind::Real, "0.5", "Learning-rate decay factor.", 1e-300, 1},
+      {"seed", ValueKind::Integer, "0", "Seeds the weights and the epochs' shuffles.", 0, 1e15},
+      {"progress_every", ValueKind::Integer, "1", "A progress line with the test error every this many epochs.", 1, 1e9},
+      {"checkpoint_every", ValueKind::Integer, "50", "A checkpoint every this many epochs (and always at the end).", 1, 1e9},
+      {"resume", ValueKind::Boolean, "false", "Continue from the checkpoint in output.dir (same model; bitwise on the same rank count)."},
+  };
+  schema.add(s);
+}
+
+SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
+  // Everything that can be checked before training is: the file, its shape, the model.
+  const std::string data = deck.string(S, "data");
+  std::vector<long> sa, su;
+  try {
+    layout::H5File f(data, layout::H5File::Mode::Read, comm);
+    sa = f.shape("/samples/a");
+    su = f.shape("/samples/u");
+  } catch (const Error& e) {
+    throw deck.error(S, "data", data + ": " + e.message(), "run the surrogate_data deck first, e.g. inputs/surrogate/darcy_data.toml");
+  }
+  if (sa.size() != 3 || sa != su || sa[1] != sa[2])
+    throw deck.error(S, "data", data + ": /samples/a and /samples/u must both be N x s x s (a 2D data set), found other shapes");
+  const long have = sa[0], train = deck.integer(S, "train"), test = deck.integer(S, "test");
+  if (train + test > have)
+    throw deck.error(S, "test", "train + test = " + std::to_string(train + test) + " samples, but " + data + " holds " + std::to_string(have),
+                     "lower surrogate_train.train or test, or generate more samples");
+  if (deck.integer(S, "batch") > train)
+    throw deck.error(S, "batch", std::to_string(deck.integer(S, "batch")) + " samples a step, but only " + std::to_string(train) + " to train on");
+  nn::Rng rng(0);
+  const long width = deck.integer(S, "width");
+  try {
+    nn::make_map<std::complex<double>>(deck.string(S, "spectral"), width, width, rng);
+  } catch (const Error& e) {
+    throw deck.error(S, "spectral", e.message(), e.hint());
+  }
+  try {
+    nn::make_map<double>(deck.string(S, "mixing"), width, width, rng);
+  } catch (const Error& e) {
+    throw deck.error(S, "mixing", e.message(), e.hint());
+  }
+  try {
+    nn::Fno probe(fno_options(deck, sa[1]), rng);
+  } catch (const Error& e) {
+    throw deck.error(S, "modes", e.message(), e.hint());
+  }
+  if (deck.boolean(S, "resume") && !std::filesystem::exists(model_path(deck)))
+    throw deck.error(S, "resume", "is true, but there is no checkpoint " + model_path(deck), "train without resume first");
+}
+
+core::Json SurrogateTrain::run() {
+  const int np = core::mpi::size(comm_), rank = core::mpi::rank(comm_);
+  const std::string data = deck_.string(S, "data");
+  const long train = deck_.integer(S, "train"), test = deck_.integer(S, "test"), B = deck_.integer(S, "batch");
+  const long epochs = deck_.integer(S, "epochs"), every = deck_.integer(S, "progress_every"), ck_every = deck_.integer(S, "checkpoint_every");
+  const long seed = deck_.integer(S, "seed");
+  std::vector<double> a_train, u_train, a_test, u_test;
+  long s = 0;
+  {
+    core::ScopedTimer t("read data");
+    layout::H5File f(data, layout::H5File::Mode::Read, comm_);
+    s = f.shape("/samples/a")[1];
+    a_train = f.read_rows("/samples/a", 0, train);
+    u_train = f.read_rows("/samples/u", 0, train);
+    a_test = f.read_rows("/samples/a", train, test);
+    u_test = f.read_rows("/samples/u", train, test);
+  }
+  const long P = s * s;
+  const Normalizer xn(a_train, train, P), yn(u_train, train, P);
+  for (auto* v : {&a_train, &a_test})
+    for (std::size_t i = 0; i < v->size(); ++i) (*v)[i] = xn.encode((*v)[i], static_cast<long>(i) % P);
+
+  nn::Rng rng(static_cast<std::uint64_t>(seed));
+  nn::Fno model(fno_options(deck_, s), rng);
+  const auto params = model.parameters();
+  nn::Adam opt(params, {deck_.real(S, "lr"), 0.9, 0.999, 1e-8, deck_.real(S, "weight_decay"), false});
+  std::vector<double> train_hist, test_hist;
+  long start = 0;
+  const std::string ckpt = model_path(deck_);
+  layout::make_directory(deck_.string("output", "dir"), comm_);
+  if (deck_.boolean(S, "resume")) {
+    layout::H5File f(ckpt, layout::H5File::Mode::Read, comm_);
+    const std::string described = f.read_attribute_string("model");
+    if (described != model.describe())
+      throw deck_.error(S, "resume", "the checkpoint " + ckpt + " holds another model: " + described, "train it again without resume");
+    std::vector<std::vector<double>> m, v;
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const auto w = f.read_vector("/parameters/" + std::to_string(k));
+      if (static_cast<long>(w.size()) != params[k].size) throw deck_.error(S, "resume", ckpt + ": parameter " + std::to_string(k) + " has the wrong size");
+      std::copy(w.begin(), w.end(), params[k].value);
+      params[k].changed();
+      m.push_back(f.read_vector("/adam/m" + std::to_string(k)));
+      v.push_back(f.read_vector("/adam/v" + std::to_string(k)));
+    }
+    opt.restore(static_cast<long>(f.read_attribute_double("adam_steps")), std::move(m), std::move(v));
+    start = static_cast<long>(f.read_attribute_double("epochs_done"));
+    train_hist = f.read_vector("/history/train_loss");
+    test_hist = f.read_vector("/history/test_error");
+    const int ranks_then = static_cast<int>(f.read_attribute_double("nranks"));
+    log::info(S, ": resuming from ", ckpt, " after epoch ", start, ranks_then == np ? "" : " (written on " + std::to_string(ranks_then) + " ranks: the continuation agrees within rounding, not bitwise)");
+  }
+  log::info(S, ": ", model.describe(), "; ", nn::parameter_count(params), " parameters (", model.mixing_parameters(), " in the mixing); ", train,
+            " training and ", test, " test samples of ", s, "^2 from ", data, "; batch ", B, " over ", np, " rank", np == 1 ? "" : "s");
+
+  auto checkpoint = [&](long done) {
+    core::ScopedTimer t("checkpoint");
+    layout::write_h5_atomic(ckpt, comm_, [&](layout::H5File& f) {
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        f.write_vector("/parameters/" + std::to_string(k), std::vector<double>(params[k].value, params[k].value + params[k].size));
+        f.write_vector("/adam/m" + std::to_string(k), opt.first_moments()[k]);
+        f.write_vector("/adam/v" + std::to_string(k), opt.second_moments()[k]);
+      }
+      f.write_vector("/normalizer/x_mean", xn.mean);
+      f.write_vector("/normalizer/x_sd", xn.sd);
+      f.write_vector("/normalizer/y_mean", yn.mean);
+      f.write_vector("/normalizer/y_sd", yn.sd);
+      f.write_vector("/history/train_loss", train_hist);
+      f.write_vector("/history/test_error", test_hist);
+      f.write_attribute("model", model.describe());
+      f.write_attribute("epochs_done", static_cast<long long>(done));
+      f.write_attribute("adam_steps", static_cast<long long>(opt.steps()));
+      f.write_attribute("grid_points", static_cast<long long>(s));
+      f.write_attribute("modes", static_cast<long long>(deck_.integer(S, "modes")));
+      f.write_attribute("width", static_cast<long long>(deck_.integer(S, "width")));
+      f.write_attribute("layers", static_cast<long long>(deck_.integer(S, "layers")));
+      f.write_attribute("padding", static_cast<long long>(deck_.integer(S, "padding")));
+      f.write_attribute("head", static_cast<long long>(deck_.integer(S, "head")));
+      f.write_attribute("spectral", deck_.string(S, "spectral"));
+      f.write_attribute("mixing", deck_.string(S, "mixing"));
+      f.write_attribute("data", data);
+      f.write_attribute("kron_version", std::string(core::version_string));
+      f.write_attribute("git_hash", std::string(core::git_hash));
+      f.write_attribute("deck", deck_.provenance_text());
+      f.write_attribute("nranks", static_cast<long long>(np));
+    });
+  };
+
+  // The test error: each rank its block of test samples, in batches.
+  auto evaluate = [&]() {
+    const long t0 = test * rank / np, t1 = test * (rank + 1) / np;
+    double sum = 0;
+    std::vector<double> y(static_cast<std::size_t>(B * P));
+    for (long b0 = t0; b0 < t1; b0 += B) {
+      const long bs = std::min(B, t1 - b0);
+      model.forward(a_test.data() + b0 * P, y.data(), bs);
+      for (long b = 0; b < bs; ++b) {
+        double e2 = 0, n2 = 0;
+        for (long p = 0; p < P; ++p) {
+          const double t = u_test[static_cast<std::size_t>((b0 + b) * P + p)], d = yn.decode(y[static_cast<std::size_t>(b * P + p)], p) - t;
+          e2 += d * d;
+          n2 += t * t;
+        }
+        sum += std::sqrt(e2 / n2);
+      }
+    }
+    return core::mpi::sum(sum, comm_) / double(test);
+  };
+
+  std::vector<long> order(static_cast<std::size_t>(train));
+  std::vector<double> xb(static_cast<std::size_t>(B * P)), yb(xb.size()), out(xb.size()), g(xb.size());
+  double train_loss = train_hist.empty() ? 0.0 : train_hist.back(), test_err = test_hist.empty() ? 0.0 : test_hist.back();
+  double train_seconds = 0;
+  long trained_samples = 0;
+  for (long e = start; e < epochs; ++e) {
+    const double te0 = core::wall_time();
+    opt.set_lr(nn::step_schedule(deck_.real(S, "lr"), e, deck_.integer(S, "step_size"), deck_.real(S, "gamma")));
+    // The epoch's shuffle, the same on every rank (Fisher-Yates from a per-epoch seed).
+    std::iota(order.begin(), order.end(), 0L);
+    nn::Rng shuffle(static_cast<std::uint64_t>(seed) * 1000003ULL + static_cast<std::uint64_t>(e) + 1);
+    for (long i = train - 1; i > 0; --i)
+      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(std::min<long>(i, static_cast<long>(shuffle.uniform() * double(i + 1))))]);
+    double loss_sum = 0;
+    {
+      core::ScopedTimer t("train");
+      for (long b0 = 0; b0 < train; b0 += B) {
+        const long bs = std::min(B, train - b0), l0 = bs * rank / np, l1 = bs * (rank + 1) / np, nb = l1 - l0;
+        opt.zero_grad();
+        for (long b = 0; b < nb; ++b) {
+          const long idx = order[static_cast<std::size_t>(b0 + l0 + b)];
+          std::copy_n(a_train.data() + idx * P, P, xb.data() + b * P);
+          std::copy_n(u_train.data() + idx * P, P, yb.data() + b * P);
+        }
+        if (nb > 0) {
+          model.forward(xb.data(), out.data(), nb);
+          for (long b = 0; b < nb; ++b)
+            for (long p = 0; p < P; ++p) out[static_cast<std::size_t>(b * P + p)] = yn.decode(out[static_cast<std::size_t>(b * P + p)], p);
+          // The reference's LpLoss(size_average=False): relative L2 summed over the batch.
+          loss_sum += double(nb) * nn::relative_l2_loss(out.data(), yb.data(), P, nb, g.data());
+          for (long b = 0; b < nb; ++b)
+            for (long p = 0; p < P; ++p) g[static_cast<std::size_t>(b * P + p)] *= double(nb) * yn.scale(p);
+          model.backward(xb.data(), g.data(), nullptr, nb);
+        }
+        nn::allreduce_gradients(params, comm_, false);
+        opt.step();
+      }
+    }
+    train_loss = core::mpi::sum(loss_sum, comm_) / double(train);
+    if (!std::isfinite(train_loss))
+      throw Error(std::string(S) + ": training diverged in epoch " + std::to_string(e + 1) + ": the training loss is not finite", {},
+                  "lower surrogate_train.lr");
+    const double dt = core::mpi::max(core::wall_time() - te0, comm_);
+    train_seconds += dt;
+    trained_samples += train;
+    train_hist.push_back(train_loss);
+    const bool report = (e + 1) % every == 0 || e + 1 == epochs;
+    if (report) {
+      core::ScopedTimer t("test");
+      test_err = evaluate();
+    }
+    test_hist.push_back(report ? test_err : std::nan(""));
+    if (report)
+      log::info(S, ": epoch ", e + 1, "/", epochs, ": train loss ", train_loss, ", test relative L2 ", test_err, ", ", dt, " s (",
+                double(train) / dt, " samples/s), lr ", opt.lr());
+    if ((e + 1) % ck_every == 0 || e + 1 == epochs) checkpoint(e + 1);
+  }
+  if (start >= epochs) test_err = evaluate();
+  log::info(S, ": final test (", test, " samples): relative L2 error ", test_err, "; model and optimiser state in ", ckpt);
+  core::Json j;
+  j["problem"] = "surrogate_train";
+  j["model"] = model.describe();
+  j["parameters"] = double(nn::parameter_count(params));
+  j["mixing_parameters"] = double(model.mixing_parameters());
+  j["epochs"] = double(epochs);
+  j["train_loss"] = train_loss;
+  j["error_test_relative_l2"] = test_err;
+  j["train_seconds"] = train_seconds;
+  j["samples_per_second"] = train_seconds > 0 ? double(trained_samples) / train_seconds : 0.0;
+  j["checkpoint"] = ckpt;
+  return j;
+}
+
+}  // namespace kron::problems

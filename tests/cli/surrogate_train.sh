@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# usage: surrogate_train.sh KRON SOURCE_DIR PYTHON — the surrogate workflow at a small size
+# (40 Darcy samples on 21^2): training on 1 and 3 ranks (uneven shares of each batch) gives the
+# same weights within rounding; a run resumed from its checkpoint continues bitwise; prediction
+# from the checkpoint reproduces the training run's test error; bad data, models and shapes fail
+# with one clear line naming the key, before any training.
+set -u
+kron=$1; src=$2; py=$3
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+run() { local np=$1; shift; mpirun --oversubscribe -n "$np" "$kron" "$@" log.timers=false; }
+run 2 "$src/inputs/surrogate/darcy_data.toml" surrogate_data.samples=40 surrogate_data.resolution=101 surrogate_data.progress_every=0 \
+  output.dir=data > data.log 2>&1 || { cat data.log; fail "data"; }
+train="$src/inputs/surrogate/darcy_train.toml"
+small="surrogate_train.data=data/darcy_000000.h5 surrogate_train.train=30 surrogate_train.test=10 surrogate_train.batch=5
+       surrogate_train.modes=4 surrogate_train.width=8 surrogate_train.head=16 surrogate_train.padding=3 surrogate_train.progress_every=1"
+run 1 "$train" $small surrogate_train.epochs=3 output.dir=np1 > np1.log 2>&1 || { cat np1.log; fail "training on 1 rank"; }
+run 3 "$train" $small surrogate_train.epochs=3 output.dir=np3 > np3.log 2>&1 || { cat np3.log; fail "training on 3 ranks"; }
+run 2 "$train" $small surrogate_train.epochs=3 surrogate_train.checkpoint_every=1 output.dir=full > full.log 2>&1 || { cat full.log; fail "3 epochs"; }
+run 2 "$train" $small surrogate_train.epochs=1 output.dir=res > res1.log 2>&1 || { cat res1.log; fail "1 epoch"; }
+run 2 "$train" $small surrogate_train.epochs=3 surrogate_train.resume=true output.dir=res > res2.log 2>&1 || { cat res2.log; fail "resume"; }
+grep -q "resuming from res/darcy_fno_model.h5 after epoch 1" res2.log || fail "no resume line: $(cat res2.log)"
+"$py" - <<'PY' || exit 1
+import h5py, numpy as np, sys
+def params(d):
+    f = h5py.File(d + "/darcy_fno_model.h5", "r")
+    return [f["/parameters/%d" % k][:] for k in range(len(f["parameters"]))], f
+p1, f1 = params("np1"); p3, f3 = params("np3"); pf, ff = params("full"); pr, fr = params("res")
+d = max(np.abs(a - b).max() for a, b in zip(p1, p3)); s = max(np.abs(a).max() for a in p1)
+if not d <= 1e-8 * s: sys.exit("FAIL: 1 and 3 ranks differ by %g of %g" % (d, s))
+if any(not np.array_equal(a, b) for a, b in zip(pf, pr)): sys.exit("FAIL: the resumed run is not bitwise the uninterrupted one")
+for k in ("m0", "v3"):
+    if not np.array_equal(ff["/adam/" + k][:], fr["/adam/" + k][:]): sys.exit("FAIL: Adam state %s differs after resume" % k)
+if fr.attrs["epochs_done"] != 3 or fr.attrs["adam_steps"] != 18: sys.exit("FAIL: epochs %s, steps %s" % (fr.attrs["epochs_done"], fr.attrs["adam_steps"]))
+print("ok: 1 vs 3 ranks %.1e of %.1e; resume bitwise" % (d, s))
+PY
+# Prediction from the checkpoint gives the training run's final test error.
+want=$("$py" -c "import json; print('%.10g' % json.load(open('full/summary.json'))['error_test_relative_l2'])")
+run 3 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/darcy_fno_model.h5 surrogate_predict.data=data/darcy_000000.h5 \
+  surrogate_predict.first=30 surrogate_predict.samples=10 surrogate_predict.fields=2 output.dir=pred > pred.log 2>&1 || { cat pred.log; fail "predict"; }
+got=$("$py" -c "import json; print('%.10g' % json.load(open('pred/summary.json'))['error_test_relative_l2'])")
+[ "$want" = "$got" ] || fail "prediction error $got, training's test error $want"
+[ -s pred/darcy_predict.xdmf ] && [ -s pred/darcy_predict_000001.h5 ] || fail "no prediction fields: $(ls pred)"
+# Bad input: one line naming the key, no training.
+expect() {  # regex args...
+  local re=$1; shift
+  out=$(run 2 "$@" 2>&1); rc=$?
+  [ $rc -ne 0 ] || fail "exit 0 for: $*"
+  [ "$(echo "$out" | grep -c '^kron: error: ')" = 1 ] && echo "$out" | grep -q "$re" || fail "expected '$re': $out"
+  echo "$out" | grep -q "epoch" && fail "trained before failing: $out"
+  echo "ok: $(echo "$out" | grep '^kron: error: ')"
+}
+expect "surrogate_train.test: train + test = 50 samples, but data/darcy_000000.h5 holds 40" "$train" $small surrogate_train.test=20 output.dir=e1
+expect "surrogate_train.spectral: Monarch layer 8 -> 8: 3 blocks do not divide both sizes" "$train" $small surrogate_train.spectral=monarch:3 output.dir=e2
+expect "surrogate_train.modes: FNO: 20 modes along x do not fit 24 padded points" "$train" $small surrogate_train.modes=20 output.dir=e3
+expect "surrogate_train.resume: is true, but there is no checkpoint e4/darcy_fno_model.h5" "$train" $small surrogate_train.resume=true output.dir=e4
+expect "surrogate_train.resume: the checkpoint res/darcy_fno_model.h5 holds another model" "$train" $small surrogate_train.width=4 surrogate_train.resume=true output.dir=res
+run 1 "$src/inputs/surrogate/darcy_data.toml" surrogate_data.samples=2 surrogate_data.resolution=61 output.dir=data13 > data13.log 2>&1 || fail "13^2 data"
+expect "surrogate_predict.data: data13/darcy_000000.h5 holds samples of another grid than the model's 21 x 21" \
+  "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/darcy_fno_model.h5 surrogate_predict.data=data13/darcy_000000.h5 \
+  surrogate_predict.samples=2 surrogate_predict.fields=1 output.dir=e5
+expect "surrogate_predict.model: .*nosuch_model.h5" "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=nosuch_model.h5 output.dir=e6
+echo ok
