@@ -50,16 +50,6 @@ struct PointLinear {
   long count() { return map->parameter_count() + bias.size(); }
 };
 
-void gelu(const double* x, double* y, long n) {
-  for (long i = 0; i < n; ++i) y[i] = 0.5 * x[i] * (1.0 + std::erf(x[i] * 0.70710678118654752440));
-}
-void gelu_backward(const double* x, const double* dy, double* dx, long n) {
-  for (long i = 0; i < n; ++i) {
-    const double phi = 0.5 * (1.0 + std::erf(x[i] * 0.70710678118654752440)), pdf = 0.39894228040143267794 * std::exp(-0.5 * x[i] * x[i]);
-    dx[i] = dy[i] * (phi + x[i] * pdf);
-  }
-}
-
 std::unique_ptr<StructuredMap<double>> frozen(const Eigen::MatrixXd& A) {
   auto m = std::make_unique<DenseMap<double>>(A);
   m->set_trainable(false);

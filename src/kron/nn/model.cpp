@@ -42,18 +42,21 @@ namespace {
 constexpr double kInvSqrt2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
 }
 
-void Gelu::forward(const double* x, double* y, long batch) {
-  const long c = batch * n_;
-  for (long i = 0; i < c; ++i) y[i] = 0.5 * x[i] * (1.0 + std::erf(x[i] * kInvSqrt2));
+void gelu(const double* x, double* y, long n) {
+  for (long i = 0; i < n; ++i) y[i] = 0.5 * x[i] * (1.0 + std::erf(x[i] * kInvSqrt2));
 }
 
-void Gelu::backward(const double* x, const double* dy, double* dx, long batch) {
-  if (!dx) return;
-  const long c = batch * n_;
-  for (long i = 0; i < c; ++i) {
+void gelu_backward(const double* x, const double* dy, double* dx, long n) {
+  for (long i = 0; i < n; ++i) {
     const double phi = 0.5 * (1.0 + std::erf(x[i] * kInvSqrt2)), pdf = kInvSqrt2Pi * std::exp(-0.5 * x[i] * x[i]);
     dx[i] = dy[i] * (phi + x[i] * pdf);
   }
+}
+
+void Gelu::forward(const double* x, double* y, long batch) { gelu(x, y, batch * n_); }
+
+void Gelu::backward(const double* x, const double* dy, double* dx, long batch) {
+  if (dx) gelu_backward(x, dy, dx, batch * n_);
 }
 
 // ---- Sequential -------------------------------------------------------------------------------

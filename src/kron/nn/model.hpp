@@ -46,7 +46,12 @@ class Linear : public Module {
   Parameter<double> bias_;
 };
 
-/// GELU, exact (PyTorch's default): x Phi(x).
+/// GELU, exact (PyTorch's default): y = x Phi(x) for n values, and dx = dy (Phi(x) + x phi(x))
+/// (dx may be dy).
+void gelu(const double* x, double* y, long n);
+void gelu_backward(const double* x, const double* dy, double* dx, long n);
+
+/// GELU as a layer.
 class Gelu : public Module {
  public:
   explicit Gelu(long n) : n_(n) {}
