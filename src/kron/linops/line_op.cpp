@@ -465,22 +465,26 @@ struct LineOp<T>::Impl {
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using Col = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
+  // Y (+)= op(A) X.
+  template <class XM, class YM>
+  static void product(const Eigen::Map<const Mat>& A, Trans t, const XM& X, YM&& Y, bool acc) {
+    if (t == Trans::N) {
+      if (acc) Y.noalias() += A * X;
+      else Y.noalias() = A * X;
+    } else if (t == Trans::T) {
+      if (acc) Y.noalias() += A.transpose() * X;
+      else Y.noalias() = A.transpose() * X;
+    } else {
+      if (acc) Y.noalias() += A.adjoint() * X;
+      else Y.noalias() = A.adjoint() * X;
+    }
+  }
+
   // Y (+)= op(A_g) X for the lines (o, j0 .. j0+count-1) of in/out.
   void gemm(const T* ag, long am, long an, Trans t, const LineView<const T>& in, const LineView<T>& out, long o, long j0,
             long count, bool acc) const {
     const Eigen::Map<const Mat> A(ag, am, an);
-    auto run = [&](const auto& X, auto&& Y) {
-      if (t == Trans::N) {
-        if (acc) Y.noalias() += A * X;
-        else Y.noalias() = A * X;
-      } else if (t == Trans::T) {
-        if (acc) Y.noalias() += A.transpose() * X;
-        else Y.noalias() = A.transpose() * X;
-      } else {
-        if (acc) Y.noalias() += A.adjoint() * X;
-        else Y.noalias() = A.adjoint() * X;
-      }
-    };
+    auto run = [&](const auto& X, auto&& Y) { product(A, t, X, Y, acc); };
     if (in.inner == 1) {
       // Contiguous lines are the columns of a column-major matrix.
       const Eigen::Map<const Col, 0, Eigen::OuterStride<>> X(in.p + o * in.ostride, in.n, count, Eigen::OuterStride<>(in.ostride));
@@ -496,8 +500,6 @@ struct LineOp<T>::Impl {
 
   // The columns of a group as an Eigen matrix: element (i, c) at p + i * rs + c * cs.
   template <class U>
-  using Strided = Eigen::Map<Eigen::Matrix<U, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
-  template <class U>
   static auto strided(U* p, long rows, long count, long rs, long cs) {
     using E = std::remove_const_t<U>;
     using M = std::conditional_t<std::is_const_v<U>, const Eigen::Matrix<E, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>,
@@ -510,17 +512,7 @@ struct LineOp<T>::Impl {
                   long step, bool acc) const {
     const Eigen::Map<const Mat> A(ag, m, n);
     const auto X = strided(in.p + base_in, in.n, count, in.inner, step * in.ostride);
-    auto Y = strided(out.p + base_out, out.n, count, out.inner, step * out.ostride);
-    if (t == Trans::N) {
-      if (acc) Y.noalias() += A * X;
-      else Y.noalias() = A * X;
-    } else if (t == Trans::T) {
-      if (acc) Y.noalias() += A.transpose() * X;
-      else Y.noalias() = A.transpose() * X;
-    } else {
-      if (acc) Y.noalias() += A.adjoint() * X;
-      else Y.noalias() = A.adjoint() * X;
-    }
+    product(A, t, X, strided(out.p + base_out, out.n, count, out.inner, step * out.ostride), acc);
   }
 
   // G_g += the gradient from count lines at (x, xrs, xcs) and (y, yrs, ycs) (see coefficient_gradient).
