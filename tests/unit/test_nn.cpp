@@ -34,6 +34,44 @@ std::vector<T> random_vector(long n, Rng& r) {
   return v;
 }
 
+// Central differences of a scalar loss (loss(nullptr) re-evaluates it) against the analytic
+// gradients: every `pstep(size)`-th entry of each parameter and every `xstep`-th input.
+struct FdResult {
+  double err = 0, scale = 0;
+  long checked = 0;
+};
+template <class Loss, class Step>
+FdResult fd_check(std::vector<ParamRef>& params, std::vector<double>& x, const std::vector<double>& dx, Loss loss, Step pstep, long xstep) {
+  FdResult r;
+  const double h = 1e-6;
+  for (auto& p : params)
+    for (long i = 0; i < p.size; i += pstep(p.size)) {
+      const double keep = p.value[i];
+      p.value[i] = keep + h;
+      p.changed();
+      const double lp = loss(nullptr);
+      p.value[i] = keep - h;
+      p.changed();
+      const double lm = loss(nullptr);
+      p.value[i] = keep;
+      p.changed();
+      const double fd = (lp - lm) / (2 * h);
+      r.err = std::max(r.err, std::abs(fd - p.grad[i]));
+      r.scale = std::max(r.scale, std::abs(fd));
+      ++r.checked;
+    }
+  for (std::size_t i = 0; i < x.size(); i += static_cast<std::size_t>(xstep)) {
+    const double keep = x[i];
+    x[i] = keep + h;
+    const double lp = loss(nullptr);
+    x[i] = keep - h;
+    const double lm = loss(nullptr);
+    x[i] = keep;
+    r.err = std::max(r.err, std::abs((lp - lm) / (2 * h) - dx[i]));
+  }
+  return r;
+}
+
 // The matrix of each structure, from its blocks and its definition (not from forward).
 template <class T>
 Mat<T> monarch_reference(MonarchMap<T>& M, long in, long out, long nb, long g = 0, long pg = 1) {
@@ -370,32 +408,8 @@ TEST_CASE("MLP, GELU and the losses: gradients against central differences", "[n
       for (auto& p : params) p.zero_grad();
       loss(g.data());
       net->backward(x.data(), g.data(), dx.data(), batch);
-      double err = 0, scale = 0;
-      const double h = 1e-6;
-      for (auto& p : params)
-        for (long i = 0; i < p.size; i += 3) {
-          const double keep = p.value[i];
-          p.value[i] = keep + h;
-          p.changed();
-          const double lp = loss(nullptr);
-          p.value[i] = keep - h;
-          p.changed();
-          const double lm = loss(nullptr);
-          p.value[i] = keep;
-          p.changed();
-          const double fd = (lp - lm) / (2 * h);
-          err = std::max(err, std::abs(fd - p.grad[i]));
-          scale = std::max(scale, std::abs(fd));
-        }
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        const double keep = x[i];
-        x[i] = keep + h;
-        const double lp = loss(nullptr);
-        x[i] = keep - h;
-        const double lm = loss(nullptr);
-        x[i] = keep;
-        err = std::max(err, std::abs((lp - lm) / (2 * h) - dx[i]));
-      }
+      const auto [err, scale, checked] = fd_check(params, x, dx, loss, [](long) { return 3L; }, 1);
+      (void)checked;
       INFO((which == 0 ? "mse" : "relative L2") << ": gradient error " << err << " of " << scale);
       CHECK(err <= 1e-6 * scale);
       CHECK(scale > 0);
@@ -567,34 +581,7 @@ TEST_CASE("FNO 1D and 2D: gradients against central differences, any structure",
     for (auto& p : params) p.zero_grad();
     loss(g.data());
     net.backward(x.data(), g.data(), dx.data(), batch);
-    double err = 0, scale = 0;
-    const double h = 1e-6;
-    long checked = 0;
-    for (auto& p : params)
-      for (long i = 0; i < p.size; i += std::max(1L, p.size / 7)) {
-        const double keep = p.value[i];
-        p.value[i] = keep + h;
-        p.changed();
-        const double lp = loss(nullptr);
-        p.value[i] = keep - h;
-        p.changed();
-        const double lm = loss(nullptr);
-        p.value[i] = keep;
-        p.changed();
-        const double fd = (lp - lm) / (2 * h);
-        err = std::max(err, std::abs(fd - p.grad[i]));
-        scale = std::max(scale, std::abs(fd));
-        ++checked;
-      }
-    for (std::size_t i = 0; i < x.size(); i += 3) {
-      const double keep = x[i];
-      x[i] = keep + h;
-      const double lp = loss(nullptr);
-      x[i] = keep - h;
-      const double lm = loss(nullptr);
-      x[i] = keep;
-      err = std::max(err, std::abs((lp - lm) / (2 * h) - dx[i]));
-    }
+    const auto [err, scale, checked] = fd_check(params, x, dx, loss, [](long n) { return std::max(1L, n / 7); }, 3);
     INFO("gradient error " << err << " of " << scale << " over " << checked << " parameters");
     CHECK(err <= 1e-6 * scale);
     CHECK(checked > 50);
