@@ -28,7 +28,7 @@ struct Case {
 };
 
 // FFTW's unnormalised real transforms, by their definitions (a column per unit vector).
-Eigen::MatrixXd transform_matrix(LineOp<double>::Transform k, long n) {
+inline Eigen::MatrixXd transform_matrix(LineOp<double>::Transform k, long n) {
   Eigen::MatrixXd M(n, n);
   for (long j = 0; j < n; ++j)
     for (long r = 0; r < n; ++r) {

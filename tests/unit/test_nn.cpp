@@ -315,6 +315,38 @@ TEST_CASE("Low-rank projection meets Eckart-Young", "[nn]") {
   }
 }
 
+TEST_CASE("Projections into one point group: structure matrices unchanged, block-diagonal keeps its blocks", "[nn]") {
+  Rng rng(17);
+  using C = std::complex<double>;
+  const long pg = 3;
+  const Mat<C> A = Mat<C>::Random(8, 8);
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4"}) {
+    auto src = make_map<C>(spec, 8, 8, rng);  // a matrix of the structure
+    const Mat<C> S = src->matrix();
+    auto m = make_map<C>(spec, 8, 8, rng, pg);
+    const Mat<C> before0 = m->matrix(0), before2 = m->matrix(2);
+    REQUIRE(m->project_group(1, S));
+    INFO(spec);
+    CHECK((m->matrix(1) - S).norm() <= 1e-12 * S.norm());
+    CHECK((m->matrix(0) - before0).norm() == 0.0);
+    CHECK((m->matrix(2) - before2).norm() == 0.0);
+    // A dense matrix: its projection is no farther than the structure's own draw.
+    REQUIRE(m->project_group(1, A));
+    CHECK((A - m->matrix(1)).norm() <= (A - S).norm());
+  }
+  auto bd = make_map<C>("block_diag:2", 8, 8, rng, pg);
+  bd->project_group(2, A);
+  Mat<C> want = Mat<C>::Zero(8, 8);
+  want.topLeftCorner(4, 4) = A.topLeftCorner(4, 4);
+  want.bottomRightCorner(4, 4) = A.bottomRightCorner(4, 4);
+  CHECK((bd->matrix(2) - want).norm() <= 1e-14 * A.norm());
+  auto bf = make_map<C>("butterfly", 8, 8, rng, pg);
+  const Mat<C> keep = bf->matrix(1);
+  CHECK_FALSE(bf->project_group(1, A));
+  CHECK((bf->matrix(1) - keep).norm() == 0.0);
+  CHECK_THROWS_WITH(bd->project_group(3, A), Catch::Contains("point group 3 of 3"));
+}
+
 TEST_CASE("The DFT is exactly a butterfly product (bit-reversed input) and a Monarch product (transposed input)", "[nn]") {
   const double pi = 3.14159265358979323846;
   auto dft = [&](const std::vector<cplx>& x) {

@@ -57,8 +57,8 @@ void declare_sections(core::Schema& schema) {
   dev.keys = {
       {"backend", ValueKind::String, "\"cpu\"",
        "cpu, or cuda: the solver's transforms and line kernels on the GPU, one GPU per rank chosen from the node-local rank "
-       "(needs the CUDA build; poisson, helmholtz, heat and spectrum so far, other problems refuse it). Results match the CPU within "
-       "rounding.",
+       "(needs the CUDA build; poisson, helmholtz, heat, spectrum, surrogate_train and surrogate_predict so far, other problems refuse "
+       "it). Results match the CPU within rounding.",
        -1e300, 1e300, {"cpu", "cuda"}},
   };
   schema.add(dev);

@@ -300,6 +300,8 @@ struct LineOp<T>::Impl {
   mutable core::Workspace own;
   // The CUDA executor, prepared on the first apply to device lines.
   mutable std::unique_ptr<device::Executor> dev;
+  // set_device_coefficients replaced the device copy: the host coefficients are out of date.
+  bool host_stale = false;
 
   const device::Executor& device_executor() const {
     if (dev) return *dev;
@@ -784,6 +786,9 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
     }
     return;
   }
+  if (m.host_stale)
+    throw Error("LineOp::apply (" + describe() + "): host lines, but the coefficients were last set in device memory", {},
+                "give the operator host coefficients with set_coefficients first");
   if (in.lines() == 0) return;
   core::Workspace& w = work ? *work : m.own;
   const bool transposed = t != Trans::N;
@@ -824,6 +829,16 @@ void LineOp<T>::set_coefficients(const T* a) {
   if (m.kind == Kind::Real || m.kind == Kind::Transform) throw Error("LineOp::set_coefficients (" + describe() + "): the operator has no coefficient array");
   std::copy(a, a + m.a.size(), m.a.begin());
   m.dev.reset();
+  m.host_stale = false;
+}
+
+template <class T>
+void LineOp<T>::set_device_coefficients(const T* a) {
+  Impl& m = *impl_;
+  if (m.kind == Kind::Real || m.kind == Kind::Transform)
+    throw Error("LineOp::set_device_coefficients (" + describe() + "): the operator has no coefficient array");
+  const_cast<device::Executor&>(m.device_executor()).set_coefficients(a);
+  m.host_stale = true;
 }
 
 template <class T>
@@ -835,9 +850,15 @@ void LineOp<T>::coefficient_gradient(const LineView<const T>& in, const LineView
   if (in.n != n_in || dout.n != n_out || in.outer != dout.outer || in.inner != dout.inner)
     throw Error("LineOp::coefficient_gradient (" + describe() + "): lines of " + std::to_string(in.n) + " and " + std::to_string(dout.n) +
                 " points do not fit the operator");
-  if (in.on_device() || dout.on_device())
-    throw Error("LineOp::coefficient_gradient (" + describe() + "): lines in device memory", {},
-                "the coefficient gradient runs on host lines; copy the lines to the host");
+  if (in.on_device() != dout.on_device())
+    throw Error("LineOp::coefficient_gradient (" + describe() + "): input lines in " + core::to_string(in.space) +
+                " memory, output gradients in " + core::to_string(dout.space) + " memory; both must be in one space");
+  if (in.on_device()) {
+    m.device_executor().coefficient_gradient({const_cast<T*>(in.p), in.outer, in.n, in.inner, in.ostride},
+                                             {const_cast<T*>(dout.p), dout.outer, dout.n, dout.inner, dout.ostride}, grad,
+                                             t == Trans::N ? 0 : (t == Trans::T ? 1 : 2), accumulate);
+    return;
+  }
   if (!accumulate) std::fill(grad, grad + m.a.size(), T(0));
   if (in.lines() == 0) return;
   if (m.kind == Kind::Diagonal) {

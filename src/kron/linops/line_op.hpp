@@ -82,11 +82,16 @@ class LineOp {
   /// new operator; a prepared device copy is rebuilt on the next device apply).
   const std::vector<T>& coefficients() const;
   void set_coefficients(const T* a);
+  /// The same from device memory (a device-resident parameter after its optimiser step): the
+  /// device executor's copy is replaced on the stream, no host round trip. The host copy is then
+  /// stale: host applies refuse until set_coefficients gives host values again.
+  void set_device_coefficients(const T* a);
   /// The gradient of a real loss in the coefficients, for a map applied as out = op(A) in: given
   /// the lines `in` and the loss' gradient `dout` on the out lines (for complex T, dL/dRe + i
   /// dL/dIm), grad (+)= dL/dA in the coefficients' layout (G m n values, or G n for a diagonal):
   /// sum over lines of dout in^H (N), conj(in) dout^T (T), in dout^H (H), per line group. Dense,
-  /// BlockDense and Diagonal kinds; host lines.
+  /// BlockDense and Diagonal kinds; host lines and a host grad, or device lines and a device grad
+  /// (summed in a fixed order there too).
   void coefficient_gradient(const LineView<const T>& in, const LineView<const T>& dout, T* grad, Trans t = Trans::N,
                             bool accumulate = true) const;
 

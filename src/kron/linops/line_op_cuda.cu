@@ -7,7 +7,10 @@
 #include <cuda/std/complex>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "kron/core/device.hpp"
 #include "kron/core/device_context.cuh"
@@ -329,6 +332,61 @@ __global__ void k_block_dense(const T* in, Shape vi, T* out, Shape vo, const T* 
     T& y = out[o * vo.ostride + i * vo.inner + j];
     y = acc ? y + s : s;
   });
+}
+
+// Row-major blocks (G of m x n) to their column-major copies.
+template <class T>
+__global__ void k_column_major(const T* row, T* col, long groups, long m, long n) {
+  const long total = groups * m * n;
+  for (long k = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; k < total; k += static_cast<long>(gridDim.x) * blockDim.x) {
+    const long g = k / (m * n), r = k % (m * n);
+    col[g * m * n + (r % n) * m + r / n] = row[k];
+  }
+}
+
+// The coefficient gradient, one thread per coefficient k of `coefs` (block g, row i, column j; a
+// diagonal's point i = j), summing over chunk blockIdx.y's share of its group's lines: lines
+// t = 0 .. per_group-1 of group g are l = (t / span * G + g) span + t % span (increasing in t).
+// trans 0: dout_i conj(in_j); 1: conj(in_i) dout_j; 2: in_i conj(dout_j); diagonal: dout_i
+// conj(in_i) (trans 0, 1) or conj(dout_i) in_i (2). Partial sums to part[chunk * coefs + k].
+template <class T>
+__global__ void k_coefficient_gradient(const T* x, Shape vi, const T* y, Shape vo, T* part, long G, long m, long n, long span, int trans,
+                                       bool diagonal, long per_group, long per_chunk, long coefs) {
+  const long L = vi.outer * vi.inner, t0 = blockIdx.y * per_chunk, t1 = min(per_group, t0 + per_chunk);
+  for (long k = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; k < coefs; k += static_cast<long>(gridDim.x) * blockDim.x) {
+    long g, i, j;
+    if (diagonal) {
+      g = k / n;
+      i = j = k % n;
+    } else {
+      g = k / (m * n);
+      i = (k % (m * n)) / n;
+      j = k % n;
+    }
+    T s = T(0);
+    for (long t = t0; t < t1; ++t) {
+      const long l = ((t / span) * G + g) * span + t % span;
+      if (l >= L) break;
+      const long o = l / vi.inner, q = l % vi.inner;
+      const T* xl = x + o * vi.ostride + q;
+      const T* yl = y + o * vo.ostride + q;
+      if (diagonal) s += trans == 2 ? conj_if(yl[i * vo.inner], true) * xl[i * vi.inner] : yl[i * vo.inner] * conj_if(xl[i * vi.inner], true);
+      else if (trans == 0) s += yl[i * vo.inner] * conj_if(xl[j * vi.inner], true);
+      else if (trans == 1) s += conj_if(xl[i * vi.inner], true) * yl[j * vo.inner];
+      else s += xl[i * vi.inner] * conj_if(yl[j * vo.inner], true);
+    }
+    part[blockIdx.y * coefs + k] = s;
+  }
+}
+
+// grad (+)= the sum of the chunks' partial sums, in chunk order; conj: of their conjugates.
+template <class T>
+__global__ void k_sum_parts(const T* part, long chunks, long coefs, T* grad, bool acc, bool conj) {
+  for (long k = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; k < coefs; k += static_cast<long>(gridDim.x) * blockDim.x) {
+    T s = acc ? grad[k] : T(0);
+    for (long c = 0; c < chunks; ++c) s += conj_if(part[c * coefs + k], conj);
+    grad[k] = s;
+  }
 }
 
 template <class T>
@@ -664,6 +722,79 @@ struct Executor::Impl {
     }
     launched("a line operator's kernel");
   }
+
+  template <class T>
+  void set_coefficients(core::DeviceBuffer<T>& r, core::DeviceBuffer<T>& c, const void* a) {
+    auto& ctx = core::device_context();
+    core::cuda_check(cudaMemcpyAsync(r.data(), a, r.size() * sizeof(T), cudaMemcpyDeviceToDevice, ctx.stream), "copying line-operator coefficients");
+    if (c.size()) k_column_major<T><<<grid_for(static_cast<long>(r.size())), kBlock, 0, ctx.stream>>>(r.data(), c.data(), groups, m, n);
+    launched("a line operator's coefficient update");
+  }
+
+  // grad (+)= dL/dA. Trans N products of whole runs of lines sharing a block (few enough) are
+  // cuBLAS GEMMs accumulating into the block's gradient; the rest one thread per coefficient
+  // over chunks of its group's lines, the chunks summed in order.
+  template <class T>
+  void coefficient_gradient(const Lines& in, const Lines& dout, T* grad, int trans, bool acc) const {
+    auto& ctx = core::device_context();
+    const Shape vi = shape(in), vo = shape(dout);
+    const T* x = static_cast<const T*>(in.p);
+    const T* y = static_cast<const T*>(dout.p);
+    const bool diagonal = kind == Kind::Diagonal;
+    const long coefs = diagonal ? groups * n : groups * m * n, L = vi.outer * vi.inner;
+    constexpr bool cplx = !std::is_same_v<T, double>;
+    // Runs of lines with one block: (offset of the run's first line in x and in dout, lines, block).
+    struct Run {
+      long ox, oy, len, g;
+    };
+    std::vector<Run> runs;
+    constexpr std::size_t kMaxRuns = 256;
+    if (!diagonal && trans == 0) {
+      if (vi.inner == 1) {
+        const long step = groups == 1 ? vi.outer : span;
+        for (long c0 = 0; c0 < vi.outer && runs.size() <= kMaxRuns; c0 += step)
+          runs.push_back({c0 * vi.ostride, c0 * vo.ostride, std::min(step, vi.outer - c0), (c0 / span) % groups});
+      } else if (span % vi.inner == 0 || vi.inner % span == 0) {
+        const long len = std::min(span, vi.inner);
+        for (long o = 0; o < vi.outer && runs.size() <= kMaxRuns; ++o)
+          for (long q0 = 0; q0 < vi.inner; q0 += len)
+            runs.push_back({o * vi.ostride + q0, o * vo.ostride + q0, len, ((o * vi.inner + q0) / span) % groups});
+      }
+    }
+    if (!runs.empty() && runs.size() <= kMaxRuns) {
+      if (!acc) core::cuda_check(cudaMemsetAsync(grad, 0, static_cast<std::size_t>(coefs) * sizeof(T), ctx.stream), "zeroing a gradient");
+      T* conj_part = nullptr;
+      for (const Run& r : runs) {
+        T* gg = grad + r.g * m * n;
+        if (vi.inner > 1) {
+          // Row-major G_g = column-major G_g^T = Xc^H DYc, Xc (len x n) and DYc (len x m) with ld inner.
+          core::cublas_check(gemm(ctx.blas, cplx ? CUBLAS_OP_C : CUBLAS_OP_T, CUBLAS_OP_N, n, m, r.len, x + r.ox, vi.inner, y + r.oy, vo.inner,
+                                  1.0, gg, n),
+                             "cuBLAS GEMM of a coefficient gradient");
+        } else if (!cplx) {
+          // Contiguous lines are columns: G^T = X DY^T.
+          core::cublas_check(gemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_T, n, m, r.len, x + r.ox, vi.ostride, y + r.oy, vo.ostride, 1.0, gg, n),
+                             "cuBLAS GEMM of a coefficient gradient");
+        } else {
+          // Complex columns: X DY^H = conj(G^T), then added conjugated.
+          if (!conj_part) conj_part = ctx.scratch<T>(5, static_cast<std::size_t>(m * n));
+          core::cublas_check(gemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_C, n, m, r.len, x + r.ox, vi.ostride, y + r.oy, vo.ostride, 0.0, conj_part, n),
+                             "cuBLAS GEMM of a coefficient gradient");
+          k_sum_parts<T><<<grid_for(m * n), kBlock, 0, ctx.stream>>>(conj_part, 1, m * n, gg, true, true);
+        }
+      }
+      launched("a coefficient gradient");
+      return;
+    }
+    const long per_group = ((L + groups * span - 1) / (groups * span)) * span;
+    const long chunks = std::max(1L, std::min({per_group / 32, std::max(1L, (1L << 18) / coefs), 4096L}));
+    const long per_chunk = (per_group + chunks - 1) / chunks;
+    T* part = ctx.scratch<T>(5, static_cast<std::size_t>(chunks * coefs));
+    const dim3 grid(std::min(grid_for(coefs), 65535u), static_cast<unsigned>(chunks));
+    k_coefficient_gradient<T><<<grid, kBlock, 0, ctx.stream>>>(x, vi, y, vo, part, groups, m, n, span, trans, diagonal, per_group, per_chunk, coefs);
+    k_sum_parts<T><<<grid_for(coefs), kBlock, 0, ctx.stream>>>(part, chunks, coefs, grad, acc, false);
+    launched("a coefficient gradient");
+  }
 };
 
 Executor::Executor(const Plan& p) : impl_(std::make_unique<Impl>()) {
@@ -727,6 +858,19 @@ void Executor::apply(const Lines& in, const Lines& out, int trans, bool accumula
       if (d.complex) d.coefficient_apply(d.zrow, d.zcol, in, out, trans, accumulate);
       else d.coefficient_apply(d.row, d.col, in, out, trans, accumulate);
   }
+}
+
+void Executor::set_coefficients(const void* a) {
+  Impl& d = *impl_;
+  if (d.kind == Kind::Real || d.kind == Kind::Transform) return;
+  if (d.complex) d.set_coefficients(d.zrow, d.zcol, a);
+  else d.set_coefficients(d.row, d.col, a);
+}
+
+void Executor::coefficient_gradient(const Lines& in, const Lines& dout, void* grad, int trans, bool accumulate) const {
+  const Impl& d = *impl_;
+  if (d.complex) d.coefficient_gradient(in, dout, static_cast<Z*>(grad), trans, accumulate);
+  else d.coefficient_gradient(in, dout, static_cast<double*>(grad), trans, accumulate);
 }
 
 }  // namespace kron::linops::device

@@ -88,6 +88,13 @@ class Executor {
   /// out (+)= op(A) in on device lines (trans: 0 N, 1 T, 2 H); Real and Transform kinds take
   /// real lines (complex ones as twice as many real lines), the others lines of the plan's type.
   void apply(const Lines& in, const Lines& out, int trans, bool accumulate) const;
+  /// Dense, BlockDense, Diagonal: the coefficients replaced by the plan's count of values of its
+  /// type read from device memory (the plan's row-major layout), on the stream.
+  void set_coefficients(const void* device_a);
+  /// Dense, BlockDense, Diagonal: grad (+)= dL/dA in the coefficients' layout, in device memory,
+  /// from device lines `in` and `dout` (LineOp::coefficient_gradient's definition). Summed in a
+  /// fixed order: the same bits every run.
+  void coefficient_gradient(const Lines& in, const Lines& dout, void* grad, int trans, bool accumulate) const;
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kron/core/error.hpp"
+#include "kron/nn/ops.hpp"
 
 namespace kron::nn {
 
@@ -22,25 +23,17 @@ struct PointLinear {
   PointLinear(const std::string& spec, long in, long out, Rng& rng) : map(make_map<double>(spec, in, out, rng)), bias("bias", out) {
     fill_uniform(bias.value, 1.0 / std::sqrt(static_cast<double>(in)), rng);  // PyTorch's Linear / Conv1x1
   }
+  void to(core::MemorySpace s) {
+    map->to(s);
+    if (s == core::MemorySpace::Device) bias.to_device();
+    else bias.to_host();
+  }
   void forward(const double* x, double* y, long batch, long points) {
     map->forward(x, y, batch, points);
-    const long out = map->out();
-    for (long b = 0; b < batch; ++b)
-      for (long c = 0; c < out; ++c) {
-        double* row = y + (b * out + c) * points;
-        const double v = bias.value[static_cast<std::size_t>(c)];
-        for (long p = 0; p < points; ++p) row[p] += v;
-      }
+    ops::bias_add(map->space(), y, bias.values(), batch, map->out(), points);
   }
   void backward(const double* x, const double* dy, double* dx, long batch, long points) {
-    const long out = map->out();
-    for (long b = 0; b < batch; ++b)
-      for (long c = 0; c < out; ++c) {
-        const double* row = dy + (b * out + c) * points;
-        double s = 0;
-        for (long p = 0; p < points; ++p) s += row[p];
-        bias.grad[static_cast<std::size_t>(c)] += s;
-      }
+    ops::bias_gradient(map->space(), dy, bias.grads(), batch, map->out(), points);
     map->backward(x, dy, dx, batch, points);
   }
   void parameters(std::vector<ParamRef>& r) {
@@ -64,6 +57,7 @@ std::unique_ptr<StructuredMap<cplx>> frozen(const Eigen::MatrixXcd& A) {
 
 struct Fno::Impl {
   long NX = 1, NY = 1, P = 1, PP = 1, M = 1, c0 = 1;
+  core::MemorySpace space = core::MemorySpace::Host;
   std::unique_ptr<PointLinear> lift, head1, head2;
   std::vector<PointLinear> w;
   std::unique_ptr<StructuredMap<double>> fx, ix;  // truncated real DFT along x and its inverse (frozen)
@@ -71,45 +65,59 @@ struct Fno::Impl {
   std::vector<std::unique_ptr<StructuredMap<cplx>>> mix;
   // The last forward's activations.
   long batch = 0;
-  std::vector<double> xin, lifted, unpadded, h1, h1g;
-  std::vector<std::vector<double>> v, pre, a1;  // layer inputs (padded), pre-activations, x-transforms
-  std::vector<std::vector<cplx>> a2, a3, a4;   // y-transforms, mixed modes, inverse y-transforms
+  Array<double> grid, xin, lifted, unpadded, h1, h1g;
+  std::vector<Array<double>> v, pre, a1;  // layer inputs (padded), pre-activations, x-transforms
+  std::vector<Array<cplx>> a2, a3, a4;   // y-transforms, mixed modes, inverse y-transforms
+  // Backward's gradients and scratch.
+  Array<double> t, gh, gu, g, gv, gl, gx;
+  Array<cplx> g4, g3, g2, g1;
+  long grid_batch = 0;
+
+  template <class A>
+  void sized(A& a, long n) {
+    a.set_space(space);
+    a.resize(static_cast<std::size_t>(n));
+  }
+  template <class A>
+  void sized(std::vector<A>& as, long l, long n) {
+    sized(as[static_cast<std::size_t>(l)], n);
+  }
 
   // out = K v for one layer (B samples of W channels on NY x NX), caching its intermediates.
   void spectral(long l, const double* vin, double* out, long B, long W, bool two_d) {
-    auto& A1 = a1[static_cast<std::size_t>(l)];
-    auto& A2 = a2[static_cast<std::size_t>(l)];
-    auto& A3 = a3[static_cast<std::size_t>(l)];
-    auto& A4 = a4[static_cast<std::size_t>(l)];
     const long mx = fx->out() / 2;
-    A1.resize(static_cast<std::size_t>(B * W * NY * 2 * mx));
-    fx->forward(vin, A1.data(), B * W * NY, 1);
-    const cplx* modes = as_complex(A1.data());
+    sized(a1, l, B * W * NY * 2 * mx);
+    double* A1 = a1[static_cast<std::size_t>(l)].data();
+    fx->forward(vin, A1, B * W * NY, 1);
+    const cplx* modes = as_complex(A1);
     if (two_d) {
-      A2.resize(static_cast<std::size_t>(B * W * M));
-      fy->forward(modes, A2.data(), B * W, mx);
-      modes = A2.data();
+      sized(a2, l, B * W * M);
+      fy->forward(modes, a2[static_cast<std::size_t>(l)].data(), B * W, mx);
+      modes = a2[static_cast<std::size_t>(l)].data();
     }
-    A3.resize(static_cast<std::size_t>(B * W * M));
-    mix[static_cast<std::size_t>(l)]->forward(modes, A3.data(), B, M);
-    const cplx* back = A3.data();
+    sized(a3, l, B * W * M);
+    cplx* A3 = a3[static_cast<std::size_t>(l)].data();
+    mix[static_cast<std::size_t>(l)]->forward(modes, A3, B, M);
+    const cplx* back = A3;
     if (two_d) {
-      A4.resize(static_cast<std::size_t>(B * W * NY * mx));
-      iy->forward(A3.data(), A4.data(), B * W, mx);
-      back = A4.data();
+      sized(a4, l, B * W * NY * mx);
+      iy->forward(A3, a4[static_cast<std::size_t>(l)].data(), B * W, mx);
+      back = a4[static_cast<std::size_t>(l)].data();
     }
     ix->forward(as_real(back), out, B * W * NY, 1);
   }
 
   // dv = K^T g for layer l (the mixing's parameter gradients accumulated).
-  void spectral_backward(long l, const double* vin, const double* g, double* dv, long B, long W, bool two_d) {
+  void spectral_backward(long l, const double* vin, const double* gin, double* dv, long B, long W, bool two_d) {
     const auto& A1 = a1[static_cast<std::size_t>(l)];
     const auto& A2 = a2[static_cast<std::size_t>(l)];
     const auto& A3 = a3[static_cast<std::size_t>(l)];
     const auto& A4 = a4[static_cast<std::size_t>(l)];
     const long mx = fx->out() / 2;
-    std::vector<cplx> g4(static_cast<std::size_t>(B * W * NY * mx)), g3(static_cast<std::size_t>(B * W * M)), g2(g3.size());
-    ix->backward(as_real(two_d ? A4.data() : A3.data()), g, as_real(g4.data()), B * W * NY, 1);
+    sized(g4, B * W * NY * mx);
+    sized(g3, B * W * M);
+    sized(g2, B * W * M);
+    ix->backward(as_real(two_d ? A4.data() : A3.data()), gin, as_real(g4.data()), B * W * NY, 1);
     const cplx* gm = g4.data();
     if (two_d) {
       iy->backward(A3.data(), g4.data(), g3.data(), B * W, mx);
@@ -117,15 +125,17 @@ struct Fno::Impl {
     }
     const cplx* modes_in = two_d ? A2.data() : as_complex(A1.data());
     mix[static_cast<std::size_t>(l)]->backward(modes_in, gm, g2.data(), B, M);
-    std::vector<cplx> g1;
-    const cplx* gx = g2.data();
+    const cplx* gxm = g2.data();
     if (two_d) {
-      g1.resize(static_cast<std::size_t>(B * W * NY * mx));
+      sized(g1, B * W * NY * mx);
       fy->backward(as_complex(A1.data()), g2.data(), g1.data(), B * W, mx);
-      gx = g1.data();
+      gxm = g1.data();
     }
-    fx->backward(vin, as_real(gx), dv, B * W * NY, 1);
+    fx->backward(vin, as_real(gxm), dv, B * W * NY, 1);
   }
+
+  // The padded layout: B W slabs of NY x NX points holding nx x ny ones.
+  std::array<long, 3> padded_strides() const { return {1, NX, NX * NY}; }
 };
 
 Eigen::MatrixXd rdft_rows(long n, long m) {
@@ -205,7 +215,17 @@ Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>())
         for (auto& v : p->value) v = cplx(scale * rng.uniform(), scale * rng.uniform());
         p->changed();
       }
-    } else {
+    } else if (o.init == "projected") {
+      // Per mode, the structure's nearest matrix to a draw of the dense initialisation.
+      for (long g = 0; g < m.M; ++g) {
+        Eigen::MatrixXcd D(o.width, o.width);
+        for (long i = 0; i < o.width; ++i)
+          for (long j = 0; j < o.width; ++j) D(i, j) = cplx(scale * rng.uniform(), scale * rng.uniform());
+        if (!mixl->project_group(g, D))
+          throw Error("FNO: spectral mixing " + o.spectral + " has no closed-form projection to initialise from", {},
+                      "use init = scaled for butterfly layers");
+      }
+    } else if (o.init == "scaled") {
       // A structure's own initialisation rescaled to the dense one's Frobenius norm per mode
       // (W scale sqrt(2/3)), spread evenly over its factors.
       const double target = static_cast<double>(o.width) * scale * std::sqrt(2.0 / 3.0), now = mixl->matrix(0).norm();
@@ -214,6 +234,8 @@ Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>())
         for (auto& v : p->value) v *= f;
         p->changed();
       }
+    } else {
+      throw Error("FNO: unknown initialisation '" + o.init + "' of the structured spectral mixing (scaled or projected)");
     }
     m.mix.push_back(std::move(mixl));
     m.w.emplace_back(o.mixing, o.width, o.width, rng);
@@ -228,84 +250,108 @@ Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>())
   m.a4.resize(m.v.size());
 }
 
+void Fno::to(core::MemorySpace s) {
+  Impl& m = *impl_;
+  m.space = s;
+  for (auto* p : {&m.lift, &m.head1, &m.head2}) (*p)->to(s);
+  for (auto& l : m.w) l.to(s);
+  for (auto& l : m.mix) l->to(s);
+  m.fx->to(s);
+  m.ix->to(s);
+  if (m.fy) {
+    m.fy->to(s);
+    m.iy->to(s);
+  }
+  m.grid_batch = 0;
+  m.batch = 0;
+}
+
+core::MemorySpace Fno::space() const { return impl_->space; }
+
 void Fno::forward(const double* x, double* y, long B) {
   Impl& m = *impl_;
-  const long W = o_.width, L = o_.layers, nx = o_.nx, ny = o_.ny;
+  const long W = o_.width, L = o_.layers, nx = o_.nx, ny = o_.ny, P = m.P, ci = o_.in_channels, ng = m.c0 - ci;
   const bool two_d = o_.dim == 2;
+  const auto S = m.space;
   m.batch = B;
-  // Input channels and grid coordinates.
-  m.xin.assign(static_cast<std::size_t>(B * m.c0 * m.P), 0.0);
-  for (long b = 0; b < B; ++b) {
-    std::copy(x + b * o_.in_channels * m.P, x + (b + 1) * o_.in_channels * m.P, m.xin.begin() + b * m.c0 * m.P);
-    if (!o_.grid_channels) continue;
-    double* gx = m.xin.data() + (b * m.c0 + o_.in_channels) * m.P;
-    for (long j = 0; j < ny; ++j)
-      for (long i = 0; i < nx; ++i) {
-        gx[j * nx + i] = static_cast<double>(i) / static_cast<double>(nx - 1);
-        if (two_d) gx[m.P + j * nx + i] = static_cast<double>(j) / static_cast<double>(ny - 1);
-      }
+  // Input channels and grid coordinates (B copies of the grid, built once a batch size).
+  m.sized(m.xin, B * m.c0 * P);
+  ops::copy_box(S, x, {1, ci * P, 0}, m.xin.data(), {1, m.c0 * P, 0}, {ci * P, B, 1});
+  if (ng > 0) {
+    if (m.grid_batch < B) {
+      std::vector<double> gh(static_cast<std::size_t>(B * ng * P));
+      for (long b = 0; b < B; ++b)
+        for (long j = 0; j < ny; ++j)
+          for (long i = 0; i < nx; ++i) {
+            double* gp = gh.data() + b * ng * P;
+            gp[j * nx + i] = static_cast<double>(i) / static_cast<double>(nx - 1);
+            if (two_d) gp[P + j * nx + i] = static_cast<double>(j) / static_cast<double>(ny - 1);
+          }
+      m.grid.set_space(S);
+      m.grid.assign(gh.data(), gh.size());
+      m.grid_batch = B;
+    }
+    ops::copy_box(S, m.grid.data(), {1, ng * P, 0}, m.xin.data() + ci * P, {1, m.c0 * P, 0}, {ng * P, B, 1});
   }
-  m.lifted.resize(static_cast<std::size_t>(B * W * m.P));
-  m.lift->forward(m.xin.data(), m.lifted.data(), B, m.P);
+  m.sized(m.lifted, B * W * P);
+  m.lift->forward(m.xin.data(), m.lifted.data(), B, P);
   // Zero padding at the high end of each axis.
-  auto& v0 = m.v[0];
-  v0.assign(static_cast<std::size_t>(B * W * m.PP), 0.0);
-  for (long bc = 0; bc < B * W; ++bc)
-    for (long j = 0; j < ny; ++j) std::copy_n(m.lifted.data() + (bc * ny + j) * nx, nx, v0.data() + (bc * m.NY + j) * m.NX);
-  std::vector<double> t(v0.size());
+  m.sized(m.v, 0, B * W * m.PP);
+  ops::fill(S, m.v[0].data(), B * W * m.PP, 0.0);
+  ops::copy_box(S, m.lifted.data(), {1, nx, nx * ny}, m.v[0].data(), m.padded_strides(), {nx, ny, B * W});
+  m.sized(m.t, B * W * m.PP);
   for (long l = 0; l < L; ++l) {
-    const auto& vin = m.v[static_cast<std::size_t>(l)];
-    auto& pre = m.pre[static_cast<std::size_t>(l)];
-    pre.resize(vin.size());
-    m.spectral(l, vin.data(), pre.data(), B, W, two_d);
-    m.w[static_cast<std::size_t>(l)].forward(vin.data(), t.data(), B, m.PP);
-    for (std::size_t i = 0; i < pre.size(); ++i) pre[i] += t[i];
+    const double* vin = m.v[static_cast<std::size_t>(l)].data();
+    m.sized(m.pre, l, B * W * m.PP);
+    double* pre = m.pre[static_cast<std::size_t>(l)].data();
+    m.spectral(l, vin, pre, B, W, two_d);
+    m.w[static_cast<std::size_t>(l)].forward(vin, m.t.data(), B, m.PP);
+    ops::add(S, m.t.data(), pre, B * W * m.PP);
     if (l + 1 < L) {
-      auto& next = m.v[static_cast<std::size_t>(l + 1)];
-      next.resize(pre.size());
-      gelu(pre.data(), next.data(), static_cast<long>(pre.size()));
+      m.sized(m.v, l + 1, B * W * m.PP);
+      ops::gelu(S, pre, m.v[static_cast<std::size_t>(l + 1)].data(), B * W * m.PP);
     }
   }
-  const auto& last = m.pre[static_cast<std::size_t>(L - 1)];
-  m.unpadded.resize(static_cast<std::size_t>(B * W * m.P));
-  for (long bc = 0; bc < B * W; ++bc)
-    for (long j = 0; j < ny; ++j) std::copy_n(last.data() + (bc * m.NY + j) * m.NX, nx, m.unpadded.data() + (bc * ny + j) * nx);
-  m.h1.resize(static_cast<std::size_t>(B * o_.head * m.P));
-  m.h1g.resize(m.h1.size());
-  m.head1->forward(m.unpadded.data(), m.h1.data(), B, m.P);
-  gelu(m.h1.data(), m.h1g.data(), static_cast<long>(m.h1.size()));
-  m.head2->forward(m.h1g.data(), y, B, m.P);
+  m.sized(m.unpadded, B * W * P);
+  ops::copy_box(S, m.pre[static_cast<std::size_t>(L - 1)].data(), m.padded_strides(), m.unpadded.data(), {1, nx, nx * ny}, {nx, ny, B * W});
+  m.sized(m.h1, B * o_.head * P);
+  m.sized(m.h1g, B * o_.head * P);
+  m.head1->forward(m.unpadded.data(), m.h1.data(), B, P);
+  ops::gelu(S, m.h1.data(), m.h1g.data(), B * o_.head * P);
+  m.head2->forward(m.h1g.data(), y, B, P);
 }
 
 void Fno::backward(const double* /*x*/, const double* dy, double* dx, long B) {
   Impl& m = *impl_;
   if (B != m.batch) throw Error("internal: FNO backward for another batch than the last forward");
-  const long W = o_.width, L = o_.layers, nx = o_.nx, ny = o_.ny;
+  const long W = o_.width, L = o_.layers, nx = o_.nx, ny = o_.ny, P = m.P, ci = o_.in_channels;
   const bool two_d = o_.dim == 2;
-  std::vector<double> gh(m.h1.size());
-  m.head2->backward(m.h1g.data(), dy, gh.data(), B, m.P);
-  gelu_backward(m.h1.data(), gh.data(), gh.data(), static_cast<long>(gh.size()));
-  std::vector<double> gu(m.unpadded.size());
-  m.head1->backward(m.unpadded.data(), gh.data(), gu.data(), B, m.P);
-  std::vector<double> g(static_cast<std::size_t>(B * W * m.PP), 0.0), gv(g.size()), t(g.size());
-  for (long bc = 0; bc < B * W; ++bc)
-    for (long j = 0; j < ny; ++j) std::copy_n(gu.data() + (bc * ny + j) * nx, nx, g.data() + (bc * m.NY + j) * m.NX);
+  const auto S = m.space;
+  const long hn = B * o_.head * P, pn = B * W * m.PP;
+  m.sized(m.gh, hn);
+  m.head2->backward(m.h1g.data(), dy, m.gh.data(), B, P);
+  ops::gelu_backward(S, m.h1.data(), m.gh.data(), m.gh.data(), hn);
+  m.sized(m.gu, B * W * P);
+  m.head1->backward(m.unpadded.data(), m.gh.data(), m.gu.data(), B, P);
+  m.sized(m.g, pn);
+  m.sized(m.gv, pn);
+  m.sized(m.t, pn);
+  ops::fill(S, m.g.data(), pn, 0.0);
+  ops::copy_box(S, m.gu.data(), {1, nx, nx * ny}, m.g.data(), m.padded_strides(), {nx, ny, B * W});
   for (long l = L - 1; l >= 0; --l) {
     // g: the gradient at layer l's output (after its GELU, except the last layer's).
-    if (l + 1 < L) gelu_backward(m.pre[static_cast<std::size_t>(l)].data(), g.data(), g.data(), static_cast<long>(g.size()));
-    const auto& vin = m.v[static_cast<std::size_t>(l)];
-    m.spectral_backward(l, vin.data(), g.data(), gv.data(), B, W, two_d);
-    m.w[static_cast<std::size_t>(l)].backward(vin.data(), g.data(), t.data(), B, m.PP);
-    for (std::size_t i = 0; i < gv.size(); ++i) g[i] = gv[i] + t[i];
+    if (l + 1 < L) ops::gelu_backward(S, m.pre[static_cast<std::size_t>(l)].data(), m.g.data(), m.g.data(), pn);
+    const double* vin = m.v[static_cast<std::size_t>(l)].data();
+    m.spectral_backward(l, vin, m.g.data(), m.gv.data(), B, W, two_d);
+    m.w[static_cast<std::size_t>(l)].backward(vin, m.g.data(), m.t.data(), B, m.PP);
+    ops::add(S, m.t.data(), m.gv.data(), pn);
+    std::swap(m.g, m.gv);
   }
-  std::vector<double> gl(m.lifted.size());
-  for (long bc = 0; bc < B * W; ++bc)
-    for (long j = 0; j < ny; ++j) std::copy_n(g.data() + (bc * m.NY + j) * m.NX, nx, gl.data() + (bc * ny + j) * nx);
-  std::vector<double> gx(m.xin.size());
-  m.lift->backward(m.xin.data(), gl.data(), dx ? gx.data() : nullptr, B, m.P);
-  if (dx)
-    for (long b = 0; b < B; ++b)
-      std::copy_n(gx.data() + b * m.c0 * m.P, o_.in_channels * m.P, dx + b * o_.in_channels * m.P);
+  m.sized(m.gl, B * W * P);
+  ops::copy_box(S, m.g.data(), m.padded_strides(), m.gl.data(), {1, nx, nx * ny}, {nx, ny, B * W});
+  if (dx) m.sized(m.gx, B * m.c0 * P);
+  m.lift->backward(m.xin.data(), m.gl.data(), dx ? m.gx.data() : nullptr, B, P);
+  if (dx) ops::copy_box(S, m.gx.data(), {1, m.c0 * P, 0}, dx, {1, ci * P, 0}, {ci * P, B, 1});
 }
 
 std::vector<ParamRef> Fno::parameters() {

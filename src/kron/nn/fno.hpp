@@ -32,6 +32,11 @@ struct FnoOptions {
   long width = 32, layers = 4, padding = 9, head = 128;
   /// Structures (make_map) of the per-mode spectral mixing (complex) and of the point-wise mixing.
   std::string spectral = "dense", mixing = "dense";
+  /// How a structured spectral mixing starts: "scaled" (the structure's own initialisation
+  /// rescaled to the dense one's Frobenius norm per mode) or "projected" (per mode, the
+  /// structure's nearest matrix to a draw of the dense initialisation, scale U[0, 1) in both
+  /// parts, whose mean, an all-channels average, dominates it). Dense mixing ignores it.
+  std::string init = "scaled";
   bool grid_channels = true;  ///< append the coordinates in [0, 1] as input channels
 };
 
@@ -57,6 +62,8 @@ class Fno : public Module {
   std::vector<ParamRef> parameters() override;
   std::string describe() const override;
   double flops() const override;
+  void to(core::MemorySpace s) override;
+  core::MemorySpace space() const override;
   const FnoOptions& options() const { return o_; }
   /// Parameters of the spectral mixing and of the point-wise mixing (the structure table's count).
   long mixing_parameters();

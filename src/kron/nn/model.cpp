@@ -4,6 +4,7 @@
 
 #include "kron/core/error.hpp"
 #include "kron/core/mpi.hpp"
+#include "kron/nn/ops.hpp"
 
 namespace kron::nn {
 
@@ -15,18 +16,18 @@ Linear::Linear(std::unique_ptr<StructuredMap<double>> map, bool bias) : map_(std
 
 void Linear::forward(const double* x, double* y, long batch) {
   map_->forward(x, y, batch, 1);
-  const long n = out();
-  if (bias_.size())
-    for (long b = 0; b < batch; ++b)
-      for (long i = 0; i < n; ++i) y[b * n + i] += bias_.value[static_cast<std::size_t>(i)];
+  if (bias_.size()) ops::bias_add(space(), y, bias_.values(), batch, out(), 1);
 }
 
 void Linear::backward(const double* x, const double* dy, double* dx, long batch) {
-  const long n = out();
-  if (bias_.size())
-    for (long b = 0; b < batch; ++b)
-      for (long i = 0; i < n; ++i) bias_.grad[static_cast<std::size_t>(i)] += dy[b * n + i];
+  if (bias_.size()) ops::bias_gradient(space(), dy, bias_.grads(), batch, out(), 1);
   map_->backward(x, dy, dx, batch, 1);
+}
+
+void Linear::to(core::MemorySpace s) {
+  map_->to(s);
+  if (s == core::MemorySpace::Device) bias_.to_device();
+  else bias_.to_host();
 }
 
 std::vector<ParamRef> Linear::parameters() {
@@ -53,10 +54,10 @@ void gelu_backward(const double* x, const double* dy, double* dx, long n) {
   }
 }
 
-void Gelu::forward(const double* x, double* y, long batch) { gelu(x, y, batch * n_); }
+void Gelu::forward(const double* x, double* y, long batch) { ops::gelu(space_, x, y, batch * n_); }
 
 void Gelu::backward(const double* x, const double* dy, double* dx, long batch) {
-  if (dx) gelu_backward(x, dy, dx, batch * n_);
+  if (dx) ops::gelu_backward(space_, x, dy, dx, batch * n_);
 }
 
 // ---- Sequential -------------------------------------------------------------------------------
@@ -75,6 +76,7 @@ void Sequential::forward(const double* x, double* y, long batch) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     double* dst = y;
     if (i + 1 < layers_.size()) {
+      act_[i].set_space(space_);
       act_[i].resize(static_cast<std::size_t>(batch * layers_[i]->out()));
       dst = act_[i].data();
     }
@@ -84,17 +86,25 @@ void Sequential::forward(const double* x, double* y, long batch) {
 }
 
 void Sequential::backward(const double* x, const double* dy, double* dx, long batch) {
-  std::vector<double> g(dy, dy + batch * out()), prev;
+  // The gradient at layer i's output: dy for the last layer, then g_ and prev_ in turn.
+  const double* g = dy;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     const double* xi = i == 0 ? x : act_[i - 1].data();
     if (i == 0) {
-      layers_[0]->backward(xi, g.data(), dx, batch);
+      layers_[0]->backward(xi, g, dx, batch);
       break;
     }
-    prev.resize(static_cast<std::size_t>(batch * layers_[i]->in()));
-    layers_[i]->backward(xi, g.data(), prev.data(), batch);
-    std::swap(g, prev);
+    Array<double>& next = g == g_.data() ? prev_ : g_;
+    next.set_space(space_);
+    next.resize(static_cast<std::size_t>(batch * layers_[i]->in()));
+    layers_[i]->backward(xi, g, next.data(), batch);
+    g = next.data();
   }
+}
+
+void Sequential::to(core::MemorySpace s) {
+  space_ = s;
+  for (auto& l : layers_) l->to(s);
 }
 
 std::vector<ParamRef> Sequential::parameters() {
@@ -174,8 +184,12 @@ Adam::Adam(std::vector<ParamRef> params, AdamOptions o) : p_(std::move(params)),
   if (!(o_.lr > 0) || !(o_.beta1 >= 0 && o_.beta1 < 1) || !(o_.beta2 >= 0 && o_.beta2 < 1) || !(o_.eps > 0) || !(o_.weight_decay >= 0))
     throw Error("Adam: needs lr > 0, 0 <= beta1, beta2 < 1, eps > 0 and weight_decay >= 0");
   for (const auto& p : p_) {
-    m_.emplace_back(static_cast<std::size_t>(p.size), 0.0);
-    v_.emplace_back(static_cast<std::size_t>(p.size), 0.0);
+    const auto space = p.on_device() ? core::MemorySpace::Device : core::MemorySpace::Host;
+    for (auto* s : {&m_, &v_}) {
+      s->emplace_back(space);
+      s->back().resize(static_cast<std::size_t>(p.size));
+      ops::fill(space, s->back().data(), p.size, 0.0);
+    }
   }
 }
 
@@ -185,22 +199,10 @@ void Adam::zero_grad() {
 
 void Adam::step() {
   ++t_;
-  const double c1 = 1.0 - std::pow(o_.beta1, static_cast<double>(t_)), c2 = 1.0 - std::pow(o_.beta2, static_cast<double>(t_));
+  const ops::AdamStep a{o_.lr, o_.beta1, o_.beta2, o_.eps, o_.weight_decay, o_.decoupled,
+                        1.0 - std::pow(o_.beta1, static_cast<double>(t_)), 1.0 - std::pow(o_.beta2, static_cast<double>(t_))};
   for (std::size_t k = 0; k < p_.size(); ++k) {
-    double* w = p_[k].value;
-    const double* g = p_[k].grad;
-    auto& m = m_[k];
-    auto& v = v_[k];
-    for (std::size_t i = 0; i < m.size(); ++i) {
-      double gi = g[i];
-      if (o_.weight_decay > 0) {
-        if (o_.decoupled) w[i] -= o_.lr * o_.weight_decay * w[i];
-        else gi += o_.weight_decay * w[i];
-      }
-      m[i] = o_.beta1 * m[i] + (1 - o_.beta1) * gi;
-      v[i] = o_.beta2 * v[i] + (1 - o_.beta2) * gi * gi;
-      w[i] -= o_.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + o_.eps);
-    }
+    ops::adam(m_[k].space(), p_[k].live_value(), p_[k].live_grad(), m_[k].data(), v_[k].data(), p_[k].size, a);
     p_[k].changed();
   }
 }
@@ -209,25 +211,37 @@ double step_schedule(double lr0, long epoch, long step_size, double gamma) {
   return lr0 * std::pow(gamma, static_cast<double>(step_size > 0 ? epoch / step_size : 0));
 }
 
-void Adam::restore(long steps, std::vector<std::vector<double>> m, std::vector<std::vector<double>> v) {
+void Adam::restore(long steps, const std::vector<std::vector<double>>& m, const std::vector<std::vector<double>>& v) {
   if (m.size() != p_.size() || v.size() != p_.size()) throw Error("Adam: a state of " + std::to_string(m.size()) + " parameters for " + std::to_string(p_.size()));
   for (std::size_t k = 0; k < p_.size(); ++k)
     if (static_cast<long>(m[k].size()) != p_[k].size || static_cast<long>(v[k].size()) != p_[k].size)
       throw Error("Adam: the state of parameter " + std::to_string(k) + " (" + p_[k].name + ") does not fit its size " + std::to_string(p_[k].size));
   t_ = steps;
-  m_ = std::move(m);
-  v_ = std::move(v);
+  for (std::size_t k = 0; k < p_.size(); ++k) {
+    m_[k].assign(m[k].data(), m[k].size());
+    v_[k].assign(v[k].data(), v[k].size());
+  }
 }
 
 void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm, bool average) {
   const int n = core::mpi::size(comm);
   if (n == 1) return;
   std::vector<double> buf;
-  for (const auto& p : ps) buf.insert(buf.end(), p.grad, p.grad + p.size);
+  for (const auto& p : ps) {
+    const std::size_t o = buf.size();
+    buf.resize(o + static_cast<std::size_t>(p.size));
+    if (p.on_device()) core::copy_to_host(buf.data() + o, p.dgrad, static_cast<std::size_t>(p.size) * sizeof(double));
+    else std::copy(p.grad, p.grad + p.size, buf.begin() + static_cast<long>(o));
+  }
   core::mpi::check(MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce of gradients");
+  if (average)
+    for (auto& x : buf) x /= n;
   std::size_t o = 0;
-  for (const auto& p : ps)
-    for (long i = 0; i < p.size; ++i) p.grad[i] = average ? buf[o++] / n : buf[o++];
+  for (const auto& p : ps) {
+    if (p.on_device()) core::copy_to_device(p.dgrad, buf.data() + o, static_cast<std::size_t>(p.size) * sizeof(double));
+    else std::copy(buf.begin() + static_cast<long>(o), buf.begin() + static_cast<long>(o) + p.size, p.grad);
+    o += static_cast<std::size_t>(p.size);
+  }
 }
 
 }  // namespace kron::nn

@@ -8,6 +8,7 @@
 
 #include <mpi.h>
 
+#include "kron/nn/array.hpp"
 #include "kron/nn/structured.hpp"
 
 namespace kron::nn {
@@ -26,6 +27,10 @@ class Module {
   virtual std::string describe() const = 0;
   /// Floating-point operations of a forward pass per sample.
   virtual double flops() const { return 0; }
+  /// Moves the module to memory space `s`: inputs, outputs and activations live there from now
+  /// on, and so do its trainable parameters (take parameters() afterwards).
+  virtual void to(core::MemorySpace s) = 0;
+  virtual core::MemorySpace space() const = 0;
 };
 
 /// y = M x + b with any structured map M.
@@ -39,6 +44,8 @@ class Linear : public Module {
   std::vector<ParamRef> parameters() override;
   std::string describe() const override { return map_->describe() + (bias_.size() ? " + bias" : ""); }
   double flops() const override { return map_->flops() + static_cast<double>(bias_.size()); }
+  void to(core::MemorySpace s) override;
+  core::MemorySpace space() const override { return map_->space(); }
   StructuredMap<double>& map() { return *map_; }
 
  private:
@@ -61,9 +68,12 @@ class Gelu : public Module {
   void backward(const double* x, const double* dy, double* dx, long batch) override;
   std::string describe() const override { return "GELU"; }
   double flops() const override { return 20.0 * static_cast<double>(n_); }
+  void to(core::MemorySpace s) override { space_ = s; }
+  core::MemorySpace space() const override { return space_; }
 
  private:
   long n_;
+  core::MemorySpace space_ = core::MemorySpace::Host;
 };
 
 /// Modules one after the other; keeps the activations of the last forward for backward.
@@ -77,12 +87,16 @@ class Sequential : public Module {
   std::vector<ParamRef> parameters() override;
   std::string describe() const override;
   double flops() const override;
+  void to(core::MemorySpace s) override;
+  core::MemorySpace space() const override { return space_; }
   long size() const { return static_cast<long>(layers_.size()); }
   Module& layer(long i) { return *layers_[static_cast<std::size_t>(i)]; }
 
  private:
   std::vector<std::unique_ptr<Module>> layers_;
-  std::vector<std::vector<double>> act_;  // the outputs of layers 0 .. n-2
+  std::vector<Array<double>> act_;  // the outputs of layers 0 .. n-2
+  Array<double> g_, prev_;           // backward's gradients
+  core::MemorySpace space_ = core::MemorySpace::Host;
 };
 
 /// An MLP through widths w0 -> w1 -> ... -> wL with GELU between layers: the layers from one
@@ -105,7 +119,8 @@ struct AdamOptions {
   bool decoupled = false;
 };
 
-/// Adam / AdamW (Kingma and Ba; Loshchilov and Hutter), bias-corrected, state per parameter.
+/// Adam / AdamW (Kingma and Ba; Loshchilov and Hutter), bias-corrected, state per parameter;
+/// parameters on the device are updated there (take the ParamRefs after moving the model).
 class Adam {
  public:
   Adam(std::vector<ParamRef> params, AdamOptions o);
@@ -115,16 +130,16 @@ class Adam {
   double lr() const { return o_.lr; }
   void set_lr(double lr) { o_.lr = lr; }
   long steps() const { return t_; }
-  /// The moment estimates, one array per parameter (checkpoints), and their restoration.
-  const std::vector<std::vector<double>>& first_moments() const { return m_; }
-  const std::vector<std::vector<double>>& second_moments() const { return v_; }
-  /// Restores a checkpoint's state; an error when the arrays do not fit the parameters.
-  void restore(long steps, std::vector<std::vector<double>> m, std::vector<std::vector<double>> v);
+  /// The moment estimates of parameter k as host arrays (checkpoints), and their restoration (an
+  /// error when the arrays do not fit the parameters). The state lives where each parameter does.
+  std::vector<double> first_moment(std::size_t k) const { return m_[k].to_host(); }
+  std::vector<double> second_moment(std::size_t k) const { return v_[k].to_host(); }
+  void restore(long steps, const std::vector<std::vector<double>>& m, const std::vector<std::vector<double>>& v);
 
  private:
   std::vector<ParamRef> p_;
   AdamOptions o_;
-  std::vector<std::vector<double>> m_, v_;
+  std::vector<Array<double>> m_, v_;
   long t_ = 0;
 };
 

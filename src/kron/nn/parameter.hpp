@@ -8,41 +8,106 @@
 #include <string>
 #include <vector>
 
+#include "kron/core/device.hpp"
+
 namespace kron::nn {
 
 /// A named array of trainable values with its gradient (same length). `version` changes whenever
 /// the values do (optimiser steps, loads), so operators that keep a prepared copy know when to
-/// refresh it.
+/// refresh it. On the device (to_device) values and gradient live in device memory (dvalue,
+/// dgrad) and the host arrays are stale until to_host or a ParamRef's download.
 template <class T>
 struct Parameter {
   std::string name;
   std::vector<T> value, grad;
   std::uint64_t version = 0;
+  core::DeviceBuffer<T> dvalue, dgrad;
 
   Parameter() = default;
   Parameter(std::string n, long size) : name(std::move(n)), value(static_cast<std::size_t>(size)), grad(static_cast<std::size_t>(size)) {}
   long size() const { return static_cast<long>(value.size()); }
-  void zero_grad() { std::fill(grad.begin(), grad.end(), T(0)); }
+  bool on_device() const { return on_device_; }
+  /// The values and gradient where they live.
+  T* values() { return on_device_ ? dvalue.data() : value.data(); }
+  T* grads() { return on_device_ ? dgrad.data() : grad.data(); }
+  void zero_grad() {
+    if (on_device_) {
+      if (size()) core::fill_device_bytes(dgrad.data(), 0, dgrad.size() * sizeof(T));
+    } else {
+      std::fill(grad.begin(), grad.end(), T(0));
+    }
+  }
   void changed() { ++version; }
+  /// Moves values (and gradient) to device memory / back to the host.
+  void to_device() {
+    if (on_device_) return;
+    dvalue = core::DeviceBuffer<T>(value.size());
+    dgrad = core::DeviceBuffer<T>(value.size());
+    if (size()) core::copy_to_device(dvalue.data(), value.data(), value.size() * sizeof(T));
+    on_device_ = true;
+    zero_grad();
+    changed();
+  }
+  void to_host() {
+    if (!on_device_) return;
+    if (size()) {
+      core::copy_to_host(value.data(), dvalue.data(), value.size() * sizeof(T));
+      core::copy_to_host(grad.data(), dgrad.data(), grad.size() * sizeof(T));
+    }
+    dvalue = {};
+    dgrad = {};
+    on_device_ = false;
+    changed();
+  }
+
+ private:
+  bool on_device_ = false;
 };
 
 /// A parameter seen as real numbers (a complex one as its real and imaginary parts, interleaved;
 /// its gradient dL/dRe + i dL/dIm then reads as the real gradient): what optimisers, gradient
-/// all-reduces and checkpoints work on, whatever the layer's scalar type.
+/// all-reduces and checkpoints work on, whatever the layer's scalar type. `value`/`grad` are the
+/// host arrays; for a parameter on the device `dvalue`/`dgrad` are the live ones (download and
+/// upload move the values between them).
 struct ParamRef {
   std::string name;
   double* value = nullptr;
   double* grad = nullptr;
   long size = 0;
   std::uint64_t* version = nullptr;
+  double* dvalue = nullptr;
+  double* dgrad = nullptr;
+  bool on_device() const { return dvalue != nullptr; }
+  double* live_value() const { return on_device() ? dvalue : value; }
+  double* live_grad() const { return on_device() ? dgrad : grad; }
   void changed() const { ++*version; }
-  void zero_grad() const { std::fill(grad, grad + size, 0.0); }
+  void zero_grad() const {
+    if (on_device()) {
+      if (size) core::fill_device_bytes(dgrad, 0, static_cast<std::size_t>(size) * sizeof(double));
+    } else {
+      std::fill(grad, grad + size, 0.0);
+    }
+  }
+  /// Device values to the host arrays (for checkpoints); nothing on the host.
+  void download() const {
+    if (on_device() && size) core::copy_to_host(value, dvalue, static_cast<std::size_t>(size) * sizeof(double));
+  }
+  /// Host values (loaded ones) to the device; marks the parameter changed.
+  void upload() const {
+    if (on_device() && size) core::copy_to_device(dvalue, value, static_cast<std::size_t>(size) * sizeof(double));
+    changed();
+  }
 };
 
 template <class T>
 ParamRef real_view(Parameter<T>& p) {
   constexpr long k = std::is_same_v<T, std::complex<double>> ? 2 : 1;
-  return {p.name, reinterpret_cast<double*>(p.value.data()), reinterpret_cast<double*>(p.grad.data()), k * p.size(), &p.version};
+  ParamRef r{p.name, reinterpret_cast<double*>(p.value.data()), reinterpret_cast<double*>(p.grad.data()), k * p.size(), &p.version};
+  if (p.on_device()) {
+    r.dvalue = reinterpret_cast<double*>(p.dvalue.data());
+    r.dgrad = reinterpret_cast<double*>(p.dgrad.data());
+  }
+  return r;
 }
 
 /// Reproducible random numbers: a 64-bit Mersenne twister with its own uniform and normal

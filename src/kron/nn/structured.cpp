@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "kron/core/error.hpp"
+#include "kron/nn/ops.hpp"
 
 namespace kron::nn {
 
@@ -20,10 +21,6 @@ bool power_of_two(long n) { return n >= 2 && (n & (n - 1)) == 0; }
 
 std::string shape(long in, long out) { return std::to_string(in) + " -> " + std::to_string(out); }
 
-template <class T>
-void add_into(T* y, const T* t, long count) {
-  for (long i = 0; i < count; ++i) y[i] += t[i];
-}
 }  // namespace
 
 // ---- BlockFactor ------------------------------------------------------------------------------
@@ -34,8 +31,15 @@ BlockFactor<T>::BlockFactor(std::string name, long g, long rows, long cols) : p(
 template <class T>
 const LineOp<T>& BlockFactor<T>::op(long span) {
   if (op_ && span_ == span && version_ == p.version) return *op_;
-  if (op_ && span_ == span) op_->set_coefficients(p.value.data());
-  else op_ = LineOp<T>::block_dense(groups, m, n, p.value, span);
+  if (p.on_device()) {
+    // The live values are on the device: the operator's device copy is refreshed from them.
+    if (!op_ || span_ != span) op_ = LineOp<T>::block_dense(groups, m, n, p.value, span);
+    op_->set_device_coefficients(p.dvalue.data());
+  } else if (op_ && span_ == span) {
+    op_->set_coefficients(p.value.data());
+  } else {
+    op_ = LineOp<T>::block_dense(groups, m, n, p.value, span);
+  }
   span_ = span;
   version_ = p.version;
   return *op_;
@@ -44,23 +48,28 @@ const LineOp<T>& BlockFactor<T>::op(long span) {
 template <class T>
 void BlockFactor<T>::apply(const T* in, T* out, long outer, long inner, long span, Trans t, bool accumulate) {
   const long nin = t == Trans::N ? n : m, nout = t == Trans::N ? m : n;
-  const LineView<const T> vi{in, outer, nin, inner, nin * inner};
-  const LineView<T> vo{out, outer, nout, inner, nout * inner};
+  const LineView<const T> vi{in, outer, nin, inner, nin * inner, space};
+  const LineView<T> vo{out, outer, nout, inner, nout * inner, space};
   op(span).apply(vi, vo, t, accumulate);
 }
 
 template <class T>
 void BlockFactor<T>::gradient(const T* in, const T* dout, long outer, long inner, long span) {
-  const LineView<const T> vi{in, outer, n, inner, n * inner};
-  const LineView<const T> vo{dout, outer, m, inner, m * inner};
-  op(span).coefficient_gradient(vi, vo, p.grad.data(), Trans::N, true);
+  const LineView<const T> vi{in, outer, n, inner, n * inner, space};
+  const LineView<const T> vo{dout, outer, m, inner, m * inner, space};
+  if ((space == core::MemorySpace::Device) != p.on_device())
+    throw Error("internal: the gradient of " + p.name + " asked for with lines and parameter in different memory spaces");
+  op(span).coefficient_gradient(vi, vo, p.grads(), Trans::N, true);
 }
 
 template <class T>
 Mat<T> BlockFactor<T>::block(long g) const {
+  std::vector<T> v(static_cast<std::size_t>(m * n));
+  if (p.on_device()) core::copy_to_host(v.data(), p.dvalue.data() + g * m * n, v.size() * sizeof(T));
+  else std::copy_n(p.value.begin() + g * m * n, m * n, v.begin());
   Mat<T> B(m, n);
   for (long i = 0; i < m; ++i)
-    for (long j = 0; j < n; ++j) B(i, j) = p.value[static_cast<std::size_t>((g * m + i) * n + j)];
+    for (long j = 0; j < n; ++j) B(i, j) = v[static_cast<std::size_t>(i * n + j)];
   return B;
 }
 
@@ -68,10 +77,28 @@ template <class T>
 void BlockFactor<T>::set_block(long g, const Mat<T>& B) {
   for (long i = 0; i < m; ++i)
     for (long j = 0; j < n; ++j) p.value[static_cast<std::size_t>((g * m + i) * n + j)] = B(i, j);
+  if (p.on_device()) core::copy_to_device(p.dvalue.data() + g * m * n, p.value.data() + g * m * n, static_cast<std::size_t>(m * n) * sizeof(T));
   p.changed();
 }
 
 // ---- StructuredMap ----------------------------------------------------------------------------
+
+template <class T>
+std::vector<Parameter<T>*> StructuredMap<T>::parameters() {
+  std::vector<Parameter<T>*> r;
+  for (auto* f : factors()) r.push_back(&f->p);
+  return r;
+}
+
+template <class T>
+void StructuredMap<T>::to(core::MemorySpace s) {
+  space_ = s;
+  for (auto* f : factors()) {
+    f->space = s;
+    if (s == core::MemorySpace::Host) f->p.to_host();
+    else if (trainable_) f->p.to_device();
+  }
+}
 
 template <class T>
 long StructuredMap<T>::parameter_count() {
@@ -84,13 +111,24 @@ template <class T>
 Mat<T> StructuredMap<T>::matrix(long g) {
   if (g < 0 || g >= pg_) throw Error("internal: point group " + std::to_string(g) + " of " + std::to_string(pg_));
   // in samples of pg_ points, sample j the unit vector e_j at point g.
-  std::vector<T> x(static_cast<std::size_t>(in_ * in_ * pg_), T(0)), y(static_cast<std::size_t>(in_ * out_ * pg_));
+  std::vector<T> x(static_cast<std::size_t>(in_ * in_ * pg_), T(0));
   for (long j = 0; j < in_; ++j) x[static_cast<std::size_t>((j * in_ + j) * pg_ + g)] = T(1);
-  forward(x.data(), y.data(), in_, pg_);
+  Array<T> xs(space_), ys(space_);
+  xs.assign(x.data(), x.size());
+  ys.resize(static_cast<std::size_t>(in_ * out_ * pg_));
+  forward(xs.data(), ys.data(), in_, pg_);
+  const std::vector<T> y = ys.to_host();
   Mat<T> M(out_, in_);
   for (long j = 0; j < in_; ++j)
     for (long i = 0; i < out_; ++i) M(i, j) = y[static_cast<std::size_t>((j * out_ + i) * pg_ + g)];
   return M;
+}
+
+template <class T>
+void StructuredMap<T>::check_projection(long g, const Matrix& A) const {
+  if (g < 0 || g >= pg_ || A.rows() != out_ || A.cols() != in_)
+    throw Error(describe() + ": no projection of a " + std::to_string(A.rows()) + " x " + std::to_string(A.cols()) + " matrix onto point group " +
+                std::to_string(g) + " of " + std::to_string(pg_));
 }
 
 template <class T>
@@ -112,6 +150,13 @@ DenseMap<T>::DenseMap(long in, long out, Rng& rng, long pg) : StructuredMap<T>(i
 template <class T>
 DenseMap<T>::DenseMap(const typename StructuredMap<T>::Matrix& A) : StructuredMap<T>(A.cols(), A.rows(), 1), w_("weight", 1, A.rows(), A.cols()) {
   w_.set_block(0, A);
+}
+
+template <class T>
+bool DenseMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
+  this->check_projection(g, A);
+  w_.set_block(g, A);
+  return true;
 }
 
 template <class T>
@@ -148,15 +193,23 @@ template <class T>
 std::unique_ptr<LowRankMap<T>> LowRankMap<T>::project(const typename StructuredMap<T>::Matrix& A, long rank) {
   Rng rng(0);
   auto r = std::make_unique<LowRankMap<T>>(A.cols(), A.rows(), rank, rng);
-  Eigen::BDCSVD<Mat<T>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const Eigen::VectorXd s = svd.singularValues().cwiseSqrt();
-  r->u_.set_block(0, svd.matrixU().leftCols(rank) * s.head(rank).cast<T>().asDiagonal());
-  r->v_.set_block(0, s.head(rank).cast<T>().asDiagonal() * svd.matrixV().leftCols(rank).adjoint());
+  r->project_group(0, A);
   return r;
 }
 
 template <class T>
+bool LowRankMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
+  this->check_projection(g, A);
+  Eigen::BDCSVD<Mat<T>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Eigen::VectorXd s = svd.singularValues().cwiseSqrt();
+  u_.set_block(g, svd.matrixU().leftCols(r_) * s.head(r_).cast<T>().asDiagonal());
+  v_.set_block(g, s.head(r_).cast<T>().asDiagonal() * svd.matrixV().leftCols(r_).adjoint());
+  return true;
+}
+
+template <class T>
 void LowRankMap<T>::forward(const T* x, T* y, long batch, long points) {
+  h_.set_space(this->space_);
   h_.resize(static_cast<std::size_t>(batch * r_ * points));
   const long sp = this->span(points);
   v_.apply(x, h_.data(), batch, points, sp, Trans::N);
@@ -165,12 +218,13 @@ void LowRankMap<T>::forward(const T* x, T* y, long batch, long points) {
 
 template <class T>
 void LowRankMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
-  std::vector<T> dh(static_cast<std::size_t>(batch * r_ * points));
+  dh_.set_space(this->space_);
+  dh_.resize(static_cast<std::size_t>(batch * r_ * points));
   const long sp = this->span(points);
   if (this->trainable_) u_.gradient(h_.data(), dy, batch, points, sp);
-  u_.apply(dy, dh.data(), batch, points, sp, Trans::H);
-  if (this->trainable_) v_.gradient(x, dh.data(), batch, points, sp);
-  if (dx) v_.apply(dh.data(), dx, batch, points, sp, Trans::H);
+  u_.apply(dy, dh_.data(), batch, points, sp, Trans::H);
+  if (this->trainable_) v_.gradient(x, dh_.data(), batch, points, sp);
+  if (dx) v_.apply(dh_.data(), dx, batch, points, sp, Trans::H);
 }
 
 template <class T>
@@ -194,6 +248,14 @@ BlockDiagonalMap<T>::BlockDiagonalMap(long in, long out, long nb, Rng& rng, long
   check_blocks("block-diagonal", in, out, nb);
   fill_uniform(b_.p.value, 1.0 / std::sqrt(static_cast<double>(in / nb)), rng);
   b_.p.changed();
+}
+
+template <class T>
+bool BlockDiagonalMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
+  this->check_projection(g, A);
+  const long s = this->out_ / nb_, p = this->in_ / nb_;
+  for (long b = 0; b < nb_; ++b) b_.set_block(b * this->pg_ + g, A.block(b * s, b * p, s, p));
+  return true;
 }
 
 template <class T>
@@ -235,7 +297,14 @@ template <class T>
 std::unique_ptr<MonarchMap<T>> MonarchMap<T>::project(const typename StructuredMap<T>::Matrix& A, long nb) {
   Rng rng(0);
   auto M = std::make_unique<MonarchMap<T>>(A.cols(), A.rows(), nb, rng);
-  const long p = M->p_, s = M->s_, q = M->q_;
+  M->project_group(0, A);
+  return M;
+}
+
+template <class T>
+bool MonarchMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
+  this->check_projection(g, A);
+  const long nb = nb_, p = p_, s = s_, q = q_;
   std::vector<Mat<T>> R(static_cast<std::size_t>(nb), Mat<T>::Zero(q, p)), L(static_cast<std::size_t>(nb), Mat<T>::Zero(s, q));
   for (long l = 0; l < nb; ++l)
     for (long k = 0; k < nb; ++k) {
@@ -256,15 +325,16 @@ std::unique_ptr<MonarchMap<T>> MonarchMap<T>::project(const typename StructuredM
         R[static_cast<std::size_t>(k)].row(t - k * q) = (svd.matrixV().col(c) * T(sq)).adjoint();
       }
     }
-  for (long g = 0; g < nb; ++g) {
-    M->r_.set_block(g, R[static_cast<std::size_t>(g)]);
-    M->l_.set_block(g, L[static_cast<std::size_t>(g)]);
+  for (long b = 0; b < nb; ++b) {
+    r_.set_block(b * this->pg_ + g, R[static_cast<std::size_t>(b)]);
+    l_.set_block(b * this->pg_ + g, L[static_cast<std::size_t>(b)]);
   }
-  return M;
+  return true;
 }
 
 template <class T>
 void MonarchMap<T>::forward(const T* x, T* y, long batch, long points) {
+  h_.set_space(this->space_);
   h_.resize(static_cast<std::size_t>(batch * nb_ * q_ * points));
   const long sp = this->span(points);
   r_.apply(x, h_.data(), batch * nb_, points, sp, Trans::N);
@@ -273,12 +343,13 @@ void MonarchMap<T>::forward(const T* x, T* y, long batch, long points) {
 
 template <class T>
 void MonarchMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
-  std::vector<T> dh(h_.size());
+  dh_.set_space(this->space_);
+  dh_.resize(h_.size());
   const long sp = this->span(points);
   if (this->trainable_) l_.gradient(h_.data(), dy, batch, nb_ * points, sp);
-  l_.apply(dy, dh.data(), batch, nb_ * points, sp, Trans::H);
-  if (this->trainable_) r_.gradient(x, dh.data(), batch * nb_, points, sp);
-  if (dx) r_.apply(dh.data(), dx, batch * nb_, points, sp, Trans::H);
+  l_.apply(dy, dh_.data(), batch, nb_ * points, sp, Trans::H);
+  if (this->trainable_) r_.gradient(x, dh_.data(), batch * nb_, points, sp);
+  if (dx) r_.apply(dh_.data(), dx, batch * nb_, points, sp, Trans::H);
 }
 
 template <class T>
@@ -311,9 +382,9 @@ ButterflyMap<T>::ButterflyMap(long n, Rng& rng, long pg) : StructuredMap<T>(n, n
 }
 
 template <class T>
-std::vector<Parameter<T>*> ButterflyMap<T>::parameters() {
-  std::vector<Parameter<T>*> r;
-  for (auto& f : f_) r.push_back(&f.p);
+std::vector<BlockFactor<T>*> ButterflyMap<T>::factors() {
+  std::vector<BlockFactor<T>*> r;
+  for (auto& f : f_) r.push_back(&f);
   return r;
 }
 
@@ -326,6 +397,7 @@ void ButterflyMap<T>::forward(const T* x, T* y, long batch, long points) {
     const long h = 1L << k;
     T* dst = y;
     if (k + 1 < L) {
+      z_[static_cast<std::size_t>(k + 1)].set_space(this->space_);
       z_[static_cast<std::size_t>(k + 1)].resize(static_cast<std::size_t>(batch * n * points));
       dst = z_[static_cast<std::size_t>(k + 1)].data();
     }
@@ -337,15 +409,24 @@ void ButterflyMap<T>::forward(const T* x, T* y, long batch, long points) {
 template <class T>
 void ButterflyMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   const long n = this->in_, L = levels(), sp = this->span(points);
-  std::vector<T> g(dy, dy + batch * n * points), prev(g.size());
+  // The gradient at factor k's output: dy itself for the last factor, then g_ and prev_ in turn.
+  const std::size_t count = static_cast<std::size_t>(batch * n * points);
+  for (auto* a : {&g_, &prev_}) {
+    a->set_space(this->space_);
+    a->resize(count);
+  }
+  const T* g = dy;
+  T* next = g_.data();
+  T* spare = prev_.data();
   for (long k = L - 1; k >= 0; --k) {
     const long h = 1L << k;
     const T* zk = k == 0 ? x : z_[static_cast<std::size_t>(k)].data();
     auto& f = f_[static_cast<std::size_t>(k)];
-    if (this->trainable_) f.gradient(zk, g.data(), batch * n / (2 * h), h * points, sp);
+    if (this->trainable_) f.gradient(zk, g, batch * n / (2 * h), h * points, sp);
     if (k == 0 && !dx) break;
-    f.apply(g.data(), k == 0 ? dx : prev.data(), batch * n / (2 * h), h * points, sp, Trans::H);
-    std::swap(g, prev);
+    f.apply(g, k == 0 ? dx : next, batch * n / (2 * h), h * points, sp, Trans::H);
+    g = next;
+    std::swap(next, spare);
   }
 }
 
@@ -371,27 +452,36 @@ void SumMap<T>::set_trainable(bool t) {
 }
 
 template <class T>
-std::vector<Parameter<T>*> SumMap<T>::parameters() {
-  auto r = a_->parameters();
-  for (auto* q : b_->parameters()) r.push_back(q);
+void SumMap<T>::to(core::MemorySpace s) {
+  this->space_ = s;
+  a_->to(s);
+  b_->to(s);
+}
+
+template <class T>
+std::vector<BlockFactor<T>*> SumMap<T>::factors() {
+  auto r = a_->factors();
+  for (auto* q : b_->factors()) r.push_back(q);
   return r;
 }
 
 template <class T>
 void SumMap<T>::forward(const T* x, T* y, long batch, long points) {
   a_->forward(x, y, batch, points);
+  t_.set_space(this->space_);
   t_.resize(static_cast<std::size_t>(batch * this->out_ * points));
   b_->forward(x, t_.data(), batch, points);
-  add_into(y, t_.data(), static_cast<long>(t_.size()));
+  ops::add(this->space_, t_.data(), y, static_cast<long>(t_.size()));
 }
 
 template <class T>
 void SumMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
   a_->backward(x, dy, dx, batch, points);
   if (!dx) return b_->backward(x, dy, nullptr, batch, points);
-  std::vector<T> t(static_cast<std::size_t>(batch * this->in_ * points));
-  b_->backward(x, dy, t.data(), batch, points);
-  add_into(dx, t.data(), static_cast<long>(t.size()));
+  t_.set_space(this->space_);
+  t_.resize(static_cast<std::size_t>(batch * this->in_ * points));
+  b_->backward(x, dy, t_.data(), batch, points);
+  ops::add(this->space_, t_.data(), dx, static_cast<long>(t_.size()));
 }
 
 // ---- from a description -----------------------------------------------------------------------

@@ -25,6 +25,7 @@
 #include "kron/core/eigen.hpp"
 #include "kron/core/error.hpp"
 #include "kron/linops/line_op.hpp"
+#include "kron/nn/array.hpp"
 #include "kron/nn/parameter.hpp"
 
 namespace kron::nn {
@@ -41,8 +42,12 @@ class BlockFactor {
   /// out = op(A) in, lines of (outer, length, inner) in contiguous slabs; line l uses block
   /// (l / span) % groups.
   void apply(const T* in, T* out, long outer, long inner, long span, linops::Trans t, bool accumulate = false);
-  /// p.grad += the gradient of a map out = A in from the same lines and out's gradient.
+  /// p's gradient (where it lives) += the gradient of a map out = A in from the same lines and
+  /// out's gradient.
   void gradient(const T* in, const T* dout, long outer, long inner, long span);
+  /// Where the lines given to apply and gradient live (the map's space; the parameter may stay on
+  /// the host when frozen: its LineOp then uploads it once).
+  core::MemorySpace space = core::MemorySpace::Host;
   /// Block g as a matrix.
   Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> block(long g) const;
   void set_block(long g, const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& B);
@@ -66,14 +71,26 @@ class StructuredMap {
   /// dx = M^H dy (skipped when dx is null) and every parameter's grad += dL/dtheta (for complex T,
   /// dL/dRe + i dL/dIm), where x is the input of the last forward, given again.
   virtual void backward(const T* x, const T* dy, T* dx, long batch, long points = 1) = 0;
-  virtual std::vector<Parameter<T>*> parameters() = 0;
+  /// The map's block factors; parameters() are theirs.
+  virtual std::vector<BlockFactor<T>*> factors() = 0;
+  std::vector<Parameter<T>*> parameters();
   long parameter_count();
+  /// Moves the map to memory space `s`: its lines (inputs, outputs, scratch) live there from now
+  /// on, and a trainable map's parameters too (take ParamRefs afterwards). A frozen map's stay on
+  /// the host (each LineOp keeps its device copy).
+  virtual void to(core::MemorySpace s);
+  core::MemorySpace space() const { return space_; }
   /// Real floating-point operations of a forward multiply per sample and point (2 per real
   /// multiply-add; 8 per complex one).
   virtual double flops() const = 0;
   virtual std::string describe() const = 0;
   /// The out x in matrix of point group g (the map applied to the identity).
   Matrix matrix(long g = 0);
+  /// Sets point group g's weights to the structure's nearest matrix to A (out x in) in the
+  /// Frobenius norm, in closed form: dense copies A, low rank truncates its SVD, block-diagonal
+  /// keeps its diagonal blocks, Monarch takes per-block truncated SVDs. False, leaving the
+  /// weights alone, where no closed form exists (butterfly, sums).
+  virtual bool project_group(long g, const Matrix& A) = 0;
   /// Point groups: the points of a sample split into this many runs of equal length, each with
   /// its own weights (an FNO's per-mode spectral weights); 1: every point shares them.
   long point_groups() const { return pg_; }
@@ -89,8 +106,11 @@ class StructuredMap {
   static double madd_flops() { return std::is_same_v<T, double> ? 2.0 : 8.0; }
   /// The LineOps' span for `points` points: points / point_groups() (an error unless it divides).
   long span(long points) const;
+  /// An error unless A is out x in and g a point group.
+  void check_projection(long g, const Matrix& A) const;
   long in_, out_, pg_;
   bool trainable_ = true;
+  core::MemorySpace space_ = core::MemorySpace::Host;
 };
 
 template <class T>
@@ -102,7 +122,8 @@ class DenseMap : public StructuredMap<T> {
   explicit DenseMap(const typename StructuredMap<T>::Matrix& A);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
-  std::vector<Parameter<T>*> parameters() override { return {&w_.p}; }
+  std::vector<BlockFactor<T>*> factors() override { return {&w_}; }
+  bool project_group(long g, const typename StructuredMap<T>::Matrix& A) override;
   double flops() const override { return this->madd_flops() * this->in_ * this->out_; }
   std::string describe() const override;
 
@@ -120,7 +141,8 @@ class LowRankMap : public StructuredMap<T> {
   static std::unique_ptr<LowRankMap> project(const typename StructuredMap<T>::Matrix& A, long rank);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
-  std::vector<Parameter<T>*> parameters() override { return {&v_.p, &u_.p}; }
+  std::vector<BlockFactor<T>*> factors() override { return {&v_, &u_}; }
+  bool project_group(long g, const typename StructuredMap<T>::Matrix& A) override;
   double flops() const override { return this->madd_flops() * r_ * (this->in_ + this->out_); }
   std::string describe() const override;
   long rank() const { return r_; }
@@ -128,7 +150,7 @@ class LowRankMap : public StructuredMap<T> {
  private:
   long r_;
   BlockFactor<T> v_, u_;
-  std::vector<T> h_;
+  Array<T> h_, dh_;
 };
 
 template <class T>
@@ -138,7 +160,8 @@ class BlockDiagonalMap : public StructuredMap<T> {
   BlockDiagonalMap(long in, long out, long nb, Rng& rng, long point_groups = 1);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
-  std::vector<Parameter<T>*> parameters() override { return {&b_.p}; }
+  std::vector<BlockFactor<T>*> factors() override { return {&b_}; }
+  bool project_group(long g, const typename StructuredMap<T>::Matrix& A) override;
   double flops() const override { return this->madd_flops() * this->in_ * this->out_ / nb_; }
   std::string describe() const override;
 
@@ -159,7 +182,8 @@ class MonarchMap : public StructuredMap<T> {
   static std::unique_ptr<MonarchMap> project(const typename StructuredMap<T>::Matrix& A, long nb);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
-  std::vector<Parameter<T>*> parameters() override { return {&r_.p, &l_.p}; }
+  std::vector<BlockFactor<T>*> factors() override { return {&r_, &l_}; }
+  bool project_group(long g, const typename StructuredMap<T>::Matrix& A) override;
   double flops() const override { return this->madd_flops() * nb_ * q_ * (p_ + s_); }
   std::string describe() const override;
   long blocks() const { return nb_; }
@@ -169,7 +193,7 @@ class MonarchMap : public StructuredMap<T> {
  private:
   long nb_, p_, s_, q_;
   BlockFactor<T> r_, l_;
-  std::vector<T> h_;
+  Array<T> h_, dh_;
 };
 
 template <class T>
@@ -180,7 +204,8 @@ class ButterflyMap : public StructuredMap<T> {
   ButterflyMap(long n, Rng& rng, long point_groups = 1);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
-  std::vector<Parameter<T>*> parameters() override;
+  std::vector<BlockFactor<T>*> factors() override;
+  bool project_group(long, const typename StructuredMap<T>::Matrix&) override { return false; }
   double flops() const override { return this->madd_flops() * 2.0 * this->in_ * static_cast<double>(f_.size()); }
   std::string describe() const override;
   long levels() const { return static_cast<long>(f_.size()); }
@@ -190,7 +215,8 @@ class ButterflyMap : public StructuredMap<T> {
 
  private:
   std::vector<BlockFactor<T>> f_;
-  std::vector<std::vector<T>> z_;  // the inputs of factors 1 .. L-1 from the last forward
+  std::vector<Array<T>> z_;  // the inputs of factors 1 .. L-1 from the last forward
+  Array<T> g_, prev_;        // backward's gradients
 };
 
 /// M = A + B (e.g. a butterfly plus a low-rank term).
@@ -200,14 +226,16 @@ class SumMap : public StructuredMap<T> {
   SumMap(std::unique_ptr<StructuredMap<T>> a, std::unique_ptr<StructuredMap<T>> b);
   void forward(const T* x, T* y, long batch, long points) override;
   void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
-  std::vector<Parameter<T>*> parameters() override;
+  std::vector<BlockFactor<T>*> factors() override;
+  bool project_group(long, const typename StructuredMap<T>::Matrix&) override { return false; }
   double flops() const override { return a_->flops() + b_->flops() + 2.0 * this->out_; }
   std::string describe() const override { return a_->describe() + " + " + b_->describe(); }
   void set_trainable(bool t) override;
+  void to(core::MemorySpace s) override;
 
  private:
   std::unique_ptr<StructuredMap<T>> a_, b_;
-  std::vector<T> t_;
+  Array<T> t_;
 };
 
 /// A map from a description: "dense", "low_rank:R", "block_diag:NB", "monarch:NB", "butterfly",

@@ -35,9 +35,9 @@ const std::vector<ProblemKind>& kinds() {
       {"surrogate_data", "a data set for the surrogate family from kron's solvers (Darcy flow of Li et al. 2021), samples split over the ranks",
        &SurrogateData::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogateData>(d, c); }},
       {"surrogate_train", "trains a Fourier neural operator (any structure in its mixing) on a surrogate_data set, data-parallel, with resumable checkpoints",
-       &SurrogateTrain::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogateTrain>(d, c); }},
+       &SurrogateTrain::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogateTrain>(d, c); }, true},
       {"surrogate_predict", "applies a trained surrogate to samples of a data set: predictions and errors in HDF5, fields for ParaView",
-       &SurrogatePredict::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogatePredict>(d, c); }},
+       &SurrogatePredict::declare, [](const core::Deck& d, MPI_Comm c) -> std::unique_ptr<Problem> { return std::make_unique<SurrogatePredict>(d, c); }, true},
   };
   return k;
 }

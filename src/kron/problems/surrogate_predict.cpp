@@ -10,6 +10,8 @@
 #include "kron/layout/hdf5_io.hpp"
 #include "kron/layout/output.hpp"
 #include "kron/nn/fno.hpp"
+#include "kron/nn/normalizer.hpp"
+#include "kron/nn/ops.hpp"
 
 namespace kron::problems {
 
@@ -18,7 +20,6 @@ namespace log = core::log;
 
 namespace {
 constexpr const char* S = "surrogate_predict";
-constexpr double kEps = 1e-5;  // as surrogate_train's normalisers
 
 struct Loaded {
   nn::FnoOptions o;
@@ -88,6 +89,7 @@ SurrogatePredict::SurrogatePredict(const core::Deck& deck, MPI_Comm comm) : deck
     throw deck.error(S, "samples", "samples " + std::to_string(first) + " .. " + std::to_string(first + n - 1) + " asked for, but " + data +
                                        " holds " + std::to_string(sa[0]));
   if (deck.integer(S, "fields") > n) throw deck.error(S, "fields", "more fields than samples to predict");
+  space_ = layout::device_backend(deck, comm);
 }
 
 core::Json SurrogatePredict::run() {
@@ -96,6 +98,8 @@ core::Json SurrogatePredict::run() {
   nn::Rng rng(0);
   nn::Fno model(L.o, rng);
   if (model.describe() != L.described) throw deck_.error(S, "model", "the checkpoint describes " + L.described + ", which kron builds as " + model.describe());
+  const auto space = space_;
+  model.to(space);
   auto params = model.parameters();
   if (params.size() != L.params.size())
     throw deck_.error(S, "model", "the checkpoint has " + std::to_string(L.params.size()) + " parameter arrays, the model " + std::to_string(params.size()));
@@ -104,7 +108,7 @@ core::Json SurrogatePredict::run() {
       throw deck_.error(S, "model", "parameter array " + std::to_string(k) + " has " + std::to_string(L.params[k].size()) + " values, the model needs " +
                                         std::to_string(params[k].size));
     std::copy(L.params[k].begin(), L.params[k].end(), params[k].value);
-    params[k].changed();
+    params[k].upload();
   }
   const long s = L.o.nx, P = s * s, first = deck_.integer(S, "first"), n = deck_.integer(S, "samples"), nf = deck_.integer(S, "fields");
   const std::string data = deck_.string(S, "data");
@@ -116,31 +120,33 @@ core::Json SurrogatePredict::run() {
     a = f.read_rows("/samples/a", first + r0, mine);
     u = f.read_rows("/samples/u", first + r0, mine);
   }
-  std::vector<double> x(a.size()), pred(a.size()), err(static_cast<std::size_t>(mine));
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const std::size_t p = i % static_cast<std::size_t>(P);
-    x[i] = (a[i] - L.x_mean[p]) / (L.x_sd[p] + kEps);
-  }
+  const nn::Normalizer xn(L.x_mean, L.x_sd), yn(L.y_mean, L.y_sd);
+  std::vector<double> x = a, pred(a.size()), err(static_cast<std::size_t>(mine));
+  xn.encode(x);
   const double t0 = core::wall_time();
   {
     core::ScopedTimer t("predict");
     const long chunk = 20;
-    for (long b0 = 0; b0 < mine; b0 += chunk) model.forward(x.data() + b0 * P, pred.data() + b0 * P, std::min(chunk, mine - b0));
+    nn::Array<double> xd(space), yd(space), ud(space);
+    std::vector<double> errors;
+    for (long b0 = 0; b0 < mine; b0 += chunk) {
+      const long bs = std::min(chunk, mine - b0);
+      xd.assign(x.data() + b0 * P, static_cast<std::size_t>(bs * P));
+      ud.assign(u.data() + b0 * P, static_cast<std::size_t>(bs * P));
+      yd.resize(static_cast<std::size_t>(bs * P));
+      model.forward(xd.data(), yd.data(), bs);
+      yn.decode(space, yd.data(), bs);
+      nn::ops::relative_l2(space, yd.data(), ud.data(), P, bs, nullptr, &errors);
+      const auto yh = yd.to_host();
+      std::copy(yh.begin(), yh.end(), pred.begin() + b0 * P);
+      std::copy(errors.begin(), errors.end(), err.begin() + b0);
+    }
   }
   const double seconds = core::mpi::max(core::wall_time() - t0, comm_);
   double sum = 0, worst = 0;
-  for (long b = 0; b < mine; ++b) {
-    double e2 = 0, n2 = 0;
-    for (long p = 0; p < P; ++p) {
-      double& v = pred[static_cast<std::size_t>(b * P + p)];
-      v = v * (L.y_sd[static_cast<std::size_t>(p)] + kEps) + L.y_mean[static_cast<std::size_t>(p)];
-      const double t = u[static_cast<std::size_t>(b * P + p)];
-      e2 += (v - t) * (v - t);
-      n2 += t * t;
-    }
-    err[static_cast<std::size_t>(b)] = std::sqrt(e2 / n2);
-    sum += err[static_cast<std::size_t>(b)];
-    worst = std::max(worst, err[static_cast<std::size_t>(b)]);
+  for (double e : err) {
+    sum += e;
+    worst = std::max(worst, e);
   }
   const double mean = core::mpi::sum(sum, comm_) / double(n);
   worst = core::mpi::max(worst, comm_);

@@ -1,4 +1,5 @@
 #pragma once
+#include "kron/core/memory.hpp"
 #include "kron/problems/registry.hpp"
 
 namespace kron::problems {
@@ -16,6 +17,7 @@ class SurrogatePredict : public Problem {
  private:
   const core::Deck& deck_;
   MPI_Comm comm_;
+  core::MemorySpace space_ = core::MemorySpace::Host;  // device.backend
 };
 
 }  // namespace kron::problems

@@ -10,7 +10,10 @@
 #include "kron/core/version.hpp"
 #include "kron/layout/hdf5_io.hpp"
 #include "kron/layout/output.hpp"
+#include "kron/layout/deck_sections.hpp"
 #include "kron/nn/fno.hpp"
+#include "kron/nn/normalizer.hpp"
+#include "kron/nn/ops.hpp"
 
 namespace kron::problems {
 
@@ -19,26 +22,6 @@ namespace log = core::log;
 
 namespace {
 constexpr const char* S = "surrogate_train";
-constexpr double kEps = 1e-5;  // the reference's UnitGaussianNormalizer
-
-// Point-wise mean and (unbiased, as torch.std) standard deviation over samples.
-struct Normalizer {
-  std::vector<double> mean, sd;
-  Normalizer(const std::vector<double>& x, long samples, long points) : mean(static_cast<std::size_t>(points), 0.0), sd(mean.size(), 0.0) {
-    for (long b = 0; b < samples; ++b)
-      for (long p = 0; p < points; ++p) mean[static_cast<std::size_t>(p)] += x[static_cast<std::size_t>(b * points + p)] / double(samples);
-    for (long b = 0; b < samples; ++b)
-      for (long p = 0; p < points; ++p) {
-        const double d = x[static_cast<std::size_t>(b * points + p)] - mean[static_cast<std::size_t>(p)];
-        sd[static_cast<std::size_t>(p)] += d * d / double(std::max(1L, samples - 1));
-      }
-    for (auto& v : sd) v = std::sqrt(v);
-  }
-  double encode(double v, long p) const { return (v - mean[static_cast<std::size_t>(p)]) / (sd[static_cast<std::size_t>(p)] + kEps); }
-  double decode(double v, long p) const { return v * (sd[static_cast<std::size_t>(p)] + kEps) + mean[static_cast<std::size_t>(p)]; }
-  double scale(long p) const { return sd[static_cast<std::size_t>(p)] + kEps; }
-};
-
 nn::FnoOptions fno_options(const core::Deck& deck, long s) {
   nn::FnoOptions o;
   o.dim = 2;
@@ -51,6 +34,7 @@ nn::FnoOptions fno_options(const core::Deck& deck, long s) {
   o.head = deck.integer(S, "head");
   o.spectral = deck.string(S, "spectral");
   o.mixing = deck.string(S, "mixing");
+  o.init = deck.string(S, "init");
   return o;
 }
 
@@ -77,6 +61,10 @@ void SurrogateTrain::declare(core::Schema& schema) {
       {"spectral", ValueKind::String, "\"dense\"",
        "Structure of the per-mode spectral mixing: dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R."},
       {"mixing", ValueKind::String, "\"dense\"", "Structure of the point-wise (1x1) channel mixing, the same choices."},
+      {"init", ValueKind::String, "\"scaled\"",
+       "How a structured spectral mixing starts: scaled (the structure's own initialisation rescaled to the dense one's norm per "
+       "mode) or projected (per mode, the structure's nearest matrix to a draw of the dense initialisation; not for butterfly).",
+       -1e300, 1e300, {"scaled", "projected"}},
       {"epochs", ValueKind::Integer, "500", "Training epochs.", 1, 1e9},
       {"batch", ValueKind::Integer, "20", "Samples per optimiser step (split over the ranks).", 1, 1e9},
       {"lr", ValueKind::Real, "1e-3", "Adam's initial learning rate.", 1e-300, 1e300},
@@ -122,6 +110,9 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   } catch (const Error& e) {
     throw deck.error(S, "mixing", e.message(), e.hint());
   }
+  if (deck.string(S, "init") == "projected" && deck.string(S, "spectral").rfind("butterfly", 0) == 0)
+    throw deck.error(S, "init", "is projected, but spectral mixing " + deck.string(S, "spectral") + " has no closed-form projection",
+                     "use init = \"scaled\" with butterfly layers");
   try {
     nn::Fno probe(fno_options(deck, sa[1]), rng);
   } catch (const Error& e) {
@@ -129,6 +120,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   }
   if (deck.boolean(S, "resume") && !std::filesystem::exists(model_path(deck)))
     throw deck.error(S, "resume", "is true, but there is no checkpoint " + model_path(deck), "train without resume first");
+  space_ = layout::device_backend(deck, comm);
 }
 
 core::Json SurrogateTrain::run() {
@@ -149,12 +141,14 @@ core::Json SurrogateTrain::run() {
     u_test = f.read_rows("/samples/u", train, test);
   }
   const long P = s * s;
-  const Normalizer xn(a_train, train, P), yn(u_train, train, P);
-  for (auto* v : {&a_train, &a_test})
-    for (std::size_t i = 0; i < v->size(); ++i) (*v)[i] = xn.encode((*v)[i], static_cast<long>(i) % P);
+  const auto xn = nn::Normalizer::fit(a_train, train, P), yn = nn::Normalizer::fit(u_train, train, P);
+  xn.encode(a_train);
+  xn.encode(a_test);
 
   nn::Rng rng(static_cast<std::uint64_t>(seed));
   nn::Fno model(fno_options(deck_, s), rng);
+  const auto space = space_;
+  model.to(space);
   const auto params = model.parameters();
   nn::Adam opt(params, {deck_.real(S, "lr"), 0.9, 0.999, 1e-8, deck_.real(S, "weight_decay"), false});
   std::vector<double> train_hist, test_hist;
@@ -171,7 +165,7 @@ core::Json SurrogateTrain::run() {
       const auto w = f.read_vector("/parameters/" + std::to_string(k));
       if (static_cast<long>(w.size()) != params[k].size) throw deck_.error(S, "resume", ckpt + ": parameter " + std::to_string(k) + " has the wrong size");
       std::copy(w.begin(), w.end(), params[k].value);
-      params[k].changed();
+      params[k].upload();
       m.push_back(f.read_vector("/adam/m" + std::to_string(k)));
       v.push_back(f.read_vector("/adam/v" + std::to_string(k)));
     }
@@ -189,14 +183,15 @@ core::Json SurrogateTrain::run() {
     core::ScopedTimer t("checkpoint");
     layout::write_h5_atomic(ckpt, comm_, [&](layout::H5File& f) {
       for (std::size_t k = 0; k < params.size(); ++k) {
+        params[k].download();
         f.write_vector("/parameters/" + std::to_string(k), std::vector<double>(params[k].value, params[k].value + params[k].size));
-        f.write_vector("/adam/m" + std::to_string(k), opt.first_moments()[k]);
-        f.write_vector("/adam/v" + std::to_string(k), opt.second_moments()[k]);
+        f.write_vector("/adam/m" + std::to_string(k), opt.first_moment(k));
+        f.write_vector("/adam/v" + std::to_string(k), opt.second_moment(k));
       }
-      f.write_vector("/normalizer/x_mean", xn.mean);
-      f.write_vector("/normalizer/x_sd", xn.sd);
-      f.write_vector("/normalizer/y_mean", yn.mean);
-      f.write_vector("/normalizer/y_sd", yn.sd);
+      f.write_vector("/normalizer/x_mean", xn.mean());
+      f.write_vector("/normalizer/x_sd", xn.sd());
+      f.write_vector("/normalizer/y_mean", yn.mean());
+      f.write_vector("/normalizer/y_sd", yn.sd());
       f.write_vector("/history/train_loss", train_hist);
       f.write_vector("/history/test_error", test_hist);
       f.write_attribute("model", model.describe());
@@ -210,6 +205,7 @@ core::Json SurrogateTrain::run() {
       f.write_attribute("head", static_cast<long long>(deck_.integer(S, "head")));
       f.write_attribute("spectral", deck_.string(S, "spectral"));
       f.write_attribute("mixing", deck_.string(S, "mixing"));
+      f.write_attribute("init", deck_.string(S, "init"));
       f.write_attribute("data", data);
       f.write_attribute("kron_version", std::string(core::version_string));
       f.write_attribute("git_hash", std::string(core::git_hash));
@@ -218,29 +214,29 @@ core::Json SurrogateTrain::run() {
     });
   };
 
+  // Batches in the model's memory space (staged through xb, yb on the host).
+  nn::Array<double> xd(space), yd(space), out(space), g(space);
+  for (auto* a : {&xd, &yd, &out, &g}) a->resize(static_cast<std::size_t>(B * P));
+
   // The test error: each rank its block of test samples, in batches.
   auto evaluate = [&]() {
     const long t0 = test * rank / np, t1 = test * (rank + 1) / np;
     double sum = 0;
-    std::vector<double> y(static_cast<std::size_t>(B * P));
+    std::vector<double> errors;
     for (long b0 = t0; b0 < t1; b0 += B) {
       const long bs = std::min(B, t1 - b0);
-      model.forward(a_test.data() + b0 * P, y.data(), bs);
-      for (long b = 0; b < bs; ++b) {
-        double e2 = 0, n2 = 0;
-        for (long p = 0; p < P; ++p) {
-          const double t = u_test[static_cast<std::size_t>((b0 + b) * P + p)], d = yn.decode(y[static_cast<std::size_t>(b * P + p)], p) - t;
-          e2 += d * d;
-          n2 += t * t;
-        }
-        sum += std::sqrt(e2 / n2);
-      }
+      xd.assign(a_test.data() + b0 * P, static_cast<std::size_t>(bs * P));
+      yd.assign(u_test.data() + b0 * P, static_cast<std::size_t>(bs * P));
+      model.forward(xd.data(), out.data(), bs);
+      yn.decode(space, out.data(), bs);
+      nn::ops::relative_l2(space, out.data(), yd.data(), P, bs, nullptr, &errors);
+      for (double e : errors) sum += e;
     }
     return core::mpi::sum(sum, comm_) / double(test);
   };
 
   std::vector<long> order(static_cast<std::size_t>(train));
-  std::vector<double> xb(static_cast<std::size_t>(B * P)), yb(xb.size()), out(xb.size()), g(xb.size());
+  std::vector<double> xb(static_cast<std::size_t>(B * P)), yb(xb.size());
   double train_loss = train_hist.empty() ? 0.0 : train_hist.back(), test_err = test_hist.empty() ? 0.0 : test_hist.back();
   double train_seconds = 0;
   long trained_samples = 0;
@@ -264,14 +260,14 @@ core::Json SurrogateTrain::run() {
           std::copy_n(u_train.data() + idx * P, P, yb.data() + b * P);
         }
         if (nb > 0) {
-          model.forward(xb.data(), out.data(), nb);
-          for (long b = 0; b < nb; ++b)
-            for (long p = 0; p < P; ++p) out[static_cast<std::size_t>(b * P + p)] = yn.decode(out[static_cast<std::size_t>(b * P + p)], p);
+          xd.assign(xb.data(), static_cast<std::size_t>(nb * P));
+          yd.assign(yb.data(), static_cast<std::size_t>(nb * P));
+          model.forward(xd.data(), out.data(), nb);
+          yn.decode(space, out.data(), nb);
           // The reference's LpLoss(size_average=False): relative L2 summed over the batch.
-          loss_sum += double(nb) * nn::relative_l2_loss(out.data(), yb.data(), P, nb, g.data());
-          for (long b = 0; b < nb; ++b)
-            for (long p = 0; p < P; ++p) g[static_cast<std::size_t>(b * P + p)] *= double(nb) * yn.scale(p);
-          model.backward(xb.data(), g.data(), nullptr, nb);
+          loss_sum += double(nb) * nn::ops::relative_l2(space, out.data(), yd.data(), P, nb, g.data());
+          yn.backward(space, g.data(), double(nb), nb);
+          model.backward(xd.data(), g.data(), nullptr, nb);
         }
         nn::allreduce_gradients(params, comm_, false);
         opt.step();

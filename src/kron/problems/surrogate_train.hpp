@@ -1,4 +1,5 @@
 #pragma once
+#include "kron/core/memory.hpp"
 #include "kron/problems/registry.hpp"
 
 namespace kron::problems {
@@ -22,6 +23,7 @@ class SurrogateTrain : public Problem {
  private:
   const core::Deck& deck_;
   MPI_Comm comm_;
+  core::MemorySpace space_ = core::MemorySpace::Host;  // device.backend
 };
 
 }  // namespace kron::problems

@@ -1,0 +1,168 @@
+// Device executors of nn::ops: element kernels on the rank's stream, and per-channel / per-sample
+// reductions one block each, summed in a fixed order (the same bits every run).
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kron/core/device.hpp"
+#include "kron/core/device_context.cuh"
+#include "kron/nn/ops_device.hpp"
+
+namespace kron::nn::ops::device {
+namespace {
+
+using core::grid_for;
+using core::kBlock;
+
+void launched(const char* what) { core::cuda_check(cudaGetLastError(), what); }
+
+#define KRON_NN_LOOP(idx, total) \
+  for (long idx = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; idx < (total); idx += static_cast<long>(gridDim.x) * blockDim.x)
+
+constexpr double kInvSqrt2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
+
+// The sum of v over the block's threads (tree order fixed by the block shape); thread 0 gets it.
+__device__ double block_sum(double v) {
+  __shared__ double s[kBlock];
+  s[threadIdx.x] = v;
+  __syncthreads();
+  for (unsigned w = kBlock / 2; w > 0; w /= 2) {
+    if (threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
+    __syncthreads();
+  }
+  const double r = s[0];
+  __syncthreads();
+  return r;
+}
+
+__global__ void k_bias_add(double* y, const double* bias, long c, long points, long total) {
+  KRON_NN_LOOP(q, total) y[q] += bias[(q / points) % c];
+}
+
+// One block per channel i: the sum over samples and points.
+__global__ void k_bias_gradient(const double* dy, double* g, long batch, long c, long points) {
+  const long i = blockIdx.x;
+  double s = 0;
+  for (long q = threadIdx.x; q < batch * points; q += blockDim.x) {
+    const long b = q / points, p = q % points;
+    s += dy[(b * c + i) * points + p];
+  }
+  s = block_sum(s);
+  if (threadIdx.x == 0) g[i] += s;
+}
+
+__global__ void k_gelu(const double* x, double* y, long n) {
+  KRON_NN_LOOP(q, n) y[q] = 0.5 * x[q] * (1.0 + erf(x[q] * kInvSqrt2));
+}
+
+__global__ void k_gelu_backward(const double* x, const double* dy, double* dx, long n) {
+  KRON_NN_LOOP(q, n) {
+    const double phi = 0.5 * (1.0 + erf(x[q] * kInvSqrt2)), pdf = kInvSqrt2Pi * exp(-0.5 * x[q] * x[q]);
+    dx[q] = dy[q] * (phi + x[q] * pdf);
+  }
+}
+
+__global__ void k_affine_points(double* x, const double* scale, double factor, const double* shift, long points, long total) {
+  KRON_NN_LOOP(q, total) {
+    const long p = q % points;
+    x[q] = factor * scale[p] * x[q] + (shift ? shift[p] : 0.0);
+  }
+}
+
+// One block per sample: |pred - target|^2 and |target|^2.
+__global__ void k_sample_norms(const double* pred, const double* target, long n, double* e2, double* t2) {
+  const long b = blockIdx.x;
+  double se = 0, st = 0;
+  for (long i = threadIdx.x; i < n; i += blockDim.x) {
+    const double t = target[b * n + i], d = pred[b * n + i] - t;
+    se += d * d;
+    st += t * t;
+  }
+  se = block_sum(se);
+  st = block_sum(st);
+  if (threadIdx.x == 0) {
+    e2[b] = se;
+    t2[b] = st;
+  }
+}
+
+__global__ void k_relative_l2_grad(const double* pred, const double* target, long n, long batch, const double* e2, const double* t2, double* grad) {
+  KRON_NN_LOOP(q, n * batch) {
+    const long b = q / n;
+    const double e = sqrt(e2[b]), tn = sqrt(t2[b]);
+    grad[q] = e > 0 ? (pred[q] - target[q]) / (e * tn * static_cast<double>(batch)) : 0.0;
+  }
+}
+
+__global__ void k_adam(double* w, const double* g, double* m, double* v, long n, AdamStep a) {
+  KRON_NN_LOOP(i, n) {
+    double gi = g[i], wi = w[i];
+    if (a.weight_decay > 0) {
+      if (a.decoupled) wi -= a.lr * a.weight_decay * wi;
+      else gi += a.weight_decay * wi;
+    }
+    const double mi = a.beta1 * m[i] + (1 - a.beta1) * gi, vi = a.beta2 * v[i] + (1 - a.beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi - a.lr * (mi / a.c1) / (sqrt(vi / a.c2) + a.eps);
+  }
+}
+
+}  // namespace
+
+void bias_add(double* y, const double* bias, long batch, long c, long points) {
+  const long total = batch * c * points;
+  if (total == 0) return;
+  k_bias_add<<<grid_for(total), kBlock, 0, core::device_context().stream>>>(y, bias, c, points, total);
+  launched("the bias kernel");
+}
+
+void bias_gradient(const double* dy, double* g, long batch, long c, long points) {
+  if (c == 0 || batch * points == 0) return;
+  k_bias_gradient<<<static_cast<unsigned>(c), kBlock, 0, core::device_context().stream>>>(dy, g, batch, c, points);
+  launched("the bias gradient kernel");
+}
+
+void gelu(const double* x, double* y, long n) {
+  if (n == 0) return;
+  k_gelu<<<grid_for(n), kBlock, 0, core::device_context().stream>>>(x, y, n);
+  launched("the GELU kernel");
+}
+
+void gelu_backward(const double* x, const double* dy, double* dx, long n) {
+  if (n == 0) return;
+  k_gelu_backward<<<grid_for(n), kBlock, 0, core::device_context().stream>>>(x, dy, dx, n);
+  launched("the GELU backward kernel");
+}
+
+void affine_points(double* x, const double* scale, double factor, const double* shift, long points, long batch) {
+  if (points * batch == 0) return;
+  k_affine_points<<<grid_for(points * batch), kBlock, 0, core::device_context().stream>>>(x, scale, factor, shift, points, points * batch);
+  launched("the point-wise affine kernel");
+}
+
+void relative_l2(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>& e2, std::vector<double>& t2) {
+  auto& ctx = core::device_context();
+  e2.assign(static_cast<std::size_t>(batch), 0.0);
+  t2.assign(e2.size(), 0.0);
+  if (batch == 0) return;
+  double* norms = ctx.scratch<double>(6, static_cast<std::size_t>(2 * batch));
+  k_sample_norms<<<static_cast<unsigned>(batch), kBlock, 0, ctx.stream>>>(pred, target, n, norms, norms + batch);
+  launched("the relative L2 kernel");
+  if (grad) {
+    k_relative_l2_grad<<<grid_for(n * batch), kBlock, 0, ctx.stream>>>(pred, target, n, batch, norms, norms + batch, grad);
+    launched("the relative L2 gradient kernel");
+  }
+  core::stream_synchronize();
+  core::copy_to_host(e2.data(), norms, e2.size() * sizeof(double));
+  core::copy_to_host(t2.data(), norms + batch, t2.size() * sizeof(double));
+}
+
+void adam(double* w, const double* g, double* m, double* v, long n, const AdamStep& a) {
+  if (n == 0) return;
+  k_adam<<<grid_for(n), kBlock, 0, core::device_context().stream>>>(w, g, m, v, n, a);
+  launched("the Adam kernel");
+}
+
+}  // namespace kron::nn::ops::device

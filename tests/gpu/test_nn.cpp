@@ -1,0 +1,279 @@
+// The neural-network family on the GPU: LineOp coefficient gradients and device coefficient
+// updates against the host executor (every coefficient kind, Trans, layout, accumulate); every
+// structured map, the MLP and the FNO (forward, input gradient, every parameter's gradient) on
+// the device against the same model on the host; and training steps (normaliser, relative L2
+// loss, Adam) on both sides giving the same weights.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <vector>
+
+#include "device_lines.hpp"
+#include "kron/core/device.hpp"
+#include "kron/nn/fno.hpp"
+#include "kron/nn/normalizer.hpp"
+#include "kron/nn/ops.hpp"
+#include "line_op_cases.hpp"
+#include "random_values.hpp"
+
+using namespace kron;
+using namespace kron::linops;
+using namespace kron::testing;
+using cplx = std::complex<double>;
+using core::MemorySpace;
+
+namespace {
+
+const char* name(Trans t) { return t == Trans::N ? "N" : t == Trans::T ? "T" : "H"; }
+
+template <class T>
+std::vector<T> download(const T* d, std::size_t n) {
+  std::vector<T> h(n);
+  core::copy_to_host(h.data(), d, n * sizeof(T));
+  return h;
+}
+
+template <class T>
+void coefficient_gradients() {
+  std::mt19937 g(5);
+  const long shapes[][3] = {{7, 1, 0}, {12, 1, 0}, {3, 5, 0}, {2, 4, 3}, {2, 24, 0}, {5, 1000, 0}, {100, 1, 2}, {40, 6, 0}};
+  long checked = 0;
+  for (auto& c : cases<T>()) {
+    const auto k = c.op.kind();
+    if (k != LineOp<T>::Kind::Dense && k != LineOp<T>::Kind::BlockDense && k != LineOp<T>::Kind::Diagonal) continue;
+    const std::size_t nc = c.op.coefficients().size();
+    for (const auto& sh : shapes)
+      for (Trans t : {Trans::N, Trans::T, Trans::H})
+        for (bool acc : {false, true}) {
+          const long nin = t == Trans::N ? c.op.cols() : c.op.rows(), nout = t == Trans::N ? c.op.rows() : c.op.cols();
+          DeviceLines<T> x(sh[0], nin, sh[1], sh[2]), dy(sh[0], nout, sh[1], sh[2] + 1);
+          for (auto& v : x.host) v = rnd<T>(g);
+          for (auto& v : dy.host) v = rnd<T>(g);
+          x.upload();
+          dy.upload();
+          std::vector<T> gh(nc);
+          for (auto& v : gh) v = rnd<T>(g);
+          core::DeviceBuffer<T> gd(nc);
+          core::copy_to_device(gd.data(), gh.data(), nc * sizeof(T));
+          c.op.coefficient_gradient(x.host_view(), dy.host_view(), gh.data(), t, acc);
+          c.op.coefficient_gradient(x.device_view(), dy.device_view(), gd.data(), t, acc);
+          const double e = rel_diff(gh, download(gd.data(), nc));
+          INFO(c.name << ", " << name(t) << ", " << sh[0] << " x " << sh[1] << " lines, pad " << sh[2] << (acc ? ", accumulate" : "") << ": " << e);
+          CHECK(e <= 1e-13);
+          ++checked;
+        }
+  }
+  CHECK(checked >= 200);
+}
+
+template <class T>
+void device_coefficients() {
+  std::mt19937 g(8);
+  const long G = 3, m = 4, n = 5, span = 2;
+  std::vector<T> a(static_cast<std::size_t>(G * m * n)), b(a.size());
+  for (auto& v : a) v = rnd<T>(g);
+  for (auto& v : b) v = rnd<T>(g);
+  auto op = LineOp<T>::block_dense(G, m, n, a, span);
+  const auto fresh = LineOp<T>::block_dense(G, m, n, b, span);
+  const long shapes[][2] = {{12, 1}, {2, 6}};
+  for (const auto& sh : shapes)
+    for (Trans t : {Trans::N, Trans::T, Trans::H}) {
+      const long nin = t == Trans::N ? n : m, nout = t == Trans::N ? m : n;
+      DeviceLines<T> x(sh[0], nin, sh[1], 0), y(sh[0], nout, sh[1], 0);
+      for (auto& v : x.host) v = rnd<T>(g);
+      x.upload();
+      y.poison();
+      core::DeviceBuffer<T> bd(b.size());
+      core::copy_to_device(bd.data(), b.data(), b.size() * sizeof(T));
+      op.apply(x.device_view(), y.device_view(), t);  // the executor built from a
+      op.set_device_coefficients(bd.data());
+      op.apply(x.device_view(), y.device_view(), t);
+      core::device_synchronize();
+      std::vector<T> want = y.host;
+      fresh.apply(x.host_view(), {want.data(), y.outer, y.n, y.inner, y.ostride}, t);
+      INFO(name(t) << ", inner " << sh[1]);
+      CHECK(rel_diff(y.points(want), y.points(y.download())) <= 1e-13);
+      // The host copy is stale now: host applies refuse until host coefficients are given.
+      CHECK_THROWS_WITH(op.apply(x.host_view(), y.host_view(), t), Catch::Contains("last set in device memory"));
+      op.set_coefficients(a.data());
+    }
+}
+
+// The ParamRefs' gradients (where they live) as one host vector.
+std::vector<double> gradients(const std::vector<nn::ParamRef>& ps) {
+  std::vector<double> r;
+  for (const auto& p : ps) {
+    const auto v = p.on_device() ? download(p.dgrad, static_cast<std::size_t>(p.size)) : std::vector<double>(p.grad, p.grad + p.size);
+    r.insert(r.end(), v.begin(), v.end());
+  }
+  return r;
+}
+std::vector<double> values(const std::vector<nn::ParamRef>& ps) {
+  std::vector<double> r;
+  for (const auto& p : ps) {
+    const auto v = p.on_device() ? download(p.dvalue, static_cast<std::size_t>(p.size)) : std::vector<double>(p.value, p.value + p.size);
+    r.insert(r.end(), v.begin(), v.end());
+  }
+  return r;
+}
+
+template <class T>
+std::vector<nn::ParamRef> refs(nn::StructuredMap<T>& m) {
+  std::vector<nn::ParamRef> r;
+  for (auto* p : m.parameters()) r.push_back(nn::real_view(*p));
+  return r;
+}
+
+// y, dx and the parameter gradients of a map on the device against its twin on the host.
+template <class T>
+void compare_map(const std::string& spec, long in, long out, long pg, long points, long batch) {
+  nn::Rng r1(3), r2(3);
+  auto h = nn::make_map<T>(spec, in, out, r1, pg);
+  auto d = nn::make_map<T>(spec, in, out, r2, pg);
+  d->to(MemorySpace::Device);
+  std::mt19937 g(2);
+  std::vector<T> x(static_cast<std::size_t>(batch * in * points)), dy(static_cast<std::size_t>(batch * out * points));
+  for (auto& v : x) v = rnd<T>(g);
+  for (auto& v : dy) v = rnd<T>(g);
+  std::vector<T> y(dy.size()), dx(x.size());
+  h->forward(x.data(), y.data(), batch, points);
+  h->backward(x.data(), dy.data(), dx.data(), batch, points);
+  nn::Array<T> xd(MemorySpace::Device), dyd(MemorySpace::Device), yd(MemorySpace::Device), dxd(MemorySpace::Device);
+  xd.assign(x.data(), x.size());
+  dyd.assign(dy.data(), dy.size());
+  yd.resize(y.size());
+  dxd.resize(x.size());
+  d->forward(xd.data(), yd.data(), batch, points);
+  d->backward(xd.data(), dyd.data(), dxd.data(), batch, points);
+  INFO(d->describe() << ", " << pg << " point groups, " << points << " points, batch " << batch);
+  CHECK(rel_diff(y, yd.to_host()) <= 1e-13);
+  CHECK(rel_diff(dx, dxd.to_host()) <= 1e-13);
+  CHECK(rel_diff(gradients(refs(*h)), gradients(refs(*d))) <= 1e-13);
+  CHECK(rel_diff(values(refs(*h)), values(refs(*d))) == 0.0);
+}
+
+nn::FnoOptions small_fno(const std::string& spectral, const std::string& mixing) {
+  nn::FnoOptions o;
+  o.nx = o.ny = 12;
+  o.modes_x = o.modes_y = 3;
+  o.width = 8;
+  o.layers = 2;
+  o.padding = 2;
+  o.head = 16;
+  o.spectral = spectral;
+  o.mixing = mixing;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("Coefficient gradients of line operators on the device", "[gpu][nn]") {
+  coefficient_gradients<double>();
+  coefficient_gradients<cplx>();
+}
+
+TEST_CASE("Line-operator coefficients set from device memory", "[gpu][nn]") {
+  device_coefficients<double>();
+  device_coefficients<cplx>();
+}
+
+TEST_CASE("Structured maps on the device match the host", "[gpu][nn]") {
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2"})
+    for (long pg : {1L, 3L})
+      for (long points : {3L, 6L}) {
+        compare_map<double>(spec, 8, 8, pg, points, 5);
+        compare_map<cplx>(spec, 8, 8, pg, points, 5);
+      }
+  compare_map<double>("dense", 5, 7, 1, 1, 33);
+  compare_map<double>("monarch:2", 6, 10, 1, 1, 17);
+  compare_map<cplx>("low_rank:2", 6, 4, 4, 4, 3);
+}
+
+TEST_CASE("An MLP and the FNO on the device match the host", "[gpu][nn]") {
+  {
+    nn::Rng r1(4), r2(4);
+    auto h = nn::mlp({5, 16, 16, 3}, "monarch:4", r1), d = nn::mlp({5, 16, 16, 3}, "monarch:4", r2);
+    d->to(MemorySpace::Device);
+    std::mt19937 g(1);
+    const long B = 9;
+    std::vector<double> x(5 * B), dy(3 * B), y(dy.size()), dx(x.size());
+    for (auto& v : x) v = rnd<double>(g);
+    for (auto& v : dy) v = rnd<double>(g);
+    h->forward(x.data(), y.data(), B);
+    h->backward(x.data(), dy.data(), dx.data(), B);
+    nn::Array<double> xd(MemorySpace::Device), dyd(MemorySpace::Device), yd(MemorySpace::Device), dxd(MemorySpace::Device);
+    xd.assign(x.data(), x.size());
+    dyd.assign(dy.data(), dy.size());
+    yd.resize(y.size());
+    dxd.resize(x.size());
+    d->forward(xd.data(), yd.data(), B);
+    d->backward(xd.data(), dyd.data(), dxd.data(), B);
+    CHECK(rel_diff(y, yd.to_host()) <= 1e-13);
+    CHECK(rel_diff(dx, dxd.to_host()) <= 1e-13);
+    CHECK(rel_diff(gradients(h->parameters()), gradients(d->parameters())) <= 1e-13);
+  }
+  for (const auto& [spectral, mixing] : {std::pair<std::string, std::string>{"dense", "dense"}, {"monarch:2", "block_diag:2"}, {"low_rank:2", "monarch:2"}}) {
+    nn::Rng r1(6), r2(6);
+    const auto o = small_fno(spectral, mixing);
+    nn::Fno h(o, r1), d(o, r2);
+    d.to(MemorySpace::Device);
+    std::mt19937 g(9);
+    const long B = 3;
+    std::vector<double> x(static_cast<std::size_t>(B * h.in())), dy(static_cast<std::size_t>(B * h.out())), y(dy.size()), dx(x.size());
+    for (auto& v : x) v = rnd<double>(g);
+    for (auto& v : dy) v = rnd<double>(g);
+    h.forward(x.data(), y.data(), B);
+    h.backward(x.data(), dy.data(), dx.data(), B);
+    nn::Array<double> xd(MemorySpace::Device), dyd(MemorySpace::Device), yd(MemorySpace::Device), dxd(MemorySpace::Device);
+    xd.assign(x.data(), x.size());
+    dyd.assign(dy.data(), dy.size());
+    yd.resize(y.size());
+    dxd.resize(x.size());
+    d.forward(xd.data(), yd.data(), B);
+    d.backward(xd.data(), dyd.data(), dxd.data(), B);
+    INFO(d.describe());
+    CHECK(rel_diff(y, yd.to_host()) <= 1e-12);
+    CHECK(rel_diff(dx, dxd.to_host()) <= 1e-12);
+    CHECK(rel_diff(gradients(h.parameters()), gradients(d.parameters())) <= 1e-12);
+  }
+}
+
+TEST_CASE("FNO training steps on the device give the host's weights", "[gpu][nn]") {
+  const auto o = small_fno("dense", "dense");
+  const long S = 6, B = 3, P = o.nx * o.ny;
+  std::mt19937 g(12);
+  std::vector<double> a(static_cast<std::size_t>(S * P)), u(a.size());
+  for (auto& v : a) v = rnd<double>(g);
+  for (auto& v : u) v = 2.0 + rnd<double>(g);
+  auto xn = nn::Normalizer::fit(a, S, P), yn = nn::Normalizer::fit(u, S, P);
+  std::vector<double> x = a;
+  xn.encode(x);
+  std::vector<std::vector<double>> weights, losses;
+  for (MemorySpace s : {MemorySpace::Host, MemorySpace::Device}) {
+    nn::Rng rng(7);
+    nn::Fno model(o, rng);
+    model.to(s);
+    const auto ps = model.parameters();
+    nn::Adam opt(ps, {3e-3, 0.9, 0.999, 1e-8, 1e-4, false});
+    nn::Array<double> xd(s), yd(s), out(s), grad(s);
+    out.resize(static_cast<std::size_t>(B * P));
+    grad.resize(out.size());
+    std::vector<double> ls;
+    for (long step = 0; step < 4; ++step) {
+      const long b0 = (step * B) % S;
+      xd.assign(x.data() + b0 * P, static_cast<std::size_t>(B * P));
+      yd.assign(u.data() + b0 * P, static_cast<std::size_t>(B * P));
+      opt.zero_grad();
+      model.forward(xd.data(), out.data(), B);
+      yn.decode(s, out.data(), B);
+      ls.push_back(nn::ops::relative_l2(s, out.data(), yd.data(), P, B, grad.data()));
+      yn.backward(s, grad.data(), double(B), B);
+      model.backward(xd.data(), grad.data(), nullptr, B);
+      opt.step();
+    }
+    weights.push_back(values(ps));
+    losses.push_back(ls);
+  }
+  CHECK(rel_diff(losses[0], losses[1]) <= 1e-12);
+  CHECK(rel_diff(weights[0], weights[1]) <= 1e-12);
+}
