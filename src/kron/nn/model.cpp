@@ -159,8 +159,9 @@ double mse_loss(const double* pred, const double* target, long n, long batch, do
   return s / static_cast<double>(c);
 }
 
-double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad) {
+double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>* errors) {
   double total = 0;
+  if (errors) errors->resize(static_cast<std::size_t>(batch));
   for (long b = 0; b < batch; ++b) {
     const double* p = pred + b * n;
     const double* t = target + b * n;
@@ -172,6 +173,7 @@ double relative_l2_loss(const double* pred, const double* target, long n, long b
     if (!(t2 > 0)) throw Error("relative L2 loss: sample " + std::to_string(b) + " has a zero target", {}, "use the mse loss for data with zero samples");
     const double e = std::sqrt(e2), tn = std::sqrt(t2);
     total += e / tn;
+    if (errors) (*errors)[static_cast<std::size_t>(b)] = e / tn;
     if (grad)
       for (long i = 0; i < n; ++i) grad[b * n + i] = e > 0 ? (p[i] - t[i]) / (e * tn * static_cast<double>(batch)) : 0.0;
   }

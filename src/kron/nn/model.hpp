@@ -108,8 +108,9 @@ long parameter_count(const std::vector<ParamRef>& ps);
 
 /// Mean squared error over all values; grad (if given) = dL/dpred.
 double mse_loss(const double* pred, const double* target, long n, long batch, double* grad);
-/// The mean over samples of |pred - target| / |target| (the FNO papers' relative L2); grad as above.
-double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad);
+/// The mean over samples of |pred - target| / |target| (the FNO papers' relative L2); grad as
+/// above; `errors` (if given) gets each sample's relative error.
+double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>* errors = nullptr);
 
 struct AdamOptions {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;

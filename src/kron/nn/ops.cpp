@@ -83,13 +83,7 @@ void affine_points(MemorySpace s, double* x, const double* scale, double factor,
 }
 
 double relative_l2(MemorySpace s, const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>* errors) {
-  if (!dev(s)) {
-    if (errors) {
-      errors->resize(static_cast<std::size_t>(batch));
-      for (long b = 0; b < batch; ++b) (*errors)[static_cast<std::size_t>(b)] = relative_l2_loss(pred + b * n, target + b * n, n, 1, nullptr);
-    }
-    return relative_l2_loss(pred, target, n, batch, grad);
-  }
+  if (!dev(s)) return relative_l2_loss(pred, target, n, batch, grad, errors);
   std::vector<double> e2, t2;
   device::relative_l2(pred, target, n, batch, grad, e2, t2);
   double total = 0;
@@ -97,7 +91,7 @@ double relative_l2(MemorySpace s, const double* pred, const double* target, long
   for (long b = 0; b < batch; ++b) {
     const double t = t2[static_cast<std::size_t>(b)];
     if (!(t > 0)) throw Error("relative L2 loss: sample " + std::to_string(b) + " has a zero target", {}, "use the mse loss for data with zero samples");
-    const double e = std::sqrt(e2[static_cast<std::size_t>(b)] / t);
+    const double e = std::sqrt(e2[static_cast<std::size_t>(b)]) / std::sqrt(t);  // as relative_l2_loss
     if (errors) (*errors)[static_cast<std::size_t>(b)] = e;
     total += e;
   }
