@@ -54,6 +54,7 @@ expect() {  # regex args...
 expect "surrogate_train.test: train + test = 50 samples, but data/darcy_000000.h5 holds 40" "$train" $small surrogate_train.test=20 output.dir=e1
 expect "surrogate_train.spectral: Monarch layer 8 -> 8: 3 blocks do not divide both sizes" "$train" $small surrogate_train.spectral=monarch:3 output.dir=e2
 expect "surrogate_train.modes: FNO: 20 modes along x do not fit 24 padded points" "$train" $small surrogate_train.modes=20 output.dir=e3
+expect "surrogate_train.width: training needs about .* on one node .*but that node has .* available" "$train" $small surrogate_train.width=30000 output.dir=e8
 expect "surrogate_train.init: is projected, but spectral mixing butterfly has no closed-form projection" "$train" $small surrogate_train.spectral=butterfly surrogate_train.init=projected output.dir=e7
 expect "surrogate_train.resume: is true, but there is no checkpoint e4/darcy_fno_model.h5" "$train" $small surrogate_train.resume=true output.dir=e4
 expect "surrogate_train.resume: the checkpoint res/darcy_fno_model.h5 holds another model" "$train" $small surrogate_train.width=4 surrogate_train.resume=true output.dir=res

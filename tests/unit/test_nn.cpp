@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "kron/nn/fno.hpp"
 #include "kron/nn/model.hpp"
 
 using namespace kron;
@@ -347,6 +348,36 @@ TEST_CASE("Projections into one point group: structure matrices unchanged, block
   CHECK_THROWS_WITH(bd->project_group(3, A), Catch::Contains("point group 3 of 3"));
 }
 
+TEST_CASE("Parameter counts from descriptions equal the built maps'; the FNO's memory estimate counts its arrays", "[nn]") {
+  Rng rng(2);
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:4", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2"}) {
+    INFO(spec);
+    CHECK(structure_parameters(spec, 16, 16) == double(make_map<double>(spec, 16, 16, rng)->parameter_count()));
+    CHECK(structure_parameters(spec, 16, 16) == double(make_map<std::complex<double>>(spec, 16, 16, rng)->parameter_count()));
+    if (spec.rfind("butterfly", 0) != 0) CHECK(structure_parameters(spec, 8, 12) == double(make_map<double>(spec, 8, 12, rng)->parameter_count()));
+  }
+  CHECK_THROWS_WITH(structure_parameters("sparse:2", 8, 8), Catch::Contains("unknown structure 'sparse'"));
+  for (const std::string spec : {"dense", "monarch:2"}) {
+    FnoOptions o;
+    o.nx = o.ny = 12;
+    o.modes_x = o.modes_y = 3;
+    o.width = 8;
+    o.layers = 2;
+    o.padding = 2;
+    o.head = 16;
+    o.spectral = o.mixing = spec;
+    Fno f(o, rng);
+    const double NX = 14, NY = 14, frozen = 2 * (2 * 3 * NX) + 2 * 2 * (2 * 3 * NY);
+    const auto m3 = Fno::memory(o, 3), m6 = Fno::memory(o, 6);
+    INFO(spec);
+    // Values, gradients and Adam's two moments of every parameter, and the frozen transforms.
+    CHECK(m3.parameters == 8.0 * (4.0 * double(parameter_count(f.parameters())) + frozen));
+    // Activations: proportional to the batch, and at least the padded layer inputs and outputs.
+    CHECK(std::abs(m6.activations - 2 * m3.activations) <= 1e-9 * m6.activations);
+    CHECK(m3.activations >= 8.0 * 2 * 2 * 3 * 8 * NX * NY);
+  }
+}
+
 TEST_CASE("The DFT is exactly a butterfly product (bit-reversed input) and a Monarch product (transposed input)", "[nn]") {
   const double pi = 3.14159265358979323846;
   auto dft = [&](const std::vector<cplx>& x) {
@@ -531,8 +562,6 @@ TEST_CASE("Structures refuse shapes they do not allow, with the reason", "[nn]")
 // ---- Fourier neural operators ------------------------------------------------------------------
 
 #include <fftw3.h>
-
-#include "kron/nn/fno.hpp"
 
 TEST_CASE("FNO transforms: truncated DFT rows against FFTW, and back for band-limited data", "[nn][fno]") {
   Rng rng(4);

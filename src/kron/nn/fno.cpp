@@ -374,6 +374,25 @@ long Fno::mixing_parameters() {
   return c;
 }
 
+Fno::Memory Fno::memory(const FnoOptions& o, long batch) {
+  const bool two_d = o.dim == 2;
+  const double B = double(batch), W = double(o.width), H = double(o.head), nx = double(o.nx), ny = double(o.ny);
+  const double NX = nx + double(o.padding), NY = two_d ? ny + double(o.padding) : 1.0, P = nx * ny, PP = NX * NY;
+  const double mx = double(o.modes_x), my = two_d ? double(o.modes_y) : 0.0, M = two_d ? 2 * my * mx : mx;
+  const double c0 = double(o.in_channels + (o.grid_channels ? o.dim : 0)), L = double(o.layers);
+  const double spectral = structure_parameters(o.spectral, o.width, o.width), mixing = structure_parameters(o.mixing, o.width, o.width);
+  const double params = c0 * W + W + L * (2 * M * spectral + mixing + W) + W * H + H + H * double(o.out_channels) + double(o.out_channels);
+  const double frozen = 2 * (2 * mx * NX) + (two_d ? 2 * 2 * (2 * my * NY) : 0.0);
+  Memory m;
+  m.parameters = 8.0 * (4 * params + frozen);
+  const double structured = (o.spectral != "dense" ? 2 * 2 * B * W * M : 0.0) + (o.mixing != "dense" ? 2 * B * W * PP : 0.0);
+  const double per_layer = 2 * B * W * PP + B * W * NY * 2 * mx + (two_d ? 2 * 2 * B * W * M + 2 * B * W * NY * mx : 0.0) + structured;
+  const double forward = B * P * (2 * c0 + 2 * W + 2 * H) + L * per_layer;
+  const double backward = B * H * P + 2 * B * W * P + 3 * B * W * PP + B * c0 * P + 2 * (2 * B * W * NY * mx + 2 * B * W * M);
+  m.activations = 8.0 * (forward + backward);
+  return m;
+}
+
 std::string Fno::describe() const {
   const Impl& m = *impl_;
   return "FNO " + std::to_string(o_.dim) + "D on " + std::to_string(o_.nx) + (o_.dim == 2 ? "x" + std::to_string(o_.ny) : "") + " (padded " +

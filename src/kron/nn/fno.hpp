@@ -67,6 +67,14 @@ class Fno : public Module {
   const FnoOptions& options() const { return o_; }
   /// Parameters of the spectral mixing and of the point-wise mixing (the structure table's count).
   long mixing_parameters();
+  /// Bytes a model of these options holds to train on `batch` samples a step, from the options
+  /// alone (nothing built): parameters with gradients and Adam's two moments, the frozen
+  /// transforms, and forward activations and backward scratch. Throws as make_map for unknown
+  /// structures.
+  struct Memory {
+    double parameters = 0, activations = 0;
+  };
+  static Memory memory(const FnoOptions& o, long batch);
 
  private:
   struct Impl;

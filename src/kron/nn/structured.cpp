@@ -486,50 +486,60 @@ void SumMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points
 
 // ---- from a description -----------------------------------------------------------------------
 
-template <class T>
-std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long pg) {
-  const auto colon = spec.find(':');
-  const std::string kind = spec.substr(0, colon);
+namespace {
+// A structure description split into its kind and its argument (0: none), checked.
+struct Spec {
+  std::string kind;
   long arg = 0;
+};
+Spec parse(const std::string& spec) {
+  const auto colon = spec.find(':');
+  Spec r{spec.substr(0, colon), 0};
   if (colon != std::string::npos) {
     const std::string a = spec.substr(colon + 1);
     std::size_t used = 0;
     try {
-      arg = std::stol(a, &used);
+      r.arg = std::stol(a, &used);
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used == 0 || used != a.size() || arg < 1) throw Error("layer '" + spec + "': '" + a + "' is not a positive whole number");
+    if (used == 0 || used != a.size() || r.arg < 1) throw Error("layer '" + spec + "': '" + a + "' is not a positive whole number");
   }
-  auto need = [&](bool has) {
-    if (has != (colon != std::string::npos))
-      throw Error("layer '" + spec + "': " + (has ? "needs a size after ':', e.g. '" + kind + ":4'" : "'" + kind + "' takes no ':' argument"));
-  };
-  if (kind == "dense") {
-    need(false);
-    return std::make_unique<DenseMap<T>>(in, out, rng, pg);
-  }
-  if (kind == "low_rank") {
-    need(true);
-    return std::make_unique<LowRankMap<T>>(in, out, arg, rng, pg);
-  }
-  if (kind == "block_diag") {
-    need(true);
-    return std::make_unique<BlockDiagonalMap<T>>(in, out, arg, rng, pg);
-  }
-  if (kind == "monarch") {
-    need(true);
-    return std::make_unique<MonarchMap<T>>(in, out, arg, rng, pg);
-  }
-  if (kind == "butterfly" || kind == "butterfly+low_rank") {
-    need(kind != "butterfly");
-    if (in != out) throw Error("layer '" + spec + "' " + shape(in, out) + ": a butterfly layer is square", {}, "use a Monarch layer between different sizes");
-    auto b = std::make_unique<ButterflyMap<T>>(in, rng, pg);
-    if (kind == "butterfly") return b;
-    return std::make_unique<SumMap<T>>(std::move(b), std::make_unique<LowRankMap<T>>(in, out, arg, rng, pg));
-  }
-  throw Error("layer '" + spec + "': unknown structure '" + kind + "'", {},
-              "one of dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R");
+  const bool known = r.kind == "dense" || r.kind == "low_rank" || r.kind == "block_diag" || r.kind == "monarch" || r.kind == "butterfly" ||
+                     r.kind == "butterfly+low_rank";
+  if (!known)
+    throw Error("layer '" + spec + "': unknown structure '" + r.kind + "'", {},
+                "one of dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R");
+  const bool has = r.kind != "dense" && r.kind != "butterfly";
+  if (has != (colon != std::string::npos))
+    throw Error("layer '" + spec + "': " + (has ? "needs a size after ':', e.g. '" + r.kind + ":4'" : "'" + r.kind + "' takes no ':' argument"));
+  return r;
+}
+}  // namespace
+
+double structure_parameters(const std::string& spec, long in, long out) {
+  const Spec s = parse(spec);
+  const double i = double(in), o = double(out), a = double(s.arg);
+  const double butterfly = 2.0 * i * std::ceil(std::log2(std::max(2.0, i)));
+  if (s.kind == "dense") return i * o;
+  if (s.kind == "low_rank") return a * (i + o);
+  if (s.kind == "block_diag") return i * o / a;
+  if (s.kind == "monarch") return a * std::min(i / a, o / a) * (i / a + o / a);
+  if (s.kind == "butterfly") return butterfly;
+  return butterfly + a * (i + o);
+}
+
+template <class T>
+std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long pg) {
+  const Spec s = parse(spec);
+  if (s.kind == "dense") return std::make_unique<DenseMap<T>>(in, out, rng, pg);
+  if (s.kind == "low_rank") return std::make_unique<LowRankMap<T>>(in, out, s.arg, rng, pg);
+  if (s.kind == "block_diag") return std::make_unique<BlockDiagonalMap<T>>(in, out, s.arg, rng, pg);
+  if (s.kind == "monarch") return std::make_unique<MonarchMap<T>>(in, out, s.arg, rng, pg);
+  if (in != out) throw Error("layer '" + spec + "' " + shape(in, out) + ": a butterfly layer is square", {}, "use a Monarch layer between different sizes");
+  auto b = std::make_unique<ButterflyMap<T>>(in, rng, pg);
+  if (s.kind == "butterfly") return b;
+  return std::make_unique<SumMap<T>>(std::move(b), std::make_unique<LowRankMap<T>>(in, out, s.arg, rng, pg));
 }
 
 #define KRON_NN_INSTANTIATE(T)                                                                                   \

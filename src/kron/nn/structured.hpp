@@ -244,6 +244,11 @@ class SumMap : public StructuredMap<T> {
 template <class T>
 std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long point_groups = 1);
 
+/// The parameters (of T) a map of that description holds between in and out values, per point
+/// group, from the description alone (nothing allocated: memory estimates before a model is built).
+/// Throws as make_map for descriptions it does not know.
+double structure_parameters(const std::string& spec, long in, long out);
+
 extern template class BlockFactor<double>;
 extern template class BlockFactor<std::complex<double>>;
 

@@ -5,6 +5,8 @@
 #include <numeric>
 
 #include "kron/core/log.hpp"
+#include "kron/core/memory_budget.hpp"
+#include "kron/core/text.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
 #include "kron/core/version.hpp"
@@ -36,6 +38,42 @@ nn::FnoOptions fno_options(const core::Deck& deck, long s) {
   o.mixing = deck.string(S, "mixing");
   o.init = deck.string(S, "init");
   return o;
+}
+
+// What a rank holds in host memory, known before anything large is read or built: the training
+// set and the test set (every rank reads both), the batch staging, and the model (parameters,
+// gradients, Adam's moments, activations of its share of a batch; with device.backend = cuda the
+// model lives on the GPU and the host keeps the parameters' and gradients' copies). An error
+// naming the key that dominates when the neediest node lacks the memory.
+void check_memory(const core::Deck& deck, MPI_Comm comm, long s) {
+  const long np = core::mpi::size(comm), B = deck.integer(S, "batch");
+  const double P = double(s) * double(s);
+  const double data = 8.0 * P * (2.0 * double(deck.integer(S, "train") + deck.integer(S, "test")) + 2.0 * double(B));
+  nn::Fno::Memory model;
+  try {
+    model = nn::Fno::memory(fno_options(deck, s), (B + np - 1) / np);
+  } catch (const Error& e) {
+    throw deck.error(S, "spectral", e.message(), e.hint());
+  }
+  core::MemoryEstimate est;
+  est.add("data sets", data);
+  const bool gpu = deck.string("device", "backend") == "cuda";
+  if (gpu) {
+    est.add("parameter and gradient copies", model.parameters / 2);
+  } else {
+    est.add("parameters, gradients and Adam's moments", model.parameters);
+    est.add("activations", model.activations);
+  }
+  const core::MemoryCheck c = core::check_memory(est, comm);
+  namespace text = core::text;
+  log::info(S, ": memory estimate ", text::bytes(c.rank_max), " on the largest rank (", est.describe(), ")",
+            gpu ? "; on the GPU about " + text::bytes(model.parameters + model.activations) : std::string());
+  if (c.fits()) return;
+  const bool model_dominates = est.total() - data > data;
+  throw deck.error(S, model_dominates ? "width" : "train",
+                   "training needs about " + text::bytes(c.node_need) + " on one node (" + std::to_string(c.node_ranks) + " ranks there, each up to " +
+                       text::bytes(c.rank_max) + ": " + est.describe() + "), but that node has " + text::bytes(c.node_available) + " available",
+                   model_dominates ? "lower surrogate_train.width, modes or batch" : "train on fewer samples, or on a machine with more memory");
 }
 
 std::string model_path(const core::Deck& deck) {
@@ -98,6 +136,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
                      "lower surrogate_train.train or test, or generate more samples");
   if (deck.integer(S, "batch") > train)
     throw deck.error(S, "batch", std::to_string(deck.integer(S, "batch")) + " samples a step, but only " + std::to_string(train) + " to train on");
+  check_memory(deck, comm, sa[1]);
   nn::Rng rng(0);
   const long width = deck.integer(S, "width");
   try {
