@@ -14,6 +14,7 @@
 #include "kron/nn/normalizer.hpp"
 #include "kron/nn/ops.hpp"
 #include "line_op_cases.hpp"
+#include "nn_cases.hpp"
 #include "random_values.hpp"
 
 using namespace kron;
@@ -99,23 +100,18 @@ void device_coefficients() {
     }
 }
 
-// The ParamRefs' gradients (where they live) as one host vector.
-std::vector<double> gradients(const std::vector<nn::ParamRef>& ps) {
+// The ParamRefs' gradients (or values), where they live, as one host vector.
+std::vector<double> gathered(const std::vector<nn::ParamRef>& ps, bool grads) {
   std::vector<double> r;
   for (const auto& p : ps) {
-    const auto v = p.on_device() ? download(p.dgrad, static_cast<std::size_t>(p.size)) : std::vector<double>(p.grad, p.grad + p.size);
+    const double* src = grads ? p.live_grad() : p.live_value();
+    const auto v = p.on_device() ? download(src, static_cast<std::size_t>(p.size)) : std::vector<double>(src, src + p.size);
     r.insert(r.end(), v.begin(), v.end());
   }
   return r;
 }
-std::vector<double> values(const std::vector<nn::ParamRef>& ps) {
-  std::vector<double> r;
-  for (const auto& p : ps) {
-    const auto v = p.on_device() ? download(p.dvalue, static_cast<std::size_t>(p.size)) : std::vector<double>(p.value, p.value + p.size);
-    r.insert(r.end(), v.begin(), v.end());
-  }
-  return r;
-}
+std::vector<double> gradients(const std::vector<nn::ParamRef>& ps) { return gathered(ps, true); }
+std::vector<double> values(const std::vector<nn::ParamRef>& ps) { return gathered(ps, false); }
 
 template <class T>
 std::vector<nn::ParamRef> refs(nn::StructuredMap<T>& m) {
@@ -152,18 +148,6 @@ void compare_map(const std::string& spec, long in, long out, long pg, long point
   CHECK(rel_diff(values(refs(*h)), values(refs(*d))) == 0.0);
 }
 
-nn::FnoOptions small_fno(const std::string& spectral, const std::string& mixing) {
-  nn::FnoOptions o;
-  o.nx = o.ny = 12;
-  o.modes_x = o.modes_y = 3;
-  o.width = 8;
-  o.layers = 2;
-  o.padding = 2;
-  o.head = 16;
-  o.spectral = spectral;
-  o.mixing = mixing;
-  return o;
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "kron/nn/fno.hpp"
 #include "kron/nn/model.hpp"
+#include "nn_cases.hpp"
 
 using namespace kron;
 using namespace kron::nn;
@@ -358,14 +359,7 @@ TEST_CASE("Parameter counts from descriptions equal the built maps'; the FNO's m
   }
   CHECK_THROWS_WITH(structure_parameters("sparse:2", 8, 8), Catch::Contains("unknown structure 'sparse'"));
   for (const std::string spec : {"dense", "monarch:2"}) {
-    FnoOptions o;
-    o.nx = o.ny = 12;
-    o.modes_x = o.modes_y = 3;
-    o.width = 8;
-    o.layers = 2;
-    o.padding = 2;
-    o.head = 16;
-    o.spectral = o.mixing = spec;
+    const FnoOptions o = kron::testing::small_fno(spec, spec);
     Fno f(o, rng);
     const double NX = 14, NY = 14, frozen = 2 * (2 * 3 * NX) + 2 * 2 * (2 * 3 * NY);
     const auto m3 = Fno::memory(o, 3), m6 = Fno::memory(o, 6);

@@ -1,0 +1,23 @@
+#pragma once
+// Models shared by the unit and GPU tests of the neural-network family.
+#include <string>
+
+#include "kron/nn/fno.hpp"
+
+namespace kron::testing {
+
+/// A small 2D FNO (12 x 12 grid, 3 x 3 modes, width 8, 2 layers, padding 2, head 16).
+inline nn::FnoOptions small_fno(const std::string& spectral, const std::string& mixing) {
+  nn::FnoOptions o;
+  o.nx = o.ny = 12;
+  o.modes_x = o.modes_y = 3;
+  o.width = 8;
+  o.layers = 2;
+  o.padding = 2;
+  o.head = 16;
+  o.spectral = spectral;
+  o.mixing = mixing;
+  return o;
+}
+
+}  // namespace kron::testing
