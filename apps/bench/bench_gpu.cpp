@@ -15,6 +15,10 @@
 //               time to solution vs the same solve on the CPU of this machine;
 //  - adi:       one Douglas ADI step of the heat equation (fd2, Dirichlet data that move in
 //               time, a source), device vs the same step on this machine's CPU.
+//  - monarch:   a batch of vectors (65536; --quick 1024) times a Monarch matrix of n = 1024 and
+//               4096 (sqrt(n) blocks, the paper's) on the device (nn::MonarchMap: two block-dense
+//               LineOps, the permutation a view) vs cuBLAS's DGEMM of the same matrix formed
+//               densely (kron's dense LineOp, one GEMM); fp64; the outputs must agree.
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -33,6 +37,7 @@
 #include "kron/linops/fast_poisson.hpp"
 #include "kron/linops/kronecker.hpp"
 #include "kron/linops/line_op.hpp"
+#include "kron/nn/structured.hpp"
 
 namespace kron::bench {
 namespace {
@@ -349,10 +354,63 @@ void adi(long n, int rounds, const Options& opt, Report& report, MPI_Comm comm) 
   report.add(r);
 }
 
+// A batch of vectors times a Monarch matrix on the device against the dense GEMM of the same
+// matrix (cuBLAS through kron's dense LineOp).
+void monarch(const Options& opt, DeviceCopy& copy, Report& report, MPI_Comm comm) {
+  const long batch = opt.quick ? 1024 : 65536;
+  const int rounds = opt.rounds(opt.quick ? 3 : 10);
+  for (long n : opt.quick ? std::vector<long>{256} : std::vector<long>{1024, 4096}) {
+    const long nb = static_cast<long>(std::llround(std::sqrt(double(n))));
+    nn::Rng rng(3);
+    nn::MonarchMap<double> M(n, n, nb, rng);
+    nn::DenseMap<double> D(M.matrix());
+    M.to(Dev);
+    D.to(Dev);
+    std::vector<double> xh(static_cast<std::size_t>(n * batch));
+    for (auto& v : xh) v = rng.normal();
+    nn::Array<double> x(Dev), y(Dev), yd(Dev);
+    x.assign(xh.data(), xh.size());
+    y.resize(xh.size());
+    yd.resize(xh.size());
+    core::log::info("gpu suite: Monarch (", nb, " blocks) vs cuBLAS DGEMM, n = ", n, ", batch ", batch, ", ", rounds, " rounds");
+    const auto s = interleave({{"kron", [&] { M.forward(x.data(), y.data(), batch, 1); core::device_synchronize(); }, {}},
+                               {"cuBLAS DGEMM", [&] { D.forward(x.data(), yd.data(), batch, 1); core::device_synchronize(); }, {}},
+                               copy.contender()},
+                              rounds, comm);
+    // The first and last 256 samples of both.
+    const long k = std::min(batch, 256L) * n;
+    std::vector<double> a(static_cast<std::size_t>(2 * k)), b(a.size());
+    for (int part = 0; part < 2; ++part) {
+      const long off = part == 0 ? 0 : n * batch - k;
+      core::copy_to_host(a.data() + part * k, y.data() + off, sizeof(double) * static_cast<std::size_t>(k));
+      core::copy_to_host(b.data() + part * k, yd.data() + off, sizeof(double) * static_cast<std::size_t>(k));
+    }
+    if (opt.injects("monarch")) a[static_cast<std::size_t>(n / 2)] += 1e-6;
+    double diff = 0, scale = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, std::abs(a[i] - b[i]));
+      scale = std::max(scale, std::abs(b[i]));
+    }
+    const double rel = diff / scale;
+    if (!(rel <= 1e-12)) throw Error("the Monarch multiply on the device and cuBLAS's GEMM of its matrix differ by " + sci(rel));
+    Row r = baseline_row("monarch (" + std::to_string(nb) + " blocks) multiply, fp64", "n = " + std::to_string(n) + ", batch " + std::to_string(batch), s[0],
+                         "cuBLAS DGEMM", s[1]);
+    const double dense = 2.0 * double(n) * double(n) * double(batch), bytes = 4.0 * 8.0 * double(n) * double(batch);
+    r.note = fixed(dense / (M.flops() * double(batch)), 1) + "x fewer flops; kron at " + fixed(M.flops() * double(batch) / s[0].median * 1e-12, 2) +
+             " TFLOP/s and " + fixed(bytes / s[0].median * 1e-9, 0) + " GB/s (x, h, y: 4 passes; the device copy's " +
+             fixed(copy.counted() / s[2].median * 1e-9, 0) + "), the GEMM at " + fixed(dense / s[1].median * 1e-12, 1) +
+             " TFLOP/s; outputs agree to " + sci(rel);
+    r.details["relative_difference"] = rel;
+    r.details["flop_ratio"] = dense / (M.flops() * double(batch));
+    r.details["kron_gb_per_s"] = bytes / s[0].median * 1e-9;
+    report.add(r);
+  }
+}
+
 }  // namespace
 
 void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm) {
-  check_cases(opt, "gpu", {"copy", "cufft", "fft", "lineop", "laplacian", "dense_x", "poisson_periodic", "poisson_dirichlet", "adi"});
+  check_cases(opt, "gpu", {"copy", "cufft", "fft", "lineop", "laplacian", "dense_x", "poisson_periodic", "poisson_dirichlet", "adi", "monarch"});
   if (!core::cuda_enabled()) throw Error("the gpu suite needs the CUDA build of kron", {"command line", 0, {}});
   if (core::mpi::size(comm) != 1)
     throw Error("the gpu suite measures one GPU: run it on one rank", {"command line", 0, {}}, "mpirun -n 1 kron-bench --suite gpu");
@@ -380,6 +438,7 @@ void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm) {
   lineops(n, rounds, opt, copy, report, comm);
   poisson(n, rounds, opt, report, comm);
   if (opt.wants("adi")) adi(n, rounds, opt, report, comm);
+  if (opt.wants("monarch")) monarch(opt, copy, report, comm);
 }
 
 }  // namespace kron::bench

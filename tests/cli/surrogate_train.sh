@@ -42,6 +42,16 @@ run 3 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/da
 got=$("$py" -c "import json; print('%.10g' % json.load(open('pred/summary.json'))['error_test_relative_l2'])")
 [ "$want" = "$got" ] || fail "prediction error $got, training's test error $want"
 [ -s pred/darcy_predict.xdmf ] && [ -s pred/darcy_predict_000001.h5 ] || fail "no prediction fields: $(ls pred)"
+# The Monarch neural operator (learnable Monarch transforms from the DFT): trains, and prediction
+# from its checkpoint rebuilds the same model.
+run 2 "$train" $small surrogate_train.transform=monarch:2 surrogate_train.epochs=2 output.dir=mno > mno.log 2>&1 || { cat mno.log; fail "Monarch transforms"; }
+grep -q "learnable transforms: .* parameters, starting .* from the DFT rows" mno.log || fail "no transform line: $(cat mno.log)"
+want=$("$py" -c "import json; print('%.10g' % json.load(open('mno/summary.json'))['error_test_relative_l2'])")
+run 1 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=mno/darcy_fno_model.h5 surrogate_predict.data=data/darcy_000000.h5 \
+  surrogate_predict.first=30 surrogate_predict.samples=10 surrogate_predict.fields=1 output.dir=mnopred > mnopred.log 2>&1 || { cat mnopred.log; fail "predict MNO"; }
+got=$("$py" -c "import json; print('%.10g' % json.load(open('mnopred/summary.json'))['error_test_relative_l2'])")
+[ "$want" = "$got" ] || fail "MNO prediction error $got, training's test error $want"
+echo "ok: Monarch transforms train and predict ($got)"
 # Bad input: one line naming the key, no training.
 expect() {  # regex args...
   local re=$1; shift
@@ -56,6 +66,10 @@ expect "surrogate_train.spectral: Monarch layer 8 -> 8: 3 blocks do not divide b
 expect "surrogate_train.modes: FNO: 20 modes along x do not fit 24 padded points" "$train" $small surrogate_train.modes=20 output.dir=e3
 expect "surrogate_train.width: training needs about .* on one node .*but that node has .* available" "$train" $small surrogate_train.width=30000 output.dir=e8
 expect "surrogate_train.init: is projected, but spectral mixing butterfly has no closed-form projection" "$train" $small surrogate_train.spectral=butterfly surrogate_train.init=projected output.dir=e7
+expect "surrogate_train.transform: is butterfly, which has no closed-form projection of the DFT" "$train" $small surrogate_train.transform=butterfly output.dir=e9
+expect "surrogate_train.transform: Monarch layer 24 -> 8: 5 blocks do not divide both sizes; the transforms map 24 padded points to 8 and back" "$train" $small surrogate_train.transform=monarch:5 output.dir=e10
+expect "surrogate_train.transform: .*unknown structure 'fft'" "$train" $small surrogate_train.transform=fft output.dir=e11
+expect "surrogate_train.mixing: .*unknown structure 'sparse'" "$train" $small surrogate_train.mixing=sparse:2 output.dir=e12
 expect "surrogate_train.resume: is true, but there is no checkpoint e4/darcy_fno_model.h5" "$train" $small surrogate_train.resume=true output.dir=e4
 expect "surrogate_train.resume: the checkpoint res/darcy_fno_model.h5 holds another model" "$train" $small surrogate_train.width=4 surrogate_train.resume=true output.dir=res
 run 1 "$src/inputs/surrogate/darcy_data.toml" surrogate_data.samples=2 surrogate_data.resolution=61 output.dir=data13 > data13.log 2>&1 || fail "13^2 data"

@@ -6,8 +6,9 @@
 
 namespace kron::testing {
 
-/// A small 2D FNO (12 x 12 grid, 3 x 3 modes, width 8, 2 layers, padding 2, head 16).
-inline nn::FnoOptions small_fno(const std::string& spectral, const std::string& mixing) {
+/// A small 2D FNO (12 x 12 grid, 3 x 3 modes, width 8, 2 layers, padding 2, head 16); its
+/// transforms map 14 padded points to 6 and back.
+inline nn::FnoOptions small_fno(const std::string& spectral, const std::string& mixing, const std::string& transform = "fixed") {
   nn::FnoOptions o;
   o.nx = o.ny = 12;
   o.modes_x = o.modes_y = 3;
@@ -17,6 +18,7 @@ inline nn::FnoOptions small_fno(const std::string& spectral, const std::string& 
   o.head = 16;
   o.spectral = spectral;
   o.mixing = mixing;
+  o.transform = transform;
   return o;
 }
 

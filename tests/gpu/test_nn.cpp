@@ -196,9 +196,13 @@ TEST_CASE("An MLP and the FNO on the device match the host", "[gpu][nn]") {
     CHECK(rel_diff(dx, dxd.to_host()) <= 1e-13);
     CHECK(rel_diff(gradients(h->parameters()), gradients(d->parameters())) <= 1e-13);
   }
-  for (const auto& [spectral, mixing] : {std::pair<std::string, std::string>{"dense", "dense"}, {"monarch:2", "block_diag:2"}, {"low_rank:2", "monarch:2"}}) {
+  for (const auto& [spectral, mixing, transform] : {std::tuple<std::string, std::string, std::string>{"dense", "dense", "fixed"},
+                                                      {"monarch:2", "block_diag:2", "fixed"},
+                                                      {"low_rank:2", "monarch:2", "fixed"},
+                                                      {"dense", "dense", "dense"},
+                                                      {"dense", "block_diag:2", "monarch:2"}}) {
     nn::Rng r1(6), r2(6);
-    const auto o = small_fno(spectral, mixing);
+    const auto o = small_fno(spectral, mixing, transform);
     nn::Fno h(o, r1), d(o, r2);
     d.to(MemorySpace::Device);
     std::mt19937 g(9);

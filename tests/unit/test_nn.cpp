@@ -358,12 +358,12 @@ TEST_CASE("Parameter counts from descriptions equal the built maps'; the FNO's m
     if (spec.rfind("butterfly", 0) != 0) CHECK(structure_parameters(spec, 8, 12) == double(make_map<double>(spec, 8, 12, rng)->parameter_count()));
   }
   CHECK_THROWS_WITH(structure_parameters("sparse:2", 8, 8), Catch::Contains("unknown structure 'sparse'"));
-  for (const std::string spec : {"dense", "monarch:2"}) {
-    const FnoOptions o = kron::testing::small_fno(spec, spec);
+  for (const auto& [spec, transform] : {std::pair<std::string, std::string>{"dense", "fixed"}, {"monarch:2", "fixed"}, {"dense", "monarch:2"}, {"block_diag:2", "dense"}}) {
+    const FnoOptions o = kron::testing::small_fno(spec, spec, transform);
     Fno f(o, rng);
-    const double NX = 14, NY = 14, frozen = 2 * (2 * 3 * NX) + 2 * 2 * (2 * 3 * NY);
+    const double NX = 14, NY = 14, frozen = transform == "fixed" ? 2 * (2 * 3 * NX) + 2 * 2 * (2 * 3 * NY) : 0.0;
     const auto m3 = Fno::memory(o, 3), m6 = Fno::memory(o, 6);
-    INFO(spec);
+    INFO(spec << ", transform " << transform);
     // Values, gradients and Adam's two moments of every parameter, and the frozen transforms.
     CHECK(m3.parameters == 8.0 * (4.0 * double(parameter_count(f.parameters())) + frozen));
     // Activations: proportional to the batch, and at least the padded layer inputs and outputs.
@@ -605,14 +605,20 @@ TEST_CASE("FNO transforms: truncated DFT rows against FFTW, and back for band-li
 TEST_CASE("FNO 1D and 2D: gradients against central differences, any structure", "[nn][fno]") {
   struct Case {
     int dim;
-    std::string spectral, mixing;
+    std::string spectral, mixing, transform = "fixed";
   };
-  for (const Case& c : std::vector<Case>{{1, "dense", "dense"}, {2, "dense", "dense"}, {2, "monarch:2", "block_diag:2"}, {1, "low_rank:2", "monarch:2"}}) {
-    INFO(c.dim << "D FNO, spectral " << c.spectral << ", mixing " << c.mixing);
+  for (const Case& c : std::vector<Case>{{1, "dense", "dense"},
+                                         {2, "dense", "dense"},
+                                         {2, "monarch:2", "block_diag:2"},
+                                         {1, "low_rank:2", "monarch:2"},
+                                         {2, "dense", "dense", "dense"},
+                                         {2, "dense", "monarch:2", "monarch:2"},
+                                         {1, "dense", "dense", "low_rank:2"}}) {
+    INFO(c.dim << "D FNO, spectral " << c.spectral << ", mixing " << c.mixing << ", transform " << c.transform);
     Rng rng(8);
     FnoOptions o;
     o.dim = c.dim;
-    o.nx = 7;
+    o.nx = c.transform.rfind("monarch", 0) == 0 ? 6 : 7;  // Monarch transforms: 8 padded points
     o.ny = c.dim == 2 ? 6 : 1;
     o.in_channels = 2;
     o.out_channels = 1;
@@ -624,6 +630,7 @@ TEST_CASE("FNO 1D and 2D: gradients against central differences, any structure",
     o.head = 5;
     o.spectral = c.spectral;
     o.mixing = c.mixing;
+    o.transform = c.transform;
     Fno net(o, rng);
     const long batch = 2;
     auto x = random_vector<double>(batch * net.in(), rng), t = random_vector<double>(batch * net.out(), rng);
@@ -641,6 +648,46 @@ TEST_CASE("FNO 1D and 2D: gradients against central differences, any structure",
     CHECK(err <= 1e-6 * scale);
     CHECK(checked > 50);
   }
+}
+
+TEST_CASE("Learnable transforms start at the DFT: dense exactly (the FNO's outputs), others at their projection", "[nn][fno]") {
+  Rng r1(4), r2(5);
+  Fno fixed(kron::testing::small_fno("dense", "dense"), r1), learnt(kron::testing::small_fno("dense", "dense", "dense"), r2);
+  CHECK(fixed.transform_parameters() == 0);
+  CHECK(fixed.transform_start_error() == 0.0);
+  // 2 layers x (x: 2 x 6 x 14 real, y: 2 x 6 x 14 complex).
+  CHECK(learnt.transform_parameters() == 2 * (2 * 6 * 14 + 2 * 2 * 6 * 14));
+  CHECK(learnt.transform_start_error() <= 1e-15);
+  // The same weights elsewhere: the learnable model's parameters are the fixed one's with the
+  // transforms (8 factors: 2 layers x 4 transforms) before the head.
+  auto pf = fixed.parameters(), pl = learnt.parameters();
+  REQUIRE(pl.size() == pf.size() + 8);
+  for (std::size_t k = 0, j = 0; k < pf.size(); ++k, ++j) {
+    if (k == pf.size() - 4) j += 8;  // the head's two layers (weights and biases) come last
+    REQUIRE(pl[j].size == pf[k].size);
+    std::copy(pf[k].value, pf[k].value + pf[k].size, pl[j].value);
+    pl[j].upload();
+  }
+  Rng rx(6);
+  const long B = 2;
+  auto x = random_vector<double>(B * fixed.in(), rx);
+  std::vector<double> y1(static_cast<std::size_t>(B * fixed.out())), y2(y1.size());
+  fixed.forward(x.data(), y1.data(), B);
+  learnt.forward(x.data(), y2.data(), B);
+  double d = 0, n = 0;
+  for (std::size_t i = 0; i < y1.size(); ++i) {
+    d = std::max(d, std::abs(y1[i] - y2[i]));
+    n = std::max(n, std::abs(y1[i]));
+  }
+  CHECK(d <= 1e-13 * n);
+  // Monarch transforms start at the nearest Monarch matrices, not at the DFT itself.
+  Rng r3(5);
+  Fno mno(kron::testing::small_fno("dense", "dense", "monarch:2"), r3);
+  INFO("Monarch transforms start " << mno.transform_start_error() << " from the DFT");
+  CHECK(mno.transform_start_error() > 1e-3);
+  CHECK(mno.transform_start_error() < 1.0);
+  CHECK(mno.describe().find("learnable monarch:2 transforms") != std::string::npos);
+  CHECK_THROWS_WITH(Fno(kron::testing::small_fno("dense", "dense", "monarch:4"), r3), Catch::Contains("do not divide both sizes"));
 }
 
 TEST_CASE("A small FNO learns the solution operator of -u'' + u = f (periodic, 1D)", "[nn][fno]") {

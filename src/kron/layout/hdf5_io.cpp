@@ -348,6 +348,13 @@ double H5File::read_attribute_double(const std::string& name) {
   return v;
 }
 
+bool H5File::has_attribute(const std::string& name) {
+  const Impl& m = *impl_;
+  const htri_t e = H5Aexists(m.file, name.c_str());
+  if (e < 0) m.fail("checking attribute '" + name + "'");
+  return e > 0;
+}
+
 std::string H5File::read_attribute_string(const std::string& name) {
   const Impl& m = *impl_;
   if (H5Aexists(m.file, name.c_str()) <= 0) m.fail("no attribute '" + name + "'");

@@ -54,6 +54,8 @@ class H5File {
   void write_attribute(const std::string& name, const std::string& v);
   double read_attribute_double(const std::string& name);
   std::string read_attribute_string(const std::string& name);
+  /// Whether the file's root holds attribute `name` (keys added in later versions read as optional).
+  bool has_attribute(const std::string& name);
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 #include "kron/nn/fno.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kron/core/error.hpp"
@@ -53,6 +54,20 @@ std::unique_ptr<StructuredMap<cplx>> frozen(const Eigen::MatrixXcd& A) {
   m->set_trainable(false);
   return m;
 }
+
+// A truncated transform: the DFT rows A frozen ("fixed"), or a learnable map of structure `spec`
+// starting at its nearest matrix to A (worst: the largest relative distance so far).
+template <class T>
+std::unique_ptr<StructuredMap<T>> transform_map(const std::string& spec, const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& A, Rng& rng,
+                                                double& worst) {
+  if (spec == "fixed") return frozen(A);
+  auto m = make_map<T>(spec, A.cols(), A.rows(), rng);
+  if (!m->project_group(0, A))
+    throw Error("FNO: transform " + spec + " has no closed-form projection of the DFT to start from", {},
+                "use fixed, dense, low_rank:R, block_diag:NB or monarch:NB");
+  worst = std::max(worst, (m->matrix(0) - A).norm() / A.norm());
+  return m;
+}
 }  // namespace
 
 struct Fno::Impl {
@@ -60,8 +75,23 @@ struct Fno::Impl {
   core::MemorySpace space = core::MemorySpace::Host;
   std::unique_ptr<PointLinear> lift, head1, head2;
   std::vector<PointLinear> w;
-  std::unique_ptr<StructuredMap<double>> fx, ix;  // truncated real DFT along x and its inverse (frozen)
-  std::unique_ptr<StructuredMap<cplx>> fy, iy;    // truncated DFT along y and its inverse (2D; frozen)
+  // The truncated real DFT along x and its inverse, the truncated DFT along y and its inverse (2D):
+  // one of each shared by every layer when fixed, each layer its own when learnable.
+  std::vector<std::unique_ptr<StructuredMap<double>>> fx, ix;
+  std::vector<std::unique_ptr<StructuredMap<cplx>>> fy, iy;
+  double start_error = 0;
+  template <class M>
+  static M& of(std::vector<std::unique_ptr<M>>& v, long l) {
+    return *v[v.size() == 1 ? 0 : static_cast<std::size_t>(l)];
+  }
+  template <class M>
+  static const M& of(const std::vector<std::unique_ptr<M>>& v, long l) {
+    return *v[v.size() == 1 ? 0 : static_cast<std::size_t>(l)];
+  }
+  StructuredMap<double>& FX(long l) { return of(fx, l); }
+  StructuredMap<double>& IX(long l) { return of(ix, l); }
+  StructuredMap<cplx>& FY(long l) { return of(fy, l); }
+  StructuredMap<cplx>& IY(long l) { return of(iy, l); }
   std::vector<std::unique_ptr<StructuredMap<cplx>>> mix;
   // The last forward's activations.
   long batch = 0;
@@ -85,14 +115,14 @@ struct Fno::Impl {
 
   // out = K v for one layer (B samples of W channels on NY x NX), caching its intermediates.
   void spectral(long l, const double* vin, double* out, long B, long W, bool two_d) {
-    const long mx = fx->out() / 2;
+    const long mx = FX(l).out() / 2;
     sized(a1, l, B * W * NY * 2 * mx);
     double* A1 = a1[static_cast<std::size_t>(l)].data();
-    fx->forward(vin, A1, B * W * NY, 1);
+    FX(l).forward(vin, A1, B * W * NY, 1);
     const cplx* modes = as_complex(A1);
     if (two_d) {
       sized(a2, l, B * W * M);
-      fy->forward(modes, a2[static_cast<std::size_t>(l)].data(), B * W, mx);
+      FY(l).forward(modes, a2[static_cast<std::size_t>(l)].data(), B * W, mx);
       modes = a2[static_cast<std::size_t>(l)].data();
     }
     sized(a3, l, B * W * M);
@@ -101,10 +131,10 @@ struct Fno::Impl {
     const cplx* back = A3;
     if (two_d) {
       sized(a4, l, B * W * NY * mx);
-      iy->forward(A3, a4[static_cast<std::size_t>(l)].data(), B * W, mx);
+      IY(l).forward(A3, a4[static_cast<std::size_t>(l)].data(), B * W, mx);
       back = a4[static_cast<std::size_t>(l)].data();
     }
-    ix->forward(as_real(back), out, B * W * NY, 1);
+    IX(l).forward(as_real(back), out, B * W * NY, 1);
   }
 
   // dv = K^T g for layer l (the mixing's parameter gradients accumulated).
@@ -113,14 +143,14 @@ struct Fno::Impl {
     const auto& A2 = a2[static_cast<std::size_t>(l)];
     const auto& A3 = a3[static_cast<std::size_t>(l)];
     const auto& A4 = a4[static_cast<std::size_t>(l)];
-    const long mx = fx->out() / 2;
+    const long mx = FX(l).out() / 2;
     sized(g4, B * W * NY * mx);
     sized(g3, B * W * M);
     sized(g2, B * W * M);
-    ix->backward(as_real(two_d ? A4.data() : A3.data()), gin, as_real(g4.data()), B * W * NY, 1);
+    IX(l).backward(as_real(two_d ? A4.data() : A3.data()), gin, as_real(g4.data()), B * W * NY, 1);
     const cplx* gm = g4.data();
     if (two_d) {
-      iy->backward(A3.data(), g4.data(), g3.data(), B * W, mx);
+      IY(l).backward(A3.data(), g4.data(), g3.data(), B * W, mx);
       gm = g3.data();
     }
     const cplx* modes_in = two_d ? A2.data() : as_complex(A1.data());
@@ -128,10 +158,10 @@ struct Fno::Impl {
     const cplx* gxm = g2.data();
     if (two_d) {
       sized(g1, B * W * NY * mx);
-      fy->backward(as_complex(A1.data()), g2.data(), g1.data(), B * W, mx);
+      FY(l).backward(as_complex(A1.data()), g2.data(), g1.data(), B * W, mx);
       gxm = g1.data();
     }
-    fx->backward(vin, as_real(gxm), dv, B * W * NY, 1);
+    FX(l).backward(vin, as_real(gxm), dv, B * W * NY, 1);
   }
 
   // The padded layout: B W slabs of NY x NX points holding nx x ny ones.
@@ -197,11 +227,17 @@ Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>())
   m.M = two_d ? 2 * my * mx : mx;
   m.c0 = o.in_channels + (o.grid_channels ? o.dim : 0);
 
-  m.fx = frozen(rdft_rows(m.NX, mx));
-  m.ix = frozen(irdft_cols(m.NX, mx));
-  if (two_d) {
-    m.fy = frozen(dft_rows(m.NY, my));
-    m.iy = frozen(idft_cols(m.NY, my));
+  {
+    const Eigen::MatrixXd Fx = rdft_rows(m.NX, mx), Ix = irdft_cols(m.NX, mx);
+    const Eigen::MatrixXcd Fy = two_d ? dft_rows(m.NY, my) : Eigen::MatrixXcd(), Iy = two_d ? idft_cols(m.NY, my) : Eigen::MatrixXcd();
+    for (long l = 0; l < (o.transform == "fixed" ? 1 : o.layers); ++l) {
+      m.fx.push_back(transform_map(o.transform, Fx, rng, m.start_error));
+      m.ix.push_back(transform_map(o.transform, Ix, rng, m.start_error));
+      if (two_d) {
+        m.fy.push_back(transform_map(o.transform, Fy, rng, m.start_error));
+        m.iy.push_back(transform_map(o.transform, Iy, rng, m.start_error));
+      }
+    }
   }
 
   m.lift = std::make_unique<PointLinear>("dense", m.c0, o.width, rng);
@@ -256,12 +292,10 @@ void Fno::to(core::MemorySpace s) {
   for (auto* p : {&m.lift, &m.head1, &m.head2}) (*p)->to(s);
   for (auto& l : m.w) l.to(s);
   for (auto& l : m.mix) l->to(s);
-  m.fx->to(s);
-  m.ix->to(s);
-  if (m.fy) {
-    m.fy->to(s);
-    m.iy->to(s);
-  }
+  for (auto* v : {&m.fx, &m.ix})
+    for (auto& t : *v) t->to(s);
+  for (auto* v : {&m.fy, &m.iy})
+    for (auto& t : *v) t->to(s);
   m.grid_batch = 0;
   m.batch = 0;
 }
@@ -362,6 +396,14 @@ std::vector<ParamRef> Fno::parameters() {
     for (auto* p : m.mix[static_cast<std::size_t>(l)]->parameters()) r.push_back(real_view(*p));
     m.w[static_cast<std::size_t>(l)].parameters(r);
   }
+  if (o_.transform != "fixed")
+    for (long l = 0; l < o_.layers; ++l) {
+      for (auto* t : {&m.FX(l), &m.IX(l)})
+        for (auto* p : t->parameters()) r.push_back(real_view(*p));
+      if (o_.dim == 2)
+        for (auto* t : {&m.FY(l), &m.IY(l)})
+          for (auto* p : t->parameters()) r.push_back(real_view(*p));
+    }
   m.head1->parameters(r);
   m.head2->parameters(r);
   return r;
@@ -374,6 +416,19 @@ long Fno::mixing_parameters() {
   return c;
 }
 
+long Fno::transform_parameters() {
+  Impl& m = *impl_;
+  if (o_.transform == "fixed") return 0;
+  long c = 0;
+  for (long l = 0; l < o_.layers; ++l) {
+    c += m.FX(l).parameter_count() + m.IX(l).parameter_count();
+    if (o_.dim == 2) c += 2 * (m.FY(l).parameter_count() + m.IY(l).parameter_count());
+  }
+  return c;
+}
+
+double Fno::transform_start_error() const { return impl_->start_error; }
+
 Fno::Memory Fno::memory(const FnoOptions& o, long batch) {
   const bool two_d = o.dim == 2;
   const double B = double(batch), W = double(o.width), H = double(o.head), nx = double(o.nx), ny = double(o.ny);
@@ -383,9 +438,17 @@ Fno::Memory Fno::memory(const FnoOptions& o, long batch) {
   const double spectral = structure_parameters(o.spectral, o.width, o.width), mixing = structure_parameters(o.mixing, o.width, o.width);
   const double params = c0 * W + W + L * (2 * M * spectral + mixing + W) + W * H + H + H * double(o.out_channels) + double(o.out_channels);
   const double frozen = 2 * (2 * mx * NX) + (two_d ? 2 * 2 * (2 * my * NY) : 0.0);
+  const bool learnt = o.transform != "fixed";
+  const double transforms = !learnt ? 0.0
+                                    : L * (structure_parameters(o.transform, long(NX), long(2 * mx)) + structure_parameters(o.transform, long(2 * mx), long(NX)) +
+                                           (two_d ? 2 * (structure_parameters(o.transform, long(NY), long(2 * my)) +
+                                                         structure_parameters(o.transform, long(2 * my), long(NY)))
+                                                  : 0.0));
   Memory m;
-  m.parameters = 8.0 * (4 * params + frozen);
-  const double structured = (o.spectral != "dense" ? 2 * 2 * B * W * M : 0.0) + (o.mixing != "dense" ? 2 * B * W * PP : 0.0);
+  m.parameters = 8.0 * (4 * (params + transforms) + (learnt ? 0.0 : frozen));
+  // Structured maps' intermediates (at most their input's size, twice: forward and backward).
+  const double structured = (o.spectral != "dense" ? 2 * 2 * B * W * M : 0.0) + (o.mixing != "dense" ? 2 * B * W * PP : 0.0) +
+                            (learnt && o.transform != "dense" ? 2 * (B * W * PP + 2 * B * W * NY * mx) : 0.0);
   const double per_layer = 2 * B * W * PP + B * W * NY * 2 * mx + (two_d ? 2 * 2 * B * W * M + 2 * B * W * NY * mx : 0.0) + structured;
   const double forward = B * P * (2 * c0 + 2 * W + 2 * H) + L * per_layer;
   const double backward = B * H * P + 2 * B * W * P + 3 * B * W * PP + B * c0 * P + 2 * (2 * B * W * NY * mx + 2 * B * W * M);
@@ -398,7 +461,8 @@ std::string Fno::describe() const {
   return "FNO " + std::to_string(o_.dim) + "D on " + std::to_string(o_.nx) + (o_.dim == 2 ? "x" + std::to_string(o_.ny) : "") + " (padded " +
          std::to_string(m.NX) + (o_.dim == 2 ? "x" + std::to_string(m.NY) : "") + "), width " + std::to_string(o_.width) + ", " +
          std::to_string(o_.layers) + " Fourier layers of " + std::to_string(m.M) + " modes, spectral mixing " + o_.spectral +
-         ", point-wise mixing " + o_.mixing;
+         ", point-wise mixing " + o_.mixing +
+         (o_.transform == "fixed" ? std::string() : ", learnable " + o_.transform + " transforms per layer from the DFT");
 }
 
 double Fno::flops() const {
@@ -406,8 +470,8 @@ double Fno::flops() const {
   const double W = static_cast<double>(o_.width), mx = static_cast<double>(o_.modes_x);
   double f = static_cast<double>(m.P) * (m.lift->map->flops() + o_.head * 20.0 + m.head1->map->flops() + m.head2->map->flops());
   for (long l = 0; l < o_.layers; ++l) {
-    f += 2.0 * W * static_cast<double>(m.NY) * (2 * mx) * static_cast<double>(m.NX) * 2.0;  // fx and ix
-    if (m.fy) f += 2.0 * W * mx * static_cast<double>(m.fy->out()) * static_cast<double>(m.NY) * 8.0;
+    f += W * static_cast<double>(m.NY) * (m.of(m.fx, l).flops() + m.of(m.ix, l).flops());
+    if (o_.dim == 2) f += W * mx * (m.of(m.fy, l).flops() + m.of(m.iy, l).flops());
     f += static_cast<double>(m.M) * m.mix[static_cast<std::size_t>(l)]->flops();
     f += static_cast<double>(m.PP) * (m.w[static_cast<std::size_t>(l)].map->flops() + 1 + (l + 1 < o_.layers ? 20.0 * W : 0.0));
   }

@@ -14,7 +14,8 @@
 // dense LineOps (the DFT's 2 m x n rows, real lines in and complex lines out along x, complex
 // along y): with 12 of ~94 modes kept, the truncated product does about twice an FFT's flops at
 // GEMM speed and never forms the full spectrum; the inverse is torch's irfft2 of the kept modes
-// (the x = 0 mode's imaginary part ignored, the others counted twice).
+// (the x = 0 mode's imaginary part ignored, the others counted twice). FnoOptions::transform makes
+// them learnable, each layer its own (the Monarch neural operator).
 #include <complex>
 #include <memory>
 #include <string>
@@ -37,6 +38,12 @@ struct FnoOptions {
   /// structure's nearest matrix to a draw of the dense initialisation, scale U[0, 1) in both
   /// parts, whose mean, an all-channels average, dominates it). Dense mixing ignores it.
   std::string init = "scaled";
+  /// The truncated transforms: "fixed" (the DFT's rows, frozen and shared by every layer: the FNO)
+  /// or a structure (make_map: dense, low_rank:R, block_diag:NB, monarch:NB) that each layer learns
+  /// for itself, starting from the structure's nearest matrix to those DFT rows (exact for dense):
+  /// with monarch:NB, the Monarch neural operator (Dao et al. 2022's learnable transforms
+  /// initialised to the DFT in place of the FFT).
+  std::string transform = "fixed";
   bool grid_channels = true;  ///< append the coordinates in [0, 1] as input channels
 };
 
@@ -67,6 +74,11 @@ class Fno : public Module {
   const FnoOptions& options() const { return o_; }
   /// Parameters of the spectral mixing and of the point-wise mixing (the structure table's count).
   long mixing_parameters();
+  /// Parameters of the learnable transforms (0 when fixed).
+  long transform_parameters();
+  /// The largest relative Frobenius distance between a learnable transform's starting matrix and
+  /// the DFT rows it stands for (0 when fixed or dense).
+  double transform_start_error() const;
   /// Bytes a model of these options holds to train on `batch` samples a step, from the options
   /// alone (nothing built): parameters with gradients and Adam's two moments, the frozen
   /// transforms, and forward activations and backward scratch. Throws as make_map for unknown

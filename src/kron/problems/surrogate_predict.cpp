@@ -43,6 +43,7 @@ Loaded load(const core::Deck& deck, MPI_Comm comm) {
     L.o.head = static_cast<long>(f.read_attribute_double("head"));
     L.o.spectral = f.read_attribute_string("spectral");
     L.o.mixing = f.read_attribute_string("mixing");
+    L.o.transform = f.has_attribute("transform") ? f.read_attribute_string("transform") : "fixed";  // older model files: fixed
     L.described = f.read_attribute_string("model");
     for (long k = 0; f.exists("/parameters/" + std::to_string(k)); ++k) L.params.push_back(f.read_vector("/parameters/" + std::to_string(k)));
     L.x_mean = f.read_vector("/normalizer/x_mean");

@@ -37,6 +37,7 @@ nn::FnoOptions fno_options(const core::Deck& deck, long s) {
   o.spectral = deck.string(S, "spectral");
   o.mixing = deck.string(S, "mixing");
   o.init = deck.string(S, "init");
+  o.transform = deck.string(S, "transform");
   return o;
 }
 
@@ -103,6 +104,9 @@ void SurrogateTrain::declare(core::Schema& schema) {
        "How a structured spectral mixing starts: scaled (the structure's own initialisation rescaled to the dense one's norm per "
        "mode) or projected (per mode, the structure's nearest matrix to a draw of the dense initialisation; not for butterfly).",
        -1e300, 1e300, {"scaled", "projected"}},
+      {"transform", ValueKind::String, "\"fixed\"",
+       "The truncated Fourier transforms: fixed (the DFT, shared by every layer: the FNO) or a structure each layer learns, starting "
+       "from its nearest matrix to the DFT: dense (exact), low_rank:R, block_diag:NB, monarch:NB (the Monarch neural operator)."},
       {"epochs", ValueKind::Integer, "500", "Training epochs.", 1, 1e9},
       {"batch", ValueKind::Integer, "20", "Samples per optimiser step (split over the ranks).", 1, 1e9},
       {"lr", ValueKind::Real, "1e-3", "Adam's initial learning rate.", 1e-300, 1e300},
@@ -136,6 +140,21 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
                      "lower surrogate_train.train or test, or generate more samples");
   if (deck.integer(S, "batch") > train)
     throw deck.error(S, "batch", std::to_string(deck.integer(S, "batch")) + " samples a step, but only " + std::to_string(train) + " to train on");
+  // The structures' names first (cheap: nothing built), so that the memory estimate below, which
+  // reads them all, fails under the right key.
+  const std::string transform = deck.string(S, "transform");
+  for (const char* key : {"spectral", "mixing", "transform"}) {
+    const std::string spec = deck.string(S, key);
+    if (spec == "fixed" && std::string(key) == "transform") continue;
+    try {
+      nn::structure_parameters(spec, 2, 2);
+    } catch (const Error& e) {
+      throw deck.error(S, key, e.message(), e.hint());
+    }
+  }
+  if (transform.rfind("butterfly", 0) == 0)
+    throw deck.error(S, "transform", "is " + transform + ", which has no closed-form projection of the DFT to start from",
+                     "use fixed, dense, low_rank:R, block_diag:NB or monarch:NB");
   check_memory(deck, comm, sa[1]);
   nn::Rng rng(0);
   const long width = deck.integer(S, "width");
@@ -152,6 +171,17 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   if (deck.string(S, "init") == "projected" && deck.string(S, "spectral").rfind("butterfly", 0) == 0)
     throw deck.error(S, "init", "is projected, but spectral mixing " + deck.string(S, "spectral") + " has no closed-form projection",
                      "use init = \"scaled\" with butterfly layers");
+  if (transform != "fixed") {
+    // The transforms map the padded points to twice the modes and back (both axes alike).
+    const long n = sa[1] + deck.integer(S, "padding"), m2 = 2 * deck.integer(S, "modes");
+    try {
+      nn::make_map<double>(transform, n, m2, rng);
+      nn::make_map<double>(transform, m2, n, rng);
+    } catch (const Error& e) {
+      throw deck.error(S, "transform", e.message() + "; the transforms map " + std::to_string(n) + " padded points to " + std::to_string(m2) + " and back",
+                       "pick a structure whose blocks divide both, e.g. monarch:2, or change padding or modes");
+    }
+  }
   try {
     nn::Fno probe(fno_options(deck, sa[1]), rng);
   } catch (const Error& e) {
@@ -217,6 +247,9 @@ core::Json SurrogateTrain::run() {
   }
   log::info(S, ": ", model.describe(), "; ", nn::parameter_count(params), " parameters (", model.mixing_parameters(), " in the mixing); ", train,
             " training and ", test, " test samples of ", s, "^2 from ", data, "; batch ", B, " over ", np, " rank", np == 1 ? "" : "s");
+  if (model.transform_parameters() > 0)
+    log::info(S, ": learnable transforms: ", model.transform_parameters(), " parameters, starting ", model.transform_start_error(),
+              " (relative, largest) from the DFT rows they replace");
 
   auto checkpoint = [&](long done) {
     core::ScopedTimer t("checkpoint");
@@ -245,6 +278,7 @@ core::Json SurrogateTrain::run() {
       f.write_attribute("spectral", deck_.string(S, "spectral"));
       f.write_attribute("mixing", deck_.string(S, "mixing"));
       f.write_attribute("init", deck_.string(S, "init"));
+      f.write_attribute("transform", deck_.string(S, "transform"));
       f.write_attribute("data", data);
       f.write_attribute("kron_version", std::string(core::version_string));
       f.write_attribute("git_hash", std::string(core::git_hash));
@@ -338,6 +372,7 @@ core::Json SurrogateTrain::run() {
   j["model"] = model.describe();
   j["parameters"] = double(nn::parameter_count(params));
   j["mixing_parameters"] = double(model.mixing_parameters());
+  j["transform_parameters"] = double(model.transform_parameters());
   j["epochs"] = double(epochs);
   j["train_loss"] = train_loss;
   j["error_test_relative_l2"] = test_err;
