@@ -13,7 +13,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 # summary key -> the words the run prints just before the value
-declare -A printed=([cg_iterations_mean]="CG iterations mean " [error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error " [error_test_relative_l2]="relative L2 error ")
+declare -A printed=([cg_iterations_mean]="CG iterations mean " [error_max]="solution.*: max " [energy_physical]="energy: physical " [error_relative_l2]="relative L2 error " [error_test_relative_l2]="relative L2 error " [mean_drift_max]="the mean of u kept to ")
 check() {  # deck log
   local deck=$1 log=$2 line checks=() dir
   line=$(sed -n 's/^# Expected as shipped[^:]*: //p' "$deck")
@@ -37,7 +37,8 @@ case "$sub" in
     [ "$(ls "$src"/inputs/gp/*.toml | wc -l)" -eq ${#decks[@]} ] || fail "inputs/gp has decks this list does not name" ;;
   surrogate)  # in the order a user runs them: data first; training takes minutes
     limit=900
-    decks=("$src/inputs/surrogate/darcy_data.toml" "$src/inputs/surrogate/darcy_train.toml" "$src/inputs/surrogate/darcy_predict.toml")
+    decks=("$src/inputs/surrogate/darcy_data.toml" "$src/inputs/surrogate/darcy_train.toml" "$src/inputs/surrogate/darcy_predict.toml"
+           "$src/inputs/surrogate/burgers_data.toml" "$src/inputs/surrogate/burgers_train.toml" "$src/inputs/surrogate/burgers_predict.toml")
     [ "$(ls "$src"/inputs/surrogate/*.toml | wc -l)" -eq ${#decks[@]} ] || fail "inputs/surrogate has decks this list does not name" ;;
   "") decks=("$src"/inputs/*.toml "$src"/inputs/bwler/*.toml) ;;
   *) fail "unknown deck set '$sub'" ;;

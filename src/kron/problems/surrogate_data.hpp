@@ -37,6 +37,32 @@ class DarcySampler {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The 1D Burgers set of Li et al. (2021): u_t + (u^2 / 2)_x = nu u_xx on [0, 1) with periodic
+/// ends, the map u0 -> u(T); u0 from N(0, sigma^2 (-Laplace + tau^2)^-gamma) (the reference's
+/// GRF1: coefficients sqrt(2) sigma ((2 pi k)^2 + tau^2)^(-gamma/2) on cos(2 pi k x) and
+/// sin(2 pi k x), k = 1 .. n/2 - 1, standard normal draws, no mean), sampled on n points;
+/// u(T) by linops::PeriodicBurgers (pseudo-spectral, ETDRK4), many samples at once as its lines.
+class BurgersSampler {
+ public:
+  struct Options {
+    long resolution = 8192;
+    double sigma = 25, tau = 5, gamma = 2, nu = 0.1, time = 1, dt = 1e-4;
+  };
+  explicit BurgersSampler(Options o);
+  ~BurgersSampler();
+  /// u0 on the n points x_j = j / n from a seed: the same for a seed on any rank.
+  std::vector<double> initial(std::uint64_t seed) const;
+  /// u0 and u(T) (one line of n values per seed, in order) of the given seeds.
+  void sample(const std::vector<std::uint64_t>& seeds, std::vector<double>& a, std::vector<double>& u) const;
+  /// Time steps to T (the step is T / steps, at most dt).
+  long steps() const;
+
+ private:
+  struct Impl;
+  Options o_;
+  std::unique_ptr<Impl> impl_;
+};
+
 /// `[problem] type = "surrogate_data"`: a data set for the surrogate family, samples split over
 /// the ranks, written to one HDF5 file with its generating parameters and every sample's seed.
 class SurrogateData : public Problem {
@@ -46,6 +72,7 @@ class SurrogateData : public Problem {
   core::Json run() override;
 
  private:
+  core::Json run_burgers();
   const core::Deck& deck_;
   MPI_Comm comm_;
 };

@@ -34,8 +34,9 @@ Loaded load(const core::Deck& deck, MPI_Comm comm) {
   Loaded L;
   try {
     layout::H5File f(path, layout::H5File::Mode::Read, comm);
-    L.o.dim = 2;
-    L.o.nx = L.o.ny = static_cast<long>(f.read_attribute_double("grid_points"));
+    L.o.dim = f.has_attribute("dim") ? static_cast<int>(f.read_attribute_double("dim")) : 2;  // older model files: 2D
+    L.o.nx = static_cast<long>(f.read_attribute_double("grid_points"));
+    L.o.ny = L.o.dim == 2 ? L.o.nx : 1;
     L.o.modes_x = L.o.modes_y = static_cast<long>(f.read_attribute_double("modes"));
     L.o.width = static_cast<long>(f.read_attribute_double("width"));
     L.o.layers = static_cast<long>(f.read_attribute_double("layers"));
@@ -83,8 +84,9 @@ SurrogatePredict::SurrogatePredict(const core::Deck& deck, MPI_Comm comm) : deck
   } catch (const Error& e) {
     throw deck.error(S, "data", data + ": " + e.message(), "run the surrogate_data deck first");
   }
-  if (sa.size() != 3 || sa[1] != L.o.nx || sa[2] != L.o.ny)
-    throw deck.error(S, "data", data + " holds samples of another grid than the model's " + std::to_string(L.o.nx) + " x " + std::to_string(L.o.ny));
+  if (static_cast<int>(sa.size()) != 1 + L.o.dim || sa[1] != L.o.nx || (L.o.dim == 2 && sa[2] != L.o.ny))
+    throw deck.error(S, "data", data + " holds samples of another grid than the model's " + std::to_string(L.o.nx) +
+                                    (L.o.dim == 2 ? " x " + std::to_string(L.o.ny) : std::string(" (1D)")));
   const long first = deck.integer(S, "first"), n = deck.integer(S, "samples");
   if (first + n > sa[0])
     throw deck.error(S, "samples", "samples " + std::to_string(first) + " .. " + std::to_string(first + n - 1) + " asked for, but " + data +
@@ -111,7 +113,7 @@ core::Json SurrogatePredict::run() {
     std::copy(L.params[k].begin(), L.params[k].end(), params[k].value);
     params[k].upload();
   }
-  const long s = L.o.nx, P = s * s, first = deck_.integer(S, "first"), n = deck_.integer(S, "samples"), nf = deck_.integer(S, "fields");
+  const long s = L.o.nx, P = L.o.nx * L.o.ny, first = deck_.integer(S, "first"), n = deck_.integer(S, "samples"), nf = deck_.integer(S, "fields");
   const std::string data = deck_.string(S, "data");
   // Each rank its block of the samples.
   const long r0 = n * rank / np, r1 = n * (rank + 1) / np, mine = r1 - r0;
@@ -154,8 +156,10 @@ core::Json SurrogatePredict::run() {
 
   // Output: the first nf samples as fields, one XDMF step each; every prediction under /predictions.
   layout::Domain d;
-  d.dim = 2;
-  d.axes = {layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid()};
+  d.dim = L.o.dim;
+  // 2D: the Darcy grid (boundaries included); 1D: the Burgers set's periodic points j / s.
+  d.axes = L.o.dim == 2 ? std::array<layout::AxisGrid, 3>{layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid()}
+                        : std::array<layout::AxisGrid, 3>{layout::AxisGrid::periodic(s, 0, 1), layout::AxisGrid(), layout::AxisGrid()};
   auto pgrid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
   const layout::Pencil px(d.shape(), pgrid, 0);
   const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
@@ -184,7 +188,7 @@ core::Json SurrogatePredict::run() {
     out.write_step(static_cast<int>(i), double(first + i), {{"a", &fa, 0}, {"u", &fu, 0}, {"prediction", &fp, 0}, {"error", &fe, 0}},
                    [&](layout::H5File& f) {
                      if (i != 0) return;
-                     f.write_rows("/predictions/u", {n, s, s}, r0, mine, pred.data());
+                     f.write_rows("/predictions/u", L.o.dim == 2 ? std::vector<long>{n, s, s} : std::vector<long>{n, s}, r0, mine, pred.data());
                      f.write_rows("/predictions/relative_l2", {n}, r0, mine, err.data());
                      f.write_attribute("first_sample", static_cast<long long>(first));
                      f.write_attribute("model", L.described);

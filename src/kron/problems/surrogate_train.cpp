@@ -24,10 +24,12 @@ namespace log = core::log;
 
 namespace {
 constexpr const char* S = "surrogate_train";
-nn::FnoOptions fno_options(const core::Deck& deck, long s) {
+// A data set of N x s samples is 1D, of N x s x s 2D.
+nn::FnoOptions fno_options(const core::Deck& deck, long s, int dim) {
   nn::FnoOptions o;
-  o.dim = 2;
-  o.nx = o.ny = s;
+  o.dim = dim;
+  o.nx = s;
+  o.ny = dim == 2 ? s : 1;
   o.in_channels = o.out_channels = 1;
   o.modes_x = o.modes_y = deck.integer(S, "modes");
   o.width = deck.integer(S, "width");
@@ -46,13 +48,13 @@ nn::FnoOptions fno_options(const core::Deck& deck, long s) {
 // gradients, Adam's moments, activations of its share of a batch; with device.backend = cuda the
 // model lives on the GPU and the host keeps the parameters' and gradients' copies). An error
 // naming the key that dominates when the neediest node lacks the memory.
-void check_memory(const core::Deck& deck, MPI_Comm comm, long s) {
+void check_memory(const core::Deck& deck, MPI_Comm comm, long s, int dim) {
   const long np = core::mpi::size(comm), B = deck.integer(S, "batch");
-  const double P = double(s) * double(s);
+  const double P = dim == 2 ? double(s) * double(s) : double(s);
   const double data = 8.0 * P * (2.0 * double(deck.integer(S, "train") + deck.integer(S, "test")) + 2.0 * double(B));
   nn::Fno::Memory model;
   try {
-    model = nn::Fno::memory(fno_options(deck, s), (B + np - 1) / np);
+    model = nn::Fno::memory(fno_options(deck, s, dim), (B + np - 1) / np);
   } catch (const Error& e) {
     throw deck.error(S, "spectral", e.message(), e.hint());
   }
@@ -132,8 +134,9 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   } catch (const Error& e) {
     throw deck.error(S, "data", data + ": " + e.message(), "run the surrogate_data deck first, e.g. inputs/surrogate/darcy_data.toml");
   }
-  if (sa.size() != 3 || sa != su || sa[1] != sa[2])
-    throw deck.error(S, "data", data + ": /samples/a and /samples/u must both be N x s x s (a 2D data set), found other shapes");
+  if (!(sa.size() == 2 || (sa.size() == 3 && sa[1] == sa[2])) || sa != su)
+    throw deck.error(S, "data", data + ": /samples/a and /samples/u must both be N x s (a 1D data set) or N x s x s (2D), found other shapes");
+  const int dim = static_cast<int>(sa.size()) - 1;
   const long have = sa[0], train = deck.integer(S, "train"), test = deck.integer(S, "test");
   if (train + test > have)
     throw deck.error(S, "test", "train + test = " + std::to_string(train + test) + " samples, but " + data + " holds " + std::to_string(have),
@@ -155,7 +158,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   if (transform.rfind("butterfly", 0) == 0)
     throw deck.error(S, "transform", "is " + transform + ", which has no closed-form projection of the DFT to start from",
                      "use fixed, dense, low_rank:R, block_diag:NB or monarch:NB");
-  check_memory(deck, comm, sa[1]);
+  check_memory(deck, comm, sa[1], dim);
   nn::Rng rng(0);
   const long width = deck.integer(S, "width");
   try {
@@ -183,7 +186,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
     }
   }
   try {
-    nn::Fno probe(fno_options(deck, sa[1]), rng);
+    nn::Fno probe(fno_options(deck, sa[1], dim), rng);
   } catch (const Error& e) {
     throw deck.error(S, "modes", e.message(), e.hint());
   }
@@ -200,22 +203,25 @@ core::Json SurrogateTrain::run() {
   const long seed = deck_.integer(S, "seed");
   std::vector<double> a_train, u_train, a_test, u_test;
   long s = 0;
+  int dim = 2;
   {
     core::ScopedTimer t("read data");
     layout::H5File f(data, layout::H5File::Mode::Read, comm_);
-    s = f.shape("/samples/a")[1];
+    const auto shape = f.shape("/samples/a");
+    s = shape[1];
+    dim = static_cast<int>(shape.size()) - 1;
     a_train = f.read_rows("/samples/a", 0, train);
     u_train = f.read_rows("/samples/u", 0, train);
     a_test = f.read_rows("/samples/a", train, test);
     u_test = f.read_rows("/samples/u", train, test);
   }
-  const long P = s * s;
+  const long P = dim == 2 ? s * s : s;
   const auto xn = nn::Normalizer::fit(a_train, train, P), yn = nn::Normalizer::fit(u_train, train, P);
   xn.encode(a_train);
   xn.encode(a_test);
 
   nn::Rng rng(static_cast<std::uint64_t>(seed));
-  nn::Fno model(fno_options(deck_, s), rng);
+  nn::Fno model(fno_options(deck_, s, dim), rng);
   const auto space = space_;
   model.to(space);
   const auto params = model.parameters();
@@ -246,7 +252,7 @@ core::Json SurrogateTrain::run() {
     log::info(S, ": resuming from ", ckpt, " after epoch ", start, ranks_then == np ? "" : " (written on " + std::to_string(ranks_then) + " ranks: the continuation agrees within rounding, not bitwise)");
   }
   log::info(S, ": ", model.describe(), "; ", nn::parameter_count(params), " parameters (", model.mixing_parameters(), " in the mixing); ", train,
-            " training and ", test, " test samples of ", s, "^2 from ", data, "; batch ", B, " over ", np, " rank", np == 1 ? "" : "s");
+            " training and ", test, " test samples of ", s, dim == 2 ? "^2" : " points", " from ", data, "; batch ", B, " over ", np, " rank", np == 1 ? "" : "s");
   if (model.transform_parameters() > 0)
     log::info(S, ": learnable transforms: ", model.transform_parameters(), " parameters, starting ", model.transform_start_error(),
               " (relative, largest) from the DFT rows they replace");
@@ -270,6 +276,7 @@ core::Json SurrogateTrain::run() {
       f.write_attribute("epochs_done", static_cast<long long>(done));
       f.write_attribute("adam_steps", static_cast<long long>(opt.steps()));
       f.write_attribute("grid_points", static_cast<long long>(s));
+      f.write_attribute("dim", static_cast<long long>(dim));
       f.write_attribute("modes", static_cast<long long>(deck_.integer(S, "modes")));
       f.write_attribute("width", static_cast<long long>(deck_.integer(S, "width")));
       f.write_attribute("layers", static_cast<long long>(deck_.integer(S, "layers")));
