@@ -19,31 +19,30 @@ struct PeriodicBurgers::Impl {
   long n = 0;
   double dt = 0;
   LineOp<double> r2hc, hc2r;
-  // Per halfcomplex entry: the wavenumber kappa_k (signed: + on the real parts, - on the
-  // imaginary ones, so that i kappa maps (re, im) -> (-kappa im, kappa re) by index), the 2/3
-  // rule's mask, and the ETDRK4 multipliers of that mode.
-  std::vector<double> kappa, mask, E, E2, Q, f1, f2, f3;
-  // hc index of the partner (the other half of the same mode; itself for the mean and Nyquist).
+  // Per halfcomplex entry: -1/2 i kappa_k as a real factor on the partner entry (the other half
+  // of the same mode: i kappa (a + i b) = -kappa b + i kappa a), zero where the 2/3 rule drops
+  // the mode; the partner's index.
+  std::vector<double> half_ik;
   std::vector<long> partner;
+  // The 2/3 rule's mask and ETDRK4's multipliers as diagonal line operators (the same on every
+  // line): E = e^(hL), E2 = e^(hL/2), Q, 2Q, -Q, f1, 2 f2, f3.
+  LineOp<double> mask, E, E2, Q, Q2, Qm, f1, f2x2, f3;
 
-  // N(v) = -1/2 i kappa FFT((IFFT v)^2), v and the result in unnormalised halfcomplex order.
-  void nonlinear(const std::vector<double>& v, std::vector<double>& out, std::vector<double>& u, long lines) const {
-    const long L = lines;
-    for (std::size_t i = 0; i < v.size(); ++i) u[i] = v[i] * mask[i % static_cast<std::size_t>(n)];
-    LineView<double> lu{u.data(), L, n, 1, n};
-    hc2r.apply(LineView<const double>{u.data(), L, n, 1, n}, lu);
+  static LineView<const double> in(const std::vector<double>& v, long L, long n) { return {v.data(), L, n, 1, n}; }
+  static LineView<double> out(std::vector<double>& v, long L, long n) { return {v.data(), L, n, 1, n}; }
+
+  // N(v) = -1/2 i kappa FFT((IFFT v)^2), v and the result in unnormalised halfcomplex order; u is
+  // scratch of the same size.
+  void nonlinear(const std::vector<double>& v, std::vector<double>& res, std::vector<double>& u, long L) const {
+    mask.apply(in(v, L, n), out(u, L, n));
+    hc2r.apply(in(u, L, n), out(u, L, n));
     const double s = 1.0 / (double(n) * double(n));  // IFFT's 1/n, squared
     for (auto& x : u) x = x * x * s;
-    r2hc.apply(LineView<const double>{u.data(), L, n, 1, n}, LineView<double>{out.data(), L, n, 1, n});
-    std::vector<double> tmp(static_cast<std::size_t>(n));
+    r2hc.apply(in(u, L, n), out(u, L, n));
     for (long l = 0; l < L; ++l) {
-      double* o = out.data() + l * n;
-      std::copy(o, o + n, tmp.begin());
-      for (long i = 0; i < n; ++i) {
-        // i kappa (re + i im) = -kappa im + i kappa re; the partner holds the other part.
-        const long p = partner[static_cast<std::size_t>(i)];
-        o[i] = (p == i) ? 0.0 : -0.5 * kappa[static_cast<std::size_t>(i)] * tmp[static_cast<std::size_t>(p)] * mask[static_cast<std::size_t>(i)];
-      }
+      const double* w = u.data() + l * n;
+      double* o = res.data() + l * n;
+      for (long i = 0; i < n; ++i) o[i] = half_ik[static_cast<std::size_t>(i)] * w[partner[static_cast<std::size_t>(i)]];
     }
   }
 };
@@ -57,23 +56,23 @@ PeriodicBurgers::PeriodicBurgers(long n, double length, double nu, double dt) : 
   m.r2hc = LineOp<double>::transform(LineOp<double>::Transform::R2HC, n);
   m.hc2r = LineOp<double>::transform(LineOp<double>::Transform::HC2R, n);
   const std::size_t N = static_cast<std::size_t>(n);
-  m.kappa.assign(N, 0.0);
-  m.mask.assign(N, 0.0);
+  m.half_ik.assign(N, 0.0);
   m.partner.assign(N, 0);
-  for (auto* v : {&m.E, &m.E2, &m.Q, &m.f1, &m.f2, &m.f3}) v->assign(N, 0.0);
+  std::vector<double> mask(N), E(N), E2(N), Q(N), f1(N), f2(N), f3(N);
   const int M = 32;
   for (long i = 0; i < n; ++i) {
     // Halfcomplex order: r_0, r_1, ..., r_{n/2}, i_{n/2-1}, ..., i_1.
+    const std::size_t I = static_cast<std::size_t>(i);
     const long k = i <= n / 2 ? i : n - i;
     const bool imag = i > n / 2;
     const double kap = 2 * kPi * double(k) / length;
-    m.partner[static_cast<std::size_t>(i)] = (k == 0 || 2 * k == n) ? i : n - i;
-    // i kappa (a + i b) = -kappa b + i kappa a: the real part takes -kappa times the imaginary one.
-    m.kappa[static_cast<std::size_t>(i)] = imag ? kap : -kap;
-    m.mask[static_cast<std::size_t>(i)] = 3 * k < n ? 1.0 : 0.0;  // the 2/3 rule (Nyquist dropped too)
-    const double Lk = -nu * kap * kap, hL = dt * Lk;
-    m.E[static_cast<std::size_t>(i)] = std::exp(hL);
-    m.E2[static_cast<std::size_t>(i)] = std::exp(hL / 2);
+    mask[I] = 3 * k < n ? 1.0 : 0.0;  // the 2/3 rule (Nyquist dropped too)
+    m.partner[I] = (k == 0 || 2 * k == n) ? i : n - i;
+    // The real part takes -kappa times the imaginary one, the imaginary part +kappa times the real.
+    m.half_ik[I] = (k == 0 || 2 * k == n) ? 0.0 : -0.5 * (imag ? kap : -kap) * mask[I];
+    const double hL = -dt * nu * kap * kap;
+    E[I] = std::exp(hL);
+    E2[I] = std::exp(hL / 2);
     std::complex<double> q = 0, a = 0, b = 0, c = 0;
     for (int j = 1; j <= M; ++j) {
       const std::complex<double> r = std::polar(1.0, kPi * (double(j) - 0.5) / M), z = hL + r, ez = std::exp(z), z3 = z * z * z;
@@ -82,11 +81,25 @@ PeriodicBurgers::PeriodicBurgers(long n, double length, double nu, double dt) : 
       b += (2.0 + z + ez * (-2.0 + z)) / z3;
       c += (-4.0 - 3.0 * z - z * z + ez * (4.0 - z)) / z3;
     }
-    m.Q[static_cast<std::size_t>(i)] = dt * (q / double(M)).real();
-    m.f1[static_cast<std::size_t>(i)] = dt * (a / double(M)).real();
-    m.f2[static_cast<std::size_t>(i)] = dt * (b / double(M)).real();
-    m.f3[static_cast<std::size_t>(i)] = dt * (c / double(M)).real();
+    Q[I] = dt * (q / double(M)).real();
+    f1[I] = dt * (a / double(M)).real();
+    f2[I] = dt * (b / double(M)).real();
+    f3[I] = dt * (c / double(M)).real();
   }
+  auto scaled = [](std::vector<double> d, double f) {
+    for (auto& x : d) x *= f;
+    return d;
+  };
+  using Op = LineOp<double>;
+  m.mask = Op::diagonal(n, mask);
+  m.E = Op::diagonal(n, E);
+  m.E2 = Op::diagonal(n, E2);
+  m.Q = Op::diagonal(n, Q);
+  m.Q2 = Op::diagonal(n, scaled(Q, 2.0));
+  m.Qm = Op::diagonal(n, scaled(Q, -1.0));
+  m.f1 = Op::diagonal(n, f1);
+  m.f2x2 = Op::diagonal(n, scaled(f2, 2.0));
+  m.f3 = Op::diagonal(n, f3);
 }
 
 PeriodicBurgers::~PeriodicBurgers() = default;
@@ -95,30 +108,38 @@ double PeriodicBurgers::dt() const { return impl_->dt; }
 
 void PeriodicBurgers::advance(double* u, long lines, long steps) const {
   const Impl& m = *impl_;
-  const long n = m.n;
-  const std::size_t T = static_cast<std::size_t>(n * lines);
-  std::vector<double> v(T), a(T), b(T), c(T), Nv(T), Na(T), Nb(T), Nc(T), work(T);
-  m.r2hc.apply(LineView<const double>{u, lines, n, 1, n}, LineView<double>{v.data(), lines, n, 1, n});
-  auto at = [n](std::size_t i) { return i % static_cast<std::size_t>(n); };
+  const long n = m.n, L = lines;
+  const std::size_t T = static_cast<std::size_t>(n * L);
+  std::vector<double> v(T), w(T), a(T), b(T), c(T), Nv(T), Na(T), Nb(T), Nc(T), work(T);
+  auto in = [&](const std::vector<double>& x) { return Impl::in(x, L, n); };
+  auto out = [&](std::vector<double>& x) { return Impl::out(x, L, n); };
+  m.r2hc.apply(LineView<const double>{u, L, n, 1, n}, out(v));
   for (long s = 0; s < steps; ++s) {
-    m.nonlinear(v, Nv, work, lines);
-    for (std::size_t i = 0; i < T; ++i) a[i] = m.E2[at(i)] * v[i] + m.Q[at(i)] * Nv[i];
-    m.nonlinear(a, Na, work, lines);
-    for (std::size_t i = 0; i < T; ++i) b[i] = m.E2[at(i)] * v[i] + m.Q[at(i)] * Na[i];
-    m.nonlinear(b, Nb, work, lines);
-    for (std::size_t i = 0; i < T; ++i) c[i] = m.E2[at(i)] * a[i] + m.Q[at(i)] * (2 * Nb[i] - Nv[i]);
-    m.nonlinear(c, Nc, work, lines);
+    // Cox-Matthews ETDRK4, every product a diagonal line operator over all lines.
+    m.nonlinear(v, Nv, work, L);
+    m.E2.apply(in(v), out(a));
+    m.Q.apply(in(Nv), out(a), Trans::N, true);  // a = E2 v + Q N(v)
+    m.nonlinear(a, Na, work, L);
+    m.E2.apply(in(v), out(b));
+    m.Q.apply(in(Na), out(b), Trans::N, true);  // b = E2 v + Q N(a)
+    m.nonlinear(b, Nb, work, L);
+    m.E2.apply(in(a), out(c));
+    m.Q2.apply(in(Nb), out(c), Trans::N, true);
+    m.Qm.apply(in(Nv), out(c), Trans::N, true);  // c = E2 a + Q (2 N(b) - N(v))
+    m.nonlinear(c, Nc, work, L);
+    m.E.apply(in(v), out(w));
+    m.f1.apply(in(Nv), out(w), Trans::N, true);
+    m.f2x2.apply(in(Na), out(w), Trans::N, true);
+    m.f2x2.apply(in(Nb), out(w), Trans::N, true);
+    m.f3.apply(in(Nc), out(w), Trans::N, true);  // v' = E v + f1 N(v) + 2 f2 (N(a) + N(b)) + f3 N(c)
+    std::swap(v, w);
     double total = 0;  // a sum: NaN and Inf survive it (a max would drop NaN)
-    for (std::size_t i = 0; i < T; ++i) {
-      const std::size_t k = at(i);
-      v[i] = m.E[k] * v[i] + m.f1[k] * Nv[i] + 2 * m.f2[k] * (Na[i] + Nb[i]) + m.f3[k] * Nc[i];
-      total += std::abs(v[i]);
-    }
+    for (double x : v) total += std::abs(x);
     if (!std::isfinite(total))
       throw Error("periodic Burgers: the solution stopped being finite at step " + std::to_string(s + 1) + " of " + std::to_string(steps), {},
                   "lower the time step: dt max|u| / dx must stay of order 1");
   }
-  m.hc2r.apply(LineView<const double>{v.data(), lines, n, 1, n}, LineView<double>{u, lines, n, 1, n});
+  m.hc2r.apply(in(v), LineView<double>{u, L, n, 1, n});
   const double inv = 1.0 / double(n);
   for (std::size_t i = 0; i < T; ++i) u[i] *= inv;
 }

@@ -1,6 +1,7 @@
 #include "kron/problems/surrogate_data.hpp"
 
 #include <cmath>
+#include <functional>
 
 #include "kron/core/log.hpp"
 #include "kron/core/mpi.hpp"
@@ -212,6 +213,42 @@ SurrogateData::SurrogateData(const core::Deck& deck, MPI_Comm comm) : deck_(deck
   linops::petsc::initialize();
 }
 
+namespace {
+// Writes a set: every rank its rows of /samples/a, /samples/u and /samples/seeds (shape N x the
+// kept grid), `extra` adds the generating parameters, and sample 0 becomes the fields a and u of
+// step 0 (ParaView). Returns the file's path.
+std::string write_set(const core::Deck& deck, MPI_Comm comm, const layout::Domain& d, long N, long r0, long mine, const std::vector<double>& A,
+                      const std::vector<double>& U, const std::vector<double>& seeds, const std::function<void(layout::H5File&)>& extra) {
+  const int np = core::mpi::size(comm), rank = core::mpi::rank(comm);
+  const long P = d.points(), nx = d.axes[0].size();
+  std::vector<long> shape{N};
+  for (int a = 0; a < d.dim; ++a) shape.push_back(d.axes[static_cast<std::size_t>(d.dim - 1 - a)].size());  // slowest first
+  auto pgrid = std::make_shared<const layout::ProcessGrid>(comm, np, 1);
+  std::vector<double> first(static_cast<std::size_t>(2 * P));
+  if (rank == 0 && mine > 0) {
+    std::copy_n(A.begin(), P, first.begin());
+    std::copy_n(U.begin(), P, first.begin() + P);
+  }
+  MPI_Bcast(first.data(), static_cast<int>(first.size()), MPI_DOUBLE, 0, comm);
+  const layout::Pencil px(d.shape(), pgrid, 0);
+  layout::RealField af(px), uf(px);
+  layout::ops::fill_global(af, [&](const std::array<long, 3>& g, int) { return first[static_cast<std::size_t>(g[1] * nx + g[0])]; });
+  layout::ops::fill_global(uf, [&](const std::array<long, 3>& g, int) { return first[static_cast<std::size_t>(P + g[1] * nx + g[0])]; });
+  layout::OutputWriter out(deck.string("output", "dir"), deck.string("output", "name"), d, {deck.provenance_text(), np}, layout::output_options(deck), comm);
+  out.write_step(0, 0.0, {{"a", &af, 0}, {"u", &uf, 0}}, [&](layout::H5File& f) {
+    f.write_rows("/samples/a", shape, r0, mine, A.data());
+    f.write_rows("/samples/u", shape, r0, mine, U.data());
+    f.write_rows("/samples/seeds", {N}, r0, mine, seeds.data());
+    f.write_attribute("samples", static_cast<long long>(N));
+    f.write_attribute("seed", static_cast<long long>(deck.integer(S, "seed")));
+    f.write_attribute("resolution", static_cast<long long>(resolution(deck)));
+    f.write_attribute("subsample", static_cast<long long>(subsample(deck)));
+    extra(f);
+  });
+  return out.step_path(0);
+}
+}  // namespace
+
 core::Json SurrogateData::run() {
   if (burgers(deck_)) return run_burgers();
   const int np = core::mpi::size(comm_), rank = core::mpi::rank(comm_);
@@ -264,36 +301,16 @@ core::Json SurrogateData::run() {
   layout::Domain d;
   d.dim = 2;
   d.axes = {layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid()};
-  auto pgrid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
-  std::vector<double> first(static_cast<std::size_t>(2 * s * s));
-  if (rank == 0 && mine > 0) {
-    std::copy_n(A.begin(), s * s, first.begin());
-    std::copy_n(U.begin(), s * s, first.begin() + s * s);
-  }
-  MPI_Bcast(first.data(), static_cast<int>(first.size()), MPI_DOUBLE, 0, comm_);
-  const layout::Pencil px(d.shape(), pgrid, 0);
-  layout::RealField af(px), uf(px);
-  layout::ops::fill_global(af, [&](const std::array<long, 3>& g, int) { return first[static_cast<std::size_t>(g[1] * s + g[0])]; });
-  layout::ops::fill_global(uf, [&](const std::array<long, 3>& g, int) { return first[static_cast<std::size_t>(s * s + g[1] * s + g[0])]; });
-  const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
-  layout::OutputWriter out(dir, name, d, {deck_.provenance_text(), np}, layout::output_options(deck_), comm_);
-  out.write_step(0, 0.0, {{"a", &af, 0}, {"u", &uf, 0}}, [&](layout::H5File& f) {
-    f.write_rows("/samples/a", {N, s, s}, r0, mine, A.data());
-    f.write_rows("/samples/u", {N, s, s}, r0, mine, U.data());
-    f.write_rows("/samples/seeds", {N}, r0, mine, seeds.data());
+  const std::string path = write_set(deck_, comm_, d, N, r0, mine, A, U, seeds, [&](layout::H5File& f) {
     f.write_rows("/samples/iterations", {N}, r0, mine, iterations.data());
     f.write_attribute("dataset_kind", std::string("darcy"));
-    f.write_attribute("samples", static_cast<long long>(N));
-    f.write_attribute("resolution", static_cast<long long>(n));
-    f.write_attribute("subsample", static_cast<long long>(k));
     f.write_attribute("alpha", o.alpha);
     f.write_attribute("tau", o.tau);
     f.write_attribute("coefficient_high", o.high);
     f.write_attribute("coefficient_low", o.low);
-    f.write_attribute("seed", static_cast<long long>(seed));
   });
   log::info(S, ": ", N, " samples in ", seconds, " s (", double(N) / seconds, " samples/s), CG iterations mean ", it_sum / double(N), ", max ",
-            it_max, "; wrote ", out.step_path(0), " (/samples/a, /samples/u: ", N, " x ", s, " x ", s, "; sample 0 as the fields a, u)");
+            it_max, "; wrote ", path, " (/samples/a, /samples/u: ", N, " x ", s, " x ", s, "; sample 0 as the fields a, u)");
   core::Json j;
   j["problem"] = "surrogate_data";
   j["kind"] = "darcy";
@@ -304,7 +321,7 @@ core::Json SurrogateData::run() {
   j["samples_per_second"] = double(N) / seconds;
   j["cg_iterations_mean"] = it_sum / double(N);
   j["cg_iterations_max"] = it_max;
-  j["file"] = out.step_path(0);
+  j["file"] = path;
   return j;
 }
 
@@ -365,37 +382,17 @@ core::Json SurrogateData::run_burgers() {
   layout::Domain d;
   d.dim = 1;
   d.axes = {layout::AxisGrid::periodic(s, 0, 1), layout::AxisGrid(), layout::AxisGrid()};
-  auto pgrid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
-  std::vector<double> first(static_cast<std::size_t>(2 * s));
-  if (rank == 0 && mine > 0) {
-    std::copy_n(A.begin(), s, first.begin());
-    std::copy_n(U.begin(), s, first.begin() + s);
-  }
-  MPI_Bcast(first.data(), static_cast<int>(first.size()), MPI_DOUBLE, 0, comm_);
-  const layout::Pencil px(d.shape(), pgrid, 0);
-  layout::RealField af(px), uf(px);
-  layout::ops::fill_global(af, [&](const std::array<long, 3>& g, int) { return first[static_cast<std::size_t>(g[0])]; });
-  layout::ops::fill_global(uf, [&](const std::array<long, 3>& g, int) { return first[static_cast<std::size_t>(s + g[0])]; });
-  const std::string dir = deck_.string("output", "dir"), name = deck_.string("output", "name");
-  layout::OutputWriter out(dir, name, d, {deck_.provenance_text(), np}, layout::output_options(deck_), comm_);
-  out.write_step(0, 0.0, {{"a", &af, 0}, {"u", &uf, 0}}, [&](layout::H5File& f) {
-    f.write_rows("/samples/a", {N, s}, r0, mine, A.data());
-    f.write_rows("/samples/u", {N, s}, r0, mine, U.data());
-    f.write_rows("/samples/seeds", {N}, r0, mine, seeds.data());
+  const std::string path = write_set(deck_, comm_, d, N, r0, mine, A, U, seeds, [&](layout::H5File& f) {
     f.write_attribute("dataset_kind", std::string("burgers"));
-    f.write_attribute("samples", static_cast<long long>(N));
-    f.write_attribute("resolution", static_cast<long long>(n));
-    f.write_attribute("subsample", static_cast<long long>(k));
     f.write_attribute("sigma", o.sigma);
     f.write_attribute("tau", o.tau);
     f.write_attribute("alpha", o.gamma);
     f.write_attribute("viscosity", o.nu);
     f.write_attribute("time", o.time);
     f.write_attribute("steps", static_cast<long long>(sampler.steps()));
-    f.write_attribute("seed", static_cast<long long>(seed));
   });
   log::info(S, ": ", N, " samples in ", seconds, " s (", double(N) / seconds, " samples/s), the mean of u kept to ", drift,
-            " (max over samples); wrote ", out.step_path(0), " (/samples/a = u0, /samples/u = u(T): ", N, " x ", s, "; sample 0 as the fields a, u)");
+            " (max over samples); wrote ", path, " (/samples/a = u0, /samples/u = u(T): ", N, " x ", s, "; sample 0 as the fields a, u)");
   core::Json j;
   j["problem"] = "surrogate_data";
   j["kind"] = "burgers";
@@ -406,7 +403,7 @@ core::Json SurrogateData::run_burgers() {
   j["mean_drift_max"] = drift;
   j["seconds"] = seconds;
   j["samples_per_second"] = double(N) / seconds;
-  j["file"] = out.step_path(0);
+  j["file"] = path;
   return j;
 }
 
