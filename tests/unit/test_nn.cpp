@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "kron/linops/line_op.hpp"
 #include "kron/nn/fno.hpp"
 #include "kron/nn/model.hpp"
 #include "nn_cases.hpp"
@@ -253,7 +254,29 @@ void all_maps() {
   }
 }
 
+// The DFT of n = 2^L points as a butterfly: factor k's block (g, j) is [[1, w], [1, -w]],
+// w = e^(-2 pi i j / 2^(k+1)) (radix-2 decimation in time); the input goes in bit-reversed.
+void set_dft_butterfly(ButterflyMap<cplx>& b, long n) {
+  const double pi = 3.14159265358979323846;
+  for (long k = 0; k < b.levels(); ++k) {
+    const long h = 1L << k;
+    for (long g = 0; g < n / (2 * h); ++g)
+      for (long j = 0; j < h; ++j) {
+        const cplx w = std::polar(1.0, -2 * pi * static_cast<double>(j) / static_cast<double>(2 * h));
+        Mat<cplx> B(2, 2);
+        B << 1.0, w, 1.0, -w;
+        b.factor(k).set_block(g * h + j, B);
+      }
+  }
+}
+long bit_reversed(long j, long levels) {
+  long r = 0;
+  for (long bit = 0; bit < levels; ++bit)
+    if (j & (1L << bit)) r |= 1L << (levels - 1 - bit);
+  return r;
+}
 }  // namespace
+
 
 TEST_CASE("Structured maps equal their matrices; backward and parameter gradients are exact", "[nn]") {
   all_maps<double>();
@@ -390,24 +413,10 @@ TEST_CASE("The DFT is exactly a butterfly product (bit-reversed input) and a Mon
   Rng rng(9);
   for (long n : {16L, 64L, 256L}) {
     ButterflyMap<cplx> b(n, rng);
-    for (long k = 0; k < b.levels(); ++k) {
-      const long h = 1L << k;
-      for (long g = 0; g < n / (2 * h); ++g)
-        for (long j = 0; j < h; ++j) {
-          const cplx w = std::polar(1.0, -2 * pi * static_cast<double>(j) / static_cast<double>(2 * h));
-          Mat<cplx> B(2, 2);
-          B << 1.0, w, 1.0, -w;
-          b.factor(k).set_block(g * h + j, B);
-        }
-    }
+    set_dft_butterfly(b, n);
     const auto x = random_vector<cplx>(n, rng);
     std::vector<cplx> xr(x.size()), y(x.size());
-    for (long j = 0; j < n; ++j) {
-      long r = 0;
-      for (long bit = 0; bit < b.levels(); ++bit)
-        if (j & (1L << bit)) r |= 1L << (b.levels() - 1 - bit);
-      xr[static_cast<std::size_t>(r)] = x[static_cast<std::size_t>(j)];
-    }
+    for (long j = 0; j < n; ++j) xr[static_cast<std::size_t>(bit_reversed(j, b.levels()))] = x[static_cast<std::size_t>(j)];
     b.forward(xr.data(), y.data(), 1, 1);
     const auto want = dft(x);
     double err = 0, scale = 0;
@@ -445,6 +454,40 @@ TEST_CASE("The DFT is exactly a butterfly product (bit-reversed input) and a Mon
     }
     INFO("Monarch DFT n = " << n << ": error " << err << " of " << scale);
     CHECK(err <= 1e-12 * scale);
+  }
+}
+
+TEST_CASE("The DCT-II is exactly a butterfly product: Makhoul's reordering, the DFT butterfly, twiddles", "[nn]") {
+  // X_k = sum_j x_j cos(pi k (2 j + 1) / (2 n)) = Re(e^(-i pi k / (2 n)) V_k), V the DFT of
+  // v = (x_0, x_2, ..., x_(n-2), x_(n-1), ..., x_3, x_1) (Makhoul 1980); against FFTW's REDFT10
+  // (2 X_k) through the engine's DCT2 line operator and a long-double sum.
+  const long double pil = 3.141592653589793238462643383279502884L;
+  Rng rng(10);
+  for (long n : {8L, 64L, 512L}) {
+    ButterflyMap<cplx> b(n, rng);
+    set_dft_butterfly(b, n);
+    const auto x = random_vector<double>(n, rng);
+    std::vector<cplx> vr(static_cast<std::size_t>(n)), V(vr.size());
+    for (long j = 0; j < n / 2; ++j) {
+      vr[static_cast<std::size_t>(bit_reversed(j, b.levels()))] = x[static_cast<std::size_t>(2 * j)];
+      vr[static_cast<std::size_t>(bit_reversed(n - 1 - j, b.levels()))] = x[static_cast<std::size_t>(2 * j + 1)];
+    }
+    b.forward(vr.data(), V.data(), 1, 1);
+    std::vector<double> fftw(static_cast<std::size_t>(n));
+    const auto dct = kron::linops::LineOp<double>::transform(kron::linops::LineOp<double>::Transform::DCT2, n);
+    dct.apply(kron::linops::LineView<const double>{x.data(), 1, n, 1, n}, kron::linops::LineView<double>{fftw.data(), 1, n, 1, n});
+    double err = 0, err_fftw = 0, scale = 0;
+    for (long k = 0; k < n; ++k) {
+      long double want = 0;
+      for (long j = 0; j < n; ++j) want += x[static_cast<std::size_t>(j)] * std::cos(pil * k * (2 * j + 1) / (2 * n));
+      const double got = (std::polar(1.0, -static_cast<double>(pil * k / (2 * n))) * V[static_cast<std::size_t>(k)]).real();
+      err = std::max(err, std::abs(got - static_cast<double>(want)));
+      err_fftw = std::max(err_fftw, std::abs(got - 0.5 * fftw[static_cast<std::size_t>(k)]));
+      scale = std::max(scale, std::abs(static_cast<double>(want)));
+    }
+    INFO("DCT-II by butterfly, n = " << n << ": error " << err << " (FFTW: " << err_fftw << ") of " << scale);
+    CHECK(err <= 1e-12 * scale);
+    CHECK(err_fftw <= 1e-12 * scale);
   }
 }
 
