@@ -24,6 +24,7 @@ int fastest(const std::array<long, 3>& s, const std::array<long, 3>& n) {
 }  // namespace
 
 void transpose_2d(const double* src, long lds, double* dst, long ldd, long rows, long cols, bool accumulate, bool stream) {
+  (void)stream;  // streaming stores: the AVX-512 tiles only
   long r0 = 0;
 #if defined(__AVX512F__)
   // 8x8 tiles transposed in registers: 8 row loads, 24 shuffles, 8 column stores.
