@@ -42,16 +42,16 @@ run 3 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/da
 got=$("$py" -c "import json; print('%.10g' % json.load(open('pred/summary.json'))['error_test_relative_l2'])")
 [ "$want" = "$got" ] || fail "prediction error $got, training's test error $want"
 [ -s pred/darcy_predict.xdmf ] && [ -s pred/darcy_predict_000001.h5 ] || fail "no prediction fields: $(ls pred)"
-# The Monarch neural operator (learnable Monarch transforms from the DFT): trains, and prediction
-# from its checkpoint rebuilds the same model.
-run 2 "$train" $small surrogate_train.transform=monarch:2 surrogate_train.epochs=2 output.dir=mno > mno.log 2>&1 || { cat mno.log; fail "Monarch transforms"; }
+# The Monarch neural operator (learnable Monarch factors starting as the exact DFT, 21 + 4 = 5^2
+# padded points): trains, and prediction from its checkpoint rebuilds the same model.
+run 2 "$train" $small surrogate_train.transform=monarch_dft surrogate_train.padding=4 surrogate_train.epochs=2 output.dir=mno > mno.log 2>&1 || { cat mno.log; fail "Monarch transforms"; }
 grep -q "learnable transforms: .* parameters, starting .* from the DFT rows" mno.log || fail "no transform line: $(cat mno.log)"
 want=$("$py" -c "import json; print('%.10g' % json.load(open('mno/summary.json'))['error_test_relative_l2'])")
 run 1 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=mno/darcy_fno_model.h5 surrogate_predict.data=data/darcy_000000.h5 \
   surrogate_predict.first=30 surrogate_predict.samples=10 surrogate_predict.fields=1 output.dir=mnopred > mnopred.log 2>&1 || { cat mnopred.log; fail "predict MNO"; }
 got=$("$py" -c "import json; print('%.10g' % json.load(open('mnopred/summary.json'))['error_test_relative_l2'])")
 [ "$want" = "$got" ] || fail "MNO prediction error $got, training's test error $want"
-echo "ok: Monarch transforms train and predict ($got)"
+echo "ok: the Monarch neural operator trains and predicts ($got)"
 # Bad input: one line naming the key, no training.
 expect() {  # regex args...
   local re=$1; shift
@@ -68,6 +68,7 @@ expect "surrogate_train.width: training needs about .* on one node .*but that no
 expect "surrogate_train.init: is projected, but spectral mixing butterfly has no closed-form projection" "$train" $small surrogate_train.spectral=butterfly surrogate_train.init=projected output.dir=e7
 expect "surrogate_train.transform: is butterfly, which has no closed-form projection of the DFT" "$train" $small surrogate_train.transform=butterfly output.dir=e9
 expect "surrogate_train.transform: Monarch layer 24 -> 8: 5 blocks do not divide both sizes; the transforms map 24 padded points to 8 and back" "$train" $small surrogate_train.transform=monarch:5 output.dir=e10
+expect "surrogate_train.transform: is monarch_dft, whose exact Monarch factors of the DFT need a square number of padded points, but 21 points + padding 3 = 24" "$train" $small surrogate_train.transform=monarch_dft output.dir=e14
 expect "surrogate_train.transform: .*unknown structure 'fft'" "$train" $small surrogate_train.transform=fft output.dir=e11
 expect "surrogate_train.mixing: .*unknown structure 'sparse'" "$train" $small surrogate_train.mixing=sparse:2 output.dir=e12
 expect "surrogate_train.resume: is true, but there is no checkpoint e4/darcy_fno_model.h5" "$train" $small surrogate_train.resume=true output.dir=e4

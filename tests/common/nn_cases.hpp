@@ -14,7 +14,7 @@ inline nn::FnoOptions small_fno(const std::string& spectral, const std::string& 
   o.modes_x = o.modes_y = 3;
   o.width = 8;
   o.layers = 2;
-  o.padding = 2;
+  o.padding = transform == "monarch_dft" ? 4 : 2;  // 16 = 4^2 padded points for the Monarch DFT
   o.head = 16;
   o.spectral = spectral;
   o.mixing = mixing;

@@ -200,7 +200,9 @@ TEST_CASE("An MLP and the FNO on the device match the host", "[gpu][nn]") {
                                                       {"monarch:2", "block_diag:2", "fixed"},
                                                       {"low_rank:2", "monarch:2", "fixed"},
                                                       {"dense", "dense", "dense"},
-                                                      {"dense", "block_diag:2", "monarch:2"}}) {
+                                                      {"dense", "block_diag:2", "monarch:2"},
+                                                      {"dense", "dense", "monarch_dft"},
+                                                      {"block_diag:2", "dense", "monarch_dft"}}) {
     nn::Rng r1(6), r2(6);
     const auto o = small_fno(spectral, mixing, transform);
     nn::Fno h(o, r1), d(o, r2);

@@ -13,6 +13,7 @@
 #include "kron/linops/line_op.hpp"
 #include "kron/nn/fno.hpp"
 #include "kron/nn/model.hpp"
+#include "kron/nn/monarch_dft.hpp"
 #include "nn_cases.hpp"
 
 using namespace kron;
@@ -656,13 +657,16 @@ TEST_CASE("FNO 1D and 2D: gradients against central differences, any structure",
                                          {1, "low_rank:2", "monarch:2"},
                                          {2, "dense", "dense", "dense"},
                                          {2, "dense", "monarch:2", "monarch:2"},
-                                         {1, "dense", "dense", "low_rank:2"}}) {
+                                         {1, "dense", "dense", "low_rank:2"},
+                                         {2, "dense", "block_diag:2", "monarch_dft"},
+                                         {1, "low_rank:2", "dense", "monarch_dft"}}) {
     INFO(c.dim << "D FNO, spectral " << c.spectral << ", mixing " << c.mixing << ", transform " << c.transform);
     Rng rng(8);
     FnoOptions o;
     o.dim = c.dim;
-    o.nx = c.transform.rfind("monarch", 0) == 0 ? 6 : 7;  // Monarch transforms: 8 padded points
-    o.ny = c.dim == 2 ? 6 : 1;
+    const bool mdft = c.transform == "monarch_dft";
+    o.nx = mdft ? 7 : c.transform.rfind("monarch", 0) == 0 ? 6 : 7;  // Monarch transforms: 8 padded points; the Monarch DFT 9
+    o.ny = c.dim == 2 ? (mdft ? 7 : 6) : 1;
     o.in_channels = 2;
     o.out_channels = 1;
     o.modes_x = 3;
@@ -731,6 +735,106 @@ TEST_CASE("Learnable transforms start at the DFT: dense exactly (the FNO's outpu
   CHECK(mno.transform_start_error() < 1.0);
   CHECK(mno.describe().find("learnable monarch:2 transforms") != std::string::npos);
   CHECK_THROWS_WITH(Fno(kron::testing::small_fno("dense", "dense", "monarch:4"), r3), Catch::Contains("do not divide both sizes"));
+}
+
+TEST_CASE("The Monarch DFT: the four transforms exact at the start, adjoint, learnable", "[nn][fno]") {
+  using K = kron::nn::MonarchDft::Kind;
+  Rng rng(21);
+  for (long n : {4L, 16L, 25L, 100L})
+    for (long points : {1L, 3L}) {
+      const long k = std::min(n / 2, 4L), kc = std::min(n / 2, 3L);
+      struct Want {
+        K kind;
+        Eigen::MatrixXd A;  // the real-linear map on doubles (complex values as re, im pairs)
+        long modes;
+      };
+      // Complex matrices as real-linear maps on interleaved doubles.
+      auto real_form = [](const Eigen::MatrixXcd& C) {
+        Eigen::MatrixXd A(2 * C.rows(), 2 * C.cols());
+        for (long i = 0; i < C.rows(); ++i)
+          for (long j = 0; j < C.cols(); ++j) {
+            A(2 * i, 2 * j) = C(i, j).real();
+            A(2 * i, 2 * j + 1) = -C(i, j).imag();
+            A(2 * i + 1, 2 * j) = C(i, j).imag();
+            A(2 * i + 1, 2 * j + 1) = C(i, j).real();
+          }
+        return A;
+      };
+      for (const Want& w : {Want{K::RealForward, rdft_rows(n, k), k}, Want{K::RealInverse, irdft_cols(n, k), k},
+                            Want{K::Forward, real_form(dft_rows(n, kc)), kc}, Want{K::Inverse, real_form(idft_cols(n, kc)), kc}}) {
+        INFO("n = " << n << ", points " << points << ", kind " << static_cast<int>(w.kind));
+        kron::nn::MonarchDft T(w.kind, n, w.modes, rng);
+        const long rin = w.A.cols(), rout = w.A.rows(), lines = 2;
+        // Lines of rows x points doubles (complex: each row's points as pairs).
+        const long win = T.real_in() ? 1 : 2, wout = T.real_out() ? 1 : 2;
+        REQUIRE(rin == T.in_rows() * win);
+        REQUIRE(rout == T.out_rows() * wout);
+        auto x = random_vector<double>(lines * rin * points, rng), dy = random_vector<double>(lines * rout * points, rng);
+        std::vector<double> y(dy.size()), dx(x.size());
+        T.forward(x.data(), y.data(), lines, points);
+        double err = 0, scale = 0;
+        for (long l = 0; l < lines; ++l)
+          for (long p = 0; p < points; ++p)
+            for (long i = 0; i < rout; ++i) {
+              const long ri = i / wout, ci = i % wout;
+              double want = 0;
+              for (long j = 0; j < rin; ++j) want += w.A(i, j) * x[static_cast<std::size_t>(l * rin * points + ((j / win) * points + p) * win + j % win)];
+              err = std::max(err, std::abs(y[static_cast<std::size_t>(l * rout * points + (ri * points + p) * wout + ci)] - want));
+              scale = std::max(scale, std::abs(want));
+            }
+        INFO("error " << err << " of " << scale);
+        CHECK(err <= 1e-12 * scale);
+        // Dot-product test: <T x, dy> = <x, T^T dy>.
+        T.backward(x.data(), dy.data(), dx.data(), lines, points);
+        double a = 0, b = 0;
+        for (std::size_t i = 0; i < y.size(); ++i) a += y[i] * dy[i];
+        for (std::size_t i = 0; i < x.size(); ++i) b += x[i] * dx[i];
+        CHECK(std::abs(a - b) <= 1e-12 * (std::abs(a) + 1.0) * n);
+        // Learnable: the m blocks of R and L, m^2 complex values each.
+        const long m = static_cast<long>(std::llround(std::sqrt(double(n))));
+        CHECK(T.monarch().parameter_count() == 2 * m * m * m);
+      }
+    }
+  CHECK_THROWS_WITH(kron::nn::MonarchDft(K::Forward, 94, 12, rng), Catch::Contains("94 points") && Catch::Contains("square number"));
+  CHECK_THROWS_WITH(kron::nn::MonarchDft(K::RealForward, 16, 9, rng), Catch::Contains("9 modes"));
+}
+
+TEST_CASE("The Monarch neural operator starts as the FNO exactly and learns its transforms", "[nn][fno]") {
+  // The same weights as an FNO on 16 = 4^2 padded points: the same outputs to rounding.
+  Rng r1(4), r2(5);
+  Fno fixed(kron::testing::small_fno("dense", "dense", "fixed"), r1);
+  auto om = kron::testing::small_fno("dense", "dense", "monarch_dft");
+  Fno fx2([&] { auto o = om; o.transform = "fixed"; return o; }(), r1), mno(om, r2);
+  CHECK(mno.transform_start_error() <= 1e-14);
+  // 2 layers x 4 transforms, each 2 m^3 complex values (m = 4): 2 real numbers each.
+  CHECK(mno.transform_parameters() == 2 * 4 * 2 * 2 * 64);
+  CHECK(mno.describe().find("the Monarch neural operator") != std::string::npos);
+  auto pf = fx2.parameters(), pl = mno.parameters();
+  REQUIRE(pl.size() == pf.size() + 2 * 4 * 2);  // R and L of 8 transforms
+  for (std::size_t k = 0, j = 0; k < pf.size(); ++k, ++j) {
+    if (k == pf.size() - 4) j += 16;  // the head's two layers come last
+    REQUIRE(pl[j].size == pf[k].size);
+    std::copy(pf[k].value, pf[k].value + pf[k].size, pl[j].value);
+    pl[j].upload();
+  }
+  Rng rx(6);
+  const long B = 2;
+  auto x = random_vector<double>(B * fx2.in(), rx);
+  std::vector<double> y1(static_cast<std::size_t>(B * fx2.out())), y2(y1.size());
+  fx2.forward(x.data(), y1.data(), B);
+  mno.forward(x.data(), y2.data(), B);
+  double d = 0, n = 0;
+  for (std::size_t i = 0; i < y1.size(); ++i) {
+    d = std::max(d, std::abs(y1[i] - y2[i]));
+    n = std::max(n, std::abs(y1[i]));
+  }
+  INFO("Monarch NO against the FNO: " << d << " of " << n);
+  CHECK(d <= 1e-13 * n);
+  CHECK(fixed.in() == mno.in());
+  // A padded grid that is no square is refused with the padding that works.
+  auto bad = om;
+  bad.padding = 2;
+  CHECK_THROWS_WITH(Fno(bad, r2), Catch::Contains("square number of padded points along x") && Catch::Contains("set the padding to 4"));
 }
 
 TEST_CASE("A small FNO learns the solution operator of -u'' + u = f (periodic, 1D)", "[nn][fno]") {

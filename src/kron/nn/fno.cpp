@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kron/core/error.hpp"
+#include "kron/nn/monarch_dft.hpp"
 #include "kron/nn/ops.hpp"
 
 namespace kron::nn {
@@ -44,41 +45,94 @@ struct PointLinear {
   long count() { return map->parameter_count() + bias.size(); }
 };
 
-std::unique_ptr<StructuredMap<double>> frozen(const Eigen::MatrixXd& A) {
-  auto m = std::make_unique<DenseMap<double>>(A);
-  m->set_trainable(false);
-  return m;
-}
-std::unique_ptr<StructuredMap<cplx>> frozen(const Eigen::MatrixXcd& A) {
-  auto m = std::make_unique<DenseMap<cplx>>(A);
-  m->set_trainable(false);
-  return m;
-}
+// A truncated transform along one axis as the FNO applies it: lines of doubles (complex values as
+// interleaved pairs) at `points` points; a StructuredMap (the fixed DFT rows or a learnable
+// structure) or the Monarch neural operator's MonarchDft.
+struct AxisTransform {
+  virtual ~AxisTransform() = default;
+  virtual void forward(const double* x, double* y, long lines, long points) = 0;
+  virtual void backward(const double* x, const double* dy, double* dx, long lines, long points) = 0;
+  virtual void to(core::MemorySpace s) = 0;
+  virtual std::vector<ParamRef> parameters() = 0;
+  virtual long parameter_count() = 0;  // real numbers
+  virtual double flops() const = 0;  // per line and point
+};
+
+template <class T>
+struct MapTransform : AxisTransform {
+  std::unique_ptr<StructuredMap<T>> map;
+  explicit MapTransform(std::unique_ptr<StructuredMap<T>> m) : map(std::move(m)) {}
+  static const T* in(const double* p) { return reinterpret_cast<const T*>(p); }
+  static T* out(double* p) { return reinterpret_cast<T*>(p); }
+  void forward(const double* x, double* y, long lines, long points) override { map->forward(in(x), out(y), lines, points); }
+  void backward(const double* x, const double* dy, double* dx, long lines, long points) override {
+    map->backward(in(x), in(dy), out(dx), lines, points);
+  }
+  void to(core::MemorySpace s) override { map->to(s); }
+  std::vector<ParamRef> parameters() override {
+    std::vector<ParamRef> r;
+    for (auto* p : map->parameters()) r.push_back(real_view(*p));
+    return r;
+  }
+  long parameter_count() override { return (std::is_same_v<T, cplx> ? 2 : 1) * map->parameter_count(); }
+  double flops() const override { return map->flops(); }
+};
+
+struct MonarchTransform : AxisTransform {
+  MonarchDft t;
+  MonarchTransform(MonarchDft::Kind k, long n, long modes, Rng& rng) : t(k, n, modes, rng) {}
+  void forward(const double* x, double* y, long lines, long points) override { t.forward(x, y, lines, points); }
+  void backward(const double* x, const double* dy, double* dx, long lines, long points) override { t.backward(x, dy, dx, lines, points); }
+  void to(core::MemorySpace s) override { t.to(s); }
+  std::vector<ParamRef> parameters() override {
+    std::vector<ParamRef> r;
+    for (auto* p : t.monarch().parameters()) r.push_back(real_view(*p));
+    return r;
+  }
+  long parameter_count() override { return 2 * t.monarch().parameter_count(); }
+  double flops() const override { return t.flops(); }
+};
 
 // A truncated transform: the DFT rows A frozen ("fixed"), or a learnable map of structure `spec`
-// starting at its nearest matrix to A (worst: the largest relative distance so far).
+// starting at its nearest matrix to A (worst: the largest relative distance so far), or the
+// Monarch DFT of `kind` ("monarch_dft").
 template <class T>
-std::unique_ptr<StructuredMap<T>> transform_map(const std::string& spec, const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& A, Rng& rng,
-                                                double& worst) {
-  if (spec == "fixed") return frozen(A);
-  auto m = make_map<T>(spec, A.cols(), A.rows(), rng);
-  if (!m->project_group(0, A))
-    throw Error("FNO: transform " + spec + " has no closed-form projection of the DFT to start from", {},
-                "use fixed, dense, low_rank:R, block_diag:NB or monarch:NB");
-  worst = std::max(worst, (m->matrix(0) - A).norm() / A.norm());
-  return m;
+std::unique_ptr<AxisTransform> transform_map(const std::string& spec, const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& A, MonarchDft::Kind kind,
+                                             long n, long modes, Rng& rng, double& worst) {
+  std::unique_ptr<AxisTransform> t;
+  if (spec == "fixed") {
+    auto m = std::make_unique<DenseMap<T>>(A);
+    m->set_trainable(false);
+    return std::make_unique<MapTransform<T>>(std::move(m));
+  }
+  if (spec == "monarch_dft") {
+    t = std::make_unique<MonarchTransform>(kind, n, modes, rng);
+  } else {
+    auto m = make_map<T>(spec, A.cols(), A.rows(), rng);
+    if (!m->project_group(0, A))
+      throw Error("FNO: transform " + spec + " has no closed-form projection of the DFT to start from", {},
+                  "use fixed, monarch_dft, dense, low_rank:R, block_diag:NB or monarch:NB");
+    t = std::make_unique<MapTransform<T>>(std::move(m));
+  }
+  // The starting matrix, column by column (unit inputs as lines), against A.
+  const long rows = A.rows(), cols = A.cols();
+  std::vector<T> e(static_cast<std::size_t>(cols * cols), T(0)), y(static_cast<std::size_t>(cols * rows));
+  for (long j = 0; j < cols; ++j) e[static_cast<std::size_t>(j * cols + j)] = T(1);
+  t->forward(reinterpret_cast<const double*>(e.data()), reinterpret_cast<double*>(y.data()), cols, 1);
+  const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> S(y.data(), rows, cols);
+  worst = std::max(worst, (S - A).norm() / A.norm());
+  return t;
 }
 }  // namespace
 
 struct Fno::Impl {
-  long NX = 1, NY = 1, P = 1, PP = 1, M = 1, c0 = 1;
+  long NX = 1, NY = 1, P = 1, PP = 1, M = 1, c0 = 1, mx = 1;
   core::MemorySpace space = core::MemorySpace::Host;
   std::unique_ptr<PointLinear> lift, head1, head2;
   std::vector<PointLinear> w;
   // The truncated real DFT along x and its inverse, the truncated DFT along y and its inverse (2D):
   // one of each shared by every layer when fixed, each layer its own when learnable.
-  std::vector<std::unique_ptr<StructuredMap<double>>> fx, ix;
-  std::vector<std::unique_ptr<StructuredMap<cplx>>> fy, iy;
+  std::vector<std::unique_ptr<AxisTransform>> fx, ix, fy, iy;
   double start_error = 0;
   template <class M>
   static M& of(std::vector<std::unique_ptr<M>>& v, long l) {
@@ -88,10 +142,10 @@ struct Fno::Impl {
   static const M& of(const std::vector<std::unique_ptr<M>>& v, long l) {
     return *v[v.size() == 1 ? 0 : static_cast<std::size_t>(l)];
   }
-  StructuredMap<double>& FX(long l) { return of(fx, l); }
-  StructuredMap<double>& IX(long l) { return of(ix, l); }
-  StructuredMap<cplx>& FY(long l) { return of(fy, l); }
-  StructuredMap<cplx>& IY(long l) { return of(iy, l); }
+  AxisTransform& FX(long l) { return of(fx, l); }
+  AxisTransform& IX(long l) { return of(ix, l); }
+  AxisTransform& FY(long l) { return of(fy, l); }
+  AxisTransform& IY(long l) { return of(iy, l); }
   std::vector<std::unique_ptr<StructuredMap<cplx>>> mix;
   // The last forward's activations.
   long batch = 0;
@@ -115,14 +169,13 @@ struct Fno::Impl {
 
   // out = K v for one layer (B samples of W channels on NY x NX), caching its intermediates.
   void spectral(long l, const double* vin, double* out, long B, long W, bool two_d) {
-    const long mx = FX(l).out() / 2;
     sized(a1, l, B * W * NY * 2 * mx);
     double* A1 = a1[static_cast<std::size_t>(l)].data();
     FX(l).forward(vin, A1, B * W * NY, 1);
     const cplx* modes = as_complex(A1);
     if (two_d) {
       sized(a2, l, B * W * M);
-      FY(l).forward(modes, a2[static_cast<std::size_t>(l)].data(), B * W, mx);
+      FY(l).forward(as_real(modes), as_real(a2[static_cast<std::size_t>(l)].data()), B * W, mx);
       modes = a2[static_cast<std::size_t>(l)].data();
     }
     sized(a3, l, B * W * M);
@@ -131,7 +184,7 @@ struct Fno::Impl {
     const cplx* back = A3;
     if (two_d) {
       sized(a4, l, B * W * NY * mx);
-      IY(l).forward(A3, a4[static_cast<std::size_t>(l)].data(), B * W, mx);
+      IY(l).forward(as_real(A3), as_real(a4[static_cast<std::size_t>(l)].data()), B * W, mx);
       back = a4[static_cast<std::size_t>(l)].data();
     }
     IX(l).forward(as_real(back), out, B * W * NY, 1);
@@ -143,14 +196,13 @@ struct Fno::Impl {
     const auto& A2 = a2[static_cast<std::size_t>(l)];
     const auto& A3 = a3[static_cast<std::size_t>(l)];
     const auto& A4 = a4[static_cast<std::size_t>(l)];
-    const long mx = FX(l).out() / 2;
     sized(g4, B * W * NY * mx);
     sized(g3, B * W * M);
     sized(g2, B * W * M);
     IX(l).backward(as_real(two_d ? A4.data() : A3.data()), gin, as_real(g4.data()), B * W * NY, 1);
     const cplx* gm = g4.data();
     if (two_d) {
-      IY(l).backward(A3.data(), g4.data(), g3.data(), B * W, mx);
+      IY(l).backward(as_real(A3.data()), as_real(g4.data()), as_real(g3.data()), B * W, mx);
       gm = g3.data();
     }
     const cplx* modes_in = two_d ? A2.data() : as_complex(A1.data());
@@ -158,7 +210,7 @@ struct Fno::Impl {
     const cplx* gxm = g2.data();
     if (two_d) {
       sized(g1, B * W * NY * mx);
-      FY(l).backward(as_complex(A1.data()), g2.data(), g1.data(), B * W, mx);
+      FY(l).backward(A1.data(), as_real(g2.data()), as_real(g1.data()), B * W, mx);
       gxm = g1.data();
     }
     FX(l).backward(vin, as_real(gxm), dv, B * W * NY, 1);
@@ -224,18 +276,30 @@ Fno::Fno(const FnoOptions& o, Rng& rng) : o_(o), impl_(std::make_unique<Impl>())
   if (two_d && (o.modes_y < 1 || 2 * o.modes_y > m.NY))
     throw Error("FNO: 2 x " + std::to_string(o.modes_y) + " modes along y do not fit " + std::to_string(m.NY) + " padded points");
   const long mx = o.modes_x, my = two_d ? o.modes_y : 0;
+  m.mx = mx;
   m.M = two_d ? 2 * my * mx : mx;
   m.c0 = o.in_channels + (o.grid_channels ? o.dim : 0);
 
   {
     const Eigen::MatrixXd Fx = rdft_rows(m.NX, mx), Ix = irdft_cols(m.NX, mx);
     const Eigen::MatrixXcd Fy = two_d ? dft_rows(m.NY, my) : Eigen::MatrixXcd(), Iy = two_d ? idft_cols(m.NY, my) : Eigen::MatrixXcd();
+    using K = MonarchDft::Kind;
+    if (o.transform == "monarch_dft")
+      for (long n : {m.NX, two_d ? m.NY : 4L}) {
+        const long r = static_cast<long>(std::llround(std::sqrt(static_cast<double>(n))));
+        if (r * r != n) {
+          const long up = static_cast<long>(std::ceil(std::sqrt(static_cast<double>(n))));
+          throw Error("FNO: transform monarch_dft needs a square number of padded points along " + std::string(n == m.NX ? "x" : "y") + ", n = m^2; " +
+                          std::to_string(n == m.NX ? o.nx : o.ny) + " points + padding " + std::to_string(o.padding) + " = " + std::to_string(n),
+                      {}, "set the padding to " + std::to_string(up * up - (n == m.NX ? o.nx : o.ny)) + " for " + std::to_string(up * up) + " padded points");
+        }
+      }
     for (long l = 0; l < (o.transform == "fixed" ? 1 : o.layers); ++l) {
-      m.fx.push_back(transform_map(o.transform, Fx, rng, m.start_error));
-      m.ix.push_back(transform_map(o.transform, Ix, rng, m.start_error));
+      m.fx.push_back(transform_map(o.transform, Fx, K::RealForward, m.NX, mx, rng, m.start_error));
+      m.ix.push_back(transform_map(o.transform, Ix, K::RealInverse, m.NX, mx, rng, m.start_error));
       if (two_d) {
-        m.fy.push_back(transform_map(o.transform, Fy, rng, m.start_error));
-        m.iy.push_back(transform_map(o.transform, Iy, rng, m.start_error));
+        m.fy.push_back(transform_map(o.transform, Fy, K::Forward, m.NY, my, rng, m.start_error));
+        m.iy.push_back(transform_map(o.transform, Iy, K::Inverse, m.NY, my, rng, m.start_error));
       }
     }
   }
@@ -399,10 +463,10 @@ std::vector<ParamRef> Fno::parameters() {
   if (o_.transform != "fixed")
     for (long l = 0; l < o_.layers; ++l) {
       for (auto* t : {&m.FX(l), &m.IX(l)})
-        for (auto* p : t->parameters()) r.push_back(real_view(*p));
+        for (auto& p : t->parameters()) r.push_back(p);
       if (o_.dim == 2)
         for (auto* t : {&m.FY(l), &m.IY(l)})
-          for (auto* p : t->parameters()) r.push_back(real_view(*p));
+          for (auto& p : t->parameters()) r.push_back(p);
     }
   m.head1->parameters(r);
   m.head2->parameters(r);
@@ -422,7 +486,7 @@ long Fno::transform_parameters() {
   long c = 0;
   for (long l = 0; l < o_.layers; ++l) {
     c += m.FX(l).parameter_count() + m.IX(l).parameter_count();
-    if (o_.dim == 2) c += 2 * (m.FY(l).parameter_count() + m.IY(l).parameter_count());
+    if (o_.dim == 2) c += m.FY(l).parameter_count() + m.IY(l).parameter_count();
   }
   return c;
 }
@@ -438,8 +502,11 @@ Fno::Memory Fno::memory(const FnoOptions& o, long batch) {
   const double spectral = structure_parameters(o.spectral, o.width, o.width), mixing = structure_parameters(o.mixing, o.width, o.width);
   const double params = c0 * W + W + L * (2 * M * spectral + mixing + W) + W * H + H + H * double(o.out_channels) + double(o.out_channels);
   const double frozen = 2 * (2 * mx * NX) + (two_d ? 2 * 2 * (2 * my * NY) : 0.0);
-  const bool learnt = o.transform != "fixed";
+  const bool learnt = o.transform != "fixed", mdft = o.transform == "monarch_dft";
+  // The Monarch DFT: complex m-block Monarch factors of n = m^2 points, 2 m^3 values, each way.
+  auto monarch_dft = [](double n) { return 2.0 * 2.0 * 2.0 * std::pow(n, 1.5); };
   const double transforms = !learnt ? 0.0
+                            : mdft  ? L * (monarch_dft(NX) + (two_d ? monarch_dft(NY) : 0.0))
                                     : L * (structure_parameters(o.transform, long(NX), long(2 * mx)) + structure_parameters(o.transform, long(2 * mx), long(NX)) +
                                            (two_d ? 2 * (structure_parameters(o.transform, long(NY), long(2 * my)) +
                                                          structure_parameters(o.transform, long(2 * my), long(NY)))
@@ -448,7 +515,9 @@ Fno::Memory Fno::memory(const FnoOptions& o, long batch) {
   m.parameters = 8.0 * (4 * (params + transforms) + (learnt ? 0.0 : frozen));
   // Structured maps' intermediates (at most their input's size, twice: forward and backward).
   const double structured = (o.spectral != "dense" ? 2 * 2 * B * W * M : 0.0) + (o.mixing != "dense" ? 2 * B * W * PP : 0.0) +
-                            (learnt && o.transform != "dense" ? 2 * (B * W * PP + 2 * B * W * NY * mx) : 0.0);
+                            (mdft                               ? 4 * 3 * 2 * B * W * (PP + (two_d ? NY * mx : 0.0))
+                             : learnt && o.transform != "dense" ? 2 * (B * W * PP + 2 * B * W * NY * mx)
+                                                                : 0.0);
   const double per_layer = 2 * B * W * PP + B * W * NY * 2 * mx + (two_d ? 2 * 2 * B * W * M + 2 * B * W * NY * mx : 0.0) + structured;
   const double forward = B * P * (2 * c0 + 2 * W + 2 * H) + L * per_layer;
   const double backward = B * H * P + 2 * B * W * P + 3 * B * W * PP + B * c0 * P + 2 * (2 * B * W * NY * mx + 2 * B * W * M);
@@ -462,7 +531,9 @@ std::string Fno::describe() const {
          std::to_string(m.NX) + (o_.dim == 2 ? "x" + std::to_string(m.NY) : "") + "), width " + std::to_string(o_.width) + ", " +
          std::to_string(o_.layers) + " Fourier layers of " + std::to_string(m.M) + " modes, spectral mixing " + o_.spectral +
          ", point-wise mixing " + o_.mixing +
-         (o_.transform == "fixed" ? std::string() : ", learnable " + o_.transform + " transforms per layer from the DFT");
+         (o_.transform == "fixed"         ? std::string()
+          : o_.transform == "monarch_dft" ? ", learnable Monarch transforms per layer starting as the exact DFT (the Monarch neural operator)"
+                                          : ", learnable " + o_.transform + " transforms per layer from the DFT");
 }
 
 double Fno::flops() const {

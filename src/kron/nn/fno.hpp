@@ -15,7 +15,7 @@
 // along y): with 12 of ~94 modes kept, the truncated product does about twice an FFT's flops at
 // GEMM speed and never forms the full spectrum; the inverse is torch's irfft2 of the kept modes
 // (the x = 0 mode's imaginary part ignored, the others counted twice). FnoOptions::transform makes
-// them learnable, each layer its own (the Monarch neural operator).
+// them learnable, each layer its own ("monarch_dft": the Monarch neural operator).
 #include <complex>
 #include <memory>
 #include <string>
@@ -38,11 +38,12 @@ struct FnoOptions {
   /// structure's nearest matrix to a draw of the dense initialisation, scale U[0, 1) in both
   /// parts, whose mean, an all-channels average, dominates it). Dense mixing ignores it.
   std::string init = "scaled";
-  /// The truncated transforms: "fixed" (the DFT's rows, frozen and shared by every layer: the FNO)
-  /// or a structure (make_map: dense, low_rank:R, block_diag:NB, monarch:NB) that each layer learns
-  /// for itself, starting from the structure's nearest matrix to those DFT rows (exact for dense):
-  /// with monarch:NB, the Monarch neural operator (Dao et al. 2022's learnable transforms
-  /// initialised to the DFT in place of the FFT).
+  /// The truncated transforms: "fixed" (the DFT's rows, frozen and shared by every layer: the FNO);
+  /// "monarch_dft", the Monarch neural operator (Dao et al. 2022: each layer learns Monarch factors
+  /// that start as the exact DFT, MonarchDft; the padded grid needs m^2 points along each axis);
+  /// or a structure (make_map: dense, low_rank:R, block_diag:NB, monarch:NB) that each layer
+  /// learns for itself, starting from the structure's nearest matrix to those DFT rows (exact for
+  /// dense; the rectangular Monarch projections are far from it).
   std::string transform = "fixed";
   bool grid_channels = true;  ///< append the coordinates in [0, 1] as input channels
 };

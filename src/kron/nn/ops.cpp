@@ -42,6 +42,16 @@ void copy_box(MemorySpace s, const double* src, const std::array<long, 3>& ss, d
   layout::copy_box<double>(src, ss, dst, ds, n);
 }
 
+void gather(MemorySpace s, const double* x, double* y, const long* idx, long lines, long nin, long nout) {
+  if (lines * nout == 0) return;
+  if (dev(s)) return device::gather(x, y, idx, lines, nin, nout);
+  for (long l = 0; l < lines; ++l) {
+    const double* xl = x + l * nin;
+    double* yl = y + l * nout;
+    for (long i = 0; i < nout; ++i) yl[i] = idx[i] >= 0 ? xl[idx[i]] : 0.0;
+  }
+}
+
 void bias_add(MemorySpace s, double* y, const double* bias, long batch, long c, long points) {
   if (dev(s)) return device::bias_add(y, bias, batch, c, points);
   for (long b = 0; b < batch; ++b)

@@ -21,6 +21,10 @@ void add(MemorySpace s, const T* x, T* y, long n);
 /// The n[0] x n[1] x n[2] strided box copy (layout::copy_box) in either space.
 void copy_box(MemorySpace s, const double* src, const std::array<long, 3>& src_stride, double* dst, const std::array<long, 3>& dst_stride,
               const std::array<long, 3>& n);
+/// y[l nout + i] = x[l nin + idx[i]], or 0 where idx[i] < 0, for lines l < lines: a fixed
+/// selection, permutation or embedding of each line's values (idx in the same space as x and y).
+/// With an injective idx, its adjoint is the same gather with the inverse index.
+void gather(MemorySpace s, const double* x, double* y, const long* idx, long lines, long nin, long nout);
 /// y[(b c + i) points + p] += bias[i] (batch samples of c channels at `points` points).
 void bias_add(MemorySpace s, double* y, const double* bias, long batch, long c, long points);
 /// g[i] += sum over samples and points of dy[(b c + i) points + p].

@@ -36,6 +36,13 @@ __device__ double block_sum(double v) {
   return r;
 }
 
+__global__ void k_gather(const double* x, double* y, const long* idx, long nin, long nout, long total) {
+  KRON_NN_LOOP(q, total) {
+    const long l = q / nout, j = idx[q % nout];
+    y[q] = j >= 0 ? x[l * nin + j] : 0.0;
+  }
+}
+
 __global__ void k_bias_add(double* y, const double* bias, long c, long points, long total) {
   KRON_NN_LOOP(q, total) y[q] += bias[(q / points) % c];
 }
@@ -110,6 +117,13 @@ __global__ void k_adam(double* w, const double* g, double* m, double* v, long n,
 }
 
 }  // namespace
+
+void gather(const double* x, double* y, const long* idx, long lines, long nin, long nout) {
+  const long total = lines * nout;
+  if (total == 0) return;
+  k_gather<<<grid_for(total), kBlock, 0, core::device_context().stream>>>(x, y, idx, nin, nout, total);
+  launched("the gather kernel");
+}
 
 void bias_add(double* y, const double* bias, long batch, long c, long points) {
   const long total = batch * c * points;

@@ -7,6 +7,7 @@
 
 namespace kron::nn::ops::device {
 
+void gather(const double* x, double* y, const long* idx, long lines, long nin, long nout);
 void bias_add(double* y, const double* bias, long batch, long c, long points);
 void bias_gradient(const double* dy, double* g, long batch, long c, long points);
 void gelu(const double* x, double* y, long n);

@@ -107,8 +107,9 @@ void SurrogateTrain::declare(core::Schema& schema) {
        "mode) or projected (per mode, the structure's nearest matrix to a draw of the dense initialisation; not for butterfly).",
        -1e300, 1e300, {"scaled", "projected"}},
       {"transform", ValueKind::String, "\"fixed\"",
-       "The truncated Fourier transforms: fixed (the DFT, shared by every layer: the FNO) or a structure each layer learns, starting "
-       "from its nearest matrix to the DFT: dense (exact), low_rank:R, block_diag:NB, monarch:NB (the Monarch neural operator)."},
+       "The truncated Fourier transforms: fixed (the DFT, shared by every layer: the FNO); monarch_dft (the Monarch neural operator: "
+       "each layer learns Monarch factors that start as the exact DFT; the padded grid must have m^2 points); or a structure each "
+       "layer learns, starting from its nearest matrix to the DFT: dense (exact), low_rank:R, block_diag:NB, monarch:NB."},
       {"epochs", ValueKind::Integer, "500", "Training epochs.", 1, 1e9},
       {"batch", ValueKind::Integer, "20", "Samples per optimiser step (split over the ranks).", 1, 1e9},
       {"lr", ValueKind::Real, "1e-3", "Adam's initial learning rate.", 1e-300, 1e300},
@@ -148,7 +149,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   const std::string transform = deck.string(S, "transform");
   for (const char* key : {"spectral", "mixing", "transform"}) {
     const std::string spec = deck.string(S, key);
-    if (spec == "fixed" && std::string(key) == "transform") continue;
+    if ((spec == "fixed" || spec == "monarch_dft") && std::string(key) == "transform") continue;
     try {
       nn::structure_parameters(spec, 2, 2);
     } catch (const Error& e) {
@@ -157,7 +158,15 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   }
   if (transform.rfind("butterfly", 0) == 0)
     throw deck.error(S, "transform", "is " + transform + ", which has no closed-form projection of the DFT to start from",
-                     "use fixed, dense, low_rank:R, block_diag:NB or monarch:NB");
+                     "use fixed, monarch_dft, dense, low_rank:R, block_diag:NB or monarch:NB");
+  if (transform == "monarch_dft") {
+    // The exact Monarch factors of the DFT need n = m^2 padded points (both axes alike).
+    const long n = sa[1] + deck.integer(S, "padding"), r = static_cast<long>(std::ceil(std::sqrt(static_cast<double>(n))));
+    if (r * r != n)
+      throw deck.error(S, "transform", "is monarch_dft, whose exact Monarch factors of the DFT need a square number of padded points, but " +
+                                             std::to_string(sa[1]) + " points + padding " + std::to_string(deck.integer(S, "padding")) + " = " + std::to_string(n),
+                       "set surrogate_train.padding = " + std::to_string(r * r - sa[1]) + " for " + std::to_string(r * r) + " padded points");
+  }
   check_memory(deck, comm, sa[1], dim);
   nn::Rng rng(0);
   const long width = deck.integer(S, "width");
@@ -174,7 +183,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   if (deck.string(S, "init") == "projected" && deck.string(S, "spectral").rfind("butterfly", 0) == 0)
     throw deck.error(S, "init", "is projected, but spectral mixing " + deck.string(S, "spectral") + " has no closed-form projection",
                      "use init = \"scaled\" with butterfly layers");
-  if (transform != "fixed") {
+  if (transform != "fixed" && transform != "monarch_dft") {
     // The transforms map the padded points to twice the modes and back (both axes alike).
     const long n = sa[1] + deck.integer(S, "padding"), m2 = 2 * deck.integer(S, "modes");
     try {
