@@ -89,7 +89,9 @@ void MonarchDft::build(long points) {
   const long n = n_, m = m_, P = points;
   // The spectrum row of the complex kinds' k-th kept mode (modes 0 .. k-1, then n-k .. n-1).
   auto mode = [&](long r) { return r < k_ ? r : n - 2 * k_ + r; };
-  // In front: Monarch input row t = a m + b holds the original row b m + a, as complex values.
+  // In front: Monarch input row t = a m + b holds the original row b m + a, as complex values,
+  // points outermost (p n + t): the Monarch product then runs on lines x points lines of one
+  // point each, where the engine's block-dense operators take their batched-GEMM path.
   Gather& gi = in_gather();
   const long in_width = real_in() ? 1 : 2;
   gi.nin = in_rows() * P * in_width;
@@ -107,23 +109,23 @@ void MonarchDft::build(long points) {
     if (src < 0) continue;
     for (long p = 0; p < P; ++p)
       for (long c = 0; c < 2; ++c) {
-        const long at = (t * P + p) * 2 + c;
+        const long at = (p * n + t) * 2 + c;
         if (real_in()) gi.idx[static_cast<std::size_t>(at)] = c == 0 ? src * P + p : -1;
         else gi.idx[static_cast<std::size_t>(at)] = (src * P + p) * 2 + c;
       }
   }
-  // Behind: the kept modes, or the real part; nothing for the complex inverse (natural order).
+  // Behind: back to rows x points, with the kept modes or the real part.
   Gather& go = out_gather();
   go.nin = n * P * 2;
-  go.nout = kind_ == Kind::Inverse ? 0 : out_rows() * P * (real_out() ? 1 : 2);
+  go.nout = out_rows() * P * (real_out() ? 1 : 2);
   go.idx.assign(static_cast<std::size_t>(go.nout), -1);
-  for (long r = 0; r < (kind_ == Kind::Inverse ? 0 : out_rows()); ++r)
+  for (long r = 0; r < out_rows(); ++r)
     for (long p = 0; p < P; ++p) {
       if (real_out()) {
-        go.idx[static_cast<std::size_t>(r * P + p)] = (r * P + p) * 2;
+        go.idx[static_cast<std::size_t>(r * P + p)] = (p * n + r) * 2;
       } else {
-        const long f = kind_ == Kind::RealForward ? r : mode(r);
-        for (long c = 0; c < 2; ++c) go.idx[static_cast<std::size_t>((r * P + p) * 2 + c)] = (f * P + p) * 2 + c;
+        const long f = kind_ == Kind::Forward ? mode(r) : r;
+        for (long c = 0; c < 2; ++c) go.idx[static_cast<std::size_t>((r * P + p) * 2 + c)] = (p * n + f) * 2 + c;
       }
     }
   for (Gather* g : {&gi, &go}) {
@@ -144,31 +146,23 @@ void MonarchDft::forward(const double* x, double* y, long lines, long points) {
   u_.set_space(space_);
   u_.resize(static_cast<std::size_t>(lines * gi.nout));
   ops::gather(space_, x, u_.data(), gi.d_idx.data(), lines, gi.nin, gi.nout);
-  const bool direct = kind_ == Kind::Inverse;
-  if (!direct) {
-    v_.set_space(space_);
-    v_.resize(static_cast<std::size_t>(lines * go.nin));
-  }
-  double* v = direct ? y : v_.data();
-  monarch_.forward(reinterpret_cast<const cplx*>(u_.data()), reinterpret_cast<cplx*>(v), lines, points);
-  if (!direct) ops::gather(space_, v, y, go.d_idx.data(), lines, go.nin, go.nout);
+  v_.set_space(space_);
+  v_.resize(static_cast<std::size_t>(lines * go.nin));
+  monarch_.forward(reinterpret_cast<const cplx*>(u_.data()), reinterpret_cast<cplx*>(v_.data()), lines * points, 1);
+  ops::gather(space_, v_.data(), y, go.d_idx.data(), lines, go.nin, go.nout);
 }
 
 void MonarchDft::backward(const double* /*x*/, const double* dy, double* dx, long lines, long points) {
   if (points != points_ || u_.size() != static_cast<std::size_t>(lines * g_[0].nout))
     throw Error("internal: Monarch DFT backward for another shape than the last forward");
   const Gather &gi = g_[0], &go = g_[1];
-  const double* dv = dy;
-  if (kind_ != Kind::Inverse) {
-    dv_.set_space(space_);
-    dv_.resize(static_cast<std::size_t>(lines * go.nin));
-    ops::gather(space_, dy, dv_.data(), go.d_inv.data(), lines, go.nout, go.nin);
-    dv = dv_.data();
-  }
+  dv_.set_space(space_);
+  dv_.resize(static_cast<std::size_t>(lines * go.nin));
+  ops::gather(space_, dy, dv_.data(), go.d_inv.data(), lines, go.nout, go.nin);
   du_.set_space(space_);
   du_.resize(u_.size());
-  monarch_.backward(reinterpret_cast<const cplx*>(u_.data()), reinterpret_cast<const cplx*>(dv), dx ? reinterpret_cast<cplx*>(du_.data()) : nullptr,
-                    lines, points);
+  monarch_.backward(reinterpret_cast<const cplx*>(u_.data()), reinterpret_cast<const cplx*>(dv_.data()),
+                    dx ? reinterpret_cast<cplx*>(du_.data()) : nullptr, lines * points, 1);
   if (dx) ops::gather(space_, du_.data(), dx, gi.d_inv.data(), lines, gi.nout, gi.nin);
 }
 
