@@ -91,6 +91,22 @@ Mat<T> monarch_reference(MonarchMap<T>& M, long in, long out, long nb, long g = 
   return L * R;
 }
 
+// Block (I, J) is term 0's block I where J = I, term 1 + k's where J = I xor 2^k, zero elsewhere.
+template <class T>
+Mat<T> flat_butterfly_reference(FlatButterflyMap<T>& F, long in, long out, long g = 0, long pg = 1) {
+  const long nb = F.blocks(), p = in / nb, s = out / nb;
+  Mat<T> M = Mat<T>::Zero(out, in);
+  for (long I = 0; I < nb; ++I)
+    for (long J = 0; J < nb; ++J) {
+      const long d = I ^ J;
+      if (d != 0 && (d & (d - 1)) != 0) continue;
+      long t = 0;
+      while (d != 0 && (1L << t) != d) ++t;
+      M.block(I * s, J * p, s, p) = F.term(d == 0 ? 0 : 1 + t).block(I * pg + g);
+    }
+  return M;
+}
+
 template <class T>
 Mat<T> butterfly_reference(ButterflyMap<T>& B, long n, long pg_index = 0, long pg = 1) {
   Mat<T> M = Mat<T>::Identity(n, n);
@@ -225,6 +241,18 @@ void all_maps() {
     check_map(b, {butterfly_reference(b, n)}, rng);
     CHECK(b.parameter_count() == 2 * n * b.levels());
   }
+  // Flat block butterfly: square, wider, narrower, one block (dense), and 8 blocks a side.
+  for (auto [in, out, nb] : std::vector<std::array<long, 3>>{{8, 8, 4}, {8, 12, 2}, {24, 16, 8}, {6, 4, 1}, {16, 16, 8}}) {
+    FlatButterflyMap<T> f(in, out, nb, rng);
+    const Mat<T> ref = flat_butterfly_reference(f, in, out);
+    INFO("flat block butterfly " << in << " -> " << out << ", " << nb << " blocks");
+    check_map(f, {ref}, rng);
+    long strides = 0;
+    while ((1L << strides) < nb) ++strides;
+    CHECK(f.parameter_count() == (1 + strides) * in * out / nb);
+    // Zero exactly where I xor J has two or more bits (e.g. blocks (0, 3) of 4 or more a side).
+    if (nb >= 4) CHECK(f.matrix().block(0, 3 * in / nb, out / nb, in / nb).norm() == 0.0);
+  }
   // Per-point-group weights (an FNO's per-mode mixing): 3 groups, each its own matrix.
   {
     const long pg = 3;
@@ -233,6 +261,10 @@ void all_maps() {
     for (long g = 0; g < pg; ++g) refs.push_back(monarch_reference(m, 16, 8, 2, g, pg));
     CHECK((refs[0] - refs[1]).norm() > 0.1);
     check_map(m, refs, rng);
+    FlatButterflyMap<T> fb(8, 8, 4, rng, pg);
+    refs.clear();
+    for (long g = 0; g < pg; ++g) refs.push_back(flat_butterfly_reference(fb, 8, 8, g, pg));
+    check_map(fb, refs, rng);
     ButterflyMap<T> b(8, rng, pg);
     refs.clear();
     for (long g = 0; g < pg; ++g) refs.push_back(butterfly_reference(b, 8, g, pg));
@@ -252,6 +284,11 @@ void all_maps() {
     // The parts' own matrices are checked above; the sum's is theirs added.
     auto ps = s->parameters();
     CHECK(static_cast<long>(ps.size()) == 4 + 2);
+    // Pixelfly's layer: a flat block butterfly plus low rank, its matrix the parts' sum.
+    auto px = make_map<T>("flat_butterfly:4+low_rank:2", 16, 16, rng);
+    REQUIRE(dynamic_cast<SumMap<T>*>(px.get()));
+    CHECK(static_cast<long>(px->parameters().size()) == 3 + 2);
+    check_map(*px, {px->matrix()}, rng);
   }
 }
 
@@ -346,7 +383,7 @@ TEST_CASE("Projections into one point group: structure matrices unchanged, block
   using C = std::complex<double>;
   const long pg = 3;
   const Mat<C> A = Mat<C>::Random(8, 8);
-  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4"}) {
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4", "flat_butterfly:4"}) {
     auto src = make_map<C>(spec, 8, 8, rng);  // a matrix of the structure
     const Mat<C> S = src->matrix();
     auto m = make_map<C>(spec, 8, 8, rng, pg);
@@ -375,7 +412,8 @@ TEST_CASE("Projections into one point group: structure matrices unchanged, block
 
 TEST_CASE("Parameter counts from descriptions equal the built maps'; the FNO's memory estimate counts its arrays", "[nn]") {
   Rng rng(2);
-  for (const std::string spec : {"dense", "low_rank:3", "block_diag:4", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2"}) {
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:4", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2", "flat_butterfly:4",
+                                 "flat_butterfly:4+low_rank:2"}) {
     INFO(spec);
     CHECK(structure_parameters(spec, 16, 16) == double(make_map<double>(spec, 16, 16, rng)->parameter_count()));
     CHECK(structure_parameters(spec, 16, 16) == double(make_map<std::complex<double>>(spec, 16, 16, rng)->parameter_count()));
@@ -493,7 +531,7 @@ TEST_CASE("The DCT-II is exactly a butterfly product: Makhoul's reordering, the 
 }
 
 TEST_CASE("MLP, GELU and the losses: gradients against central differences", "[nn]") {
-  for (const std::string structure : {"dense", "monarch:2", "low_rank:3", "block_diag:4", "butterfly", "butterfly+low_rank:2"}) {
+  for (const std::string structure : {"dense", "monarch:2", "low_rank:3", "block_diag:4", "butterfly", "butterfly+low_rank:2", "flat_butterfly:4+low_rank:2"}) {
     INFO("hidden layers " << structure);
     Rng rng(11);
     auto net = mlp({3, 8, 8, 8, 2}, structure, rng);
@@ -592,6 +630,11 @@ TEST_CASE("Structures refuse shapes they do not allow, with the reason", "[nn]")
   CHECK_THROWS_WITH(make_map<double>("dense:2", 16, 16, rng), Catch::Contains("takes no ':' argument"));
   CHECK_THROWS_WITH(make_map<double>("monarch:x", 16, 16, rng), Catch::Contains("'x' is not a positive whole number"));
   CHECK_THROWS_WITH(make_map<double>("sparse:2", 16, 16, rng), Catch::Contains("unknown structure 'sparse'"));
+  CHECK_THROWS_WITH(make_map<double>("flat_butterfly:3", 12, 12, rng), Catch::Contains("3 blocks is not a power of two"));
+  CHECK_THROWS_WITH(make_map<double>("flat_butterfly:4", 10, 12, rng), Catch::Contains("4 blocks do not divide both sizes"));
+  CHECK_THROWS_WITH(make_map<double>("flat_butterfly", 16, 16, rng), Catch::Contains("needs a size after ':'"));
+  CHECK_THROWS_WITH(make_map<double>("+low_rank:2", 16, 16, rng), Catch::Contains("a '+' needs a structure on each side"));
+  CHECK_THROWS_WITH(make_map<double>("flat_butterfly:4+sparse:2", 16, 16, rng), Catch::Contains("unknown structure 'sparse'"));
   Sequential s;
   s.add(std::make_unique<Linear>(make_map<double>("dense", 4, 6, rng)));
   CHECK_THROWS_WITH(s.add(std::make_unique<Gelu>(5)), Catch::Contains("takes 5 values but the layer before gives 6"));

@@ -435,6 +435,107 @@ std::string ButterflyMap<T>::describe() const {
   return "butterfly " + shape(this->in_, this->out_) + ", " + std::to_string(f_.size()) + " levels";
 }
 
+// ---- flat block butterfly ---------------------------------------------------------------------
+
+template <class T>
+FlatButterflyMap<T>::FlatButterflyMap(long in, long out, long nb, Rng& rng, long pg) : StructuredMap<T>(in, out, pg), nb_(nb) {
+  check_blocks("flat block butterfly", in, out, nb);
+  if (nb != 1 && !power_of_two(nb))
+    throw Error("flat block butterfly layer " + shape(in, out) + ": " + std::to_string(nb) + " blocks is not a power of two", {},
+                "choose 1, 2, 4, 8, ... blocks that divide both sizes");
+  long strides = 0;
+  while ((1L << strides) < nb) ++strides;
+  const long s = out / nb, p = in / nb;
+  const double bound = 1.0 / std::sqrt(static_cast<double>((1 + strides) * p));
+  for (long t = 0; t <= strides; ++t) {
+    f_.emplace_back(t == 0 ? std::string("diagonal") : "stride" + std::to_string(1L << (t - 1)), nb * pg, s, p);
+    fill_uniform(f_.back().p.value, bound, rng);
+    f_.back().p.changed();
+  }
+  idx_.resize(static_cast<std::size_t>(strides));
+}
+
+template <class T>
+std::vector<BlockFactor<T>*> FlatButterflyMap<T>::factors() {
+  std::vector<BlockFactor<T>*> r;
+  for (auto& f : f_) r.push_back(&f);
+  return r;
+}
+
+template <class T>
+void FlatButterflyMap<T>::to(core::MemorySpace s) {
+  StructuredMap<T>::to(s);
+  points_ = -1;  // the exchange indices are rebuilt in the new space
+}
+
+template <class T>
+void FlatButterflyMap<T>::swap_blocks(long k, const T* x, T* out, long batch, long points) {
+  constexpr long w = sizeof(T) / sizeof(double);
+  const long n = this->in_ * points * w, width = this->in_ / nb_ * points * w;  // one sample; one block
+  if (points != points_) {
+    for (std::size_t j = 0; j < idx_.size(); ++j) {
+      std::vector<long> idx(static_cast<std::size_t>(n));
+      for (long i = 0; i < n; ++i) idx[static_cast<std::size_t>(i)] = ((i / width) ^ (1L << j)) * width + i % width;
+      idx_[j].set_space(this->space_);
+      idx_[j].assign(idx.data(), idx.size());
+    }
+    points_ = points;
+  }
+  ops::gather(this->space_, reinterpret_cast<const double*>(x), reinterpret_cast<double*>(out), idx_[static_cast<std::size_t>(k)].data(), batch, n, n);
+}
+
+template <class T>
+void FlatButterflyMap<T>::forward(const T* x, T* y, long batch, long points) {
+  const long sp = this->span(points);
+  f_[0].apply(x, y, batch * nb_, points, sp, Trans::N);
+  xs_.set_space(this->space_);
+  xs_.resize(static_cast<std::size_t>(batch * this->in_ * points));
+  for (long t = 1; t < terms(); ++t) {
+    swap_blocks(t - 1, x, xs_.data(), batch, points);
+    f_[static_cast<std::size_t>(t)].apply(xs_.data(), y, batch * nb_, points, sp, Trans::N, true);
+  }
+}
+
+template <class T>
+void FlatButterflyMap<T>::backward(const T* x, const T* dy, T* dx, long batch, long points) {
+  const long sp = this->span(points);
+  const std::size_t nin = static_cast<std::size_t>(batch * this->in_ * points);
+  if (this->trainable_) f_[0].gradient(x, dy, batch * nb_, points, sp);
+  if (dx) f_[0].apply(dy, dx, batch * nb_, points, sp, Trans::H);
+  for (auto* a : {&xs_, &t_, &ts_}) {
+    a->set_space(this->space_);
+    a->resize(nin);
+  }
+  for (long t = 1; t < terms(); ++t) {
+    auto& f = f_[static_cast<std::size_t>(t)];
+    if (this->trainable_) {
+      swap_blocks(t - 1, x, xs_.data(), batch, points);
+      f.gradient(xs_.data(), dy, batch * nb_, points, sp);
+    }
+    if (!dx) continue;
+    // The exchange is its own inverse: dx += P_k (W_k^H dy).
+    f.apply(dy, t_.data(), batch * nb_, points, sp, Trans::H);
+    swap_blocks(t - 1, t_.data(), ts_.data(), batch, points);
+    ops::add(this->space_, ts_.data(), dx, static_cast<long>(nin));
+  }
+}
+
+template <class T>
+bool FlatButterflyMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
+  this->check_projection(g, A);
+  const long s = this->out_ / nb_, p = this->in_ / nb_;
+  for (long I = 0; I < nb_; ++I) {
+    f_[0].set_block(I * this->pg_ + g, A.block(I * s, I * p, s, p));
+    for (long t = 1; t < terms(); ++t) f_[static_cast<std::size_t>(t)].set_block(I * this->pg_ + g, A.block(I * s, (I ^ (1L << (t - 1))) * p, s, p));
+  }
+  return true;
+}
+
+template <class T>
+std::string FlatButterflyMap<T>::describe() const {
+  return "flat block butterfly " + shape(this->in_, this->out_) + ", " + std::to_string(nb_) + " blocks a side, " + std::to_string(f_.size()) + " terms";
+}
+
 // ---- sum --------------------------------------------------------------------------------------
 
 template <class T>
@@ -506,10 +607,11 @@ Spec parse(const std::string& spec) {
     if (used == 0 || used != a.size() || r.arg < 1) throw Error("layer '" + spec + "': '" + a + "' is not a positive whole number");
   }
   const bool known = r.kind == "dense" || r.kind == "low_rank" || r.kind == "block_diag" || r.kind == "monarch" || r.kind == "butterfly" ||
-                     r.kind == "butterfly+low_rank";
+                     r.kind == "flat_butterfly";
   if (!known)
     throw Error("layer '" + spec + "': unknown structure '" + r.kind + "'", {},
-                "one of dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R");
+                "one of dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, flat_butterfly:NB, or a sum of them joined by '+', "
+                "e.g. butterfly+low_rank:R");
   const bool has = r.kind != "dense" && r.kind != "butterfly";
   if (has != (colon != std::string::npos))
     throw Error("layer '" + spec + "': " + (has ? "needs a size after ':', e.g. '" + r.kind + ":4'" : "'" + r.kind + "' takes no ':' argument"));
@@ -518,28 +620,33 @@ Spec parse(const std::string& spec) {
 }  // namespace
 
 double structure_parameters(const std::string& spec, long in, long out) {
+  if (const auto plus = spec.find('+'); plus != std::string::npos)
+    return structure_parameters(spec.substr(0, plus), in, out) + structure_parameters(spec.substr(plus + 1), in, out);
   const Spec s = parse(spec);
   const double i = double(in), o = double(out), a = double(s.arg);
-  const double butterfly = 2.0 * i * std::ceil(std::log2(std::max(2.0, i)));
   if (s.kind == "dense") return i * o;
   if (s.kind == "low_rank") return a * (i + o);
   if (s.kind == "block_diag") return i * o / a;
   if (s.kind == "monarch") return a * std::min(i / a, o / a) * (i / a + o / a);
-  if (s.kind == "butterfly") return butterfly;
-  return butterfly + a * (i + o);
+  if (s.kind == "flat_butterfly") return (1.0 + std::round(std::log2(a))) * i * o / a;
+  return 2.0 * i * std::ceil(std::log2(std::max(2.0, i)));  // butterfly
 }
 
 template <class T>
 std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long pg) {
+  if (const auto plus = spec.find('+'); plus != std::string::npos) {
+    if (plus == 0 || plus + 1 == spec.size()) throw Error("layer '" + spec + "': a '+' needs a structure on each side, e.g. 'butterfly+low_rank:4'");
+    auto a = make_map<T>(spec.substr(0, plus), in, out, rng, pg);
+    return std::make_unique<SumMap<T>>(std::move(a), make_map<T>(spec.substr(plus + 1), in, out, rng, pg));
+  }
   const Spec s = parse(spec);
   if (s.kind == "dense") return std::make_unique<DenseMap<T>>(in, out, rng, pg);
   if (s.kind == "low_rank") return std::make_unique<LowRankMap<T>>(in, out, s.arg, rng, pg);
   if (s.kind == "block_diag") return std::make_unique<BlockDiagonalMap<T>>(in, out, s.arg, rng, pg);
   if (s.kind == "monarch") return std::make_unique<MonarchMap<T>>(in, out, s.arg, rng, pg);
+  if (s.kind == "flat_butterfly") return std::make_unique<FlatButterflyMap<T>>(in, out, s.arg, rng, pg);
   if (in != out) throw Error("layer '" + spec + "' " + shape(in, out) + ": a butterfly layer is square", {}, "use a Monarch layer between different sizes");
-  auto b = std::make_unique<ButterflyMap<T>>(in, rng, pg);
-  if (s.kind == "butterfly") return b;
-  return std::make_unique<SumMap<T>>(std::move(b), std::make_unique<LowRankMap<T>>(in, out, s.arg, rng, pg));
+  return std::make_unique<ButterflyMap<T>>(in, rng, pg);
 }
 
 #define KRON_NN_INSTANTIATE(T)                                                                                   \
@@ -550,6 +657,7 @@ std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, lon
   template class BlockDiagonalMap<T>;                                                                            \
   template class MonarchMap<T>;                                                                                  \
   template class ButterflyMap<T>;                                                                                \
+  template class FlatButterflyMap<T>;                                                                            \
   template class SumMap<T>;                                                                                      \
   template std::unique_ptr<StructuredMap<T>> make_map<T>(const std::string&, long, long, Rng&, long);
 KRON_NN_INSTANTIATE(double)

@@ -219,6 +219,41 @@ class ButterflyMap : public StructuredMap<T> {
   Array<T> g_, prev_;        // backward's gradients
 };
 
+/// Flat block butterfly (Pixelated Butterfly, Chen et al. 2022): nb blocks a side (a power of
+/// two; blocks of (out / nb) x (in / nb)); block (I, J) is free where I xor J is 0 or a power of
+/// two and zero elsewhere: the union of a block butterfly's factors' patterns in one sparse
+/// matrix, (1 + log2 nb) in out / nb parameters. Applied as terms: the diagonal blocks, then for
+/// each stride 2^k the blocks (I, I xor 2^k) as a block-diagonal map on the input with the halves
+/// of every group of 2^(k+1) blocks exchanged (one gather). Plus a low-rank term it is
+/// Pixelfly's layer ("flat_butterfly:NB+low_rank:R").
+template <class T>
+class FlatButterflyMap : public StructuredMap<T> {
+ public:
+  /// Entries uniform(+-1/sqrt((1 + log2 nb) in / nb)): a dense layer's output variance.
+  FlatButterflyMap(long in, long out, long nb, Rng& rng, long point_groups = 1);
+  void forward(const T* x, T* y, long batch, long points) override;
+  void backward(const T* x, const T* dy, T* dx, long batch, long points) override;
+  std::vector<BlockFactor<T>*> factors() override;
+  /// The nearest matrix of the pattern: A's blocks on it, zero elsewhere.
+  bool project_group(long g, const typename StructuredMap<T>::Matrix& A) override;
+  double flops() const override { return this->madd_flops() * static_cast<double>(f_.size()) * static_cast<double>(this->in_ * this->out_ / nb_); }
+  std::string describe() const override;
+  void to(core::MemorySpace s) override;
+  long blocks() const { return nb_; }
+  /// Term 0: the diagonal blocks; term 1 + k: block I multiplies input block I xor 2^k.
+  BlockFactor<T>& term(long t) { return f_[static_cast<std::size_t>(t)]; }
+  long terms() const { return static_cast<long>(f_.size()); }
+
+ private:
+  // x with input blocks I and I xor 2^k exchanged, as doubles (complex values: two each).
+  void swap_blocks(long k, const T* x, T* out, long batch, long points);
+  long nb_;
+  std::vector<BlockFactor<T>> f_;
+  std::vector<Array<long>> idx_;  // per stride, for points_
+  long points_ = -1;
+  Array<T> xs_, t_, ts_;
+};
+
 /// M = A + B (e.g. a butterfly plus a low-rank term).
 template <class T>
 class SumMap : public StructuredMap<T> {
@@ -239,7 +274,8 @@ class SumMap : public StructuredMap<T> {
 };
 
 /// A map from a description: "dense", "low_rank:R", "block_diag:NB", "monarch:NB", "butterfly",
-/// "butterfly+low_rank:R". Throws kron::Error naming what is wrong (unknown kind, shapes that the
+/// "flat_butterfly:NB", or a sum of them with '+' ("butterfly+low_rank:R",
+/// "flat_butterfly:NB+low_rank:R"). Throws kron::Error naming what is wrong (unknown kind, shapes that the
 /// structure does not allow).
 template <class T>
 std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long point_groups = 1);

@@ -100,11 +100,13 @@ void SurrogateTrain::declare(core::Schema& schema) {
       {"padding", ValueKind::Integer, "9", "Zero padding at the high end of each axis.", 0, 1e5},
       {"head", ValueKind::Integer, "128", "Width of the projection's hidden layer.", 1, 1e5},
       {"spectral", ValueKind::String, "\"dense\"",
-       "Structure of the per-mode spectral mixing: dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, butterfly+low_rank:R."},
+       "Structure of the per-mode spectral mixing: dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, flat_butterfly:NB (flat "
+       "block butterfly), or a sum joined by '+', e.g. butterfly+low_rank:R or flat_butterfly:NB+low_rank:R (Pixelfly)."},
       {"mixing", ValueKind::String, "\"dense\"", "Structure of the point-wise (1x1) channel mixing, the same choices."},
       {"init", ValueKind::String, "\"scaled\"",
        "How a structured spectral mixing starts: scaled (the structure's own initialisation rescaled to the dense one's norm per "
-       "mode) or projected (per mode, the structure's nearest matrix to a draw of the dense initialisation; not for butterfly).",
+       "mode) or projected (per mode, the structure's nearest matrix to a draw of the dense initialisation; not for butterfly or "
+       "sums).",
        -1e300, 1e300, {"scaled", "projected"}},
       {"transform", ValueKind::String, "\"fixed\"",
        "The truncated Fourier transforms: fixed (the DFT, shared by every layer: the FNO); monarch_dft (the Monarch neural operator: "
