@@ -18,7 +18,10 @@
 //  - monarch:   a batch of vectors (65536; --quick 1024) times a Monarch matrix of n = 1024 and
 //               4096 (sqrt(n) blocks, the paper's) on the device (nn::MonarchMap: two block-dense
 //               LineOps, the permutation a view) vs cuBLAS's DGEMM of the same matrix formed
-//               densely (kron's dense LineOp, one GEMM); fp64; the outputs must agree.
+//               densely (kron's dense LineOp, one GEMM); fp64; the outputs must agree. Then the
+//               fused kernel (nn::FusedMonarch) in fp64, fp32 and bf16 against cuBLAS's DGEMM,
+//               SGEMM (strict fp32) and bf16 GEMM (fp32 accumulation), both checked against the
+//               fp64 product.
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -26,6 +29,7 @@
 
 #include "bench.hpp"
 #include "bench_gpu_cufft.hpp"
+#include "bench_gpu_gemm.hpp"
 #include "kron/core/device.hpp"
 #include "kron/core/error.hpp"
 #include "kron/core/log.hpp"
@@ -37,6 +41,7 @@
 #include "kron/linops/fast_poisson.hpp"
 #include "kron/linops/kronecker.hpp"
 #include "kron/linops/line_op.hpp"
+#include "kron/nn/fused_monarch.hpp"
 #include "kron/nn/structured.hpp"
 
 namespace kron::bench {
@@ -363,7 +368,8 @@ void monarch(const Options& opt, DeviceCopy& copy, Report& report, MPI_Comm comm
     const long nb = static_cast<long>(std::llround(std::sqrt(double(n))));
     nn::Rng rng(3);
     nn::MonarchMap<double> M(n, n, nb, rng);
-    nn::DenseMap<double> D(M.matrix());
+    const auto A = M.matrix();
+    nn::DenseMap<double> D(A);
     M.to(Dev);
     D.to(Dev);
     std::vector<double> xh(static_cast<std::size_t>(n * batch));
@@ -404,6 +410,55 @@ void monarch(const Options& opt, DeviceCopy& copy, Report& report, MPI_Comm comm
     r.details["flop_ratio"] = dense / (M.flops() * double(batch));
     r.details["kron_gb_per_s"] = bytes / s[0].median * 1e-9;
     report.add(r);
+
+    // The fused kernel in fp64, fp32 and bf16 against cuBLAS's GEMM of the same matrix in the same
+    // precision; both compared with the fp64 product above on the same samples.
+    std::vector<double> wh(static_cast<std::size_t>(n * n));
+    for (long o = 0; o < n; ++o)
+      for (long i = 0; i < n; ++i) wh[static_cast<std::size_t>(o * n + i)] = A(o, i);
+    core::DeviceBuffer<double> wd(wh.size());
+    core::copy_to_device(wd.data(), wh.data(), wh.size() * sizeof(double));
+    const long len = n * batch;
+    // max |v - b| / max |b| over the compared samples, v on the device in precision p (widened into y).
+    auto error_of = [&](const void* v, nn::Precision p) {
+      nn::FusedMonarch::widen(v, y.data(), len, p);
+      core::stream_synchronize();
+      for (int part = 0; part < 2; ++part)
+        core::copy_to_host(a.data() + part * k, y.data() + (part == 0 ? 0 : len - k), sizeof(double) * static_cast<std::size_t>(k));
+      double d = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+      return d / scale;
+    };
+    for (const auto p : {nn::Precision::FP64, nn::Precision::FP32, nn::Precision::BF16}) {
+      const std::size_t eb = nn::element_bytes(p);
+      core::DeviceBytes xp(static_cast<std::size_t>(len) * eb), yf(xp.bytes()), yg(xp.bytes()), wp(wh.size() * eb);
+      nn::FusedMonarch::narrow(x.data(), xp.data(), len, p);
+      nn::FusedMonarch::narrow(wd.data(), wp.data(), n * n, p);
+      nn::FusedMonarch F(M, p);
+      const std::string gemm = p == nn::Precision::FP64 ? "cuBLAS DGEMM" : p == nn::Precision::FP32 ? "cuBLAS SGEMM" : "cuBLAS bf16 GEMM (fp32 accumulation)";
+      core::log::info("gpu suite: fused Monarch (", nb, " blocks, ", F.tile(), " samples a thread block) vs ", gemm, ", ", nn::to_string(p), ", n = ", n,
+                      ", batch ", batch);
+      const auto t = interleave({{"kron fused", [&] { F.forward(xp.data(), yf.data(), batch); core::device_synchronize(); }, {}},
+                                 {gemm, [&] { device_gemm(p, wp.data(), xp.data(), yg.data(), n, batch); core::device_synchronize(); }, {}},
+                                 copy.contender()},
+                                rounds, comm);
+      const double ef = error_of(yf.data(), p), eg = error_of(yg.data(), p);
+      const double tol = p == nn::Precision::FP64 ? 1e-12 : p == nn::Precision::FP32 ? 1e-5 : 5e-2;
+      if (!(ef <= tol))
+        throw Error("the fused Monarch multiply in " + nn::to_string(p) + " is " + sci(ef) + " from the fp64 product (allowed " + sci(tol) + ")");
+      Row f = baseline_row("monarch fused (" + std::to_string(nb) + " blocks) multiply, " + nn::to_string(p),
+                           "n = " + std::to_string(n) + ", batch " + std::to_string(batch), t[0], gemm, t[1]);
+      const double io = 2.0 * double(eb) * double(len);
+      f.note = "one kernel, " + std::to_string(F.tile()) + " samples a thread block; " + fixed(M.flops() * double(batch) / t[0].median * 1e-12, 2) +
+               " TFLOP/s, " + fixed(io / t[0].median * 1e-9, 0) + " GB/s of x and y (the device copy's " + fixed(copy.counted() / t[2].median * 1e-9, 0) +
+               "); the GEMM at " + fixed(dense / t[1].median * 1e-12, 1) + " TFLOP/s; from the fp64 product: fused " + sci(ef) + ", GEMM " + sci(eg);
+      f.details["relative_error"] = ef;
+      f.details["gemm_relative_error"] = eg;
+      f.details["kron_tflops"] = M.flops() * double(batch) / t[0].median * 1e-12;
+      f.details["kron_gb_per_s"] = io / t[0].median * 1e-9;
+      f.details["tile"] = double(F.tile());
+      report.add(f);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include "device_lines.hpp"
 #include "kron/core/device.hpp"
 #include "kron/nn/fno.hpp"
+#include "kron/nn/fused_monarch.hpp"
 #include "kron/nn/normalizer.hpp"
 #include "kron/nn/ops.hpp"
 #include "line_op_cases.hpp"
@@ -162,7 +163,8 @@ TEST_CASE("Line-operator coefficients set from device memory", "[gpu][nn]") {
 }
 
 TEST_CASE("Structured maps on the device match the host", "[gpu][nn]") {
-  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2"})
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2", "flat_butterfly:4",
+                                 "flat_butterfly:2+low_rank:2"})
     for (long pg : {1L, 3L})
       for (long points : {3L, 6L}) {
         compare_map<double>(spec, 8, 8, pg, points, 5);
@@ -266,4 +268,52 @@ TEST_CASE("FNO training steps on the device give the host's weights", "[gpu][nn]
   }
   CHECK(rel_diff(losses[0], losses[1]) <= 1e-12);
   CHECK(rel_diff(weights[0], weights[1]) <= 1e-12);
+}
+
+namespace {
+
+// The fused kernel on `batch` samples against MonarchMap's forward on the host, in precision p:
+// the largest |difference| over the largest |y|.
+double fused_vs_host(long in, long out, long nb, long batch, nn::Precision p) {
+  nn::Rng rng(static_cast<std::uint64_t>(in * 131 + out * 17 + nb));
+  nn::MonarchMap<double> M(in, out, nb, rng);
+  std::vector<double> x(static_cast<std::size_t>(in * batch)), y(static_cast<std::size_t>(out * batch));
+  for (auto& v : x) v = rng.normal();
+  M.forward(x.data(), y.data(), batch, 1);
+  nn::FusedMonarch F(M, p);
+  const std::size_t eb = nn::element_bytes(p);
+  core::DeviceBuffer<double> xd(x.size()), yd(y.size());
+  core::DeviceBytes xs(x.size() * eb), ys(y.size() * eb);
+  core::copy_to_device(xd.data(), x.data(), x.size() * sizeof(double));
+  nn::FusedMonarch::narrow(xd.data(), xs.data(), static_cast<long>(x.size()), p);
+  F.forward(xs.data(), ys.data(), batch);
+  nn::FusedMonarch::widen(ys.data(), yd.data(), static_cast<long>(y.size()), p);
+  core::stream_synchronize();
+  const auto got = download(yd.data(), y.size());
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    diff = std::max(diff, std::abs(got[i] - y[i]));
+    scale = std::max(scale, std::abs(y[i]));
+  }
+  return diff / scale;
+}
+
+}  // namespace
+
+TEST_CASE("The fused Monarch multiply matches MonarchMap in fp64, fp32 and bf16", "[gpu][nn]") {
+  // The paper's nb = sqrt(n), few blocks, rectangular both ways, and batches that do not fill a tile.
+  const long shapes[][3] = {{16, 16, 4}, {256, 256, 16}, {256, 256, 4}, {1024, 1024, 32}, {4096, 4096, 64}, {12, 18, 3}, {18, 12, 3}, {96, 64, 8}, {100, 100, 10}};
+  for (const auto& s : shapes)
+    for (long batch : {1L, 37L, 100L}) {
+      INFO("in " << s[0] << ", out " << s[1] << ", nb " << s[2] << ", batch " << batch);
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::FP64) <= 1e-13);
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::FP32) <= 5e-6);
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::BF16) <= 3e-2);
+    }
+}
+
+TEST_CASE("The fused Monarch multiply refuses what does not fit", "[gpu][nn]") {
+  nn::Rng rng(1);
+  nn::MonarchMap<double> M(1 << 15, 1 << 15, 128, rng);  // one sample's h: 32768 values, 256 KiB in fp64
+  REQUIRE_THROWS_WITH(nn::FusedMonarch(M, nn::Precision::FP64), Catch::Contains("do not fit in 227 KiB"));
 }

@@ -1,0 +1,52 @@
+// FusedMonarch: MonarchMap's weights re-laid for the fused kernel (fused_monarch.hpp).
+#include "kron/nn/fused_monarch.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "kron/core/error.hpp"
+
+namespace kron::nn {
+
+FusedMonarch::FusedMonarch(MonarchMap<double>& M, Precision p, long group) : prec_(p), in_(M.in()), out_(M.out()) {
+  const long nb = M.blocks(), pp = in_ / nb, s = out_ / nb, q = std::min(pp, s);
+  sh_ = fused::MonarchShape{static_cast<int>(nb), static_cast<int>(pp), static_cast<int>(q), static_cast<int>(s)};
+  tile_ = fused::monarch_tile(p, sh_);
+  if (tile_ == 0)
+    throw Error("the fused Monarch multiply keeps one sample's h (" + std::to_string(nb * q) + " values) in a thread block's shared memory, and " +
+                    std::to_string(nb * q) + " " + to_string(p) + " values do not fit in " + std::to_string(fused::kSmemLimit / 1024) + " KiB",
+                {}, "use more blocks, or MonarchMap's forward");
+  set_weights(M, group);
+}
+
+void FusedMonarch::set_weights(MonarchMap<double>& M, long group) {
+  const long nb = sh_.nb, p = sh_.p, q = sh_.q, s = sh_.s;
+  if (M.blocks() != nb || M.in() != in_ || M.out() != out_) throw Error("internal: FusedMonarch::set_weights with a Monarch matrix of another shape");
+  const long pg = M.point_groups();
+  if (group < 0 || group >= pg) throw Error("internal: FusedMonarch: point group " + std::to_string(group) + " of " + std::to_string(pg));
+  std::vector<double> rp(static_cast<std::size_t>(nb * q * p)), lp(static_cast<std::size_t>(nb * s * q));
+  for (long k = 0; k < nb; ++k) {
+    const auto R = M.right().block(k * pg + group);  // q x p
+    const auto L = M.left().block(k * pg + group);   // s x q
+    for (long i = 0; i < q; ++i)
+      for (long j = 0; j < p; ++j) rp[static_cast<std::size_t>((i * p + j) * nb + k)] = R(i, j);
+    for (long t = 0; t < s; ++t)
+      for (long r = 0; r < q; ++r) lp[static_cast<std::size_t>((t * q + r) * nb + k)] = L(t, r);
+  }
+  const std::size_t eb = element_bytes(prec_);
+  core::DeviceBuffer<double> tmp(std::max(rp.size(), lp.size()));
+  rp_ = core::DeviceBytes(rp.size() * eb);
+  lp_ = core::DeviceBytes(lp.size() * eb);
+  core::copy_to_device(tmp.data(), rp.data(), rp.size() * sizeof(double));
+  fused::narrow(tmp.data(), rp_.data(), static_cast<long>(rp.size()), prec_);
+  core::stream_synchronize();
+  core::copy_to_device(tmp.data(), lp.data(), lp.size() * sizeof(double));
+  fused::narrow(tmp.data(), lp_.data(), static_cast<long>(lp.size()), prec_);
+  core::stream_synchronize();
+}
+
+void FusedMonarch::forward(const void* x, void* y, long batch) const {
+  if (batch > 0) fused::monarch_forward(prec_, x, y, rp_.data(), lp_.data(), batch, sh_, static_cast<int>(tile_));
+}
+
+}  // namespace kron::nn
