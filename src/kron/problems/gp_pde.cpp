@@ -181,7 +181,8 @@ GpPde::GpPde(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     }
   p.f = F.col(0);
   p.boundary = {0, n - 1};
-  p.g = Eigen::Vector2d(G(0, 0), G(n - 1, 0));
+  p.g.resize(2);  // (assigning a fixed-size Vector2d trips GCC 12's -Warray-bounds under AVX)
+  p.g << G(0, 0), G(n - 1, 0);
   if (!grid) {
     model_ = std::make_unique<gp::HmModel>(std::move(p));
     model_->factor(model_->initial());  // a singular initial covariance is known now, before any work
