@@ -59,8 +59,16 @@ void Bwler::declare(core::Schema& schema) {
        "How the loss is minimised: exact (the least-squares problems solved directly; Gauss-Newton for a reaction term), or the "
        "BWLer paper's first-order protocols on the same loss and analytic gradient, from u = 0: adam (bwler.learning_rate, "
        "gradient clipped at bwler.clip) or lbfgs (PETSc TAO TAOLMVM; -bwler_tao_* options reach it), for bwler.steps steps or "
-       "bwler.time_limit seconds.",
-       -1e300, 1e300, {"exact", "adam", "lbfgs"}},
+       "bwler.time_limit seconds; or hat (BWLer-hat: an MLP, bwler.hat_widths, gives the nodal values and is trained by the adam "
+       "protocol on the same loss).",
+       -1e300, 1e300, {"exact", "adam", "lbfgs", "hat"}},
+      {"hat_widths", ValueKind::IntegerList, "[64, 64, 64]",
+       "method hat: the MLP's hidden widths (GELU between layers; inputs t and x, or sin and cos of x's phase on a periodic x).", 1,
+       100000, {}, 1, 64},
+      {"hat_structure", ValueKind::String, "\"dense\"",
+       "method hat: the MLP's hidden-to-hidden layers: dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, flat_butterfly:NB or "
+       "a sum joined by '+'."},
+      {"seed", ValueKind::Integer, "0", "method hat: the seed of the MLP's initial weights.", 0, 1e18},
       {"time_slabs", ValueKind::Integer, "1",
        "Above 1: [t0, t1] in this many equal slabs of bwler.nodes[0] t nodes each, every slab's collocation system solved by "
        "Newton (first-order equations in t; the path also taken for products u*D u and for nonlinear reactions with "
@@ -229,6 +237,21 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
   }
   for (const auto& pr : p_.products) order_t = std::max(order_t, pr.dt);
   method_ = deck.string(S, "method");
+  if (method_ == "hat") {
+    hat_.hidden.clear();
+    for (long w : deck.integers(S, "hat_widths")) hat_.hidden.push_back(w);
+    hat_.structure = deck.string(S, "hat_structure");
+    hat_.seed = static_cast<std::uint64_t>(deck.integer(S, "seed"));
+    try {  // an MLP of that description: refused here, before any work, with the key named
+      std::vector<long> widths{2};
+      widths.insert(widths.end(), hat_.hidden.begin(), hat_.hidden.end());
+      widths.push_back(1);
+      nn::Rng rng(0);
+      nn::mlp(widths, hat_.structure, rng);
+    } catch (const Error& e) {
+      throw deck.error(S, "hat_structure", e.what());
+    }
+  }
   if (method_ == "lbfgs") linops::petsc::initialize();  // TAO: options after -- must reach it
   const bool exact_method = method_ == "exact";
   const bool nonlinear_reaction = p_.reaction[2] != 0.0 || p_.reaction[3] != 0.0;
@@ -346,7 +369,14 @@ core::Json Bwler::run() {
   const long steps = static_cast<long>(deck_.integer(S, "steps"));
   const double limit = deck_.real(S, "time_limit");
   if (method_ != "exact") log::info("method ", method_, ": at most ", steps, " steps or ", limit, " s, from u = 0");
-  const spectral::FitResult r = method_ == "adam"    ? spectral::fit_adam(p_, steps, limit, deck_.real(S, "learning_rate"), deck_.real(S, "clip"))
+  if (method_ == "hat") {
+    hat_.steps = steps;
+    hat_.seconds = limit;
+    hat_.lr = deck_.real(S, "learning_rate");
+    hat_.clip = deck_.real(S, "clip");
+  }
+  const spectral::FitResult r = method_ == "hat"     ? BwlerHat(p_, hat_).train()
+                                : method_ == "adam"  ? spectral::fit_adam(p_, steps, limit, deck_.real(S, "learning_rate"), deck_.real(S, "clip"))
                                 : method_ == "lbfgs" ? spectral::fit_lbfgs(p_, steps, limit)
                                 : slabs_             ? spectral::fit_time_slabs(p_)
                                                      : spectral::fit_space_time(p_);

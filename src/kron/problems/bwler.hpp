@@ -4,6 +4,7 @@
 
 #include "kron/core/expression.hpp"
 #include "kron/problems/registry.hpp"
+#include "kron/problems/bwler_hat.hpp"
 #include "kron/spectral/fit.hpp"
 
 namespace kron::problems {
@@ -43,6 +44,7 @@ class Bwler : public Problem {
   std::string method_;
   bool slabs_ = false;  // the time-slab Newton path (spectral::fit_time_slabs)
   double nu_ = 0;       // bwler.reference = burgers_sine: the viscosity
+  BwlerHatOptions hat_;  // method = "hat"
 };
 
 }  // namespace kron::problems
