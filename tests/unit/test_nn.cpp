@@ -634,6 +634,7 @@ TEST_CASE("Structures refuse shapes they do not allow, with the reason", "[nn]")
   CHECK_THROWS_WITH(make_map<double>("flat_butterfly:4", 10, 12, rng), Catch::Contains("4 blocks do not divide both sizes"));
   CHECK_THROWS_WITH(make_map<double>("flat_butterfly", 16, 16, rng), Catch::Contains("needs a size after ':'"));
   CHECK_THROWS_WITH(make_map<double>("+low_rank:2", 16, 16, rng), Catch::Contains("a '+' needs a structure on each side"));
+  CHECK_THROWS_WITH(structure_parameters("flat_butterfly:4+", 16, 16), Catch::Contains("a '+' needs a structure on each side"));
   CHECK_THROWS_WITH(make_map<double>("flat_butterfly:4+sparse:2", 16, 16, rng), Catch::Contains("unknown structure 'sparse'"));
   Sequential s;
   s.add(std::make_unique<Linear>(make_map<double>("dense", 4, 6, rng)));

@@ -619,8 +619,18 @@ Spec parse(const std::string& spec) {
 }
 }  // namespace
 
+namespace {
+// Where a sum's '+' splits a description (npos: none); an error when a side is empty.
+std::size_t plus_of(const std::string& spec) {
+  const auto plus = spec.find('+');
+  if (plus != std::string::npos && (plus == 0 || plus + 1 == spec.size()))
+    throw Error("layer '" + spec + "': a '+' needs a structure on each side, e.g. 'butterfly+low_rank:4'");
+  return plus;
+}
+}  // namespace
+
 double structure_parameters(const std::string& spec, long in, long out) {
-  if (const auto plus = spec.find('+'); plus != std::string::npos)
+  if (const auto plus = plus_of(spec); plus != std::string::npos)
     return structure_parameters(spec.substr(0, plus), in, out) + structure_parameters(spec.substr(plus + 1), in, out);
   const Spec s = parse(spec);
   const double i = double(in), o = double(out), a = double(s.arg);
@@ -634,8 +644,7 @@ double structure_parameters(const std::string& spec, long in, long out) {
 
 template <class T>
 std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, long out, Rng& rng, long pg) {
-  if (const auto plus = spec.find('+'); plus != std::string::npos) {
-    if (plus == 0 || plus + 1 == spec.size()) throw Error("layer '" + spec + "': a '+' needs a structure on each side, e.g. 'butterfly+low_rank:4'");
+  if (const auto plus = plus_of(spec); plus != std::string::npos) {
     auto a = make_map<T>(spec.substr(0, plus), in, out, rng, pg);
     return std::make_unique<SumMap<T>>(std::move(a), make_map<T>(spec.substr(plus + 1), in, out, rng, pg));
   }
