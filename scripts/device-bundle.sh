@@ -16,9 +16,12 @@ BUILD_DIR=${BUILD_DIR:-build-device}
 out=device-bundle
 [ -x /usr/local/cuda/bin/nvcc ] || { echo "device-bundle: no nvcc at /usr/local/cuda/bin/nvcc: the CUDA Toolkit is needed" >&2; exit 1; }
 SETUP_PACKAGES_ONLY=1 "$here/scripts/setup.sh" >&2   # packages; the build below is this script's own
+# Static libraries: the bundle's binaries carry kron (and one CUDA runtime) inside them.
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKRON_ENABLE_CUDA=ON \
-    -DCMAKE_CUDA_ARCHITECTURES=90 -DKRON_ARCH=x86-64-v3 >/dev/null
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DKRON_ARCH=x86-64-v3 -DBUILD_SHARED_LIBS=OFF -DKRON_ENABLE_FORTRAN=OFF >/dev/null
+else
+  cmake "$BUILD_DIR" -DBUILD_SHARED_LIBS=OFF -DKRON_ENABLE_FORTRAN=OFF >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target kron kron-bench kron-unit-tests kron-mpi-tests kron-gpu-tests
 rm -rf "$out/stage" && mkdir -p "$out/stage/bin" "$out/stage/lib"

@@ -9,7 +9,7 @@ cd "$here"
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 
-packages=(g++ cmake ninja-build pkg-config git
+packages=(g++ gfortran cmake ninja-build pkg-config git
           openmpi-bin libopenmpi-dev petsc-dev libfftw3-dev libfftw3-mpi-dev
           libhdf5-openmpi-dev hdf5-tools libeigen3-dev catch2 libtomlplusplus-dev libmuparser-dev)
 # EXTRA_PACKAGES: more packages for a caller (scripts/test.sh adds ParaView for its XDMF check).

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# usage: surrogate_train.sh KRON SOURCE_DIR PYTHON — the surrogate workflow at a small size
+# usage: surrogate_train.sh KRON SOURCE_DIR PYTHON [CAPI_TEST] — the surrogate workflow at a small size
 # (40 Darcy samples on 21^2): training on 1 and 3 ranks (uneven shares of each batch) gives the
 # same weights within rounding; a run resumed from its checkpoint continues bitwise; prediction
 # from the checkpoint reproduces the training run's test error; bad data, models and shapes fail
 # with one clear line naming the key, before any training.
 set -u
-kron=$1; src=$2; py=$3
+kron=$1; src=$2; py=$3; capi=${4:-}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -42,6 +42,21 @@ run 3 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/da
 got=$("$py" -c "import json; print('%.10g' % json.load(open('pred/summary.json'))['error_test_relative_l2'])")
 [ "$want" = "$got" ] || fail "prediction error $got, training's test error $want"
 [ -s pred/darcy_predict.xdmf ] && [ -s pred/darcy_predict_000001.h5 ] || fail "no prediction fields: $(ls pred)"
+# The C API (kron_surrogate_predict, through tests/capi/test_capi.c) gives surrogate_predict's predictions.
+if [ -n "$capi" ]; then
+  "$py" -c "
+import h5py, numpy as np
+f = h5py.File('data/darcy_000000.h5', 'r'); f['/samples/a'][30:40].astype('<f8').tofile('capi_a.bin')" || fail "extracting inputs"
+  mpirun --oversubscribe -n 2 "$capi" predict full/darcy_fno_model.h5 capi_a.bin capi_u.bin 10 > capi.log 2>&1 || { cat capi.log; fail "C API predict"; }
+  "$py" - <<'PY' || exit 1
+import h5py, numpy as np, sys
+want = h5py.File("pred/darcy_predict_000000.h5", "r")["/predictions/u"][:]
+got = np.fromfile("capi_u.bin", dtype="<f8").reshape(want.shape)
+d = np.abs(got - want).max(); s = np.abs(want).max()
+if not d <= 1e-12 * s: sys.exit("FAIL: C API predictions differ from surrogate_predict's by %g of %g" % (d, s))
+print("ok: C API predictions = surrogate_predict's (%.1e of %.1e)" % (d, s))
+PY
+fi
 # The Monarch neural operator (learnable Monarch factors starting as the exact DFT, 21 + 4 = 5^2
 # padded points): trains, and prediction from its checkpoint rebuilds the same model.
 run 2 "$train" $small surrogate_train.transform=monarch_dft surrogate_train.padding=4 surrogate_train.epochs=2 output.dir=mno > mno.log 2>&1 || { cat mno.log; fail "Monarch transforms"; }

@@ -80,6 +80,29 @@ class Field {
       : Field(std::move(pencil), channel_count(channels), halo) {
     channels_ = channels;
   }
+  /// A field over memory it does not own: `data` (host, or device when `space` is Device) holds
+  /// the local box in this field's layout (local_layout(pencil, ncomp, halo)): on an x-pencil
+  /// without halos that is a C array [nz][ny][nx] or a Fortran array (nx, ny, nz) of the local
+  /// box, per component. No copy is made; the caller keeps the memory alive while the field (or
+  /// anything it was moved into) is used.
+  static Field wrap(Pencil pencil, T* data, int ncomp = 1, std::array<int, 3> halo = {0, 0, 0},
+                    core::MemorySpace space = core::MemorySpace::Host) {
+    Field f;
+    long storage = 0;
+    f.layout_ = local_layout(pencil, ncomp, halo, &storage);
+    if (!data && storage > 0) throw Error("a field wrapped over a null pointer (" + std::to_string(storage) + " values expected)");
+    f.pencil_ = std::move(pencil);
+    f.ncomp_ = ncomp;
+    f.halo_ = halo;
+    f.channels_ = {ncomp};
+    f.space_ = space;
+    f.ptr_ = data;
+    f.size_ = static_cast<std::size_t>(storage);
+    return f;
+  }
+  /// Whether the values are borrowed memory (wrap) rather than the field's own.
+  bool borrowed() const { return ptr_ && ptr_ != data_.data() && ptr_ != device_.data(); }
+
   // The buffers own heap (or device) memory, so the cached pointer stays valid when they move.
   Field(Field&& o) noexcept
       : pencil_(std::move(o.pencil_)), ncomp_(o.ncomp_), halo_(o.halo_), layout_(o.layout_), channels_(std::move(o.channels_)),

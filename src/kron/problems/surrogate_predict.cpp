@@ -9,8 +9,7 @@
 #include "kron/layout/field_ops.hpp"
 #include "kron/layout/hdf5_io.hpp"
 #include "kron/layout/output.hpp"
-#include "kron/nn/fno.hpp"
-#include "kron/nn/normalizer.hpp"
+#include "kron/nn/surrogate_model.hpp"
 #include "kron/nn/ops.hpp"
 
 namespace kron::problems {
@@ -21,40 +20,13 @@ namespace log = core::log;
 namespace {
 constexpr const char* S = "surrogate_predict";
 
-struct Loaded {
-  nn::FnoOptions o;
-  std::string described;
-  std::vector<std::vector<double>> params;
-  std::vector<double> x_mean, x_sd, y_mean, y_sd;
-};
-
 // The checkpoint's model; errors name the deck key `model`.
-Loaded load(const core::Deck& deck, MPI_Comm comm) {
-  const std::string path = deck.string(S, "model");
-  Loaded L;
+nn::SurrogateModel load(const core::Deck& deck, MPI_Comm comm, core::MemorySpace space = core::MemorySpace::Host) {
   try {
-    layout::H5File f(path, layout::H5File::Mode::Read, comm);
-    L.o.dim = f.has_attribute("dim") ? static_cast<int>(f.read_attribute_double("dim")) : 2;  // older model files: 2D
-    L.o.nx = static_cast<long>(f.read_attribute_double("grid_points"));
-    L.o.ny = L.o.dim == 2 ? L.o.nx : 1;
-    L.o.modes_x = L.o.modes_y = static_cast<long>(f.read_attribute_double("modes"));
-    L.o.width = static_cast<long>(f.read_attribute_double("width"));
-    L.o.layers = static_cast<long>(f.read_attribute_double("layers"));
-    L.o.padding = static_cast<long>(f.read_attribute_double("padding"));
-    L.o.head = static_cast<long>(f.read_attribute_double("head"));
-    L.o.spectral = f.read_attribute_string("spectral");
-    L.o.mixing = f.read_attribute_string("mixing");
-    L.o.transform = f.has_attribute("transform") ? f.read_attribute_string("transform") : "fixed";  // older model files: fixed
-    L.described = f.read_attribute_string("model");
-    for (long k = 0; f.exists("/parameters/" + std::to_string(k)); ++k) L.params.push_back(f.read_vector("/parameters/" + std::to_string(k)));
-    L.x_mean = f.read_vector("/normalizer/x_mean");
-    L.x_sd = f.read_vector("/normalizer/x_sd");
-    L.y_mean = f.read_vector("/normalizer/y_mean");
-    L.y_sd = f.read_vector("/normalizer/y_sd");
+    return nn::SurrogateModel::load(deck.string(S, "model"), comm, space);
   } catch (const Error& e) {
-    throw deck.error(S, "model", path + ": " + e.message(), "give the _model.h5 file a surrogate_train run wrote");
+    throw deck.error(S, "model", e.message(), e.hint());
   }
-  return L;
 }
 }  // namespace
 
@@ -74,7 +46,8 @@ void SurrogatePredict::declare(core::Schema& schema) {
 }
 
 SurrogatePredict::SurrogatePredict(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
-  const Loaded L = load(deck, comm);
+  const nn::SurrogateModel M = load(deck, comm);
+  const nn::FnoOptions& o = M.options();
   const std::string data = deck.string(S, "data");
   std::vector<long> sa;
   try {
@@ -84,9 +57,9 @@ SurrogatePredict::SurrogatePredict(const core::Deck& deck, MPI_Comm comm) : deck
   } catch (const Error& e) {
     throw deck.error(S, "data", data + ": " + e.message(), "run the surrogate_data deck first");
   }
-  if (static_cast<int>(sa.size()) != 1 + L.o.dim || sa[1] != L.o.nx || (L.o.dim == 2 && sa[2] != L.o.ny))
-    throw deck.error(S, "data", data + " holds samples of another grid than the model's " + std::to_string(L.o.nx) +
-                                    (L.o.dim == 2 ? " x " + std::to_string(L.o.ny) : std::string(" (1D)")));
+  if (static_cast<int>(sa.size()) != 1 + o.dim || sa[1] != o.nx || (o.dim == 2 && sa[2] != o.ny))
+    throw deck.error(S, "data", data + " holds samples of another grid than the model's " + std::to_string(o.nx) +
+                                    (o.dim == 2 ? " x " + std::to_string(o.ny) : std::string(" (1D)")));
   const long first = deck.integer(S, "first"), n = deck.integer(S, "samples");
   if (first + n > sa[0])
     throw deck.error(S, "samples", "samples " + std::to_string(first) + " .. " + std::to_string(first + n - 1) + " asked for, but " + data +
@@ -97,23 +70,9 @@ SurrogatePredict::SurrogatePredict(const core::Deck& deck, MPI_Comm comm) : deck
 
 core::Json SurrogatePredict::run() {
   const int np = core::mpi::size(comm_), rank = core::mpi::rank(comm_);
-  const Loaded L = load(deck_, comm_);
-  nn::Rng rng(0);
-  nn::Fno model(L.o, rng);
-  if (model.describe() != L.described) throw deck_.error(S, "model", "the checkpoint describes " + L.described + ", which kron builds as " + model.describe());
-  const auto space = space_;
-  model.to(space);
-  auto params = model.parameters();
-  if (params.size() != L.params.size())
-    throw deck_.error(S, "model", "the checkpoint has " + std::to_string(L.params.size()) + " parameter arrays, the model " + std::to_string(params.size()));
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (static_cast<long>(L.params[k].size()) != params[k].size)
-      throw deck_.error(S, "model", "parameter array " + std::to_string(k) + " has " + std::to_string(L.params[k].size()) + " values, the model needs " +
-                                        std::to_string(params[k].size));
-    std::copy(L.params[k].begin(), L.params[k].end(), params[k].value);
-    params[k].upload();
-  }
-  const long s = L.o.nx, P = L.o.nx * L.o.ny, first = deck_.integer(S, "first"), n = deck_.integer(S, "samples"), nf = deck_.integer(S, "fields");
+  nn::SurrogateModel M = load(deck_, comm_, space_);
+  const nn::FnoOptions& o = M.options();
+  const long s = o.nx, P = M.points(), first = deck_.integer(S, "first"), n = deck_.integer(S, "samples"), nf = deck_.integer(S, "fields");
   const std::string data = deck_.string(S, "data");
   // Each rank its block of the samples.
   const long r0 = n * rank / np, r1 = n * (rank + 1) / np, mine = r1 - r0;
@@ -123,27 +82,12 @@ core::Json SurrogatePredict::run() {
     a = f.read_rows("/samples/a", first + r0, mine);
     u = f.read_rows("/samples/u", first + r0, mine);
   }
-  const nn::Normalizer xn(L.x_mean, L.x_sd), yn(L.y_mean, L.y_sd);
-  std::vector<double> x = a, pred(a.size()), err(static_cast<std::size_t>(mine));
-  xn.encode(x);
+  std::vector<double> pred(a.size()), err;
   const double t0 = core::wall_time();
   {
     core::ScopedTimer t("predict");
-    const long chunk = 20;
-    nn::Array<double> xd(space), yd(space), ud(space);
-    std::vector<double> errors;
-    for (long b0 = 0; b0 < mine; b0 += chunk) {
-      const long bs = std::min(chunk, mine - b0);
-      xd.assign(x.data() + b0 * P, static_cast<std::size_t>(bs * P));
-      ud.assign(u.data() + b0 * P, static_cast<std::size_t>(bs * P));
-      yd.resize(static_cast<std::size_t>(bs * P));
-      model.forward(xd.data(), yd.data(), bs);
-      yn.decode(space, yd.data(), bs);
-      nn::ops::relative_l2(space, yd.data(), ud.data(), P, bs, nullptr, &errors);
-      const auto yh = yd.to_host();
-      std::copy(yh.begin(), yh.end(), pred.begin() + b0 * P);
-      std::copy(errors.begin(), errors.end(), err.begin() + b0);
-    }
+    M.predict(a.data(), pred.data(), mine);
+    nn::ops::relative_l2(core::MemorySpace::Host, pred.data(), u.data(), P, mine, nullptr, &err);
   }
   const double seconds = core::mpi::max(core::wall_time() - t0, comm_);
   double sum = 0, worst = 0;
@@ -156,9 +100,9 @@ core::Json SurrogatePredict::run() {
 
   // Output: the first nf samples as fields, one XDMF step each; every prediction under /predictions.
   layout::Domain d;
-  d.dim = L.o.dim;
+  d.dim = o.dim;
   // 2D: the Darcy grid (boundaries included); 1D: the Burgers set's periodic points j / s.
-  d.axes = L.o.dim == 2 ? std::array<layout::AxisGrid, 3>{layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid()}
+  d.axes = o.dim == 2 ? std::array<layout::AxisGrid, 3>{layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid::uniform(s, 0, 1), layout::AxisGrid()}
                         : std::array<layout::AxisGrid, 3>{layout::AxisGrid::periodic(s, 0, 1), layout::AxisGrid(), layout::AxisGrid()};
   auto pgrid = std::make_shared<const layout::ProcessGrid>(comm_, np, 1);
   const layout::Pencil px(d.shape(), pgrid, 0);
@@ -188,14 +132,14 @@ core::Json SurrogatePredict::run() {
     out.write_step(static_cast<int>(i), double(first + i), {{"a", &fa, 0}, {"u", &fu, 0}, {"prediction", &fp, 0}, {"error", &fe, 0}},
                    [&](layout::H5File& f) {
                      if (i != 0) return;
-                     f.write_rows("/predictions/u", L.o.dim == 2 ? std::vector<long>{n, s, s} : std::vector<long>{n, s}, r0, mine, pred.data());
+                     f.write_rows("/predictions/u", o.dim == 2 ? std::vector<long>{n, s, s} : std::vector<long>{n, s}, r0, mine, pred.data());
                      f.write_rows("/predictions/relative_l2", {n}, r0, mine, err.data());
                      f.write_attribute("first_sample", static_cast<long long>(first));
-                     f.write_attribute("model", L.described);
+                     f.write_attribute("model", M.describe());
                      f.write_attribute("data", data);
                    });
   }
-  log::info(S, ": ", n, " samples from ", first, " (", model.describe(), "): relative L2 error ", mean, " (mean; max ", worst, "), ",
+  log::info(S, ": ", n, " samples from ", first, " (", M.describe(), "): relative L2 error ", mean, " (mean; max ", worst, "), ",
             double(n) / seconds, " samples/s; wrote ", nf, " of them as fields and all predictions to ", out.step_path(0));
   core::Json j;
   j["problem"] = "surrogate_predict";

@@ -1,0 +1,84 @@
+#include "kron/nn/surrogate_model.hpp"
+
+#include <algorithm>
+
+#include "kron/core/error.hpp"
+#include "kron/layout/hdf5_io.hpp"
+
+namespace kron::nn {
+
+SurrogateModel SurrogateModel::load(const std::string& path, MPI_Comm comm, core::MemorySpace space) {
+  SurrogateModel m;
+  std::vector<std::vector<double>> values;
+  std::vector<double> x_mean, x_sd, y_mean, y_sd;
+  try {
+    layout::H5File f(path, layout::H5File::Mode::Read, comm);
+    FnoOptions& o = m.options_;
+    o.dim = f.has_attribute("dim") ? static_cast<int>(f.read_attribute_double("dim")) : 2;  // older model files: 2D
+    if (o.dim != 1 && o.dim != 2) throw Error("the attribute dim is " + std::to_string(o.dim) + ", not 1 or 2");
+    o.nx = static_cast<long>(f.read_attribute_double("grid_points"));
+    o.ny = o.dim == 2 ? o.nx : 1;
+    o.modes_x = o.modes_y = static_cast<long>(f.read_attribute_double("modes"));
+    o.width = static_cast<long>(f.read_attribute_double("width"));
+    o.layers = static_cast<long>(f.read_attribute_double("layers"));
+    o.padding = static_cast<long>(f.read_attribute_double("padding"));
+    o.head = static_cast<long>(f.read_attribute_double("head"));
+    const auto positive = [](long v) { return v >= 1 && v <= (1L << 24); };
+    if (!positive(o.nx) || !positive(o.modes_x) || !positive(o.width) || !positive(o.layers) || !positive(o.head) || o.padding < 0 ||
+        o.padding > (1L << 24))
+      throw Error("the model's sizes (grid_points, modes, width, layers, padding, head) are out of range");
+    o.spectral = f.read_attribute_string("spectral");
+    o.mixing = f.read_attribute_string("mixing");
+    o.transform = f.has_attribute("transform") ? f.read_attribute_string("transform") : "fixed";  // older model files: fixed
+    m.described_ = f.read_attribute_string("model");
+    for (long k = 0; f.exists("/parameters/" + std::to_string(k)); ++k) values.push_back(f.read_vector("/parameters/" + std::to_string(k)));
+    x_mean = f.read_vector("/normalizer/x_mean");
+    x_sd = f.read_vector("/normalizer/x_sd");
+    y_mean = f.read_vector("/normalizer/y_mean");
+    y_sd = f.read_vector("/normalizer/y_sd");
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.message(), {}, "give the _model.h5 file a surrogate_train run wrote");
+  }
+  const long P = m.points();
+  for (const auto* v : {&x_mean, &x_sd, &y_mean, &y_sd})
+    if (static_cast<long>(v->size()) != P)
+      throw Error(path + ": a normaliser of " + std::to_string(v->size()) + " points for a model of " + std::to_string(P));
+  Rng rng(0);
+  m.model_ = std::make_unique<Fno>(m.options_, rng);
+  if (m.model_->describe() != m.described_)
+    throw Error(path + ": the file describes " + m.described_ + ", which kron builds as " + m.model_->describe());
+  m.space_ = space;
+  m.model_->to(space);
+  auto params = m.model_->parameters();
+  if (params.size() != values.size())
+    throw Error(path + ": " + std::to_string(values.size()) + " parameter arrays, the model has " + std::to_string(params.size()));
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    if (static_cast<long>(values[k].size()) != params[k].size)
+      throw Error(path + ": parameter array " + std::to_string(k) + " has " + std::to_string(values[k].size()) + " values, the model needs " +
+                  std::to_string(params[k].size));
+    std::copy(values[k].begin(), values[k].end(), params[k].value);
+    params[k].upload();
+  }
+  m.xn_ = std::make_unique<Normalizer>(std::move(x_mean), std::move(x_sd));
+  m.yn_ = std::make_unique<Normalizer>(std::move(y_mean), std::move(y_sd));
+  return m;
+}
+
+void SurrogateModel::predict(const double* a, double* u, long samples, long chunk) {
+  if (samples < 0 || chunk < 1) throw Error("SurrogateModel::predict: a negative sample count or a chunk below 1");
+  const long P = points();
+  Array<double> xd(space_), yd(space_);
+  for (long b0 = 0; b0 < samples; b0 += chunk) {
+    const long bs = std::min(chunk, samples - b0);
+    std::vector<double> x(a + b0 * P, a + (b0 + bs) * P);
+    xn_->encode(x);
+    xd.assign(x.data(), x.size());
+    yd.resize(x.size());
+    model_->forward(xd.data(), yd.data(), bs);
+    yn_->decode(space_, yd.data(), bs);
+    const auto yh = yd.to_host();
+    std::copy(yh.begin(), yh.end(), u + b0 * P);
+  }
+}
+
+}  // namespace kron::nn
