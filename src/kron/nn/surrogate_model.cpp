@@ -1,6 +1,7 @@
 #include "kron/nn/surrogate_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kron/core/error.hpp"
 #include "kron/layout/hdf5_io.hpp"
@@ -14,19 +15,26 @@ SurrogateModel SurrogateModel::load(const std::string& path, MPI_Comm comm, core
   try {
     layout::H5File f(path, layout::H5File::Mode::Read, comm);
     FnoOptions& o = m.options_;
-    o.dim = f.has_attribute("dim") ? static_cast<int>(f.read_attribute_double("dim")) : 2;  // older model files: 2D
-    if (o.dim != 1 && o.dim != 2) throw Error("the attribute dim is " + std::to_string(o.dim) + ", not 1 or 2");
-    o.nx = static_cast<long>(f.read_attribute_double("grid_points"));
+    // Sizes are untrusted numbers: checked as doubles (range, integral) before any cast or
+    // allocation, so a corrupted file is an error, never a huge model.
+    auto size_attr = [&](const char* name, double lo, double hi) {
+      const double v = f.read_attribute_double(name);
+      if (!(v >= lo && v <= hi) || v != static_cast<double>(static_cast<long>(v)))
+        throw Error("the attribute " + std::string(name) + " is " + std::to_string(v) + ", not an integer in [" + std::to_string(long(lo)) + ", " +
+                    std::to_string(long(hi)) + "]");
+      return static_cast<long>(v);
+    };
+    o.dim = f.has_attribute("dim") ? static_cast<int>(size_attr("dim", 1, 2)) : 2;  // older model files: 2D
+    o.nx = size_attr("grid_points", 1, 1 << 16);
     o.ny = o.dim == 2 ? o.nx : 1;
-    o.modes_x = o.modes_y = static_cast<long>(f.read_attribute_double("modes"));
-    o.width = static_cast<long>(f.read_attribute_double("width"));
-    o.layers = static_cast<long>(f.read_attribute_double("layers"));
-    o.padding = static_cast<long>(f.read_attribute_double("padding"));
-    o.head = static_cast<long>(f.read_attribute_double("head"));
-    const auto positive = [](long v) { return v >= 1 && v <= (1L << 24); };
-    if (!positive(o.nx) || !positive(o.modes_x) || !positive(o.width) || !positive(o.layers) || !positive(o.head) || o.padding < 0 ||
-        o.padding > (1L << 24))
-      throw Error("the model's sizes (grid_points, modes, width, layers, padding, head) are out of range");
+    o.modes_x = o.modes_y = size_attr("modes", 1, 1 << 16);
+    o.width = size_attr("width", 1, 1 << 12);
+    o.layers = size_attr("layers", 1, 1 << 10);
+    o.padding = size_attr("padding", 0, 1 << 16);
+    o.head = size_attr("head", 1, 1 << 16);
+    // The dense spectral weights bound every structure's: a file cannot describe more than 2^31.
+    const double dense = 2.0 * double(o.layers) * double(o.width) * double(o.width) * std::pow(double(o.modes_x), o.dim);
+    if (dense > double(1L << 31)) throw Error("the model's sizes describe " + std::to_string(dense) + " spectral weights, beyond any model kron writes");
     o.spectral = f.read_attribute_string("spectral");
     o.mixing = f.read_attribute_string("mixing");
     o.transform = f.has_attribute("transform") ? f.read_attribute_string("transform") : "fixed";  // older model files: fixed
@@ -40,9 +48,15 @@ SurrogateModel SurrogateModel::load(const std::string& path, MPI_Comm comm, core
     throw Error(path + ": " + e.message(), {}, "give the _model.h5 file a surrogate_train run wrote");
   }
   const long P = m.points();
-  for (const auto* v : {&x_mean, &x_sd, &y_mean, &y_sd})
+  for (const auto* v : {&x_mean, &x_sd, &y_mean, &y_sd}) {
     if (static_cast<long>(v->size()) != P)
       throw Error(path + ": a normaliser of " + std::to_string(v->size()) + " points for a model of " + std::to_string(P));
+    for (double x : *v)
+      if (!std::isfinite(x)) throw Error(path + ": a normaliser holds a value that is not finite");
+  }
+  for (const auto* v : {&x_sd, &y_sd})
+    for (double x : *v)
+      if (x < 0) throw Error(path + ": a normaliser's standard deviation is negative");
   Rng rng(0);
   m.model_ = std::make_unique<Fno>(m.options_, rng);
   if (m.model_->describe() != m.described_)
@@ -56,6 +70,8 @@ SurrogateModel SurrogateModel::load(const std::string& path, MPI_Comm comm, core
     if (static_cast<long>(values[k].size()) != params[k].size)
       throw Error(path + ": parameter array " + std::to_string(k) + " has " + std::to_string(values[k].size()) + " values, the model needs " +
                   std::to_string(params[k].size));
+    for (double v : values[k])
+      if (!std::isfinite(v)) throw Error(path + ": parameter array " + std::to_string(k) + " holds a value that is not finite");
     std::copy(values[k].begin(), values[k].end(), params[k].value);
     params[k].upload();
   }

@@ -5,6 +5,7 @@
 #include "kron/layout/field_ops.hpp"
 
 #include <cmath>
+#include <sstream>
 
 #include "kron/core/device.hpp"
 #include "kron/core/log.hpp"
@@ -13,6 +14,8 @@
 #include "kron/core/timer.hpp"
 #include "kron/layout/deck_sections.hpp"
 #include "kron/layout/evaluate.hpp"
+#include "kron/layout/hdf5_io.hpp"
+#include "kron/layout/output.hpp"
 
 namespace kron::problems {
 
@@ -32,6 +35,14 @@ void Heat::declare(core::Schema& schema) {
   s.keys.push_back({"dt", ValueKind::Real, "", "Time step; shortened so that a whole number of steps reaches t_end.", 1e-300, 1e300});
   s.keys.push_back({"output_every", ValueKind::Integer, "0", "Write fields every this many steps (0: initial and final state only).", 0, 1e12});
   s.keys.push_back({"progress_every", ValueKind::Integer, "10", "A progress line every this many steps (0: none).", 0, 1e12});
+  s.keys.push_back({"checkpoint_every", ValueKind::Integer, "0",
+                    "Write <output.dir>/<output.name>_checkpoint.h5 every this many steps and at the end (0: none); written "
+                    "atomically (a .tmp file renamed when complete).",
+                    0, 1e12});
+  s.keys.push_back({"restart", ValueKind::String, "",
+                    "Continue from this checkpoint (a heat run's _checkpoint.h5): the same grid, nu, t_start and dt; any "
+                    "t_end it reaches, any rank count (bitwise the uninterrupted run on the same rank count).",
+                    -1e300, 1e300, {}, 0, 0, true});
   schema.add(s);
 }
 
@@ -49,6 +60,7 @@ Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), se
     initial_ = std::make_unique<core::Expression>(setup_.expression("initial"));
   else if (!setup_.exact)
     throw deck.error(S, "initial", "is missing and there is no exact solution to start from", "add initial = \"...\"");
+  if (deck.has(S, "restart")) check_restart(deck.string(S, "restart"));
   {
     // Counted from the run and checked against its measured peak by tests/cli/memory.sh.
     const double fb = setup_.field_bytes();
@@ -68,6 +80,59 @@ Heat::Heat(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm), se
 }
 
 Heat::~Heat() = default;
+
+namespace {
+const char* kCheckpointKind = "heat ADI state";
+}
+
+// A checkpoint is untrusted input: everything it must agree with is checked here, before any work,
+// and each disagreement names heat.restart, the file and both values.
+void Heat::check_restart(const std::string& path) {
+  const std::string S = "heat";
+  auto bad = [&](const std::string& what, const std::string& hint = "restart from a checkpoint of this deck's run") {
+    return deck_.error(S, "restart", path + ": " + what, hint);
+  };
+  try {
+    layout::H5File f(path, layout::H5File::Mode::Read, comm_);
+    if (!f.has_attribute("checkpoint") || f.read_attribute_string("checkpoint") != kCheckpointKind)
+      throw bad("not a heat checkpoint (no attribute checkpoint = \"" + std::string(kCheckpointKind) + "\")");
+    auto same = [&](const char* name, double want) {
+      const double got = f.read_attribute_double(name);
+      if (got != want) {
+        std::ostringstream o;
+        o.precision(17);
+        o << "written with " << name << " = " << got << ", the deck has " << want;
+        throw bad(o.str(), "a restart continues the same run: same grid, nu, t_start and dt");
+      }
+    };
+    same("nu", nu_);
+    same("t_start", t0_);
+    same("dt", dt_);
+    const auto n = setup_.domain.shape();
+    std::vector<long> want;  // the global array's dataset shape: [nz][ny][nx], absent axes dropped
+    for (int a = setup_.domain.dim - 1; a >= 0; --a) want.push_back(n[a]);
+    const auto got = f.shape("/fields/u");
+    if (got != want) {
+      auto str = [](const std::vector<long>& v) {
+        std::string r;
+        for (long x : v) r += (r.empty() ? "" : " x ") + std::to_string(x);
+        return r;
+      };
+      throw bad("holds u on " + str(got) + " points, the deck's grid has " + str(want));
+    }
+    const double step = f.read_attribute_double("step"), time = f.read_attribute_double("time");
+    if (!(step >= 0 && step <= 1e15) || step != std::floor(step)) throw bad("its step attribute is not a step count");
+    if (step > double(steps_))
+      throw bad("its step " + std::to_string(static_cast<long long>(step)) + " is not within this run's " + std::to_string(steps_) + " steps", "raise heat.t_end");
+    if (!std::isfinite(time)) throw bad("its time is not finite");
+    restart_step_ = static_cast<long>(step);
+    restart_time_ = time;
+  } catch (const Error& e) {
+    if (!e.where().key.empty()) throw;
+    throw bad(e.message(), "give a _checkpoint.h5 file a heat run wrote");
+  }
+  restart_ = path;
+}
 
 core::Json Heat::run() {
   const std::string S = "heat";
@@ -144,15 +209,41 @@ core::Json Heat::run() {
     source(t, err);             // a non-finite source: an error naming heat.source
     setup_.check_data(err, t);  // non-finite boundary data: an error naming value/gradient/exact
   };
-  write_step(0, t0_);
+  const long ck_every = deck_.integer(S, "checkpoint_every");
+  const std::string ck_path = deck_.string("output", "dir") + "/" + deck_.string("output", "name") + "_checkpoint.h5";
+  auto checkpoint = [&](long step, double t) {
+    core::ScopedTimer tm("checkpoint");
+    layout::write_h5_atomic(ck_path, comm_, [&](layout::H5File& f) {
+      layout::write_provenance(f, {deck_.provenance_text(), core::mpi::size(comm_)}, static_cast<int>(step), t);
+      layout::write_grid(f, domain);
+      f.write_field("/fields/u", u, domain.dim);
+      f.write_attribute("checkpoint", std::string(kCheckpointKind));
+      f.write_attribute("nu", nu_);
+      f.write_attribute("t_start", t0_);
+      f.write_attribute("dt", dt_);
+      f.write_attribute("t_end", t1_);
+    });
+  };
+  long s0 = 0;
+  double t = t0_;
+  if (!restart_.empty()) {
+    // The state, step and time of the checkpoint (its grid and parameters were checked in the
+    // constructor); the boundary values in it are the ones the run had.
+    layout::read_checkpoint(restart_, {{"u", &u}}, comm_);
+    s0 = restart_step_;
+    t = restart_time_;
+    log::info(S, ": restarting from ", restart_, " at step ", s0, ", t = ", t);
+    if (!layout::ops::all_finite(u)) throw deck_.error(S, "restart", restart_ + ": the state u holds values that are not finite");
+  } else {
+    write_step(0, t0_);
+  }
   layout::RealField ud = on_device ? layout::to_device(u) : layout::RealField();
   layout::RealField& state = on_device ? ud : u;
   auto to_host_u = [&] {
     if (on_device) core::copy_to_host(u.data(), ud.data(), u.storage_size() * sizeof(double));
   };
   const double w0 = core::wall_time();
-  double t = t0_;
-  for (long s = 1; s <= steps_; ++s) {
+  for (long s = s0 + 1; s <= steps_; ++s) {
     try {
       adi_->step(state, t, source, boundary);
     } catch (const Error&) {
@@ -165,13 +256,14 @@ core::Json Heat::run() {
     if (report) {
       const double umax = layout::ops::max_abs(state);
       const double el = core::wall_time() - w0;
-      log::info(S, ": step ", s, "/", steps_, ", t = ", t, ", max |u| = ", umax, ", ", el / double(s), " s/step, ~",
-                el / double(s) * double(steps_ - s), " s left");
+      log::info(S, ": step ", s, "/", steps_, ", t = ", t, ", max |u| = ", umax, ", ", el / double(s - s0), " s/step, ~",
+                el / double(s - s0) * double(steps_ - s), " s left");
     }
-    if (save) {
-      to_host_u();
-      write_step(s, t);
-    } else core::stop::check(comm_, "after step " + std::to_string(s) + " of " + std::to_string(steps_),
+    const bool ck = ck_every > 0 && (s % ck_every == 0 || s == steps_);
+    if (save || ck) to_host_u();
+    if (save) write_step(s, t);
+    if (ck) checkpoint(s, t);
+    if (!save) core::stop::check(comm_, "after step " + std::to_string(s) + " of " + std::to_string(steps_),
                            "the step files written so far are complete; there is no summary.json");
   }
   to_host_u();
@@ -182,8 +274,9 @@ core::Json Heat::run() {
   j["t_end"] = t1_;
   j["line_solves"] = adi_->describe();
   j["backend"] = deck_.string("device", "backend");
-  j["step_seconds"] = run_s / double(steps_);
-  j["points_per_second"] = double(domain.points()) * double(steps_) / std::max(run_s, 1e-12);  // point updates
+  j["step_seconds"] = run_s / double(std::max(steps_ - s0, 1L));
+  j["points_per_second"] = double(domain.points()) * double(steps_ - s0) / std::max(run_s, 1e-12);  // point updates
+  if (!restart_.empty()) j["restart_step"] = static_cast<double>(s0);
   j["operator_bytes"] = static_cast<double>(adi_->operator_bytes());
   if (setup_.exact) {
     const ErrorNorms e = error_against_exact(setup_, u, t1_, false, err);

@@ -19,6 +19,7 @@ class Heat : public Problem {
   core::Json run() override;
 
  private:
+  void check_restart(const std::string& path);
   const core::Deck& deck_;
   MPI_Comm comm_;
   PdeSetup setup_;
@@ -26,6 +27,9 @@ class Heat : public Problem {
   long steps_ = 0;
   std::unique_ptr<core::Expression> initial_;
   std::unique_ptr<linops::Adi> adi_;
+  std::string restart_;         // heat.restart: the checkpoint to continue from (empty: none)
+  long restart_step_ = 0;       // its step and time (checked against the deck before any work)
+  double restart_time_ = 0;
   core::MemorySpace adi_space_ = core::MemorySpace::Host;
 };
 
