@@ -92,5 +92,11 @@ run 1 "$src/inputs/surrogate/darcy_data.toml" surrogate_data.samples=2 surrogate
 expect "surrogate_predict.data: data13/darcy_000000.h5 holds samples of another grid than the model's 21 x 21" \
   "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/darcy_fno_model.h5 surrogate_predict.data=data13/darcy_000000.h5 \
   surrogate_predict.samples=2 surrogate_predict.fields=1 output.dir=e5
+# A diverging training stops at the epoch, with one line and a non-zero exit, and no final model.
+out=$(run 2 "$train" $small surrogate_train.lr=1e300 surrogate_train.epochs=2 output.dir=e7 2>&1) && fail "exit 0 for a diverging training"
+[ "$(echo "$out" | grep -c '^kron: error: ')" = 1 ] && echo "$out" | grep -q "^kron: error: surrogate_train: training diverged in epoch 1: the training loss is not finite" \
+  || fail "no divergence line: $out"
+[ ! -e e7/summary.json ] || fail "a diverged training wrote summary.json"
+echo "ok: divergence stops the training at epoch 1"
 expect "surrogate_predict.model: .*nosuch_model.h5" "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=nosuch_model.h5 output.dir=e6
 echo ok
