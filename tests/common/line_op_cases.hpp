@@ -127,7 +127,8 @@ std::vector<Case<T>> cases() {
   // Span 1 with G a multiple of the lines per slab: one strided GEMM per block (Monarch factors);
   // 4 and 12 blocks against slabs of 1, 4 (12 = 3 slabs x 4) and 5 lines. Blocks of at most 4 x 4
   // (butterfly levels) go line by line: 2 x 2 and 2 x 3 ones, span 1 and 2.
-  for (auto [G, m, n, span] : std::vector<std::array<long, 4>>{{4, 5, 3, 1}, {12, 5, 3, 1}, {12, 2, 2, 1}, {3, 2, 3, 2}}) {
+  for (const auto& shape : std::vector<std::array<long, 4>>{{4, 5, 3, 1}, {12, 5, 3, 1}, {12, 2, 2, 1}, {3, 2, 3, 2}}) {
+    const long G = shape[0], m = shape[1], n = shape[2], span = shape[3];  // plain variables: lambdas capture them (C++17)
     std::vector<T> a(G * m * n);
     for (auto& v : a) v = rnd<T>(g);
     cs.push_back({"block-dense " + std::to_string(G) + " x (" + std::to_string(m) + "x" + std::to_string(n) + "), span " + std::to_string(span),

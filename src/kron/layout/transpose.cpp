@@ -232,6 +232,7 @@ void Transpose<T>::execute(const T* in, T* out, TransposeWork* work) const {
   const Box& tb = m.to.box();
   auto self_copy = [&] {
     const Box& b = m.sbox[m.me];
+    if (b.empty()) return;  // nothing of its own (in/out may then be null: no pointer arithmetic on them)
     for (int c = 0; c < m.ncomp; ++c)
       copy_box(in + Impl::offset(m.lin, fb, b, c), m.lin.stride, out + Impl::offset(m.lout, tb, b, c), m.lout.stride, b.n);
   };
