@@ -7,6 +7,7 @@
  * against exact solutions the schemes reproduce to rounding; GP regression against a dense
  * Cholesky solve of the full covariance built here; bad arguments against their codes and
  * messages. */
+#include <hdf5.h>
 #include <kron.h>
 #include <math.h>
 #include <stdio.h>
@@ -367,16 +368,52 @@ static void test_errors(void) {
   expect_error(kron_surrogate_load(MPI_COMM_WORLD, "no/such/model.h5", &m), KRON_ERROR_RUNTIME, "no/such/model.h5",
                "errors: a missing model file named");
   kron_output o;
-  CHECK(kron_output_create(d, "capi_out", "t", &o));
+  /* One directory per rank count: ctest runs capi_np1..4 side by side in one folder. */
+  char dir[64], h5name[96], xdmfname[96];
+  snprintf(dir, sizeof dir, "capi_out_np%d", np);
+  snprintf(h5name, sizeof h5name, "%s/t_000003.h5", dir);
+  snprintf(xdmfname, sizeof xdmfname, "%s/t.xdmf", dir);
+  CHECK(kron_output_create(d, dir, "t", &o));
   kron_field two[2] = {f, f};
   expect_error(kron_output_write(o, 0, 0, "a", 2, two), KRON_ERROR_ARGUMENT, "name 1 fields", "errors: names and fields disagree");
   expect_error(kron_output_write(o, 0, 0, "a,b/c", 2, two), KRON_ERROR_ARGUMENT, "slash", "errors: a field name with a slash");
+  { /* values that say where they are: 10 x + y in global indices */
+    long off[3], e[3];
+    double* v;
+    int nc;
+    CHECK(kron_decomp_local_box(d, off, e));
+    CHECK(kron_field_data(f, &v, &nc));
+    for (long j = 0; j < e[1]; ++j)
+      for (long i = 0; i < e[0]; ++i) v[i + e[0] * j] = 10.0 * (double)(off[0] + i) + (double)(off[1] + j);
+  }
   CHECK(kron_output_write(o, 3, 0.5, "a,b", 2, two));
-  FILE* h5 = fopen("capi_out/t_000003.h5", "rb");
-  FILE* xdmf = fopen("capi_out/t.xdmf", "rb");
-  expect(h5 != NULL && xdmf != NULL, "output: capi_out/t_000003.h5 and t.xdmf written", 0);
-  if (h5) fclose(h5);
+  FILE* xdmf = fopen(xdmfname, "rb");
+  expect(xdmf != NULL, "output: t.xdmf written", 0);
   if (xdmf) fclose(xdmf);
+  { /* read back by plain serial HDF5 on every rank: the global [ny][nx] arrays hold each rank's box */
+    double worst = -1;
+    const hid_t file = H5Fopen(h5name, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file >= 0) {
+      worst = 0;
+      for (int k = 0; k < 2; ++k) {
+        double all[6][8];
+        const hid_t ds = H5Dopen2(file, k == 0 ? "/fields/a" : "/fields/b", H5P_DEFAULT);
+        if (ds < 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all) < 0) worst = 1e300;
+        if (ds >= 0) H5Dclose(ds);
+        for (int j = 0; j < 6 && worst < 1e300; ++j)
+          for (int i = 0; i < 8; ++i) worst = fmax(worst, fabs(all[j][i] - (10.0 * i + j)));
+      }
+      double t = -1;
+      const hid_t a = H5Aopen(file, "time", H5P_DEFAULT);
+      if (a >= 0) {
+        H5Aread(a, H5T_NATIVE_DOUBLE, &t);
+        H5Aclose(a);
+      }
+      if (t != 0.5) worst = 1e300;
+      H5Fclose(file);
+    }
+    expect(worst == 0, "output: t_000003.h5 holds fields a and b exactly and time 0.5", worst);
+  }
   expect_error(kron_decomp_local_box(NULL, NULL, ext), KRON_ERROR_ARGUMENT, "decomp is NULL", "errors: a NULL handle");
   CHECK(kron_output_destroy(&o));
   CHECK(kron_output_destroy(&o)); /* NULL now: no-op */

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "kron/core/mpi.hpp"
 #include "kron/core/timer.hpp"
@@ -12,6 +13,17 @@
 namespace kron::layout {
 
 namespace {
+#ifdef OPEN_MPI
+// OpenMPI 4.1's OMPIO (its default MPI-IO) loses data in collective writes whose ranks' regions
+// interleave with small gaps (a 2D field split over 4 ranks, rows of a few hundred bytes): its
+// POSIX backend's write "data sieving" (read, modify, write back a covering range) races between
+// ranks, and part of a dataset reads back as zeros (open-mpi/ompi#12718; tests/capi/test_capi.c
+// reads every field written back and caught it). Turning data sieving off avoids it; the
+// variable is read in MPI_Init, so it is set when this library loads, before any MPI_Init of
+// kron's programs or of a code linking kron, unless the user has set it.
+[[maybe_unused]] const bool ompio_sieving_off = [] { return setenv("OMPI_MCA_fbtl_posix_write_datasieving", "0", 0) == 0; }();
+#endif
+
 
 // Owns one HDF5 identifier and closes it with the right function.
 class Id {
@@ -343,6 +355,12 @@ double H5File::read_attribute_double(const std::string& name) {
   const Impl& m = *impl_;
   if (H5Aexists(m.file, name.c_str()) <= 0) m.fail("no attribute '" + name + "'");
   Id attr = m.checked(H5Aopen(m.file, name.c_str(), H5P_DEFAULT), H5Aclose, "opening attribute " + name);
+  // Files are untrusted: one value of a numeric type, or an error (an array would be read past v).
+  Id space = m.checked(H5Aget_space(attr), H5Sclose, "H5Aget_space");
+  Id type = m.checked(H5Aget_type(attr), H5Tclose, "H5Aget_type");
+  const H5T_class_t cls = H5Tget_class(type);
+  if (H5Sget_simple_extent_npoints(space) != 1 || (cls != H5T_INTEGER && cls != H5T_FLOAT))
+    m.fail("attribute '" + name + "' is not a single number");
   double v = 0;
   m.check(H5Aread(attr, H5T_NATIVE_DOUBLE, &v), "reading attribute " + name);
   return v;
@@ -360,7 +378,21 @@ std::string H5File::read_attribute_string(const std::string& name) {
   if (H5Aexists(m.file, name.c_str()) <= 0) m.fail("no attribute '" + name + "'");
   Id attr = m.checked(H5Aopen(m.file, name.c_str(), H5P_DEFAULT), H5Aclose, "opening attribute " + name);
   Id type = m.checked(H5Aget_type(attr), H5Tclose, "H5Aget_type");
+  // One string, or an error: an array would be read past the buffer.
+  Id space = m.checked(H5Aget_space(attr), H5Sclose, "H5Aget_space");
+  if (H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) m.fail("attribute '" + name + "' is not a single string");
+  if (H5Tis_variable_str(type) > 0) {  // h5py's default: read as a pointer HDF5 allocates
+    Id mem = m.checked(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(type));  // h5py writes UTF-8; HDF5 converts no character sets
+    char* p = nullptr;
+    m.check(H5Aread(attr, mem, &p), "reading attribute " + name);
+    std::string v = p ? std::string(p) : std::string();
+    H5free_memory(p);
+    return v;
+  }
   const std::size_t n = H5Tget_size(type);
+  if (n > (std::size_t{1} << 26)) m.fail("attribute '" + name + "' is a string of " + std::to_string(n) + " bytes");
   std::string s(n, '\0');
   m.check(H5Aread(attr, type, s.data()), "reading attribute " + name);
   const auto end = s.find('\0');
