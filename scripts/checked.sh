@@ -19,7 +19,7 @@ if [ ! -f "$B/build.ninja" ]; then
     -DKRON_ENABLE_CUDA=OFF -DKRON_ENABLE_FORTRAN=OFF -DBUILD_SHARED_LIBS=OFF -DKRON_ARCH=x86-64-v3 \
     -DKRON_SANITIZE=address,undefined -DKRON_FUZZ=ON > /dev/null
 fi
-cmake --build "$B" -j "$(nproc)" --target kron-unit-tests kron-mpi-tests fuzz_deck fuzz_expression fuzz_model
+cmake --build "$B" -j "$(nproc)" --target kron-unit-tests kron-mpi-tests fuzz_deck fuzz_expression fuzz_model fuzz_checkpoint fuzz_dataset
 echo "checked: built in $(( $(date +%s) - t0 )) s"
 # OpenMPI, PMIx and hwloc keep allocations to the end of the process: not kron's leaks. Their
 # plugins stay loaded and stacks are unwound through DWARF (those libraries have no frame
@@ -37,7 +37,7 @@ for np in 3; do  # uneven blocks and a 3x1 grid; the ctest suite covers 1, 2 and
   mpirun --oversubscribe -n $np "$B/bin/kron-mpi-tests" -r compact > "$B/mpi$np.log" 2>&1 || { tail -40 "$B/mpi$np.log"; echo "checked: the MPI tests on $np ranks FAILED under ASan+UBSan"; status=1; }
   echo "checked: MPI tests on $np ranks under ASan+UBSan: $(grep -E "^(Passed|Failed|All tests|test cases)" "$B/mpi$np.log" | tail -1) ($(( $(date +%s) - t1 )) s)"
 done
-for target in fuzz_deck fuzz_expression fuzz_model; do
+for target in fuzz_deck fuzz_expression fuzz_model fuzz_checkpoint fuzz_dataset; do
   exe="$B/tests/fuzz/$target"
   [ -x "$exe" ] || exe="$B/bin/$target"
   reg="tests/fuzz/regressions/$target"

@@ -53,4 +53,20 @@ with h5py.File("nan.h5", "r+") as f:
     u = f["/fields/u"]; v = u[...]; v[1, 2, 3] = np.nan; u[...] = v
 PY
 expect "heat.restart: nan.h5: the state u holds values that are not finite" heat.restart=nan.h5
+# Attributes of another shape than kron writes (fuzz_checkpoint found an array read as one number
+# past its buffer): an array where a number belongs is refused; a variable-length string (h5py's
+# default) where kron writes a fixed-length one is read.
+"$py" - <<'PY' || exit 1
+import h5py, shutil, numpy as np
+shutil.copy("first/heat_checkpoint.h5", "array.h5")
+with h5py.File("array.h5", "r+") as f:
+    del f.attrs["nu"]; f.attrs["nu"] = np.array([0.1, 0.2])
+shutil.copy("first/heat_checkpoint.h5", "vlen.h5")
+with h5py.File("vlen.h5", "r+") as f:
+    del f.attrs["checkpoint"]; f.attrs["checkpoint"] = "heat ADI state"
+PY
+expect "heat.restart: array.h5: .*attribute 'nu' is not a single number" heat.restart=array.h5
+run 2 heat.t_end=0.2 heat.restart=vlen.h5 output.dir=vlen > vlen.log 2>&1 || { cat vlen.log; fail "a checkpoint with a variable-length string attribute"; }
+"$py" "$src/tests/cli/h5compare.py" full/heat_000020.h5 vlen/heat_000020.h5 0 /fields/u || fail "restart from vlen.h5 is not bitwise"
+echo "ok: attribute shapes"
 echo "ok: heat checkpoint/restart"

@@ -87,7 +87,7 @@ expect "surrogate_train.transform: is monarch_dft, whose exact Monarch factors o
 expect "surrogate_train.transform: .*unknown structure 'fft'" "$train" $small surrogate_train.transform=fft output.dir=e11
 expect "surrogate_train.mixing: .*unknown structure 'sparse'" "$train" $small surrogate_train.mixing=sparse:2 output.dir=e12
 expect "surrogate_train.resume: is true, but there is no checkpoint e4/darcy_fno_model.h5" "$train" $small surrogate_train.resume=true output.dir=e4
-expect "surrogate_train.resume: the checkpoint res/darcy_fno_model.h5 holds another model" "$train" $small surrogate_train.width=4 surrogate_train.resume=true output.dir=res
+expect "surrogate_train.resume: res/darcy_fno_model.h5: holds another model" "$train" $small surrogate_train.width=4 surrogate_train.resume=true output.dir=res
 run 1 "$src/inputs/surrogate/darcy_data.toml" surrogate_data.samples=2 surrogate_data.resolution=61 output.dir=data13 > data13.log 2>&1 || fail "13^2 data"
 expect "surrogate_predict.data: data13/darcy_000000.h5 holds samples of another grid than the model's 21 x 21" \
   "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=full/darcy_fno_model.h5 surrogate_predict.data=data13/darcy_000000.h5 \

@@ -1,5 +1,6 @@
 #include "kron/layout/output.hpp"
 
+#include <cmath>
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -157,7 +158,10 @@ CheckpointInfo read_checkpoint(const std::string& path, const std::vector<std::p
   H5File f(path, H5File::Mode::Read, comm);
   CheckpointInfo info;
   info.time = f.read_attribute_double("time");
-  info.step = static_cast<int>(f.read_attribute_double("step"));
+  const double step = f.read_attribute_double("step");
+  if (!(step >= 0 && step <= 2147483647.0) || step != std::floor(step) || !std::isfinite(info.time))
+    throw Error(path + ": its step or time attribute is not a step count and a time");
+  info.step = static_cast<int>(step);
   for (const auto& [name, field] : fields) f.read_field("/fields/" + name, *field);
   return info;
 }

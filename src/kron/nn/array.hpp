@@ -1,6 +1,7 @@
 #pragma once
 // A growable array in host or device memory: the nn layers' activations and scratch, so that one
 // model runs on either side (issue 15). Contents are not kept when it grows or changes space.
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -42,6 +43,12 @@ class Array {
     std::vector<T> h(n_);
     if (n_) core::copy_to_host(h.data(), device_.data(), n_ * sizeof(T));
     return h;
+  }
+  /// Copies the values into host memory `h` (size() values), from the device when there.
+  void copy_to(T* h) const {
+    if (!n_) return;
+    if (on_device()) core::copy_to_host(h, device_.data(), n_ * sizeof(T));
+    else std::copy(host_.begin(), host_.begin() + static_cast<std::ptrdiff_t>(n_), h);
   }
   /// n values from host memory.
   void assign(const T* h, std::size_t n) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kron/core/error.hpp"
 #include "kron/layout/hdf5_io.hpp"
@@ -84,17 +85,37 @@ void SurrogateModel::predict(const double* a, double* u, long samples, long chun
   if (samples < 0 || chunk < 1) throw Error("SurrogateModel::predict: a negative sample count or a chunk below 1");
   const long P = points();
   Array<double> xd(space_), yd(space_);
+  std::vector<double> x;  // one host buffer for every chunk's encoded inputs
   for (long b0 = 0; b0 < samples; b0 += chunk) {
     const long bs = std::min(chunk, samples - b0);
-    std::vector<double> x(a + b0 * P, a + (b0 + bs) * P);
+    x.assign(a + b0 * P, a + (b0 + bs) * P);
     xn_->encode(x);
     xd.assign(x.data(), x.size());
     yd.resize(x.size());
     model_->forward(xd.data(), yd.data(), bs);
     yn_->decode(space_, yd.data(), bs);
-    const auto yh = yd.to_host();
-    std::copy(yh.begin(), yh.end(), u + b0 * P);
+    yd.copy_to(u + b0 * P);
   }
+}
+
+double first_bad_sample(const double* a, const double* u, long rows, long points, long row0) {
+  for (long r = 0; r < rows; ++r) {
+    const double* ar = a + r * points;
+    const double* ur = u + r * points;
+    const double code = 3.0 * static_cast<double>(row0 + r);
+    if (!std::all_of(ar, ar + points, [](double x) { return std::isfinite(x); })) return code;
+    if (!std::all_of(ur, ur + points, [](double x) { return std::isfinite(x); })) return code + 1;
+    if (std::all_of(ur, ur + points, [](double x) { return x == 0; })) return code + 2;
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
+std::string bad_sample_message(double code) {
+  const long sample = static_cast<long>(code / 3), reason = static_cast<long>(code) % 3;
+  const std::string k = "sample " + std::to_string(sample);
+  if (reason == 0) return k + " of /samples/a holds a value that is not finite";
+  if (reason == 1) return k + " of /samples/u holds a value that is not finite";
+  return k + " of /samples/u is zero everywhere, and the relative L2 error divides by its norm";
 }
 
 }  // namespace kron::nn

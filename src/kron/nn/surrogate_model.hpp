@@ -43,4 +43,12 @@ class SurrogateModel {
   std::unique_ptr<Normalizer> xn_, yn_;
 };
 
+/// Data-set rows read from a file are untrusted: the first bad sample among `rows` rows of inputs
+/// `a` and targets `u` (each `points` values; `row0` is the first row's sample index in the file)
+/// as a code, or +infinity when all are good. Bad: a value that is not finite, or a target that is
+/// zero everywhere (the relative L2 error divides by its norm). The code is a number so that the
+/// ranks holding different rows agree on the first by a minimum; `bad_sample_message` says it.
+double first_bad_sample(const double* a, const double* u, long rows, long points, long row0);
+std::string bad_sample_message(double code);
+
 }  // namespace kron::nn

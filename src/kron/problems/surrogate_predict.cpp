@@ -82,6 +82,8 @@ core::Json SurrogatePredict::run() {
     a = f.read_rows("/samples/a", first + r0, mine);
     u = f.read_rows("/samples/u", first + r0, mine);
   }
+  const double bad = core::mpi::min(nn::first_bad_sample(a.data(), u.data(), mine, P, first + r0), comm_);
+  if (std::isfinite(bad)) throw deck_.error(S, "data", data + ": " + nn::bad_sample_message(bad), "regenerate the data set, or predict other samples");
   std::vector<double> pred(a.size()), err;
   const double t0 = core::wall_time();
   {

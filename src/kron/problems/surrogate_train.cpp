@@ -1,5 +1,6 @@
 #include "kron/problems/surrogate_train.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -16,6 +17,7 @@
 #include "kron/nn/fno.hpp"
 #include "kron/nn/normalizer.hpp"
 #include "kron/nn/ops.hpp"
+#include "kron/nn/surrogate_model.hpp"
 
 namespace kron::problems {
 
@@ -226,6 +228,12 @@ core::Json SurrogateTrain::run() {
     a_test = f.read_rows("/samples/a", train, test);
     u_test = f.read_rows("/samples/u", train, test);
   }
+  {  // every rank holds every row: the same answer everywhere
+    const long P1 = dim == 2 ? s * s : s;
+    const double bad = std::min(nn::first_bad_sample(a_train.data(), u_train.data(), train, P1, 0),
+                                nn::first_bad_sample(a_test.data(), u_test.data(), test, P1, train));
+    if (std::isfinite(bad)) throw deck_.error(S, "data", data + ": " + nn::bad_sample_message(bad), "regenerate the data set, or train on other samples");
+  }
   const long P = dim == 2 ? s * s : s;
   const auto xn = nn::Normalizer::fit(a_train, train, P), yn = nn::Normalizer::fit(u_train, train, P);
   xn.encode(a_train);
@@ -242,24 +250,49 @@ core::Json SurrogateTrain::run() {
   const std::string ckpt = model_path(deck_);
   layout::make_directory(deck_.string("output", "dir"), comm_);
   if (deck_.boolean(S, "resume")) {
-    layout::H5File f(ckpt, layout::H5File::Mode::Read, comm_);
-    const std::string described = f.read_attribute_string("model");
-    if (described != model.describe())
-      throw deck_.error(S, "resume", "the checkpoint " + ckpt + " holds another model: " + described, "train it again without resume");
-    std::vector<std::vector<double>> m, v;
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      const auto w = f.read_vector("/parameters/" + std::to_string(k));
-      if (static_cast<long>(w.size()) != params[k].size) throw deck_.error(S, "resume", ckpt + ": parameter " + std::to_string(k) + " has the wrong size");
-      std::copy(w.begin(), w.end(), params[k].value);
-      params[k].upload();
-      m.push_back(f.read_vector("/adam/m" + std::to_string(k)));
-      v.push_back(f.read_vector("/adam/v" + std::to_string(k)));
+    // The checkpoint is untrusted input: everything is checked before the model or the optimiser
+    // takes any of it, and every failure names surrogate_train.resume and the file.
+    auto bad = [&](const std::string& what) { return deck_.error(S, "resume", ckpt + ": " + what, "train it again without resume"); };
+    int ranks_then = np;
+    try {
+      layout::H5File f(ckpt, layout::H5File::Mode::Read, comm_);
+      const std::string described = f.read_attribute_string("model");
+      if (described != model.describe()) throw bad("holds another model: " + described);
+      auto count = [&](const char* name, double most) {
+        const double v = f.read_attribute_double(name);
+        if (!(v >= 0 && v <= most) || v != std::floor(v)) throw bad("its attribute " + std::string(name) + " is not a count");
+        return static_cast<long>(v);
+      };
+      const long done = count("epochs_done", 1e12), steps = count("adam_steps", 1e15);
+      ranks_then = static_cast<int>(count("nranks", 1e8));
+      std::vector<std::vector<double>> w, m, v;
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        const std::string K = std::to_string(k);
+        w.push_back(f.read_vector("/parameters/" + K));
+        m.push_back(f.read_vector("/adam/m" + K));
+        v.push_back(f.read_vector("/adam/v" + K));
+        for (const auto* x : {&w.back(), &m.back(), &v.back()})
+          if (static_cast<long>(x->size()) != params[k].size)
+            throw bad("parameter " + K + " (" + params[k].name + ") or its optimiser state has " + std::to_string(x->size()) + " values, the model " +
+                      std::to_string(params[k].size));
+        const auto finite = [](const std::vector<double>& x) { return std::all_of(x.begin(), x.end(), [](double y) { return std::isfinite(y); }); };
+        if (!finite(w.back()) || !finite(m.back()) || !finite(v.back()) || std::any_of(v.back().begin(), v.back().end(), [](double y) { return y < 0; }))
+          throw bad("parameter " + K + " (" + params[k].name + ") or its optimiser state holds values that are not finite, or a negative second moment");
+      }
+      train_hist = f.read_vector("/history/train_loss");
+      test_hist = f.read_vector("/history/test_error");
+      if (static_cast<long>(train_hist.size()) != done || static_cast<long>(test_hist.size()) != done)
+        throw bad("its history has " + std::to_string(train_hist.size()) + " and " + std::to_string(test_hist.size()) + " entries for " + std::to_string(done) + " epochs");
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        std::copy(w[k].begin(), w[k].end(), params[k].value);
+        params[k].upload();
+      }
+      opt.restore(steps, std::move(m), std::move(v));
+      start = done;
+    } catch (const Error& e) {
+      if (!e.where().key.empty()) throw;
+      throw bad(e.message());
     }
-    opt.restore(static_cast<long>(f.read_attribute_double("adam_steps")), std::move(m), std::move(v));
-    start = static_cast<long>(f.read_attribute_double("epochs_done"));
-    train_hist = f.read_vector("/history/train_loss");
-    test_hist = f.read_vector("/history/test_error");
-    const int ranks_then = static_cast<int>(f.read_attribute_double("nranks"));
     log::info(S, ": resuming from ", ckpt, " after epoch ", start, ranks_then == np ? "" : " (written on " + std::to_string(ranks_then) + " ranks: the continuation agrees within rounding, not bitwise)");
   }
   log::info(S, ": ", model.describe(), "; ", nn::parameter_count(params), " parameters (", model.mixing_parameters(), " in the mixing); ", train,
