@@ -72,7 +72,8 @@ std::string Schema::help() const {
       os << ")\n      " << k.description;
       const std::string r = range_text(k);
       if (!r.empty()) os << " Range " << r << ".";
-      if (!k.choices.empty()) os << " One of: " << text::join(k.choices, ", ") << ".";
+      // A description that lists its choices itself, one a line (problem.type), is not repeated.
+      if (!k.choices.empty() && k.description.find('\n') == std::string::npos) os << " One of: " << text::join(k.choices, ", ") << ".";
       os << "\n";
     }
   }
@@ -100,7 +101,7 @@ std::string Schema::markdown() const {
       std::string meaning = k.description;
       const std::string r = range_text(k);
       if (!r.empty()) meaning += " Range " + r + ".";
-      if (!k.choices.empty()) meaning += " One of: " + text::join(k.choices, ", ") + ".";
+      if (!k.choices.empty() && k.description.find('\n') == std::string::npos) meaning += " One of: " + text::join(k.choices, ", ") + ".";
       std::string def = !k.default_value.empty() ? "`" + k.default_value + "`" : k.optional ? "optional" : "required";
       // Table cells: a '|' would end the cell.
       for (std::string* t : {&meaning, &def}) {

@@ -100,8 +100,6 @@ class Field {
     f.size_ = static_cast<std::size_t>(storage);
     return f;
   }
-  /// Whether the values are borrowed memory (wrap) rather than the field's own.
-  bool borrowed() const { return ptr_ && ptr_ != data_.data() && ptr_ != device_.data(); }
 
   // The buffers own heap (or device) memory, so the cached pointer stays valid when they move.
   Field(Field&& o) noexcept
