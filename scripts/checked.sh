@@ -31,11 +31,11 @@ export ASAN_OPTIONS="detect_odr_violation=0:fast_unwind_on_malloc=0"
 status=0
 t1=$(date +%s)
 "$B/bin/kron-unit-tests" -r compact > "$B/unit.log" 2>&1 || { tail -40 "$B/unit.log"; echo "checked: the unit tests FAILED under ASan+UBSan"; status=1; }
-echo "checked: unit tests under ASan+UBSan: $(tail -1 "$B/unit.log") ($(( $(date +%s) - t1 )) s)"
+echo "checked: unit tests under ASan+UBSan: $(grep -aoE "(Passed all|[0-9]+ (of|test cases)).*" "$B/unit.log" | tail -1) ($(( $(date +%s) - t1 )) s)"
 for np in 3; do  # uneven blocks and a 3x1 grid; the ctest suite covers 1, 2 and 4 ranks unsanitized
   t1=$(date +%s)
   mpirun --oversubscribe -n $np "$B/bin/kron-mpi-tests" -r compact > "$B/mpi$np.log" 2>&1 || { tail -40 "$B/mpi$np.log"; echo "checked: the MPI tests on $np ranks FAILED under ASan+UBSan"; status=1; }
-  echo "checked: MPI tests on $np ranks under ASan+UBSan: $(grep -E "^(Passed|Failed|All tests|test cases)" "$B/mpi$np.log" | tail -1) ($(( $(date +%s) - t1 )) s)"
+  echo "checked: MPI tests on $np ranks under ASan+UBSan: $(grep -aoE "(Passed all|[0-9]+ (of|test cases)).*assertions" "$B/mpi$np.log" | tail -1) ($(( $(date +%s) - t1 )) s)"
 done
 for target in fuzz_deck fuzz_expression fuzz_model fuzz_checkpoint fuzz_dataset; do
   exe="$B/tests/fuzz/$target"

@@ -9,16 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "h5_mutate.hpp"
-#include "kron/core/deck.hpp"
-#include "kron/core/error.hpp"
-#include "kron/core/log.hpp"
-#include "kron/problems/registry.hpp"
+#include "run_deck.hpp"
 
 namespace {
 const std::string dir = "/tmp/kron_fuzz_checkpoint_" + std::to_string(getpid());
@@ -47,19 +42,11 @@ checkpoint_every = 2
   return t;
 }
 
-void run(const std::string& text) {
-  static const kron::core::Schema schema = kron::problems::schema();
-  const auto deck = kron::core::Deck::from_string(text, "fuzz.toml", schema, {});
-  kron::problems::make(deck, MPI_COMM_WORLD)->run();
-}
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  MPI_Init(argc, argv);
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // kron reports HDF5 failures itself
-  kron::core::log::set_level(kron::core::log::Level::Error);
-  std::filesystem::create_directories(dir);
-  run(deck_text(0.04, dir + "/seed", ""));  // steps 0..4, the checkpoint holds step 4
+  kron_fuzz::init_problem_fuzzer(argc, argv, dir);
+  kron_fuzz::run_deck(deck_text(0.04, dir + "/seed", ""));  // steps 0..4, the checkpoint holds step 4
   return 0;
 }
 
@@ -68,13 +55,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string ck = dir + "/ck.h5";
   std::filesystem::copy_file(dir + "/seed/heat_checkpoint.h5", ck, std::filesystem::copy_options::overwrite_existing);
   kron_fuzz::mutate_h5(ck, b, {"heat ADI state", "", "heat", "FNO", "1e300"});
-  try {
-    run(deck_text(0.06, dir + "/run", ck));
-  } catch (const kron::Error& e) {
-    const std::string m = e.formatted();
-    if (std::getenv("KRON_FUZZ_VERBOSE")) std::fprintf(stderr, "rejected: %s\n", m.c_str());  // triage: what each input met
-    return 0;
-  }
-  if (std::getenv("KRON_FUZZ_VERBOSE")) std::fprintf(stderr, "accepted\n");
-  return 0;
+  return kron_fuzz::accepted_or_rejected([&] { kron_fuzz::run_deck(deck_text(0.06, dir + "/run", ck)); });
 }

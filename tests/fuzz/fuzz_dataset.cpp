@@ -14,17 +14,12 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "h5_mutate.hpp"
-#include "kron/core/deck.hpp"
-#include "kron/core/error.hpp"
-#include "kron/core/log.hpp"
-#include "kron/problems/registry.hpp"
+#include "run_deck.hpp"
 
 namespace {
 const std::string dir = "/tmp/kron_fuzz_dataset_" + std::to_string(getpid());
@@ -39,12 +34,6 @@ std::string train_deck(const std::string& data, const std::string& out, int epoc
 std::string predict_deck(const std::string& data, const std::string& out) {
   return "[problem]\ntype = \"surrogate_predict\"\n[surrogate_predict]\nmodel = \"" + dir + "/seed/m_model.h5\"\ndata = \"" + data +
          "\"\nfirst = 4\nsamples = 2\nfields = 2\n[output]\ndir = \"" + out + "\"\nname = \"p\"\n[log]\ntimers = false\n";
-}
-
-void run(const std::string& text) {
-  static const kron::core::Schema schema = kron::problems::schema();
-  const auto deck = kron::core::Deck::from_string(text, "fuzz.toml", schema, {});
-  kron::problems::make(deck, MPI_COMM_WORLD)->run();
 }
 
 void write_seed_data(const std::string& path) {
@@ -69,12 +58,9 @@ void write_seed_data(const std::string& path) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  MPI_Init(argc, argv);
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // kron reports HDF5 failures itself
-  kron::core::log::set_level(kron::core::log::Level::Error);
-  std::filesystem::create_directories(dir);
+  kron_fuzz::init_problem_fuzzer(argc, argv, dir);
   write_seed_data(dir + "/data.h5");
-  run(train_deck(dir + "/data.h5", dir + "/seed", 2, false));
+  kron_fuzz::run_deck(train_deck(dir + "/data.h5", dir + "/seed", 2, false));
   return 0;
 }
 
@@ -84,24 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using std::filesystem::copy_file;
   const auto over = std::filesystem::copy_options::overwrite_existing;
   const std::vector<std::string> words = {"FNO", "", "dense", "monarch:2", "1e300"};
-  try {
+  return kron_fuzz::accepted_or_rejected([&] {
     if (mode == 1) {
       std::filesystem::create_directories(dir + "/resume");
       const std::string ck = dir + "/resume/m_model.h5";
       copy_file(dir + "/seed/m_model.h5", ck, over);
       kron_fuzz::mutate_h5(ck, b, words);
-      run(train_deck(dir + "/data.h5", dir + "/resume", 3, true));
+      kron_fuzz::run_deck(train_deck(dir + "/data.h5", dir + "/resume", 3, true));
     } else {
       const std::string d = dir + "/mutated.h5";
       copy_file(dir + "/data.h5", d, over);
       kron_fuzz::mutate_h5(d, b, words);
-      run(mode == 0 ? train_deck(d, dir + "/train", 1, false) : predict_deck(d, dir + "/predict"));
+      kron_fuzz::run_deck(mode == 0 ? train_deck(d, dir + "/train", 1, false) : predict_deck(d, dir + "/predict"));
     }
-  } catch (const kron::Error& e) {
-    const std::string m = e.formatted();
-    if (std::getenv("KRON_FUZZ_VERBOSE")) std::fprintf(stderr, "rejected: %s\n", m.c_str());  // triage: what each input met
-    return 0;
-  }
-  if (std::getenv("KRON_FUZZ_VERBOSE")) std::fprintf(stderr, "accepted\n");
-  return 0;
+  });
 }
