@@ -19,11 +19,13 @@
 //               4096 (sqrt(n) blocks, the paper's) on the device (nn::MonarchMap: two block-dense
 //               LineOps, the permutation a view) vs cuBLAS's DGEMM of the same matrix formed
 //               densely (kron's dense LineOp, one GEMM); fp64; the outputs must agree. Then the
-//               fused kernel (nn::FusedMonarch) in fp64, fp32 and bf16 against cuBLAS's DGEMM,
-//               SGEMM (strict fp32) and bf16 GEMM (fp32 accumulation), both checked against the
-//               fp64 product.
+//               fused kernel (nn::FusedMonarch) in fp64, fp32 and bf16 on CUDA cores, and in
+//               fp32 (three tf32 products) and bf16 on tensor cores, against cuBLAS's DGEMM,
+//               SGEMM (strict fp32) and bf16 GEMM (fp32 accumulation), all timed in the same
+//               rounds and checked against the fp64 product.
 #include <cmath>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <cstdio>
 
@@ -431,33 +433,46 @@ void monarch(const Options& opt, DeviceCopy& copy, Report& report, MPI_Comm comm
     };
     for (const auto p : {nn::Precision::FP64, nn::Precision::FP32, nn::Precision::BF16}) {
       const std::size_t eb = nn::element_bytes(p);
-      core::DeviceBytes xp(static_cast<std::size_t>(len) * eb), yf(xp.bytes()), yg(xp.bytes()), wp(wh.size() * eb);
+      core::DeviceBytes xp(static_cast<std::size_t>(len) * eb), yf(xp.bytes()), yt(xp.bytes()), yg(xp.bytes()), wp(wh.size() * eb);
       nn::FusedMonarch::narrow(x.data(), xp.data(), len, p);
       nn::FusedMonarch::narrow(wd.data(), wp.data(), n * n, p);
-      nn::FusedMonarch F(M, p);
+      // Both kernels where the tensor cores take the shape (fp32 and bf16), timed in the same rounds
+      // as the GEMM: the CUDA-core kernel is the previous build's path, side by side.
+      nn::FusedMonarch F(M, p, 0, nn::MonarchKernel::cuda_cores);
+      std::unique_ptr<nn::FusedMonarch> T;
+      if (p != nn::Precision::FP64) T = std::make_unique<nn::FusedMonarch>(M, p, 0, nn::MonarchKernel::tensor_cores);
       const std::string gemm = p == nn::Precision::FP64 ? "cuBLAS DGEMM" : p == nn::Precision::FP32 ? "cuBLAS SGEMM" : "cuBLAS bf16 GEMM (fp32 accumulation)";
-      core::log::info("gpu suite: fused Monarch (", nb, " blocks, ", F.tile(), " samples a thread block) vs ", gemm, ", ", nn::to_string(p), ", n = ", n,
-                      ", batch ", batch);
-      const auto t = interleave({{"kron fused", [&] { F.forward(xp.data(), yf.data(), batch); core::device_synchronize(); }, {}},
-                                 {gemm, [&] { device_gemm(p, wp.data(), xp.data(), yg.data(), n, batch); core::device_synchronize(); }, {}},
-                                 copy.contender()},
-                                rounds, comm);
-      const double ef = error_of(yf.data(), p), eg = error_of(yg.data(), p);
+      core::log::info("gpu suite: fused Monarch (", nb, " blocks) on CUDA cores (", F.tile(), " samples a thread block)", T ? " and on tensor cores (" : "",
+                      T ? std::to_string(T->tile()) + " samples)" : std::string(), " vs ", gemm, ", ", nn::to_string(p), ", n = ", n, ", batch ", batch);
+      std::vector<Contender> cs{{"kron fused", [&] { F.forward(xp.data(), yf.data(), batch); core::device_synchronize(); }, {}},
+                                {gemm, [&] { device_gemm(p, wp.data(), xp.data(), yg.data(), n, batch); core::device_synchronize(); }, {}},
+                                copy.contender()};
+      if (T) cs.push_back({"kron fused, tensor cores", [&] { T->forward(xp.data(), yt.data(), batch); core::device_synchronize(); }, {}});
+      const auto t = interleave(cs, rounds, comm);
+      const double eg = error_of(yg.data(), p);
       const double tol = p == nn::Precision::FP64 ? 1e-12 : p == nn::Precision::FP32 ? 1e-5 : 5e-2;
-      if (!(ef <= tol))
-        throw Error("the fused Monarch multiply in " + nn::to_string(p) + " is " + sci(ef) + " from the fp64 product (allowed " + sci(tol) + ")");
-      Row f = baseline_row("monarch fused (" + std::to_string(nb) + " blocks) multiply, " + nn::to_string(p),
-                           "n = " + std::to_string(n) + ", batch " + std::to_string(batch), t[0], gemm, t[1]);
       const double io = 2.0 * double(eb) * double(len);
-      f.note = "one kernel, " + std::to_string(F.tile()) + " samples a thread block; " + fixed(M.flops() * double(batch) / t[0].median * 1e-12, 2) +
-               " TFLOP/s, " + fixed(io / t[0].median * 1e-9, 0) + " GB/s of x and y (the device copy's " + fixed(copy.counted() / t[2].median * 1e-9, 0) +
-               "); the GEMM at " + fixed(dense / t[1].median * 1e-12, 1) + " TFLOP/s; from the fp64 product: fused " + sci(ef) + ", GEMM " + sci(eg);
-      f.details["relative_error"] = ef;
-      f.details["gemm_relative_error"] = eg;
-      f.details["kron_tflops"] = M.flops() * double(batch) / t[0].median * 1e-12;
-      f.details["kron_gb_per_s"] = io / t[0].median * 1e-9;
-      f.details["tile"] = double(F.tile());
-      report.add(f);
+      auto row = [&](const nn::FusedMonarch& K, const Stats& st, void* yk) {
+        const double ef = error_of(yk, p);
+        if (!(ef <= tol))
+          throw Error("the fused Monarch multiply on " + nn::to_string(K.kernel()) + " in " + nn::to_string(p) + " is " + sci(ef) +
+                      " from the fp64 product (allowed " + sci(tol) + ")");
+        const bool tc = K.kernel() == nn::MonarchKernel::tensor_cores;
+        Row f = baseline_row("monarch fused (" + std::to_string(nb) + " blocks) multiply, " + nn::to_string(p) + (tc ? ", tensor cores" : ""),
+                             "n = " + std::to_string(n) + ", batch " + std::to_string(batch), st, gemm, t[1]);
+        f.note = std::string(tc ? (p == nn::Precision::FP32 ? "tensor cores, three tf32 products a product; " : "tensor cores; ") : "CUDA cores; ") +
+                 "one kernel, " + std::to_string(K.tile()) + " samples a thread block; " + fixed(M.flops() * double(batch) / st.median * 1e-12, 2) +
+                 " TFLOP/s, " + fixed(io / st.median * 1e-9, 0) + " GB/s of x and y (the device copy's " + fixed(copy.counted() / t[2].median * 1e-9, 0) +
+                 "); the GEMM at " + fixed(dense / t[1].median * 1e-12, 1) + " TFLOP/s; from the fp64 product: fused " + sci(ef) + ", GEMM " + sci(eg);
+        f.details["relative_error"] = ef;
+        f.details["gemm_relative_error"] = eg;
+        f.details["kron_tflops"] = M.flops() * double(batch) / st.median * 1e-12;
+        f.details["kron_gb_per_s"] = io / st.median * 1e-9;
+        f.details["tile"] = double(K.tile());
+        report.add(f);
+      };
+      row(F, t[0], yf.data());
+      if (T) row(*T, t[3], yt.data());
     }
   }
 }

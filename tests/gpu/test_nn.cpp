@@ -274,13 +274,15 @@ namespace {
 
 // The fused kernel on `batch` samples against MonarchMap's forward on the host, in precision p:
 // the largest |difference| over the largest |y|.
-double fused_vs_host(long in, long out, long nb, long batch, nn::Precision p) {
+double fused_vs_host(long in, long out, long nb, long batch, nn::Precision p, nn::MonarchKernel kernel = nn::MonarchKernel::automatic,
+                     nn::MonarchKernel* used = nullptr) {
   nn::Rng rng(static_cast<std::uint64_t>(in * 131 + out * 17 + nb));
   nn::MonarchMap<double> M(in, out, nb, rng);
   std::vector<double> x(static_cast<std::size_t>(in * batch)), y(static_cast<std::size_t>(out * batch));
   for (auto& v : x) v = rng.normal();
   M.forward(x.data(), y.data(), batch, 1);
-  nn::FusedMonarch F(M, p);
+  nn::FusedMonarch F(M, p, 0, kernel);
+  if (used) *used = F.kernel();
   const std::size_t eb = nn::element_bytes(p);
   core::DeviceBuffer<double> xd(x.size()), yd(y.size());
   core::DeviceBytes xs(x.size() * eb), ys(y.size() * eb);
@@ -307,9 +309,34 @@ TEST_CASE("The fused Monarch multiply matches MonarchMap in fp64, fp32 and bf16"
     for (long batch : {1L, 37L, 100L}) {
       INFO("in " << s[0] << ", out " << s[1] << ", nb " << s[2] << ", batch " << batch);
       CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::FP64) <= 1e-13);
-      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::FP32) <= 5e-6);
-      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::BF16) <= 3e-2);
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::FP32, nn::MonarchKernel::cuda_cores) <= 5e-6);
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::BF16, nn::MonarchKernel::cuda_cores) <= 3e-2);
     }
+}
+
+TEST_CASE("The fused Monarch multiply on tensor cores matches MonarchMap in fp32 and bf16", "[gpu][nn]") {
+  // Square blocks of 16, 32, 64 and 128; nb a power of two or not (24), nb not a multiple of the
+  // copy-out's 4 (30), fewer blocks than warps (4); batches that do not fill a tile.
+  const long shapes[][3] = {{256, 256, 16}, {512, 512, 32}, {256, 256, 4}, {1024, 1024, 32}, {4096, 4096, 64}, {2048, 2048, 16}, {1536, 1536, 24}, {960, 960, 30}};
+  for (const auto& s : shapes)
+    for (long batch : {1L, 37L, 100L}) {
+      INFO("in " << s[0] << ", out " << s[1] << ", nb " << s[2] << ", batch " << batch);
+      nn::MonarchKernel used{};
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::FP32, nn::MonarchKernel::tensor_cores, &used) <= 5e-6);
+      CHECK(used == nn::MonarchKernel::tensor_cores);
+      CHECK(fused_vs_host(s[0], s[1], s[2], batch, nn::Precision::BF16, nn::MonarchKernel::automatic, &used) <= 3e-2);
+      CHECK(used == nn::MonarchKernel::tensor_cores);
+    }
+  // Not square, or fp64: automatic keeps the CUDA cores, and asking for tensor cores is an error.
+  nn::MonarchKernel used{};
+  CHECK(fused_vs_host(96, 64, 8, 37, nn::Precision::BF16, nn::MonarchKernel::automatic, &used) <= 3e-2);
+  CHECK(used == nn::MonarchKernel::cuda_cores);
+  CHECK(fused_vs_host(256, 256, 16, 37, nn::Precision::FP64, nn::MonarchKernel::automatic, &used) <= 1e-13);
+  CHECK(used == nn::MonarchKernel::cuda_cores);
+  nn::Rng rng(1);
+  nn::MonarchMap<double> M(96, 64, 8, rng);
+  REQUIRE_THROWS_WITH(nn::FusedMonarch(M, nn::Precision::FP32, 0, nn::MonarchKernel::tensor_cores),
+                      Catch::Contains("square blocks of 16, 32, 64 or 128") && Catch::Contains("8 blocks of 8 x 12 in fp32"));
 }
 
 TEST_CASE("The fused Monarch multiply refuses what does not fit", "[gpu][nn]") {

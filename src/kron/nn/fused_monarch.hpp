@@ -19,12 +19,21 @@
 
 namespace kron::nn {
 
+/// The fused multiply's two kernels. cuda_cores: any shape, fp64, fp32 and bf16. tensor_cores
+/// (fused_monarch_tc.cuh): square blocks of 16, 32, 64 or 128, bf16 (m16n8k16 MMAs, fp32
+/// accumulation, h in bf16) and fp32 (three tf32 MMAs a product with each operand split into a
+/// tf32 head and tail: ~1e-6 from the fp64 product, SGEMM's order; h in fp32). automatic: the
+/// tensor cores where they apply, else the CUDA cores.
+enum class MonarchKernel { automatic, cuda_cores, tensor_cores };
+std::string to_string(MonarchKernel k);
+
 class FusedMonarch {
  public:
   /// Copies point group `group` of M's weights (any nb, rectangular included) to the device in
-  /// precision p. Throws kron::Error without CUDA, or where one sample's h does not fit in a
-  /// thread block's shared memory.
-  FusedMonarch(MonarchMap<double>& M, Precision p, long group = 0);
+  /// precision p. Throws kron::Error without CUDA, where one sample's h does not fit in a thread
+  /// block's shared memory, or where `kernel` is tensor_cores and the shape or precision is not
+  /// one it takes.
+  FusedMonarch(MonarchMap<double>& M, Precision p, long group = 0, MonarchKernel kernel = MonarchKernel::automatic);
   FusedMonarch(const FusedMonarch&) = delete;
   FusedMonarch& operator=(const FusedMonarch&) = delete;
   /// Takes M's current weights again (after training steps).
@@ -37,6 +46,8 @@ class FusedMonarch {
   long out() const { return out_; }
   /// Samples a thread block takes (chosen from the shared memory one sample's h needs).
   long tile() const { return tile_; }
+  /// The kernel chosen (never automatic).
+  MonarchKernel kernel() const { return kernel_; }
 
   /// Device arrays between fp64 and a precision: out[i] = in[i] rounded to nearest (even), and
   /// back exactly.
@@ -47,6 +58,8 @@ class FusedMonarch {
   Precision prec_;
   fused::MonarchShape sh_{};
   long in_, out_, tile_ = 1;
+  MonarchKernel kernel_ = MonarchKernel::cuda_cores;
+  fused::TcConfig tc_{};
   core::DeviceBytes rp_, lp_;
 };
 

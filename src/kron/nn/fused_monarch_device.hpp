@@ -24,6 +24,15 @@ constexpr std::size_t kSmemLimit = 227 * 1024;  // an H100/H200 thread block's m
 int monarch_tile(Precision prec, const MonarchShape& sh);
 /// y = M x for `batch` samples; Rp[(i p + j) nb + k] = R_k[i, j], Lp[(t q + r) nb + l] = L_l[t, r].
 void monarch_forward(Precision prec, const void* x, void* y, const void* Rp, const void* Lp, long batch, const MonarchShape& sh, int tile);
+/// The tensor-core path (fused_monarch_tc.cuh): square blocks (p = q = s) of 16, 32, 64 or 128,
+/// bf16 or fp32 (three tf32 products a product). Its samples and warps a thread block for nb
+/// blocks of bs; tile 0 where it does not apply or one tile's h does not fit.
+struct TcConfig {
+  int tile = 0, warps = 0;
+};
+TcConfig monarch_tc_config(Precision prec, int nb, int bs);
+/// y = M x on tensor cores; Rf, Lf in tc_fragment_layout's order.
+void monarch_tc_forward(Precision prec, const void* x, void* y, const void* Rf, const void* Lf, long batch, int nb, int bs, TcConfig cfg);
 /// out[i] = in[i] rounded to the nearest (even) value of the precision; and back exactly.
 void narrow(const double* in, void* out, long n, Precision prec);
 void widen(const void* in, double* out, long n, Precision prec);

@@ -11,6 +11,8 @@ namespace {
 }  // namespace
 int monarch_tile(Precision, const MonarchShape&) { absent(); }
 void monarch_forward(Precision, const void*, void*, const void*, const void*, long, const MonarchShape&, int) { absent(); }
+TcConfig monarch_tc_config(Precision, int, int) { absent(); }
+void monarch_tc_forward(Precision, const void*, void*, const void*, const void*, long, int, int, TcConfig) { absent(); }
 void narrow(const double*, void*, long, Precision) { absent(); }
 void widen(const void*, double*, long, Precision) { absent(); }
 }  // namespace kron::nn::fused
