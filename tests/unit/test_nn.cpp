@@ -13,6 +13,7 @@
 #include "kron/linops/line_op.hpp"
 #include "kron/nn/fno.hpp"
 #include "kron/nn/model.hpp"
+#include "kron/nn/fused_monarch_tc_layout.hpp"
 #include "kron/nn/monarch_dft.hpp"
 #include "nn_cases.hpp"
 
@@ -617,6 +618,62 @@ TEST_CASE("A Monarch MLP learns a smooth function of two variables", "[nn]") {
   INFO("mse " << l0 << " -> " << l);
   CHECK(l < 2e-4);
   CHECK(l < 1e-3 * l0);
+}
+
+// The tensor-core Monarch kernel's weight layout, checked on the CPU (CI has no GPU): the MMA is
+// emulated from PTX's documented fragment positions (mma.m16n8k16 bf16: lane (g, t) holds A at
+// (g | g+8, 2t | 2t+1 | 2t+8 | 2t+9) in the order a0..a7 and B at rows 2t, 2t+1, 2t+8, 2t+9 of
+// column g; m16n8k8 tf32: A at (g, t), (g+8, t), (g, t+4), (g+8, t+4), B at rows t, t+4), with B
+// loaded as the kernel loads x (lane t: XPER consecutive values from column kk KS + t XPER). The
+// product over all k-steps must be R_k x for every 16-row tile.
+TEST_CASE("The tensor-core Monarch weight layout feeds the MMA fragments R x", "[nn]") {
+  for (const bool bf16 : {true, false})
+    for (const int bs : {16, 32, 64}) {
+      INFO((bf16 ? "bf16" : "tf32") << ", blocks of " << bs);
+      const long nb = 3;
+      const int ks = nn::fused::tc_kstep(bf16), per = bf16 ? 8 : 4, xper = bf16 ? 4 : 2;
+      nn::Rng rng(static_cast<std::uint64_t>(bs + (bf16 ? 1 : 0)));
+      std::vector<double> W(static_cast<std::size_t>(nb * bs * bs)), X(static_cast<std::size_t>(8 * nb * bs));  // 8 samples
+      for (auto& v : W) v = rng.normal();
+      for (auto& v : X) v = rng.normal();
+      auto w = [&](long k, int r, int c) { return W[static_cast<std::size_t>((k * bs + r) * bs + c)]; };
+      const auto F = nn::fused::tc_fragment_layout(nb, bs, bf16, w);
+      REQUIRE(F.size() == W.size());
+      double err = 0;
+      for (long k = 0; k < nb; ++k)
+        for (int mt = 0; mt < bs / 16; ++mt) {
+          double C[16][8] = {};
+          for (int kk = 0; kk < bs / ks; ++kk) {
+            double A[16][16] = {}, B[16][8] = {};  // the MMA's operands (k-step columns / rows)
+            for (int lane = 0; lane < 32; ++lane) {
+              const int g = lane / 4, t = lane % 4;
+              const double* a = F.data() + ((((k * (bs / 16) + mt) * (bs / ks) + kk) * 32 + lane) * per);
+              const double* x = X.data() + g * nb * bs + k * bs + kk * ks + t * xper;  // sample g
+              if (bf16) {
+                const int ar[8] = {g, g, g + 8, g + 8, g, g, g + 8, g + 8}, ac[8] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9, 2 * t + 8, 2 * t + 9};
+                for (int e = 0; e < 8; ++e) A[ar[e]][ac[e]] = a[e];
+                const int br[4] = {2 * t, 2 * t + 1, 2 * t + 8, 2 * t + 9};
+                for (int e = 0; e < 4; ++e) B[br[e]][g] = x[e];
+              } else {
+                const int ar[4] = {g, g + 8, g, g + 8}, ac[4] = {t, t, t + 4, t + 4};
+                for (int e = 0; e < 4; ++e) A[ar[e]][ac[e]] = a[e];
+                B[t][g] = x[0];
+                B[t + 4][g] = x[1];
+              }
+            }
+            for (int i = 0; i < 16; ++i)
+              for (int j = 0; j < 8; ++j)
+                for (int c = 0; c < ks; ++c) C[i][j] += A[i][c] * B[c][j];
+          }
+          for (int i = 0; i < 16; ++i)
+            for (int j = 0; j < 8; ++j) {
+              double ref = 0;
+              for (int c = 0; c < bs; ++c) ref += w(k, mt * 16 + i, c) * X[static_cast<std::size_t>(j * nb * bs + k * bs + c)];
+              err = std::max(err, std::abs(C[i][j] - ref));
+            }
+        }
+      CHECK(err <= 1e-12);
+    }
 }
 
 TEST_CASE("Structures refuse shapes they do not allow, with the reason", "[nn]") {
