@@ -337,6 +337,11 @@ TEST_CASE("The fused Monarch multiply on tensor cores matches MonarchMap in fp32
   nn::MonarchMap<double> M(96, 64, 8, rng);
   REQUIRE_THROWS_WITH(nn::FusedMonarch(M, nn::Precision::FP32, 0, nn::MonarchKernel::tensor_cores),
                       Catch::Contains("square blocks of 16, 32, 64 or 128") && Catch::Contains("8 blocks of 8 x 12 in fp32"));
+  // x one bf16 element off an 8-byte boundary.
+  nn::MonarchMap<double> S(256, 256, 16, rng);
+  nn::FusedMonarch T(S, nn::Precision::BF16);
+  core::DeviceBytes xs(2 * 256 * 2 + 8), ys(2 * 256 * 2);
+  REQUIRE_THROWS_WITH(T.forward(static_cast<char*>(xs.data()) + 2, ys.data(), 2), Catch::Contains("not 8-byte aligned"));
 }
 
 TEST_CASE("The fused Monarch multiply refuses what does not fit", "[gpu][nn]") {

@@ -3,6 +3,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "kron/core/error.hpp"
@@ -78,6 +79,9 @@ void FusedMonarch::set_weights(MonarchMap<double>& M, long group) {
 
 void FusedMonarch::forward(const void* x, void* y, long batch) const {
   if (batch <= 0) return;
+  if (kernel_ == MonarchKernel::tensor_cores && (reinterpret_cast<std::uintptr_t>(x) | reinterpret_cast<std::uintptr_t>(y)) % 8 != 0)
+    throw Error("the fused Monarch multiply on tensor cores reads x and writes y 8 bytes at a time, and x or y is not 8-byte aligned", {},
+                "pass the start of a device array or an offset of whole samples, or use MonarchKernel::cuda_cores");
   if (kernel_ == MonarchKernel::tensor_cores) fused::monarch_tc_forward(prec_, x, y, rp_.data(), lp_.data(), batch, sh_.nb, sh_.p, tc_);
   else fused::monarch_forward(prec_, x, y, rp_.data(), lp_.data(), batch, sh_, static_cast<int>(tile_));
 }

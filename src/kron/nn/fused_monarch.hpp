@@ -39,7 +39,8 @@ class FusedMonarch {
   /// Takes M's current weights again (after training steps).
   void set_weights(MonarchMap<double>& M, long group = 0);
   /// y = M x for `batch` samples (x: batch x in, y: batch x out, samples outermost), device
-  /// arrays of the precision's elements; on kron's stream.
+  /// arrays of the precision's elements; on kron's stream. The tensor-core kernel needs x and y
+  /// 8-byte aligned (an error otherwise).
   void forward(const void* x, void* y, long batch) const;
   Precision precision() const { return prec_; }
   long in() const { return in_; }

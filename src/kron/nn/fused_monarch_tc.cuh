@@ -128,6 +128,31 @@ constexpr std::size_t tc_smem_bytes(long nb, int bs, int tb) {
   return sizeof(typename E::H) * static_cast<std::size_t>(nb) * static_cast<std::size_t>(tc_ls_stride<E>(bs, tb));
 }
 
+/// acc = W (MT 16-row tiles of one block's weights, fragment order from wa) times B (NT tiles of 8
+/// samples, KSTEPS k-steps): load_b(kk, nt) gives a lane's 8 bytes of B.
+template <class E, int MT, int NT, int KSTEPS, class LoadB>
+__device__ __forceinline__ void warp_product(float (&acc)[MT][NT][4], const uint4* __restrict__ wa, LoadB&& load_b) {
+  using M = Mma<E>;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[mt][nt][e] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < KSTEPS; ++kk) {
+    typename M::B bf[NT];
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) bf[nt] = M::prep_b(load_b(kk, nt));
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      const typename M::A af = M::prep_a(__ldg(wa + (mt * KSTEPS + kk) * 32));
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) M::run(acc[mt][nt], af, bf[nt]);
+    }
+  }
+}
+
 /// One thread block: samples b0 .. b0 + TB - 1. Rf, Lf: fragment order (tc_fragment_layout).
 /// nb_shift: log2 nb where nb is a power of two, else -1.
 template <class E, int BSZ, int TB, int W>
@@ -135,7 +160,6 @@ __global__ void __launch_bounds__(W * 32) k_monarch_tc(const typename E::S* __re
                                                        const uint4* __restrict__ Lf, long batch, int nb, int nb_shift) {
   using S = typename E::S;
   using HT = typename E::H;
-  using M = Mma<E>;
   constexpr int MT = BSZ / 16, NT = TB / 8, KSTEPS = BSZ / E::KS, XPER = 8 / sizeof(S);
   constexpr int BS = tc_bs_stride<E>(BSZ);
   constexpr long LS = tc_ls_stride<E>(BSZ, TB);
@@ -148,30 +172,11 @@ __global__ void __launch_bounds__(W * 32) k_monarch_tc(const typename E::S* __re
   // 1. h = R x.
   for (int k = warp; k < nb; k += W) {
     float acc[MT][NT][4];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[mt][nt][e] = 0.f;
-    const uint4* wa = Rf + static_cast<long>(k) * MT * KSTEPS * 32 + lane;
-#pragma unroll
-    for (int kk = 0; kk < KSTEPS; ++kk) {
-      typename M::B bf[NT];
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt) {
-        const long b = b0 + nt * 8 + g;
-        uint2 v = make_uint2(0u, 0u);
-        if (b < batch) v = __ldg(reinterpret_cast<const uint2*>(x + b * n + static_cast<long>(k) * BSZ + kk * E::KS + t * XPER));
-        bf[nt] = M::prep_b(v);
-      }
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-        const typename M::A af = M::prep_a(__ldg(wa + (mt * KSTEPS + kk) * 32));
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt) M::run(acc[mt][nt], af, bf[nt]);
-      }
-    }
+    const S* xk = x + static_cast<long>(k) * BSZ + t * XPER;
+    warp_product<E, MT, NT, KSTEPS>(acc, Rf + static_cast<long>(k) * MT * KSTEPS * 32 + lane, [&](int kk, int nt) {
+      const long b = b0 + nt * 8 + g;
+      return b < batch ? __ldg(reinterpret_cast<const uint2*>(xk + b * n + kk * E::KS)) : make_uint2(0u, 0u);
+    });
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
@@ -188,26 +193,10 @@ __global__ void __launch_bounds__(W * 32) k_monarch_tc(const typename E::S* __re
   // 2. y_l = L_l h_l, in place.
   for (int l = warp; l < nb; l += W) {
     float acc[MT][NT][4];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[mt][nt][e] = 0.f;
     HT* hl = Hs + l * LS;
-    const uint4* wa = Lf + static_cast<long>(l) * MT * KSTEPS * 32 + lane;
-#pragma unroll
-    for (int kk = 0; kk < KSTEPS; ++kk) {
-      typename M::B bf[NT];
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt) bf[nt] = M::prep_b(*reinterpret_cast<const uint2*>(hl + (nt * 8 + g) * BS + kk * E::KS + t * XPER));
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-        const typename M::A af = M::prep_a(__ldg(wa + (mt * KSTEPS + kk) * 32));
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt) M::run(acc[mt][nt], af, bf[nt]);
-      }
-    }
+    warp_product<E, MT, NT, KSTEPS>(acc, Lf + static_cast<long>(l) * MT * KSTEPS * 32 + lane, [&](int kk, int nt) {
+      return *reinterpret_cast<const uint2*>(hl + (nt * 8 + g) * BS + kk * E::KS + t * XPER);
+    });
     __syncwarp();
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
