@@ -10,6 +10,7 @@
 
 #include "device_lines.hpp"
 #include "kron/core/device.hpp"
+#include "kron/layout/box_copy_device.hpp"
 #include "kron/nn/fno.hpp"
 #include "kron/nn/fused_monarch.hpp"
 #include "kron/nn/normalizer.hpp"
@@ -173,6 +174,76 @@ TEST_CASE("Structured maps on the device match the host", "[gpu][nn]") {
   compare_map<double>("dense", 5, 7, 1, 1, 33);
   compare_map<double>("monarch:2", 6, 10, 1, 1, 17);
   compare_map<cplx>("low_rank:2", 6, 4, 4, 4, 3);
+}
+
+TEST_CASE("Point-wise ops on the device match the host", "[gpu][nn]") {
+  std::mt19937 g(11);
+  auto random = [&](std::size_t n) {
+    std::vector<double> v(n);
+    for (auto& x : v) x = rnd<double>(g);
+    return v;
+  };
+  auto device = [](const std::vector<double>& h) {
+    nn::Array<double> d(MemorySpace::Device);
+    d.assign(h.data(), h.size());
+    return d;
+  };
+  // Planes shorter than a block's piece, several pieces, and more pieces than a grid row holds.
+  const long shapes[][3] = {{3, 5, 7}, {2, 4, 5000}, {20, 32, 8836}, {1, 2, 3000000}};
+  for (const auto& sh : shapes) {
+    const long B = sh[0], c = sh[1], P = sh[2];
+    INFO(B << " samples, " << c << " channels, " << P << " points");
+    const auto y0 = random(static_cast<std::size_t>(B * c * P)), bias = random(static_cast<std::size_t>(c)), g0 = random(bias.size());
+    auto yh = y0, gh = g0;
+    nn::ops::bias_add(MemorySpace::Host, yh.data(), bias.data(), B, c, P);
+    nn::ops::bias_gradient(MemorySpace::Host, y0.data(), gh.data(), B, c, P);
+    auto yd = device(y0), bd = device(bias), gd = device(g0);
+    nn::ops::bias_add(MemorySpace::Device, yd.data(), bd.data(), B, c, P);
+    nn::ops::bias_gradient(MemorySpace::Device, device(y0).data(), gd.data(), B, c, P);
+    CHECK(rel_diff(yh, yd.to_host()) == 0.0);
+    CHECK(rel_diff(gh, gd.to_host()) <= 1e-13);
+  }
+  {  // rows of a resident set, and the summed relative L2 error with its gradient
+    const long rows = 9, len = 37, B = 4;
+    const auto set = random(static_cast<std::size_t>(rows * len)), target = random(static_cast<std::size_t>(B * len));
+    const std::vector<long> pick = {7, 2, 2, 8};
+    std::vector<double> xh(static_cast<std::size_t>(B * len)), gh(xh.size());
+    nn::ops::gather_rows(MemorySpace::Host, set.data(), xh.data(), pick.data(), B, len);
+    CHECK(xh[static_cast<std::size_t>(len + 3)] == set[static_cast<std::size_t>(2 * len + 3)]);
+    double sh = 0.5;
+    nn::ops::relative_l2_accumulate(MemorySpace::Host, xh.data(), target.data(), len, B, gh.data(), &sh);
+    CHECK(sh == Approx(0.5 + B * nn::ops::relative_l2(MemorySpace::Host, xh.data(), target.data(), len, B, nullptr)).epsilon(1e-14));
+    nn::Array<long> pd(MemorySpace::Device);
+    pd.assign(pick.data(), pick.size());
+    auto setd = device(set), td = device(target), xd = device(xh), gd = device(gh), sd = device({0.5});
+    nn::ops::gather_rows(MemorySpace::Device, setd.data(), xd.data(), pd.data(), B, len);
+    CHECK(rel_diff(xh, xd.to_host()) == 0.0);
+    nn::ops::relative_l2_accumulate(MemorySpace::Device, xd.data(), td.data(), len, B, gd.data(), sd.data());
+    CHECK(sd.to_host()[0] == Approx(sh).epsilon(1e-14));
+    CHECK(rel_diff(gh, gd.to_host()) <= 1e-14);
+  }
+  {  // box copies with a fast axis of a warp or more (rows a thread block) and less (elements)
+    for (const std::array<long, 3> n : {std::array<long, 3>{85, 85, 6}, {31, 40, 3}, {300, 2, 20}, {40, 1, 70000}}) {
+      const std::array<long, 3> ss{1, n[0], n[0] * n[1]}, ds{1, n[0] + 9, (n[0] + 9) * (n[1] + 1)};
+      const auto src = random(static_cast<std::size_t>(n[0] * n[1] * n[2]));
+      const auto dst0 = random(static_cast<std::size_t>(ds[2] * n[2]));
+      for (bool acc : {false, true}) {
+        auto dh = dst0;
+        auto sd = device(src), dd = device(dst0);
+        if (acc) {
+          layout::copy_box_device<double>(sd.data(), ss, dd.data(), ds, n, true);
+          for (long k = 0; k < n[2]; ++k)
+            for (long j = 0; j < n[1]; ++j)
+              for (long i = 0; i < n[0]; ++i) dh[static_cast<std::size_t>(i + j * ds[1] + k * ds[2])] += src[static_cast<std::size_t>(i + j * ss[1] + k * ss[2])];
+        } else {
+          nn::ops::copy_box(MemorySpace::Device, sd.data(), ss, dd.data(), ds, n);
+          nn::ops::copy_box(MemorySpace::Host, src.data(), ss, dh.data(), ds, n);
+        }
+        INFO(n[0] << " x " << n[1] << " x " << n[2] << (acc ? ", accumulate" : ""));
+        CHECK(rel_diff(dh, dd.to_host()) == 0.0);
+      }
+    }
+  }
 }
 
 TEST_CASE("An MLP and the FNO on the device match the host", "[gpu][nn]") {

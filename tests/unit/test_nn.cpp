@@ -15,6 +15,7 @@
 #include "kron/nn/model.hpp"
 #include "kron/nn/fused_monarch_tc_layout.hpp"
 #include "kron/nn/monarch_dft.hpp"
+#include "kron/nn/ops.hpp"
 #include "nn_cases.hpp"
 
 using namespace kron;
@@ -555,6 +556,24 @@ TEST_CASE("MLP, GELU and the losses: gradients against central differences", "[n
       CHECK(scale > 0);
     }
   }
+}
+
+TEST_CASE("Batches gathered from a resident set, and the summed relative L2 error", "[nn]") {
+  Rng rng(12);
+  const long rows = 6, len = 5, B = 3;
+  const auto set = random_vector<double>(rows * len, rng), target = random_vector<double>(B * len, rng);
+  const std::vector<long> pick = {4, 0, 4};
+  std::vector<double> x(static_cast<std::size_t>(B * len)), g1(x.size()), g2(x.size());
+  ops::gather_rows(core::MemorySpace::Host, set.data(), x.data(), pick.data(), B, len);
+  for (long b = 0; b < B; ++b)
+    for (long p = 0; p < len; ++p) CHECK(x[static_cast<std::size_t>(b * len + p)] == set[static_cast<std::size_t>(pick[static_cast<std::size_t>(b)] * len + p)]);
+  double sum = 1.0;
+  ops::relative_l2_accumulate(core::MemorySpace::Host, x.data(), target.data(), len, B, g1.data(), &sum);
+  const double mean = relative_l2_loss(x.data(), target.data(), len, B, g2.data());
+  CHECK(sum == Approx(1.0 + B * mean).epsilon(1e-15));
+  CHECK(g1 == g2);
+  std::vector<double> zero(static_cast<std::size_t>(len), 0.0);
+  CHECK_THROWS_WITH(ops::relative_l2_accumulate(core::MemorySpace::Host, x.data(), zero.data(), len, 1, nullptr, &sum), Catch::Contains("zero target"));
 }
 
 TEST_CASE("Adam: the first step and a convex problem", "[nn]") {

@@ -32,6 +32,22 @@ __global__ void k_copy(const T* src, T* dst, Box3 b, int f, int m, int l, bool a
   }
 }
 
+// Boxes whose fast axis is at least a warp long: a thread block takes rows of it, blockIdx.y and .z
+// the other two axes, so no thread divides an index (the element kernel above does three 64-bit
+// divisions a value).
+template <class T>
+__global__ void k_copy_rows(const T* src, T* dst, long nf, long nm, long nl, long sf, long sm, long sl, long df, long dm, long dl, bool acc) {
+  for (long k = blockIdx.z; k < nl; k += gridDim.z)
+    for (long j = blockIdx.y * static_cast<long>(blockDim.y) + threadIdx.y; j < nm; j += static_cast<long>(gridDim.y) * blockDim.y) {
+      const T* s = src + j * sm + k * sl;
+      T* d = dst + j * dm + k * dl;
+      for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < nf; i += static_cast<long>(gridDim.x) * blockDim.x) {
+        const T v = s[i * sf];
+        d[i * df] = acc ? d[i * df] + v : v;
+      }
+    }
+}
+
 constexpr int kTile = 32, kRows = 8;
 
 // a: the source's fast axis, b: the destination's, c: the third.
@@ -89,7 +105,15 @@ void copy_box_device(const T* src, const std::array<long, 3>& src_stride, T* dst
   } else {
     const int f = a >= 0 ? a : (c >= 0 ? c : 0);
     const int m = f == 0 ? 1 : 0, l = 3 - f - m;
-    k_copy<D><<<core::grid_for(n[0] * n[1] * n[2]), kBlock, 0, st>>>(s, d, b, f, m, l, accumulate);
+    if (n[f] >= 32) {
+      const long tx = std::min<long>(kBlock, (n[f] + 31) / 32 * 32), ty = kBlock / tx;
+      const dim3 block(static_cast<unsigned>(tx), static_cast<unsigned>(ty));
+      const dim3 grid(static_cast<unsigned>(std::min<long>((n[f] + tx - 1) / tx, 1024)), static_cast<unsigned>(std::min<long>((n[m] + ty - 1) / ty, 65535)),
+                      static_cast<unsigned>(std::min<long>(n[l], 65535)));
+      k_copy_rows<D><<<grid, block, 0, st>>>(s, d, n[f], n[m], n[l], b.s[f], b.s[m], b.s[l], b.d[f], b.d[m], b.d[l], accumulate);
+    } else {
+      k_copy<D><<<core::grid_for(n[0] * n[1] * n[2]), kBlock, 0, st>>>(s, d, b, f, m, l, accumulate);
+    }
   }
   core::cuda_check(cudaGetLastError(), "a device box copy");
 }

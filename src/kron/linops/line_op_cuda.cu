@@ -442,6 +442,34 @@ cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperat
                                    reinterpret_cast<cuDoubleComplex*>(c), static_cast<int>(ldc), sc, static_cast<int>(count));
 }
 
+// GEMMs of equal shapes at the addresses in a, b and c (device arrays of `count` pointers).
+cublasStatus_t gemm_pointers(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, double* const* a, long lda,
+                             double* const* b, long ldb, double* const* c, long ldc, long count) {
+  const double one = 1.0, zero = 0.0;
+  return cublasDgemmBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a, static_cast<int>(lda), b,
+                            static_cast<int>(ldb), &zero, c, static_cast<int>(ldc), static_cast<int>(count));
+}
+cublasStatus_t gemm_pointers(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, Z* const* a, long lda,
+                             Z* const* b, long ldb, Z* const* c, long ldc, long count) {
+  const cuDoubleComplex one{1.0, 0.0}, zero{0.0, 0.0};
+  return cublasZgemmBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one,
+                            reinterpret_cast<cuDoubleComplex* const*>(a), static_cast<int>(lda), reinterpret_cast<cuDoubleComplex* const*>(b),
+                            static_cast<int>(ldb), &zero, reinterpret_cast<cuDoubleComplex* const*>(c), static_cast<int>(ldc),
+                            static_cast<int>(count));
+}
+
+// The addresses of piece q of slab o (q < pieces, o < slabs) in x and y, and of its part.
+template <class T>
+__global__ void k_piece_pointers(const T* x, long sx, const T* y, long sy, T* part, long coefs, long slabs, long pieces, long piece, T** p) {
+  const long count = slabs * pieces;
+  for (long j = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; j < count; j += static_cast<long>(gridDim.x) * blockDim.x) {
+    const long o = j / pieces, q = j % pieces;
+    p[j] = const_cast<T*>(x + o * sx + q * piece);
+    p[count + j] = const_cast<T*>(y + o * sy + q * piece);
+    p[2 * count + j] = part + j * coefs;
+  }
+}
+
 // out (+)= op(A) in for every line, A given row-major (`row`, = column-major A^T) and
 // column-major (`col`), m x n. Contiguous lines are the columns of one column-major matrix:
 // Y = op(A) X, one GEMM. Interleaved lines of a slab are the rows of one: Y^T = X^T op(A)^T, and
@@ -760,6 +788,43 @@ struct Executor::Impl {
           for (long q0 = 0; q0 < vi.inner; q0 += len)
             runs.push_back({o * vi.ostride + q0, o * vo.ostride + q0, len, ((o * vi.inner + q0) / span) % groups});
       }
+    }
+    // One block and interleaved lines (a point-wise map over channels): the product is a sum over
+    // slabs and their points. Each slab's points are cut into pieces so that the GEMMs fill the
+    // GPU; every piece is one GEMM of a pointer-array batch into its own part (what is left over
+    // after equal pieces, one strided batch more), and the parts are summed in a fixed order. One
+    // launch where a GEMM a slab cost a launch each, and a split-K reduction each.
+    if (!diagonal && trans == 0 && groups == 1 && vi.inner > 1 && vi.outer > 1) {
+      static const long sms = [] {
+        int dev = 0, count = 0;
+        cudaGetDevice(&dev);
+        cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev);
+        return count > 0 ? static_cast<long>(count) : 132L;
+      }();
+      const long tiles = ((m + 31) / 32) * ((n + 31) / 32), fill = 2 * sms;  // 32 x 32 output tiles for two waves
+      const long pieces = std::clamp((fill + vi.outer * tiles - 1) / (vi.outer * tiles), 1L, std::max(1L, vi.inner / 256));
+      const long piece = vi.inner / pieces, rest = vi.inner - pieces * piece, per_slab = pieces + (rest > 0 ? 1 : 0);
+      const long most = std::max(1L, (1L << 22) / (coefs * per_slab));  // slabs a round: parts of at most 32 MiB
+      const long slabs = std::min(vi.outer, most);
+      T* part = ctx.scratch<T>(5, static_cast<std::size_t>(slabs * per_slab * coefs));
+      T** p = ctx.scratch<T*>(9, static_cast<std::size_t>(3 * slabs * pieces));
+      const cublasOperation_t tx = cplx ? CUBLAS_OP_C : CUBLAS_OP_T;
+      for (long o0 = 0; o0 < vi.outer; o0 += most) {
+        const long count = std::min(most, vi.outer - o0);
+        const T* xo = x + o0 * vi.ostride;
+        const T* yo = y + o0 * vo.ostride;
+        k_piece_pointers<T><<<grid_for(count * pieces), kBlock, 0, ctx.stream>>>(xo, vi.ostride, yo, vo.ostride, part, coefs, count, pieces, piece, p);
+        core::cublas_check(gemm_pointers(ctx.blas, tx, CUBLAS_OP_N, n, m, piece, p, vi.inner, p + count * pieces, vo.inner, p + 2 * count * pieces, n,
+                                         count * pieces),
+                           "cuBLAS batched GEMM of a coefficient gradient");
+        if (rest > 0)
+          core::cublas_check(gemm_batched(ctx.blas, tx, CUBLAS_OP_N, n, m, rest, xo + pieces * piece, vi.inner, vi.ostride, yo + pieces * piece, vo.inner,
+                                          vo.ostride, 0.0, part + count * pieces * coefs, n, coefs, count),
+                             "cuBLAS strided-batched GEMM of a coefficient gradient");
+        k_sum_parts<T><<<grid_for(coefs), kBlock, 0, ctx.stream>>>(part, count * per_slab, coefs, grad, acc || o0 > 0, false);
+      }
+      launched("a coefficient gradient");
+      return;
     }
     if (!runs.empty() && runs.size() <= kMaxRuns) {
       if (!acc) core::cuda_check(cudaMemsetAsync(grad, 0, static_cast<std::size_t>(coefs) * sizeof(T), ctx.stream), "zeroing a gradient");

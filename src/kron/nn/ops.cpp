@@ -1,5 +1,6 @@
 #include "kron/nn/ops.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <string>
@@ -106,6 +107,18 @@ double relative_l2(MemorySpace s, const double* pred, const double* target, long
     total += e;
   }
   return total / static_cast<double>(batch);
+}
+
+void relative_l2_accumulate(MemorySpace s, const double* pred, const double* target, long n, long batch, double* grad, double* sum) {
+  if (batch == 0) return;
+  if (dev(s)) return device::relative_l2_accumulate(pred, target, n, batch, grad, sum);
+  *sum += static_cast<double>(batch) * relative_l2_loss(pred, target, n, batch, grad, nullptr);
+}
+
+void gather_rows(MemorySpace s, const double* x, double* y, const long* rows, long count, long len) {
+  if (count * len == 0) return;
+  if (dev(s)) return device::gather_rows(x, y, rows, count, len);
+  for (long b = 0; b < count; ++b) std::copy_n(x + rows[b] * len, len, y + b * len);
 }
 
 void adam(MemorySpace s, double* w, const double* g, double* m, double* v, long n, const AdamStep& a) {

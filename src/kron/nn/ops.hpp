@@ -38,6 +38,14 @@ void affine_points(MemorySpace s, double* x, const double* scale, double factor,
 /// |target|, grad = its gradient when given); `errors`, when given, gets each sample's error.
 double relative_l2(MemorySpace s, const double* pred, const double* target, long n, long batch, double* grad,
                    std::vector<double>* errors = nullptr);
+/// *sum += the sum over the batch of |pred - target| / |target|, grad (when given) as relative_l2's;
+/// sum lives in space s, and on the device nothing waits for the GPU (a training loop reads the
+/// sum once an epoch). Targets must not be zero: the caller checks its data (on the host a zero
+/// one is an error, as in relative_l2; on the device it gives a sum that is not finite).
+void relative_l2_accumulate(MemorySpace s, const double* pred, const double* target, long n, long batch, double* grad, double* sum);
+/// y[b len + p] = x[rows[b] len + p] for b < count: a batch of rows from a data set resident in
+/// space s (rows there too).
+void gather_rows(MemorySpace s, const double* x, double* y, const long* rows, long count, long len);
 
 /// One Adam/AdamW update of n values (model.hpp's Adam::step; c1, c2 the bias corrections).
 struct AdamStep {

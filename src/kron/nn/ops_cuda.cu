@@ -2,6 +2,7 @@
 // reductions one block each, summed in a fixed order (the same bits every run).
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -43,20 +44,37 @@ __global__ void k_gather(const double* x, double* y, const long* idx, long nin, 
   }
 }
 
-__global__ void k_bias_add(double* y, const double* bias, long c, long points, long total) {
-  KRON_NN_LOOP(q, total) y[q] += bias[(q / points) % c];
+// Planes are (sample, channel) rows of `points` values: blockIdx.y strides over them, so the
+// channel is one division a block, not one a value.
+__global__ void k_bias_add(double* y, const double* bias, long c, long points, long planes) {
+  for (long pl = blockIdx.y; pl < planes; pl += gridDim.y) {
+    const double v = bias[pl % c];
+    double* row = y + pl * points;
+    for (long p = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; p < points; p += static_cast<long>(gridDim.x) * blockDim.x) row[p] += v;
+  }
 }
 
-// One block per channel i: the sum over samples and points.
-__global__ void k_bias_gradient(const double* dy, double* g, long batch, long c, long points) {
-  const long i = blockIdx.x;
-  double s = 0;
-  for (long q = threadIdx.x; q < batch * points; q += blockDim.x) {
-    const long b = q / points, p = q % points;
-    s += dy[(b * c + i) * points + p];
+// The bias gradient in two fixed-order stages: each block sums one piece of one plane into
+// part[plane * pieces + piece]; then each channel's pieces are summed, sample by sample.
+__global__ void k_plane_sums(const double* dy, double* part, long points, long planes, long pieces, long piece) {
+  for (long pl = blockIdx.y; pl < planes; pl += gridDim.y)
+    for (long k = blockIdx.x; k < pieces; k += gridDim.x) {
+      const long p0 = k * piece, p1 = p0 + piece < points ? p0 + piece : points;
+      const double* row = dy + pl * points;
+      double s = 0;
+      for (long p = p0 + threadIdx.x; p < p1; p += blockDim.x) s += row[p];
+      s = block_sum(s);
+      if (threadIdx.x == 0) part[pl * pieces + k] = s;
+    }
+}
+
+__global__ void k_channel_sums(const double* part, double* g, long batch, long c, long pieces) {
+  KRON_NN_LOOP(i, c) {
+    double s = 0;
+    for (long b = 0; b < batch; ++b)
+      for (long k = 0; k < pieces; ++k) s += part[(b * c + i) * pieces + k];
+    g[i] += s;
   }
-  s = block_sum(s);
-  if (threadIdx.x == 0) g[i] += s;
 }
 
 __global__ void k_gelu(const double* x, double* y, long n) {
@@ -102,6 +120,19 @@ __global__ void k_relative_l2_grad(const double* pred, const double* target, lon
   }
 }
 
+__global__ void k_gather_rows(const double* x, double* y, const long* rows, long len, long total) {
+  KRON_NN_LOOP(q, total) y[q] = x[rows[q / len] * len + q % len];
+}
+
+// sum += sum over the batch of sqrt(e2 / t2), in sample order (one thread).
+__global__ void k_add_relative(const double* e2, const double* t2, long batch, double* sum) {
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    double s = 0;
+    for (long b = 0; b < batch; ++b) s += sqrt(e2[b]) / sqrt(t2[b]);
+    *sum += s;
+  }
+}
+
 __global__ void k_adam(double* w, const double* g, double* m, double* v, long n, AdamStep a) {
   KRON_NN_LOOP(i, n) {
     double gi = g[i], wi = w[i];
@@ -116,6 +147,27 @@ __global__ void k_adam(double* w, const double* g, double* m, double* v, long n,
   }
 }
 
+// Blocks for planes of `points` values: enough along a plane to keep the GPU busy when planes
+// are few, at most 65535 planes a grid row (the kernels loop over the rest).
+dim3 plane_grid(long planes, long points, long per_block) {
+  const long along = std::max(1L, std::min((points + per_block - 1) / per_block, 1024L));
+  return dim3(static_cast<unsigned>(along), static_cast<unsigned>(std::min(planes, 65535L)));
+}
+
+// |pred - target|^2 and |target|^2 of each sample into norms[0, batch) and [batch, 2 batch), and
+// the gradient of the batch's mean relative error when asked.
+double* sample_norms(const double* pred, const double* target, long n, long batch, double* grad) {
+  auto& ctx = core::device_context();
+  double* norms = ctx.scratch<double>(6, static_cast<std::size_t>(2 * batch));
+  k_sample_norms<<<static_cast<unsigned>(batch), kBlock, 0, ctx.stream>>>(pred, target, n, norms, norms + batch);
+  launched("the relative L2 kernel");
+  if (grad) {
+    k_relative_l2_grad<<<grid_for(n * batch), kBlock, 0, ctx.stream>>>(pred, target, n, batch, norms, norms + batch, grad);
+    launched("the relative L2 gradient kernel");
+  }
+  return norms;
+}
+
 }  // namespace
 
 void gather(const double* x, double* y, const long* idx, long lines, long nin, long nout) {
@@ -126,16 +178,20 @@ void gather(const double* x, double* y, const long* idx, long lines, long nin, l
 }
 
 void bias_add(double* y, const double* bias, long batch, long c, long points) {
-  const long total = batch * c * points;
-  if (total == 0) return;
-  k_bias_add<<<grid_for(total), kBlock, 0, core::device_context().stream>>>(y, bias, c, points, total);
+  if (batch * c * points == 0) return;
+  k_bias_add<<<plane_grid(batch * c, points, 4L * kBlock), kBlock, 0, core::device_context().stream>>>(y, bias, c, points, batch * c);
   launched("the bias kernel");
 }
 
 void bias_gradient(const double* dy, double* g, long batch, long c, long points) {
   if (c == 0 || batch * points == 0) return;
-  k_bias_gradient<<<static_cast<unsigned>(c), kBlock, 0, core::device_context().stream>>>(dy, g, batch, c, points);
-  launched("the bias gradient kernel");
+  auto& ctx = core::device_context();
+  constexpr long kPiece = 8L * kBlock;  // values a block sums
+  const long planes = batch * c, pieces = (points + kPiece - 1) / kPiece;
+  double* part = ctx.scratch<double>(8, static_cast<std::size_t>(planes * pieces));
+  k_plane_sums<<<plane_grid(planes, points, kPiece), kBlock, 0, ctx.stream>>>(dy, part, points, planes, pieces, kPiece);
+  k_channel_sums<<<grid_for(c), kBlock, 0, ctx.stream>>>(part, g, batch, c, pieces);
+  launched("the bias gradient kernels");
 }
 
 void gelu(const double* x, double* y, long n) {
@@ -157,20 +213,26 @@ void affine_points(double* x, const double* scale, double factor, const double* 
 }
 
 void relative_l2(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>& e2, std::vector<double>& t2) {
-  auto& ctx = core::device_context();
   e2.assign(static_cast<std::size_t>(batch), 0.0);
   t2.assign(e2.size(), 0.0);
   if (batch == 0) return;
-  double* norms = ctx.scratch<double>(6, static_cast<std::size_t>(2 * batch));
-  k_sample_norms<<<static_cast<unsigned>(batch), kBlock, 0, ctx.stream>>>(pred, target, n, norms, norms + batch);
-  launched("the relative L2 kernel");
-  if (grad) {
-    k_relative_l2_grad<<<grid_for(n * batch), kBlock, 0, ctx.stream>>>(pred, target, n, batch, norms, norms + batch, grad);
-    launched("the relative L2 gradient kernel");
-  }
+  const double* norms = sample_norms(pred, target, n, batch, grad);
   core::stream_synchronize();
   core::copy_to_host(e2.data(), norms, e2.size() * sizeof(double));
   core::copy_to_host(t2.data(), norms + batch, t2.size() * sizeof(double));
+}
+
+void relative_l2_accumulate(const double* pred, const double* target, long n, long batch, double* grad, double* sum) {
+  if (batch == 0) return;
+  const double* norms = sample_norms(pred, target, n, batch, grad);
+  k_add_relative<<<1, 32, 0, core::device_context().stream>>>(norms, norms + batch, batch, sum);
+  launched("the relative L2 sum kernel");
+}
+
+void gather_rows(const double* x, double* y, const long* rows, long count, long len) {
+  if (count * len == 0) return;
+  k_gather_rows<<<grid_for(count * len), kBlock, 0, core::device_context().stream>>>(x, y, rows, len, count * len);
+  launched("the row gather kernel");
 }
 
 void adam(double* w, const double* g, double* m, double* v, long n, const AdamStep& a) {

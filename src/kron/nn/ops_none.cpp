@@ -16,5 +16,7 @@ void gelu(const double*, double*, long) { absent(); }
 void gelu_backward(const double*, const double*, double*, long) { absent(); }
 void affine_points(double*, const double*, double, const double*, long, long) { absent(); }
 void relative_l2(const double*, const double*, long, long, double*, std::vector<double>&, std::vector<double>&) { absent(); }
+void relative_l2_accumulate(const double*, const double*, long, long, double*, double*) { absent(); }
+void gather_rows(const double*, double*, const long*, long, long) { absent(); }
 void adam(double*, const double*, double*, double*, long, const AdamStep&) { absent(); }
 }  // namespace kron::nn::ops::device

@@ -338,29 +338,44 @@ core::Json SurrogateTrain::run() {
     });
   };
 
-  // Batches in the model's memory space (staged through xb, yb on the host).
-  nn::Array<double> xd(space), yd(space), out(space), g(space);
+  // The data set resident in the model's memory space: on the GPU one upload, after which every
+  // batch is gathered there and the losses are summed there, so a training step neither copies
+  // from the host nor waits for the GPU (the sums are read once an epoch).
+  const bool on_device = space == core::MemorySpace::Device;
+  nn::Array<double> resident_sets[4];
+  std::vector<double>* host_sets[4] = {&a_train, &u_train, &a_test, &u_test};
+  const double* sets[4];
+  for (int k = 0; k < 4; ++k) {
+    sets[k] = host_sets[k]->data();
+    if (!on_device) continue;
+    resident_sets[k].set_space(space);
+    resident_sets[k].assign(host_sets[k]->data(), host_sets[k]->size());
+    sets[k] = resident_sets[k].data();
+  }
+  nn::Array<double> xd(space), yd(space), out(space), g(space), sum(space);
   for (auto* a : {&xd, &yd, &out, &g}) a->resize(static_cast<std::size_t>(B * P));
+  sum.resize(1);
+  auto read_sum = [&]() {
+    double v = 0;
+    sum.copy_to(&v);
+    return v;
+  };
 
   // The test error: each rank its block of test samples, in batches.
   auto evaluate = [&]() {
     const long t0 = test * rank / np, t1 = test * (rank + 1) / np;
-    double sum = 0;
-    std::vector<double> errors;
+    nn::ops::fill(space, sum.data(), 1, 0.0);
     for (long b0 = t0; b0 < t1; b0 += B) {
       const long bs = std::min(B, t1 - b0);
-      xd.assign(a_test.data() + b0 * P, static_cast<std::size_t>(bs * P));
-      yd.assign(u_test.data() + b0 * P, static_cast<std::size_t>(bs * P));
-      model.forward(xd.data(), out.data(), bs);
+      model.forward(sets[2] + b0 * P, out.data(), bs);
       yn.decode(space, out.data(), bs);
-      nn::ops::relative_l2(space, out.data(), yd.data(), P, bs, nullptr, &errors);
-      for (double e : errors) sum += e;
+      nn::ops::relative_l2_accumulate(space, out.data(), sets[3] + b0 * P, P, bs, nullptr, sum.data());
     }
-    return core::mpi::sum(sum, comm_) / double(test);
+    return core::mpi::sum(read_sum(), comm_) / double(test);
   };
 
   std::vector<long> order(static_cast<std::size_t>(train));
-  std::vector<double> xb(static_cast<std::size_t>(B * P)), yb(xb.size());
+  nn::Array<long> order_d(space);
   double train_loss = train_hist.empty() ? 0.0 : train_hist.back(), test_err = test_hist.empty() ? 0.0 : test_hist.back();
   double train_seconds = 0;
   long trained_samples = 0;
@@ -372,30 +387,29 @@ core::Json SurrogateTrain::run() {
     nn::Rng shuffle(static_cast<std::uint64_t>(seed) * 1000003ULL + static_cast<std::uint64_t>(e) + 1);
     for (long i = train - 1; i > 0; --i)
       std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(std::min<long>(i, static_cast<long>(shuffle.uniform() * double(i + 1))))]);
+    order_d.assign(order.data(), order.size());
+    const long* rows = on_device ? order_d.data() : order.data();
+    nn::ops::fill(space, sum.data(), 1, 0.0);
     double loss_sum = 0;
     {
       core::ScopedTimer t("train");
       for (long b0 = 0; b0 < train; b0 += B) {
         const long bs = std::min(B, train - b0), l0 = bs * rank / np, l1 = bs * (rank + 1) / np, nb = l1 - l0;
         opt.zero_grad();
-        for (long b = 0; b < nb; ++b) {
-          const long idx = order[static_cast<std::size_t>(b0 + l0 + b)];
-          std::copy_n(a_train.data() + idx * P, P, xb.data() + b * P);
-          std::copy_n(u_train.data() + idx * P, P, yb.data() + b * P);
-        }
         if (nb > 0) {
-          xd.assign(xb.data(), static_cast<std::size_t>(nb * P));
-          yd.assign(yb.data(), static_cast<std::size_t>(nb * P));
+          nn::ops::gather_rows(space, sets[0], xd.data(), rows + b0 + l0, nb, P);
+          nn::ops::gather_rows(space, sets[1], yd.data(), rows + b0 + l0, nb, P);
           model.forward(xd.data(), out.data(), nb);
           yn.decode(space, out.data(), nb);
           // The reference's LpLoss(size_average=False): relative L2 summed over the batch.
-          loss_sum += double(nb) * nn::ops::relative_l2(space, out.data(), yd.data(), P, nb, g.data());
+          nn::ops::relative_l2_accumulate(space, out.data(), yd.data(), P, nb, g.data(), sum.data());
           yn.backward(space, g.data(), double(nb), nb);
           model.backward(xd.data(), g.data(), nullptr, nb);
         }
         nn::allreduce_gradients(params, comm_, false);
         opt.step();
       }
+      loss_sum = read_sum();
     }
     train_loss = core::mpi::sum(loss_sum, comm_) / double(train);
     if (!std::isfinite(train_loss))
