@@ -389,6 +389,37 @@ __global__ void k_sum_parts(const T* part, long chunks, long coefs, T* grad, boo
   }
 }
 
+// Many parts: a block takes 32 coefficients and its 16 thread rows the parts c = row, row + 16,
+// ... (a fixed assignment); row 0 then adds the rows' sums in order, so every run gives the same
+// bits.
+constexpr int kSumRows = 16;
+template <class T>
+__global__ void k_sum_parts_wide(const T* part, long chunks, long coefs, T* grad, bool acc, bool conj) {
+  __shared__ alignas(16) unsigned char buf[kSumRows * 32 * sizeof(T)];
+  T* rows = reinterpret_cast<T*>(buf);
+  const long k = blockIdx.x * 32L + threadIdx.x;
+  T s = T(0);
+  if (k < coefs)
+    for (long c = threadIdx.y; c < chunks; c += kSumRows) s += conj_if(part[c * coefs + k], conj);
+  rows[threadIdx.y * 32 + threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y == 0 && k < coefs) {
+    T t = acc ? grad[k] : T(0);
+    for (int r = 0; r < kSumRows; ++r) t += rows[r * 32 + threadIdx.x];
+    grad[k] = t;
+  }
+}
+
+// grad (+)= the sum of `chunks` parts of `coefs` values each, in a fixed order.
+template <class T>
+void sum_parts(const T* part, long chunks, long coefs, T* grad, bool acc, bool conj) {
+  cudaStream_t st = core::device_context().stream;
+  if (chunks >= kSumRows && (coefs + 31) / 32 <= (1L << 31) - 1)
+    k_sum_parts_wide<T><<<static_cast<unsigned>((coefs + 31) / 32), dim3(32, kSumRows), 0, st>>>(part, chunks, coefs, grad, acc, conj);
+  else
+    k_sum_parts<T><<<grid_for(coefs), kBlock, 0, st>>>(part, chunks, coefs, grad, acc, conj);
+}
+
 template <class T>
 core::DeviceBuffer<T> upload(const std::vector<T>& v) {
   core::DeviceBuffer<T> d(v.size());
@@ -801,7 +832,7 @@ struct Executor::Impl {
         cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev);
         return count > 0 ? static_cast<long>(count) : 132L;
       }();
-      const long tiles = ((m + 31) / 32) * ((n + 31) / 32), fill = 2 * sms;  // 32 x 32 output tiles for two waves
+      const long tiles = ((m + 31) / 32) * ((n + 31) / 32), fill = sms;  // 32 x 32 output tiles for a wave
       const long pieces = std::clamp((fill + vi.outer * tiles - 1) / (vi.outer * tiles), 1L, std::max(1L, vi.inner / 256));
       const long piece = vi.inner / pieces, rest = vi.inner - pieces * piece, per_slab = pieces + (rest > 0 ? 1 : 0);
       const long most = std::max(1L, (1L << 22) / (coefs * per_slab));  // slabs a round: parts of at most 32 MiB
@@ -821,7 +852,7 @@ struct Executor::Impl {
           core::cublas_check(gemm_batched(ctx.blas, tx, CUBLAS_OP_N, n, m, rest, xo + pieces * piece, vi.inner, vi.ostride, yo + pieces * piece, vo.inner,
                                           vo.ostride, 0.0, part + count * pieces * coefs, n, coefs, count),
                              "cuBLAS strided-batched GEMM of a coefficient gradient");
-        k_sum_parts<T><<<grid_for(coefs), kBlock, 0, ctx.stream>>>(part, count * per_slab, coefs, grad, acc || o0 > 0, false);
+        sum_parts(part, count * per_slab, coefs, grad, acc || o0 > 0, false);
       }
       launched("a coefficient gradient");
       return;
@@ -857,7 +888,7 @@ struct Executor::Impl {
     T* part = ctx.scratch<T>(5, static_cast<std::size_t>(chunks * coefs));
     const dim3 grid(std::min(grid_for(coefs), 65535u), static_cast<unsigned>(chunks));
     k_coefficient_gradient<T><<<grid, kBlock, 0, ctx.stream>>>(x, vi, y, vo, part, groups, m, n, span, trans, diagonal, per_group, per_chunk, coefs);
-    k_sum_parts<T><<<grid_for(coefs), kBlock, 0, ctx.stream>>>(part, chunks, coefs, grad, acc, false);
+    sum_parts(part, chunks, coefs, grad, acc, false);
     launched("a coefficient gradient");
   }
 };
