@@ -151,6 +151,8 @@ void run_layout_suite(const Options& opt, Report& report, MPI_Comm comm);
 void run_linops_suite(const Options& opt, Report& report, MPI_Comm comm);
 void run_gp_suite(const Options& opt, Report& report, MPI_Comm comm);
 void run_nn_suite(const Options& opt, Report& report, MPI_Comm comm);
+/// Case fno of the nn and gpu suites: training steps of the paper's Darcy FNO in `space`.
+void fno_training(const Options& opt, core::MemorySpace space, Report& report, MPI_Comm comm);
 /// The CUDA build only (bench_gpu.cpp).
 void run_gpu_suite(const Options& opt, Report& report, MPI_Comm comm);
 

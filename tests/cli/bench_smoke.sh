@@ -11,7 +11,7 @@ cd "$work"
 export KRON_FFTW_WISDOM=$work/wisdom.txt
 fail() { echo "FAIL: $*"; exit 1; }
 "$bench" --help | grep -q -- "--inject-error" || fail "--help"
-declare -A all=([layout]="copy,transpose,fft" [linops]="copy,laplacian,compact,dst1,poisson_fftw,poisson_amg" [gp]="copy,kronecker_solve,hm_step" [nn]="copy,monarch,butterfly")
+declare -A all=([layout]="copy,transpose,fft" [linops]="copy,laplacian,compact,dst1,poisson_fftw,poisson_amg" [gp]="copy,kronecker_solve,hm_step" [nn]="copy,monarch,butterfly,fno")
 for suite in layout linops gp nn; do
   mpirun -n 2 "$bench" --suite "$suite" --quick --json "$suite.json" > "$suite.txt" 2>&1 || { cat "$suite.txt"; fail "suite $suite failed"; }
   "$py" "$here/check_bench_json.py" "$suite.json" "$suite" "${all[$suite]}" || fail "$suite.json"
