@@ -725,11 +725,13 @@ TEST_CASE("L-BFGS honours its time limit inside a line search and returns the be
 TEST_CASE("BWLer-hat: the loss's gradient through the MLP, and an MLP under the BWLer layer learns convection", "[spectral][fit][nn]") {
   // The composed gradient (space-time loss -> nodal values -> MLP weights) against central
   // differences of the loss in the weights.
-  {
+  for (long features : {0L, 3L}) {
     const auto p = convection(1.0, 9, 8);
     problems::BwlerHatOptions o;
     o.hidden = {8, 8};
     o.seed = 3;
+    o.time_features = features;
+    INFO(features << " time features");
     problems::BwlerHat hat(p, o);
     hat.loss(true);
     double err = 0, scale = 0;
@@ -766,4 +768,17 @@ TEST_CASE("BWLer-hat: the loss's gradient through the MLP, and an MLP under the 
   CHECK(r.loss <= 1e-3);
   o.steps = 50;
   CHECK((problems::BwlerHat(p, o).train().u - problems::BwlerHat(p, o).train().u).norm() == 0.0);
+  // c = 10 (sin(x - 10 t) oscillates 1.6 times in t) on 25 x 16 nodes, 2000 steps: the MLP on
+  // (t, sin x, cos x) stays far off; with 8 Fourier features of t it learns it.
+  const auto p10 = convection(10.0, 25, 16);
+  o.steps = 2000;
+  double errs[2];
+  for (long features : {0L, 8L}) {
+    o.time_features = features;
+    const spectral::FitResult r10 = problems::BwlerHat(p10, o).train();
+    errs[features > 0] = test_error(p10, r10.u, [](double t, double x) { return std::sin(x - 10 * t); });
+  }
+  INFO("c = 10: relative L2 " << errs[0] << " without time features, " << errs[1] << " with 8");
+  CHECK(errs[0] >= 0.3);
+  CHECK(errs[1] <= 0.15);
 }

@@ -68,6 +68,10 @@ void Bwler::declare(core::Schema& schema) {
       {"hat_structure", ValueKind::String, "\"dense\"",
        "method hat: the MLP's hidden-to-hidden layers: dense, low_rank:R, block_diag:NB, monarch:NB, butterfly, flat_butterfly:NB or "
        "a sum joined by '+'."},
+      {"hat_time_features", ValueKind::Integer, "0",
+       "method hat: K > 0 adds sin(pi k s) and cos(pi k s), k = 1 .. K, of t's position s in [0, 1] to the MLP's inputs (Fourier "
+       "features of t, against the MLP's bias to slow functions; 0: the paper's inputs). For convection at speed c, K of c/pi or more (12.7 at c = 40).",
+       0, 1000},
       {"seed", ValueKind::Integer, "0", "method hat: the seed of the MLP's initial weights.", 0, 1e18},
       {"time_slabs", ValueKind::Integer, "1",
        "Above 1: [t0, t1] in this many equal slabs of bwler.nodes[0] t nodes each, every slab's collocation system solved by "
@@ -242,6 +246,7 @@ Bwler::Bwler(const core::Deck& deck, MPI_Comm comm) : deck_(deck), comm_(comm) {
     for (long w : deck.integers(S, "hat_widths")) hat_.hidden.push_back(w);
     hat_.structure = deck.string(S, "hat_structure");
     hat_.seed = static_cast<std::uint64_t>(deck.integer(S, "seed"));
+    hat_.time_features = deck.integer(S, "hat_time_features");
     try {  // an MLP of that description: refused here, before any work, with the key named
       std::vector<long> widths{2};
       widths.insert(widths.end(), hat_.hidden.begin(), hat_.hidden.end());

@@ -10,7 +10,9 @@
 namespace kron::problems {
 
 BwlerHat::BwlerHat(const spectral::SpaceTimeProblem& p, const BwlerHatOptions& o)
-    : o_(o), loss_(p), nt_(loss_.nt()), nx_(loss_.nx()), nin_(p.x.periodic() ? 3 : 2) {
+    : o_(o), loss_(p), nt_(loss_.nt()), nx_(loss_.nx()), nin_((p.x.periodic() ? 3 : 2) + 2 * o.time_features) {
+  if (o.time_features < 0) throw Error("BWLer-hat: a negative number of time features");
+  const long nb = p.x.periodic() ? 3 : 2;
   std::vector<long> widths{nin_};
   widths.insert(widths.end(), o.hidden.begin(), o.hidden.end());
   widths.push_back(1);
@@ -25,7 +27,12 @@ BwlerHat::BwlerHat(const spectral::SpaceTimeProblem& p, const BwlerHatOptions& o
       double* f = in_.data() + (i * nx_ + j) * nin_;
       f[0] = 2.0 * (t[static_cast<std::size_t>(i)] - p.t.lower()) / (p.t.upper() - p.t.lower()) - 1.0;
       const double s = (x[static_cast<std::size_t>(j)] - p.x.lower()) / (p.x.upper() - p.x.lower());
-      if (nin_ == 3) {
+      const double st = 0.5 * (f[0] + 1.0);
+      for (long k = 1; k <= o.time_features; ++k) {
+        f[nb + 2 * (k - 1)] = std::sin(pi * double(k) * st);
+        f[nb + 2 * (k - 1) + 1] = std::cos(pi * double(k) * st);
+      }
+      if (nb == 3) {
         f[1] = std::sin(2.0 * pi * s);
         f[2] = std::cos(2.0 * pi * s);
       } else {

@@ -23,12 +23,15 @@ struct BwlerHatOptions {
   double seconds = 60;  ///< wall-time limit of train()
   double lr = 1e-3, clip = 1.0;
   std::uint64_t seed = 0;
+  long time_features = 0;  ///< K: sin(pi k s), cos(pi k s) of t's position s in [0, 1], k = 1 .. K, as inputs too
 };
 
 class BwlerHat {
  public:
   /// The MLP's inputs at node (t_i, x_j): t scaled to [-1, 1], and (sin, cos) of x's phase on a
-  /// periodic x axis (the field is periodic there), x scaled to [-1, 1] on a bounded one.
+  /// periodic x axis (the field is periodic there), x scaled to [-1, 1] on a bounded one; then
+  /// the time_features pairs (Fourier features of t: an MLP learns slow functions first, and
+  /// sin(x - c t) at large c oscillates c / (2 pi) times in t).
   BwlerHat(const spectral::SpaceTimeProblem& p, const BwlerHatOptions& o);
   /// The loss at the MLP's current weights; with `gradient`, every parameter's gradient is set to
   /// the loss's (zeroed first).
