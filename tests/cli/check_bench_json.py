@@ -49,7 +49,7 @@ for r in rows:
     base = name.split(" ")[0]
     seen.add(base)
 # Row names start with the case's word (poisson_fftw and poisson_amg rows both with "poisson").
-aliases = {"compact": "compact6", "poisson_fftw": "poisson", "poisson_amg": "poisson", "kronecker_solve": "kronecker", "hm_step": "GP-HM"}
+aliases = {"compact": "compact6", "poisson_fftw": "poisson", "poisson_amg": "poisson", "kronecker_solve": "kronecker", "hm_step": "GP-HM", "fno": "FNO"}
 want = {aliases.get(c, c) for c in cases}
 if seen != want:
     fail("cases run %s, expected %s" % (sorted(seen), sorted(want)))
