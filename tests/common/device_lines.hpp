@@ -49,7 +49,7 @@ template <class T>
 void track(const T& ref, const T& got, double& err, double& scale) {
   const double v = std::abs(got - ref);
   err = std::max(err, std::isfinite(v) ? v : INFINITY);
-  scale = std::max(scale, std::abs(ref));
+  scale = std::max(scale, double(std::abs(ref)));
 }
 
 /// Largest difference relative to the largest reference value.

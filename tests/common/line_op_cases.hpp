@@ -62,6 +62,8 @@ std::vector<Case<T>> cases() {
   std::mt19937 g(5);
   const layout::AxisGrid uni = layout::AxisGrid::uniform(11, 0.0, 1.0), per = layout::AxisGrid::periodic(12, 0.0, 1.0);
   const layout::AxisGrid cheb = layout::AxisGrid::chebyshev(9, 0.0, 1.0);
+  // Single precision: the coefficient kinds only (real-coefficient and transform kinds are fp64).
+  if constexpr (!is_single<T>) {
   for (auto [grid, s, d, label] : std::vector<std::tuple<layout::AxisGrid, Scheme, int, const char*>>{
            {uni, Scheme::FD2, 2, "fd2 d2 bounded (banded)"},
            {per, Scheme::FD4, 1, "fd4 d1 periodic (banded, wrapped)"},
@@ -97,6 +99,7 @@ std::vector<Case<T>> cases() {
     }
     const Eigen::MatrixXd D = op.dense();
     cs.push_back({"scaled compact4 d2 + scaled fd4 d1", LineOp<T>::real(op), [D](long) { return Mat<T>(D.cast<T>()); }});
+  }
   }
   {
     const long m = 6, n = 9;
@@ -151,6 +154,7 @@ std::vector<Case<T>> cases() {
                     return A;
                   }});
   }
+  if constexpr (is_single<T>) return cs;
   using TK = typename LineOp<T>::Transform;
   for (auto [k, label] : std::vector<std::pair<TK, const char*>>{
            {TK::DST1, "dst1"}, {TK::DCT2, "dct2"}, {TK::DCT3, "dct3"}, {TK::R2HC, "r2hc"}, {TK::HC2R, "hc2r"}})

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kron/core/device.hpp"
+#include "kron/core/memory_budget.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/layout/field.hpp"
 #include "kron/layout/field_ops.hpp"
@@ -37,6 +38,23 @@ TEST_CASE("device memory: a failed allocation is a kron::Error, not a crash", "[
   CHECK_THROWS_WITH(DeviceBuffer<double>(std::size_t(1) << 50), Catch::Contains("cudaMalloc") && Catch::Contains("failed"));
   DeviceBuffer<double> ok(16);  // the device still works afterwards
   CHECK(ok.data() != nullptr);
+}
+
+TEST_CASE("device memory: the estimate of a run against the GPU's free memory", "[gpu]") {
+  const DeviceMemory m = device_memory();
+  CHECK(current_device() >= 0);
+  CHECK(m.free > 0);
+  CHECK(m.free <= m.total);
+  MemoryEstimate small, huge;
+  small.add("a little", 1e6);
+  huge.add("more than any GPU", 1e16);
+  const MemoryCheck a = check_device_memory(small, MPI_COMM_WORLD), b = check_device_memory(huge, MPI_COMM_WORLD);
+  CHECK(a.fits());
+  CHECK(a.node_available > 0);
+  CHECK(a.node_ranks >= 1);
+  CHECK(a.node_need >= 1e6);
+  CHECK_FALSE(b.fits());
+  CHECK(b.node_need >= 1e16);
 }
 
 TEST_CASE("device memory: copy bandwidth (printed; the floor kron-bench compares GPU kernels with)", "[gpu]") {

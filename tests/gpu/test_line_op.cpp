@@ -62,15 +62,15 @@ void check_device() {
                 const T want = yv[i] + (acc ? y.at(y.host, o, i, j) : T(0));
                 const T got = y.at(yd, o, i, j);
                 // NaN (the poison) fails every comparison below.
-                err = std::max(err, std::isfinite(std::abs(got)) ? std::abs(got - want) : INFINITY);
-                err_host = std::max(err_host, std::isfinite(std::abs(got)) ? std::abs(got - y.at(yh, o, i, j)) : INFINITY);
-                scale = std::max(scale, std::abs(want));
+                err = std::max(err, std::isfinite(std::abs(got)) ? double(std::abs(got - want)) : INFINITY);
+                err_host = std::max(err_host, std::isfinite(std::abs(got)) ? double(std::abs(got - y.at(yh, o, i, j))) : INFINITY);
+                scale = std::max(scale, double(std::abs(want)));
               }
             }
           INFO(c.name << ", " << name(t) << ", outer " << outer << ", inner " << inner << ", pad " << pad << (acc ? ", accumulate" : "")
                       << ": error " << err << " (against the host executor " << err_host << ") of " << scale);
-          CHECK(err <= 1e-12 * std::max(1.0, scale));
-          CHECK(err_host <= 1e-12 * std::max(1.0, scale));
+          CHECK(err <= tolerance<T>(1e-12) * std::max(1.0, scale));
+          CHECK(err_host <= tolerance<T>(1e-12) * std::max(1.0, scale));
           // Padding between slabs keeps its bytes (poison or the old values); the input is unchanged.
           bool pad_ok = true;
           for (long o = 0; o < outer; ++o)
@@ -112,16 +112,16 @@ void device_dot_products() {
       T lhs = 0, rhs = 0;
       double norm = 0;
       for (std::size_t q = 0; q + 1 < y.host.size(); ++q) {
-        if constexpr (std::is_same_v<T, double>) lhs += y.host[q] * ax[q];
+        if constexpr (std::is_floating_point_v<T>) lhs += y.host[q] * ax[q];
         else lhs += std::conj(y.host[q]) * ax[q];
       }
       for (std::size_t q = 0; q + 1 < x.host.size(); ++q) {
-        if constexpr (std::is_same_v<T, double>) rhs += hy[q] * x.host[q];
+        if constexpr (std::is_floating_point_v<T>) rhs += hy[q] * x.host[q];
         else rhs += std::conj(hy[q]) * x.host[q];
         norm += std::abs(hy[q]) * std::abs(x.host[q]);
       }
       INFO(c.name << ", " << outer << "x" << inner << " device lines: <Ax,y> = " << lhs << ", <x,A^H y> = " << rhs);
-      CHECK(std::abs(lhs - rhs) <= 1e-13 * norm);
+      CHECK(std::abs(lhs - rhs) <= tolerance<T>(1e-13) * norm);
     }
 }
 
@@ -136,6 +136,12 @@ TEST_CASE("LineOp on the device: complex lines, every kind and Trans, against de
 TEST_CASE("LineOp on the device passes the dot-product test, real and complex", "[gpu][lineop]") {
   device_dot_products<double>();
   device_dot_products<cplx>();
+}
+TEST_CASE("LineOp on the device in single precision: coefficient kinds against dense products and the host", "[gpu][lineop]") {
+  check_device<float>();
+  check_device<std::complex<float>>();
+  device_dot_products<float>();
+  device_dot_products<std::complex<float>>();
 }
 
 TEST_CASE("LineOp refuses lines split between host and device memory", "[gpu][lineop]") {

@@ -17,6 +17,7 @@
 #include "kron/nn/ops.hpp"
 #include "line_op_cases.hpp"
 #include "nn_cases.hpp"
+#include "nn_ops_cases.hpp"
 #include "random_values.hpp"
 
 using namespace kron;
@@ -62,7 +63,7 @@ void coefficient_gradients() {
           c.op.coefficient_gradient(x.device_view(), dy.device_view(), gd.data(), t, acc);
           const double e = rel_diff(gh, download(gd.data(), nc));
           INFO(c.name << ", " << name(t) << ", " << sh[0] << " x " << sh[1] << " lines, pad " << sh[2] << (acc ? ", accumulate" : "") << ": " << e);
-          CHECK(e <= 1e-13);
+          CHECK(e <= tolerance<T>(1e-13));
           ++checked;
         }
   }
@@ -95,7 +96,7 @@ void device_coefficients() {
       std::vector<T> want = y.host;
       fresh.apply(x.host_view(), {want.data(), y.outer, y.n, y.inner, y.ostride}, t);
       INFO(name(t) << ", inner " << sh[1]);
-      CHECK(rel_diff(y.points(want), y.points(y.download())) <= 1e-13);
+      CHECK(rel_diff(y.points(want), y.points(y.download())) <= tolerance<T>(1e-13));
       // The host copy is stale now: host applies refuse until host coefficients are given.
       CHECK_THROWS_WITH(op.apply(x.host_view(), y.host_view(), t), Catch::Contains("last set in device memory"));
       op.set_coefficients(a.data());
@@ -163,6 +164,13 @@ TEST_CASE("Line-operator coefficients set from device memory", "[gpu][nn]") {
   device_coefficients<cplx>();
 }
 
+TEST_CASE("Coefficient gradients and device coefficients of single-precision line operators", "[gpu][nn]") {
+  coefficient_gradients<float>();
+  coefficient_gradients<std::complex<float>>();
+  device_coefficients<float>();
+  device_coefficients<std::complex<float>>();
+}
+
 TEST_CASE("Structured maps on the device match the host", "[gpu][nn]") {
   for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "monarch:4", "butterfly", "butterfly+low_rank:2", "flat_butterfly:4",
                                  "flat_butterfly:2+low_rank:2"})
@@ -174,6 +182,18 @@ TEST_CASE("Structured maps on the device match the host", "[gpu][nn]") {
   compare_map<double>("dense", 5, 7, 1, 1, 33);
   compare_map<double>("monarch:2", 6, 10, 1, 1, 17);
   compare_map<cplx>("low_rank:2", 6, 4, 4, 4, 3);
+}
+
+TEST_CASE("Every point-wise op on the device matches the host in fp64 and fp32", "[gpu][nn]") {
+  auto compare = [](const auto& h, const auto& d, double tol) {
+    REQUIRE(h.size() == d.size());
+    for (std::size_t k = 0; k < h.size(); ++k) {
+      INFO(h[k].first);
+      CHECK(rel_diff(h[k].second, d[k].second) <= tol);
+    }
+  };
+  compare(run_nn_ops<double>(MemorySpace::Host), run_nn_ops<double>(MemorySpace::Device), 1e-14);
+  compare(run_nn_ops<float>(MemorySpace::Host), run_nn_ops<float>(MemorySpace::Device), 1e-6);
 }
 
 TEST_CASE("Point-wise ops on the device match the host", "[gpu][nn]") {

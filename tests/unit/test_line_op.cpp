@@ -60,13 +60,13 @@ void check_all() {
               yv = M * xv;
               for (long i = 0; i < nout; ++i) {
                 const T want = yv[i] + (acc ? y0[o * y.v.ostride + i * inner + j] : T(0));
-                err = std::max(err, std::abs(y.at(o, i, j) - want));
-                scale = std::max(scale, std::abs(want));
+                err = std::max(err, double(std::abs(y.at(o, i, j) - want)));
+                scale = std::max(scale, double(std::abs(want)));
               }
             }
           INFO(c.name << ", " << (t == Trans::N ? "N" : t == Trans::T ? "T" : "H") << ", outer " << outer << ", inner " << inner
                       << ", pad " << pad << (acc ? ", accumulate" : "") << ": error " << err << " of " << scale);
-          CHECK(err <= 1e-13 * std::max(1.0, scale));
+          CHECK(err <= tolerance<T>(1e-13) * std::max(1.0, scale));
           CHECK(x.data == x0);  // the input is never written
           // Padding between slabs is left alone.
           bool pad_ok = true;
@@ -94,19 +94,19 @@ void dot_product_tests() {
       T lhs = 0, rhs = 0, blhs = 0, brhs = 0;
       double norm = 0;
       for (std::size_t q = 0; q + 1 < y.data.size(); ++q) {
-        if constexpr (std::is_same_v<T, double>) lhs += y.data[q] * Ax.data[q];
+        if constexpr (std::is_floating_point_v<T>) lhs += y.data[q] * Ax.data[q];
         else lhs += std::conj(y.data[q]) * Ax.data[q];
         blhs += y.data[q] * Ax.data[q];
       }
       for (std::size_t q = 0; q + 1 < x.data.size(); ++q) {
-        if constexpr (std::is_same_v<T, double>) rhs += Hy.data[q] * x.data[q];
+        if constexpr (std::is_floating_point_v<T>) rhs += Hy.data[q] * x.data[q];
         else rhs += std::conj(Hy.data[q]) * x.data[q];
         brhs += Ty.data[q] * x.data[q];
         norm += std::abs(Hy.data[q]) * std::abs(x.data[q]);
       }
       INFO(c.name << ", " << outer << "x" << inner << " lines: <Ax,y> = " << lhs << ", <x,A^H y> = " << rhs);
-      CHECK(std::abs(lhs - rhs) <= 1e-13 * norm);
-      CHECK(std::abs(blhs - brhs) <= 1e-13 * norm);
+      CHECK(std::abs(lhs - rhs) <= tolerance<T>(1e-13) * norm);
+      CHECK(std::abs(blhs - brhs) <= tolerance<T>(1e-13) * norm);
     }
 }
 
@@ -148,13 +148,13 @@ void gradient_tests() {
         const double pred = real_dot(grad, e);
         INFO(c.name << ", " << (t == Trans::N ? "N" : t == Trans::T ? "T" : "H") << ", outer " << outer << ", inner " << inner << ": dL "
                     << l1 - l0 << ", <G, E> " << pred);
-        CHECK(std::abs((l1 - l0) - pred) <= 1e-12 * (1 + std::abs(pred)));
+        CHECK(std::abs((l1 - l0) - pred) <= tolerance<T>(1e-12) * (1 + std::abs(pred)));
         // Accumulation adds to what is there.
         std::vector<T> twice = grad;
         c.op.coefficient_gradient(x.v, w.v, twice.data(), t, true);
         double acc_err = 0;
-        for (std::size_t q = 0; q < grad.size(); ++q) acc_err = std::max(acc_err, std::abs(twice[q] - T(2) * grad[q]));
-        CHECK(acc_err <= 1e-12 * (1 + std::abs(pred)));
+        for (std::size_t q = 0; q < grad.size(); ++q) acc_err = std::max(acc_err, double(std::abs(twice[q] - T(2) * grad[q])));
+        CHECK(acc_err <= tolerance<T>(1e-12) * (1 + std::abs(pred)));
         ++checked;
       }
   }
@@ -177,6 +177,21 @@ TEST_CASE("LineOp of complex lines equals a dense product for every kind and Tra
 TEST_CASE("LineOp passes the dot-product test, real and complex", "[lineop]") {
   dot_product_tests<double>();
   dot_product_tests<cplx>();
+}
+
+// Single precision (training in fp32): the coefficient kinds against the same references, with
+// tolerances scaled by the unit roundoffs' ratio; the fp64-only kinds refused by name.
+TEST_CASE("LineOp in single precision: coefficient kinds against dense products, adjoints and gradients", "[lineop]") {
+  using cf = std::complex<float>;
+  check_all<float>();
+  check_all<cf>();
+  dot_product_tests<float>();
+  dot_product_tests<cf>();
+  gradient_tests<float>();
+  gradient_tests<cf>();
+  const Operator1D d2 = derivative(layout::AxisGrid::uniform(9, 0.0, 1.0), Scheme::FD2, 2);
+  CHECK_THROWS_WITH(LineOp<float>::real(d2), Catch::Contains("double precision only"));
+  CHECK_THROWS_WITH(LineOp<cf>::transform(LineOp<cf>::Transform::DCT2, 8), Catch::Contains("double precision only"));
 }
 
 TEST_CASE("LineOp refuses lines that do not fit and coefficients that do not add up", "[lineop]") {

@@ -17,6 +17,7 @@
 #include "kron/nn/monarch_dft.hpp"
 #include "kron/nn/ops.hpp"
 #include "nn_cases.hpp"
+#include "nn_ops_cases.hpp"
 
 using namespace kron;
 using namespace kron::nn;
@@ -574,6 +575,24 @@ TEST_CASE("Batches gathered from a resident set, and the summed relative L2 erro
   CHECK(g1 == g2);
   std::vector<double> zero(static_cast<std::size_t>(len), 0.0);
   CHECK_THROWS_WITH(ops::relative_l2_accumulate(core::MemorySpace::Host, x.data(), zero.data(), len, 1, nullptr, &sum), Catch::Contains("zero target"));
+}
+
+TEST_CASE("Point-wise ops in single precision agree with double precision", "[nn]") {
+  // The same inputs (float values) through every op in fp32 and fp64: agreement to fp32's
+  // rounding (sums are formed in double in both).
+  const auto f = testing::run_nn_ops<float>(core::MemorySpace::Host), d = testing::run_nn_ops<double>(core::MemorySpace::Host);
+  REQUIRE(f.size() == d.size());
+  for (std::size_t k = 0; k < f.size(); ++k) {
+    double err = 0, scale = 0;
+    for (std::size_t q = 0; q < d[k].second.size(); ++q) {
+      err = std::max(err, std::abs(f[k].second[q] - d[k].second[q]));
+      scale = std::max(scale, std::abs(d[k].second[q]));
+    }
+    INFO(d[k].first << ": " << err << " of " << scale);
+    CHECK(f[k].second.size() == d[k].second.size());
+    CHECK(err <= 2e-6 * std::max(scale, 1e-30));
+    CHECK(scale > 0);
+  }
 }
 
 TEST_CASE("Adam: the first step and a convex problem", "[nn]") {

@@ -19,6 +19,14 @@ std::string device_summary();
 /// the build has no CUDA or no GPU is visible.
 int select_device(MPI_Comm comm);
 
+/// The current GPU's index (cudaGetDevice), and its free and total memory in bytes
+/// (cudaMemGetInfo); -1 and zeros in a CPU build or where no GPU is visible.
+int current_device();
+struct DeviceMemory {
+  double free = 0, total = 0;
+};
+DeviceMemory device_memory();
+
 /// Bytes in the memory of the current GPU (plain cudaMalloc, never managed memory); movable
 /// only. In a CPU build constructing one with n > 0 throws kron::Error.
 class DeviceBytes {
@@ -51,6 +59,7 @@ class DeviceBytes {
 template <class T>
 class DeviceBuffer {
  public:
+  using value_type = T;
   DeviceBuffer() = default;
   explicit DeviceBuffer(std::size_t n) : bytes_(n * sizeof(T)), n_(n) {}
   T* data() { return static_cast<T*>(bytes_.data()); }

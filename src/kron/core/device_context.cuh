@@ -51,6 +51,10 @@ template <>
 struct DeviceType<std::complex<double>> {
   using type = cuda::std::complex<double>;
 };
+template <>
+struct DeviceType<std::complex<float>> {
+  using type = cuda::std::complex<float>;
+};
 static_assert(sizeof(cuda::std::complex<double>) == sizeof(std::complex<double>), "complex layouts differ");
 
 }  // namespace kron::core

@@ -113,6 +113,24 @@ void copy_on_device(void* dst, const void* src, std::size_t bytes) {
 }
 void fill_device_bytes(void* dst, int value, std::size_t bytes) { check(cudaMemset(dst, value, bytes), "cudaMemset"); }
 void device_synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+
+int current_device() {
+  int d = -1;
+  if (cuda_device_count() == 0 || cudaGetDevice(&d) != cudaSuccess) {
+    cudaGetLastError();
+    return -1;
+  }
+  return d;
+}
+
+DeviceMemory device_memory() {
+  std::size_t free = 0, total = 0;
+  if (cuda_device_count() == 0 || cudaMemGetInfo(&free, &total) != cudaSuccess) {
+    cudaGetLastError();
+    return {};
+  }
+  return {static_cast<double>(free), static_cast<double>(total)};
+}
 void copy_to_device_async(void* dst, const void* src, std::size_t bytes) {
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, device_context().stream), "cudaMemcpyAsync to the device");
 }

@@ -16,6 +16,8 @@ bool cuda_enabled() { return false; }
 int cuda_device_count() { return 0; }
 std::string device_summary() { return "CPU build (no CUDA)"; }
 int select_device(MPI_Comm) { no_cuda("selecting a GPU"); }
+int current_device() { return -1; }
+DeviceMemory device_memory() { return {}; }
 DeviceBytes::DeviceBytes(std::size_t bytes) {
   if (bytes > 0) no_cuda("device memory");
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kron/core/device.hpp"
 #include "kron/core/mpi.hpp"
 #include "kron/core/text.hpp"
 
@@ -72,29 +73,52 @@ double resident_bytes() {
   return kb > 0 ? kb * 1024.0 : 0.0;
 }
 
-MemoryCheck check_memory(const MemoryEstimate& estimate, MPI_Comm comm) {
+namespace {
+
+// The estimate against a pool shared by the ranks of `pool` (a node, or the ranks of one GPU):
+// `held` what each rank holds there now, `available` what the pool has (the same on its ranks).
+// The neediest pool relative to what it has speaks for all.
+MemoryCheck pooled(const MemoryEstimate& estimate, MPI_Comm comm, MPI_Comm pool, double held, double available) {
   MemoryCheck c;
   const double mine = estimate.total();
   c.rank_max = mpi::max(mine, comm);
   c.all = mpi::sum(mine, comm);
-  MPI_Comm node;
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, mpi::rank(comm), MPI_INFO_NULL, &node);
-  const double need = mpi::sum(mine + resident_bytes(), node);
-  const int nranks = mpi::size(node);
-  // Every rank of a node reads the same number; the node's lowest rank speaks for it.
-  const double avail = node_available_bytes();
-  MPI_Comm_free(&node);
-  // The neediest node relative to what it has.
+  const double need = mpi::sum(mine + held, pool);
+  const int nranks = mpi::size(pool);
   struct {
     double ratio;
     int rank;
-  } in{avail > 0 ? need / avail : 0.0, mpi::rank(comm)}, out{};
+  } in{available > 0 ? need / available : 0.0, mpi::rank(comm)}, out{};
   MPI_Allreduce(&in, &out, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm);
-  double vals[3] = {need, avail, double(nranks)};
+  double vals[3] = {need, available, double(nranks)};
   MPI_Bcast(vals, 3, MPI_DOUBLE, out.rank, comm);
   c.node_need = vals[0];
   c.node_available = vals[1];
   c.node_ranks = static_cast<int>(vals[2]);
+  return c;
+}
+
+}  // namespace
+
+MemoryCheck check_memory(const MemoryEstimate& estimate, MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, mpi::rank(comm), MPI_INFO_NULL, &node);
+  // Every rank of a node reads the same number.
+  const MemoryCheck c = pooled(estimate, comm, node, resident_bytes(), node_available_bytes());
+  MPI_Comm_free(&node);
+  return c;
+}
+
+MemoryCheck check_device_memory(const MemoryEstimate& estimate, MPI_Comm comm) {
+  MPI_Comm node, gpu;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, mpi::rank(comm), MPI_INFO_NULL, &node);
+  const int dev = current_device();
+  MPI_Comm_split(node, dev < 0 ? MPI_UNDEFINED : dev, mpi::rank(node), &gpu);
+  MPI_Comm_free(&node);
+  if (gpu == MPI_COMM_NULL) MPI_Comm_dup(MPI_COMM_SELF, &gpu);  // no GPU: a pool of one, nothing available
+  // Free memory already excludes what the ranks hold there.
+  const MemoryCheck c = pooled(estimate, comm, gpu, 0.0, dev < 0 ? 0.0 : device_memory().free);
+  MPI_Comm_free(&gpu);
   return c;
 }
 

@@ -38,4 +38,9 @@ struct MemoryCheck {
 };
 MemoryCheck check_memory(const MemoryEstimate& estimate, MPI_Comm comm);
 
+/// The same for GPU memory (collective over `comm`): the estimates of the ranks that share each
+/// GPU (one node, one device) against that GPU's free memory now; node_* then describe the
+/// neediest GPU. Fits trivially (node_available 0) where no GPU is visible.
+MemoryCheck check_device_memory(const MemoryEstimate& estimate, MPI_Comm comm);
+
 }  // namespace kron::core

@@ -28,8 +28,8 @@ const D<T>* dev(const T* p) {
 }
 template <class T>
 D<T> dev(T v) {
-  if constexpr (std::is_same_v<T, double>) return v;
-  else return Z(v.real(), v.imag());
+  if constexpr (std::is_floating_point_v<T>) return v;
+  else return D<T>(v.real(), v.imag());
 }
 
 void launched(const char* what) { core::cuda_check(cudaGetLastError(), what); }
@@ -232,5 +232,16 @@ std::vector<T> sums(const T* x, const Interior& box) {
 KRON_INSTANTIATE(double)
 KRON_INSTANTIATE(std::complex<double>)
 #undef KRON_INSTANTIATE
+// Single precision (nn's fp32 training): the element operations.
+#define KRON_INSTANTIATE_ELEMENTS(T)                               \
+  template void copy<T>(const T*, T*, std::size_t);                \
+  template void axpby<T>(T, const T*, T, T*, std::size_t);         \
+  template void scale<T>(T, T*, std::size_t);                      \
+  template void add<T>(T, T*, std::size_t);                        \
+  template void fill<T>(T, T*, std::size_t);                       \
+  template void fill_box<T>(T, T*, const long*, const long*);
+KRON_INSTANTIATE_ELEMENTS(float)
+KRON_INSTANTIATE_ELEMENTS(std::complex<float>)
+#undef KRON_INSTANTIATE_ELEMENTS
 
 }  // namespace kron::layout::device_ops

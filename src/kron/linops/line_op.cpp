@@ -19,7 +19,10 @@ namespace kron::linops {
 namespace {
 
 template <class T>
-constexpr bool is_complex = !std::is_same_v<T, double>;
+constexpr bool is_complex = !std::is_floating_point_v<T>;
+// Double precision (the real-coefficient and transform kinds run only there).
+template <class T>
+constexpr bool is_fp64 = std::is_same_v<T, double> || std::is_same_v<T, std::complex<double>>;
 
 // The real lines a real-coefficient kind works on: complex lines as twice as many real ones (H = T).
 template <class T>
@@ -312,8 +315,11 @@ struct LineOp<T>::Impl {
     p.groups = groups;
     p.span = span;
     p.complex = is_complex<T>;
-    if constexpr (is_complex<T>) p.ac.assign(a.begin(), a.end());
-    else p.a = a;
+    p.single = !is_fp64<T>;
+    if constexpr (std::is_same_v<T, double>) p.a = a;
+    else if constexpr (std::is_same_v<T, std::complex<double>>) p.ac = a;
+    else if constexpr (std::is_same_v<T, float>) p.af = a;
+    else p.acf = a;
     p.transform = static_cast<device::Transform>(static_cast<int>(tk));
     p.hc_weight = hc_weight;
     if (kind == Kind::Real)
@@ -639,8 +645,18 @@ LineOp<T>::LineOp(LineOp&&) noexcept = default;
 template <class T>
 LineOp<T>& LineOp<T>::operator=(LineOp&&) noexcept = default;
 
+// Single-precision LineOps are the coefficient kinds; the real-coefficient (Operator1D) and
+// transform kinds are double precision only, and asking for them in float is refused by name.
+template <class T>
+void refuse_single(const char* what) {
+  if constexpr (!is_fp64<T>)
+    throw Error(std::string("LineOp: ") + what + " operators run in double precision only", {},
+                "single-precision line operators are dense, block-dense and diagonal; apply this one to double lines");
+}
+
 template <class T>
 LineOp<T> LineOp<T>::real(const Operator1D& op) {
+  refuse_single<T>("real-coefficient (derivative, Laplacian, compact)");
   LineOp r;
   Impl& m = *r.impl_;
   m.kind = Kind::Real;
@@ -691,6 +707,7 @@ LineOp<T> LineOp<T>::diagonal(long n, std::vector<T> d, long groups, long span) 
 
 template <class T>
 LineOp<T> LineOp<T>::transform(Transform kind, long n, layout::FftEffort effort) {
+  refuse_single<T>("line-transform (DST, DCT, real FFT)");
   if (n < (kind == Transform::DST1 ? 1 : 2)) throw Error("LineOp: a line transform needs more points (n = " + std::to_string(n) + ")");
   LineOp r;
   Impl& m = *r.impl_;
@@ -777,9 +794,11 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
     if (in.lines() == 0) return;
     const int tr = t == Trans::N ? 0 : (t == Trans::T ? 1 : 2);
     if (m.kind == Kind::Real || m.kind == Kind::Transform) {
-      const auto [ri, ro] = real_lines(in, out);
-      m.device_executor().apply({const_cast<double*>(ri.p), ri.outer, ri.n, ri.inner, ri.ostride}, {ro.p, ro.outer, ro.n, ro.inner, ro.ostride},
-                                tr, accumulate);
+      if constexpr (is_fp64<T>) {
+        const auto [ri, ro] = real_lines(in, out);
+        m.device_executor().apply({const_cast<double*>(ri.p), ri.outer, ri.n, ri.inner, ri.ostride}, {ro.p, ro.outer, ro.n, ro.inner, ro.ostride},
+                                  tr, accumulate);
+      }
     } else {
       m.device_executor().apply({const_cast<T*>(in.p), in.outer, in.n, in.inner, in.ostride}, {out.p, out.outer, out.n, out.inner, out.ostride},
                                 tr, accumulate);
@@ -795,9 +814,11 @@ void LineOp<T>::apply(const LineView<const T>& in, const LineView<T>& out, Trans
   switch (m.kind) {
     case Kind::Real:
     case Kind::Transform: {
-      const auto [ri, ro] = real_lines(in, out);
-      if (m.kind == Kind::Real) m.real_apply(ri, ro, transposed, accumulate, w);
-      else m.transform_apply(ri, ro, transposed, accumulate, w);
+      if constexpr (is_fp64<T>) {
+        const auto [ri, ro] = real_lines(in, out);
+        if (m.kind == Kind::Real) m.real_apply(ri, ro, transposed, accumulate, w);
+        else m.transform_apply(ri, ro, transposed, accumulate, w);
+      }
       return;
     }
     case Kind::Dense:
@@ -894,6 +915,8 @@ void LineOp<T>::coefficient_gradient(const LineView<const T>& in, const LineView
 
 template class LineOp<double>;
 template class LineOp<std::complex<double>>;
+template class LineOp<float>;
+template class LineOp<std::complex<float>>;
 
 std::shared_ptr<const LineOp<double>> dense_op(const Eigen::MatrixXd& M) {
   std::vector<double> a(static_cast<std::size_t>(M.size()));

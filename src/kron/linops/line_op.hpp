@@ -17,7 +17,9 @@ enum class Trans { N, T, H };
 
 /// The one prepared 1D operator of the engine: applies an m x n matrix A to every line of a
 /// LineView (out lines of length m from in lines of length n; Trans T/H the other way round),
-/// as one batched kernel. T = double or std::complex<double>.
+/// as one batched kernel. T = double or std::complex<double>; float and std::complex<float> for
+/// the coefficient kinds (dense, block-dense, diagonal: single-precision training), whose real
+/// and transform factories refuse with a clear error.
 ///
 /// Kinds (a closed set; every kind implements every Trans):
 ///  - real(Operator1D): a sum of banded, compact (A^-1 B, periodic included) and dense terms with
@@ -102,6 +104,8 @@ class LineOp {
 
 extern template class LineOp<double>;
 extern template class LineOp<std::complex<double>>;
+extern template class LineOp<float>;
+extern template class LineOp<std::complex<float>>;
 
 /// A shared dense LineOp of a real matrix (any m x n: lifts, selections, eigenvectors).
 std::shared_ptr<const LineOp<double>> dense_op(const Eigen::MatrixXd& M);

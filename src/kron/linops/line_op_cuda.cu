@@ -25,7 +25,8 @@ namespace {
 using core::grid_for;
 using core::kBlock;
 using Z = cuda::std::complex<double>;
-static_assert(sizeof(Z) == sizeof(std::complex<double>), "complex layouts differ");
+using C = cuda::std::complex<float>;  // single precision (the coefficient kinds)
+static_assert(sizeof(Z) == sizeof(std::complex<double>) && sizeof(C) == sizeof(std::complex<float>), "complex layouts differ");
 
 void launched(const char* what) { core::cuda_check(cudaGetLastError(), what); }
 
@@ -58,6 +59,8 @@ __device__ void for_elements(const Shape& v, F&& f) {
 
 __device__ inline double conj_if(double x, bool) { return x; }
 __device__ inline Z conj_if(Z x, bool c) { return c ? cuda::std::conj(x) : x; }
+__device__ inline float conj_if(float x, bool) { return x; }
+__device__ inline C conj_if(C x, bool c) { return c ? cuda::std::conj(x) : x; }
 
 // out (+)= diag(oscale) B diag(iscale) in, B banded (periodic wrap when asked).
 __global__ void k_banded(const double* in, Shape vi, double* out, Shape vo, const double* diag, int kl, int ku, bool periodic,
@@ -426,9 +429,12 @@ core::DeviceBuffer<T> upload(const std::vector<T>& v) {
   if (!v.empty()) core::copy_to_device(d.data(), v.data(), v.size() * sizeof(T));
   return d;
 }
-core::DeviceBuffer<Z> upload_complex(const std::vector<std::complex<double>>& v) {
-  core::DeviceBuffer<Z> d(v.size());
-  if (!v.empty()) core::copy_to_device(d.data(), v.data(), v.size() * sizeof(Z));
+// Host values as device values of the same layout (std::complex as cuda::std::complex).
+template <class D, class H>
+core::DeviceBuffer<D> upload_as(const std::vector<H>& v) {
+  static_assert(sizeof(D) == sizeof(H), "layouts differ");
+  core::DeviceBuffer<D> d(v.size());
+  if (!v.empty()) core::copy_to_device(d.data(), v.data(), v.size() * sizeof(D));
   return d;
 }
 // Row-major blocks (m x n each) as column-major blocks.
@@ -489,6 +495,50 @@ cublasStatus_t gemm_pointers(cublasHandle_t h, cublasOperation_t ta, cublasOpera
                             static_cast<int>(count));
 }
 
+// Single precision: SGEMM and CGEMM (beta is 0 or 1).
+cublasStatus_t gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const float* a, long lda,
+                    const float* b, long ldb, double beta, float* c, long ldc) {
+  const float one = 1.0f, bf = static_cast<float>(beta);
+  return cublasSgemm(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a, static_cast<int>(lda), b,
+                     static_cast<int>(ldb), &bf, c, static_cast<int>(ldc));
+}
+cublasStatus_t gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const C* a, long lda, const C* b,
+                    long ldb, double beta, C* c, long ldc) {
+  const cuComplex one{1.0f, 0.0f}, bz{static_cast<float>(beta), 0.0f};
+  return cublasCgemm(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, reinterpret_cast<const cuComplex*>(a),
+                     static_cast<int>(lda), reinterpret_cast<const cuComplex*>(b), static_cast<int>(ldb), &bz, reinterpret_cast<cuComplex*>(c),
+                     static_cast<int>(ldc));
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const float* a, long lda,
+                            long sa, const float* b, long ldb, long sb, double beta, float* c, long ldc, long sc, long count) {
+  const float one = 1.0f, bf = static_cast<float>(beta);
+  return cublasSgemmStridedBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a,
+                                   static_cast<int>(lda), sa, b, static_cast<int>(ldb), sb, &bf, c, static_cast<int>(ldc), sc,
+                                   static_cast<int>(count));
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, const C* a, long lda,
+                            long sa, const C* b, long ldb, long sb, double beta, C* c, long ldc, long sc, long count) {
+  const cuComplex one{1.0f, 0.0f}, bz{static_cast<float>(beta), 0.0f};
+  return cublasCgemmStridedBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one,
+                                   reinterpret_cast<const cuComplex*>(a), static_cast<int>(lda), sa, reinterpret_cast<const cuComplex*>(b),
+                                   static_cast<int>(ldb), sb, &bz, reinterpret_cast<cuComplex*>(c), static_cast<int>(ldc), sc,
+                                   static_cast<int>(count));
+}
+cublasStatus_t gemm_pointers(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, float* const* a, long lda,
+                             float* const* b, long ldb, float* const* c, long ldc, long count) {
+  const float one = 1.0f, zero = 0.0f;
+  return cublasSgemmBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one, a, static_cast<int>(lda), b,
+                            static_cast<int>(ldb), &zero, c, static_cast<int>(ldc), static_cast<int>(count));
+}
+cublasStatus_t gemm_pointers(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, long m, long n, long k, C* const* a, long lda,
+                             C* const* b, long ldb, C* const* c, long ldc, long count) {
+  const cuComplex one{1.0f, 0.0f}, zero{0.0f, 0.0f};
+  return cublasCgemmBatched(h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &one,
+                            reinterpret_cast<cuComplex* const*>(a), static_cast<int>(lda), reinterpret_cast<cuComplex* const*>(b),
+                            static_cast<int>(ldb), &zero, reinterpret_cast<cuComplex* const*>(c), static_cast<int>(ldc),
+                            static_cast<int>(count));
+}
+
 // The addresses of piece q of slab o (q < pieces, o < slabs) in x and y, and of its part.
 template <class T>
 __global__ void k_piece_pointers(const T* x, long sx, const T* y, long sy, T* part, long coefs, long slabs, long pieces, long piece, T** p) {
@@ -545,11 +595,26 @@ constexpr long kRelayoutLines = 64;
 struct Executor::Impl {
   Kind kind;
   long m, n, groups, span;
-  bool complex;
+  bool complex, single;
   Transform transform;
-  // Dense / BlockDense / Diagonal coefficients (row-major and column-major copies for GEMMs).
+  // Dense / BlockDense / Diagonal coefficients (row-major and column-major copies for GEMMs), in
+  // the plan's one scalar type.
   core::DeviceBuffer<double> row, col;
   core::DeviceBuffer<Z> zrow, zcol;
+  core::DeviceBuffer<float> srow, scol;
+  core::DeviceBuffer<C> crow, ccol;
+  // f(row, col) with the coefficient buffers of the plan's scalar type.
+  template <class F>
+  void with_coefficients(F&& f) const {
+    auto& self = const_cast<Impl&>(*this);
+    if (single) {
+      if (complex) f(self.crow, self.ccol);
+      else f(self.srow, self.scol);
+    } else {
+      if (complex) f(self.zrow, self.zcol);
+      else f(self.row, self.col);
+    }
+  }
   // Real: prepared terms.
   struct DTerm {
     Term::Kind kind;
@@ -801,7 +866,7 @@ struct Executor::Impl {
     const T* y = static_cast<const T*>(dout.p);
     const bool diagonal = kind == Kind::Diagonal;
     const long coefs = diagonal ? groups * n : groups * m * n, L = vi.outer * vi.inner;
-    constexpr bool cplx = !std::is_same_v<T, double>;
+    constexpr bool cplx = !std::is_same_v<T, double> && !std::is_same_v<T, float>;
     // Runs of lines with one block: (offset of the run's first line in x and in dout, lines, block).
     struct Run {
       long ox, oy, len, g;
@@ -901,6 +966,7 @@ Executor::Executor(const Plan& p) : impl_(std::make_unique<Impl>()) {
   d.groups = p.groups;
   d.span = p.span;
   d.complex = p.complex;
+  d.single = p.single;
   d.transform = p.transform;
   switch (p.kind) {
     case Kind::Real:
@@ -926,19 +992,24 @@ Executor::Executor(const Plan& p) : impl_(std::make_unique<Impl>()) {
       break;
     }
     case Kind::Diagonal:
-      if (p.complex) d.zrow = upload_complex(p.ac);
-      else d.row = upload(p.a);
-      break;
     case Kind::Dense:
-    case Kind::BlockDense:
-      if (p.complex) {
-        d.zrow = upload_complex(p.ac);
-        d.zcol = upload_complex(column_major(p.ac, p.groups, p.m, p.n));
+    case Kind::BlockDense: {
+      // Row-major coefficients, and for products their column-major copy.
+      const bool gemm = p.kind != Kind::Diagonal;
+      auto load = [&](auto& row, auto& col, const auto& a) {
+        using D = typename std::decay_t<decltype(row)>::value_type;
+        row = upload_as<D>(a);
+        if (gemm) col = upload_as<D>(column_major(a, p.groups, p.m, p.n));
+      };
+      if (p.single) {
+        if (p.complex) load(d.crow, d.ccol, p.acf);
+        else load(d.srow, d.scol, p.af);
       } else {
-        d.row = upload(p.a);
-        d.col = upload(column_major(p.a, p.groups, p.m, p.n));
+        if (p.complex) load(d.zrow, d.zcol, p.ac);
+        else load(d.row, d.col, p.a);
       }
       break;
+    }
   }
 }
 
@@ -950,23 +1021,22 @@ void Executor::apply(const Lines& in, const Lines& out, int trans, bool accumula
   switch (d.kind) {
     case Kind::Real: d.real_apply(in, out, trans != 0, accumulate); return;
     case Kind::Transform: d.transform_apply(in, out, trans != 0, accumulate); return;
-    default:
-      if (d.complex) d.coefficient_apply(d.zrow, d.zcol, in, out, trans, accumulate);
-      else d.coefficient_apply(d.row, d.col, in, out, trans, accumulate);
+    default: d.with_coefficients([&](const auto& row, const auto& col) { d.coefficient_apply(row, col, in, out, trans, accumulate); });
   }
 }
 
 void Executor::set_coefficients(const void* a) {
   Impl& d = *impl_;
   if (d.kind == Kind::Real || d.kind == Kind::Transform) return;
-  if (d.complex) d.set_coefficients(d.zrow, d.zcol, a);
-  else d.set_coefficients(d.row, d.col, a);
+  d.with_coefficients([&](auto& row, auto& col) { d.set_coefficients(row, col, a); });
 }
 
 void Executor::coefficient_gradient(const Lines& in, const Lines& dout, void* grad, int trans, bool accumulate) const {
   const Impl& d = *impl_;
-  if (d.complex) d.coefficient_gradient(in, dout, static_cast<Z*>(grad), trans, accumulate);
-  else d.coefficient_gradient(in, dout, static_cast<double*>(grad), trans, accumulate);
+  d.with_coefficients([&](const auto& row, const auto&) {
+    using T = typename std::decay_t<decltype(row)>::value_type;
+    d.coefficient_gradient(in, dout, static_cast<T*>(grad), trans, accumulate);
+  });
 }
 
 }  // namespace kron::linops::device

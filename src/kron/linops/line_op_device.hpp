@@ -70,9 +70,12 @@ struct Plan {
   Kind kind = Kind::Dense;
   long m = 0, n = 0;
   bool complex = false;  ///< Dense, BlockDense, Diagonal: complex coefficients and lines
+  bool single = false;   ///< Dense, BlockDense, Diagonal: single-precision coefficients and lines
   long groups = 1, span = 1;
   std::vector<double> a;                    ///< real coefficients (row-major blocks / diagonals)
   std::vector<std::complex<double>> ac;     ///< complex ones
+  std::vector<float> af;                    ///< single precision: real ones
+  std::vector<std::complex<float>> acf;     ///< and complex ones
   std::vector<Term> fwd, tr;                ///< Real: the terms of A and of A^T
   Transform transform = Transform::DST1;
   std::vector<double> hc_weight;            ///< R2HC/HC2R: halfcomplex weights of the transpose

@@ -10,6 +10,15 @@
 
 namespace kron::nn {
 
+/// T where template arguments are not deduced: optional pointers (a null grad or shift) take the
+/// value type R from the other arguments.
+template <class T>
+struct NoDeduce {
+  using type = T;
+};
+template <class T>
+using nd = typename NoDeduce<T>::type;
+
 template <class T>
 class Array {
  public:

@@ -43,16 +43,25 @@ namespace {
 constexpr double kInvSqrt2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
 }
 
-void gelu(const double* x, double* y, long n) {
-  for (long i = 0; i < n; ++i) y[i] = 0.5 * x[i] * (1.0 + std::erf(x[i] * kInvSqrt2));
+// In the values' precision R (float: erff and expf, as PyTorch's fp32 GELU).
+template <class R>
+void gelu(const R* x, R* y, long n) {
+  const R h = R(0.5), one = R(1), is2 = R(kInvSqrt2);
+  for (long i = 0; i < n; ++i) y[i] = h * x[i] * (one + std::erf(x[i] * is2));
 }
 
-void gelu_backward(const double* x, const double* dy, double* dx, long n) {
+template <class R>
+void gelu_backward(const R* x, const R* dy, R* dx, long n) {
+  const R h = R(0.5), one = R(1), is2 = R(kInvSqrt2), is2pi = R(kInvSqrt2Pi);
   for (long i = 0; i < n; ++i) {
-    const double phi = 0.5 * (1.0 + std::erf(x[i] * kInvSqrt2)), pdf = kInvSqrt2Pi * std::exp(-0.5 * x[i] * x[i]);
+    const R phi = h * (one + std::erf(x[i] * is2)), pdf = is2pi * std::exp(-h * x[i] * x[i]);
     dx[i] = dy[i] * (phi + x[i] * pdf);
   }
 }
+template void gelu<double>(const double*, double*, long);
+template void gelu<float>(const float*, float*, long);
+template void gelu_backward<double>(const double*, const double*, double*, long);
+template void gelu_backward<float>(const float*, const float*, float*, long);
 
 void Gelu::forward(const double* x, double* y, long batch) { ops::gelu(space_, x, y, batch * n_); }
 
@@ -159,26 +168,31 @@ double mse_loss(const double* pred, const double* target, long n, long batch, do
   return s / static_cast<double>(c);
 }
 
-double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>* errors) {
+// Sums in double whatever R is.
+template <class R>
+double relative_l2_loss(const R* pred, const R* target, long n, long batch, nd<R>* grad, std::vector<double>* errors) {
   double total = 0;
   if (errors) errors->resize(static_cast<std::size_t>(batch));
   for (long b = 0; b < batch; ++b) {
-    const double* p = pred + b * n;
-    const double* t = target + b * n;
+    const R* p = pred + b * n;
+    const R* t = target + b * n;
     double e2 = 0, t2 = 0;
     for (long i = 0; i < n; ++i) {
-      e2 += (p[i] - t[i]) * (p[i] - t[i]);
-      t2 += t[i] * t[i];
+      const double d = double(p[i]) - double(t[i]);
+      e2 += d * d;
+      t2 += double(t[i]) * double(t[i]);
     }
     if (!(t2 > 0)) throw Error("relative L2 loss: sample " + std::to_string(b) + " has a zero target", {}, "use the mse loss for data with zero samples");
     const double e = std::sqrt(e2), tn = std::sqrt(t2);
     total += e / tn;
     if (errors) (*errors)[static_cast<std::size_t>(b)] = e / tn;
     if (grad)
-      for (long i = 0; i < n; ++i) grad[b * n + i] = e > 0 ? (p[i] - t[i]) / (e * tn * static_cast<double>(batch)) : 0.0;
+      for (long i = 0; i < n; ++i) grad[b * n + i] = static_cast<R>(e > 0 ? (double(p[i]) - double(t[i])) / (e * tn * static_cast<double>(batch)) : 0.0);
   }
   return total / static_cast<double>(batch);
 }
+template double relative_l2_loss<double>(const double*, const double*, long, long, double*, std::vector<double>*);
+template double relative_l2_loss<float>(const float*, const float*, long, long, float*, std::vector<double>*);
 
 // ---- Adam -------------------------------------------------------------------------------------
 

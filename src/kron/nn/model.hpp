@@ -55,8 +55,10 @@ class Linear : public Module {
 
 /// GELU, exact (PyTorch's default): y = x Phi(x) for n values, and dx = dy (Phi(x) + x phi(x))
 /// (dx may be dy).
-void gelu(const double* x, double* y, long n);
-void gelu_backward(const double* x, const double* dy, double* dx, long n);
+template <class R>
+void gelu(const R* x, R* y, long n);
+template <class R>
+void gelu_backward(const R* x, const R* dy, R* dx, long n);
 
 /// GELU as a layer.
 class Gelu : public Module {
@@ -110,7 +112,8 @@ long parameter_count(const std::vector<ParamRef>& ps);
 double mse_loss(const double* pred, const double* target, long n, long batch, double* grad);
 /// The mean over samples of |pred - target| / |target| (the FNO papers' relative L2); grad as
 /// above; `errors` (if given) gets each sample's relative error.
-double relative_l2_loss(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>* errors = nullptr);
+template <class R>
+double relative_l2_loss(const R* pred, const R* target, long n, long batch, nd<R>* grad, std::vector<double>* errors = nullptr);
 
 struct AdamOptions {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;

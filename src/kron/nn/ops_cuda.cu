@@ -1,5 +1,6 @@
 // Device executors of nn::ops: element kernels on the rank's stream, and per-channel / per-sample
-// reductions one block each, summed in a fixed order (the same bits every run).
+// reductions one block each, summed in a fixed order (the same bits every run). Values are R =
+// double or float; sums are formed in double either way, element arithmetic in R.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -37,30 +38,41 @@ __device__ double block_sum(double v) {
   return r;
 }
 
-__global__ void k_gather(const double* x, double* y, const long* idx, long nin, long nout, long total) {
+// The exact GELU in R's precision (float: erff and expf).
+__device__ inline double erf_r(double x) { return erf(x); }
+__device__ inline float erf_r(float x) { return erff(x); }
+__device__ inline double exp_r(double x) { return exp(x); }
+__device__ inline float exp_r(float x) { return expf(x); }
+__device__ inline double sqrt_r(double x) { return sqrt(x); }
+__device__ inline float sqrt_r(float x) { return sqrtf(x); }
+
+template <class R>
+__global__ void k_gather(const R* x, R* y, const long* idx, long nin, long nout, long total) {
   KRON_NN_LOOP(q, total) {
     const long l = q / nout, j = idx[q % nout];
-    y[q] = j >= 0 ? x[l * nin + j] : 0.0;
+    y[q] = j >= 0 ? x[l * nin + j] : R(0);
   }
 }
 
 // Planes are (sample, channel) rows of `points` values: blockIdx.y strides over them, so the
 // channel is one division a block, not one a value.
-__global__ void k_bias_add(double* y, const double* bias, long c, long points, long planes) {
+template <class R>
+__global__ void k_bias_add(R* y, const R* bias, long c, long points, long planes) {
   for (long pl = blockIdx.y; pl < planes; pl += gridDim.y) {
-    const double v = bias[pl % c];
-    double* row = y + pl * points;
+    const R v = bias[pl % c];
+    R* row = y + pl * points;
     for (long p = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; p < points; p += static_cast<long>(gridDim.x) * blockDim.x) row[p] += v;
   }
 }
 
 // The bias gradient in two fixed-order stages: each block sums one piece of one plane into
 // part[plane * pieces + piece]; then each channel's pieces are summed, sample by sample.
-__global__ void k_plane_sums(const double* dy, double* part, long points, long planes, long pieces, long piece) {
+template <class R>
+__global__ void k_plane_sums(const R* dy, double* part, long points, long planes, long pieces, long piece) {
   for (long pl = blockIdx.y; pl < planes; pl += gridDim.y)
     for (long k = blockIdx.x; k < pieces; k += gridDim.x) {
       const long p0 = k * piece, p1 = p0 + piece < points ? p0 + piece : points;
-      const double* row = dy + pl * points;
+      const R* row = dy + pl * points;
       double s = 0;
       for (long p = p0 + threadIdx.x; p < p1; p += blockDim.x) s += row[p];
       s = block_sum(s);
@@ -68,39 +80,46 @@ __global__ void k_plane_sums(const double* dy, double* part, long points, long p
     }
 }
 
-__global__ void k_channel_sums(const double* part, double* g, long batch, long c, long pieces) {
+template <class R>
+__global__ void k_channel_sums(const double* part, R* g, long batch, long c, long pieces) {
   KRON_NN_LOOP(i, c) {
     double s = 0;
     for (long b = 0; b < batch; ++b)
       for (long k = 0; k < pieces; ++k) s += part[(b * c + i) * pieces + k];
-    g[i] += s;
+    g[i] = static_cast<R>(g[i] + s);
   }
 }
 
-__global__ void k_gelu(const double* x, double* y, long n) {
-  KRON_NN_LOOP(q, n) y[q] = 0.5 * x[q] * (1.0 + erf(x[q] * kInvSqrt2));
+template <class R>
+__global__ void k_gelu(const R* x, R* y, long n) {
+  const R h = R(0.5), one = R(1), is2 = R(kInvSqrt2);
+  KRON_NN_LOOP(q, n) y[q] = h * x[q] * (one + erf_r(x[q] * is2));
 }
 
-__global__ void k_gelu_backward(const double* x, const double* dy, double* dx, long n) {
+template <class R>
+__global__ void k_gelu_backward(const R* x, const R* dy, R* dx, long n) {
+  const R h = R(0.5), one = R(1), is2 = R(kInvSqrt2), is2pi = R(kInvSqrt2Pi);
   KRON_NN_LOOP(q, n) {
-    const double phi = 0.5 * (1.0 + erf(x[q] * kInvSqrt2)), pdf = kInvSqrt2Pi * exp(-0.5 * x[q] * x[q]);
+    const R phi = h * (one + erf_r(x[q] * is2)), pdf = is2pi * exp_r(-h * x[q] * x[q]);
     dx[q] = dy[q] * (phi + x[q] * pdf);
   }
 }
 
-__global__ void k_affine_points(double* x, const double* scale, double factor, const double* shift, long points, long total) {
+template <class R>
+__global__ void k_affine_points(R* x, const R* scale, R factor, const R* shift, long points, long total) {
   KRON_NN_LOOP(q, total) {
     const long p = q % points;
-    x[q] = factor * scale[p] * x[q] + (shift ? shift[p] : 0.0);
+    x[q] = factor * scale[p] * x[q] + (shift ? shift[p] : R(0));
   }
 }
 
-// One block per sample: |pred - target|^2 and |target|^2.
-__global__ void k_sample_norms(const double* pred, const double* target, long n, double* e2, double* t2) {
+// One block per sample: |pred - target|^2 and |target|^2 (in double).
+template <class R>
+__global__ void k_sample_norms(const R* pred, const R* target, long n, double* e2, double* t2) {
   const long b = blockIdx.x;
   double se = 0, st = 0;
   for (long i = threadIdx.x; i < n; i += blockDim.x) {
-    const double t = target[b * n + i], d = pred[b * n + i] - t;
+    const double t = target[b * n + i], d = double(pred[b * n + i]) - t;
     se += d * d;
     st += t * t;
   }
@@ -112,15 +131,17 @@ __global__ void k_sample_norms(const double* pred, const double* target, long n,
   }
 }
 
-__global__ void k_relative_l2_grad(const double* pred, const double* target, long n, long batch, const double* e2, const double* t2, double* grad) {
+template <class R>
+__global__ void k_relative_l2_grad(const R* pred, const R* target, long n, long batch, const double* e2, const double* t2, R* grad) {
   KRON_NN_LOOP(q, n * batch) {
     const long b = q / n;
     const double e = sqrt(e2[b]), tn = sqrt(t2[b]);
-    grad[q] = e > 0 ? (pred[q] - target[q]) / (e * tn * static_cast<double>(batch)) : 0.0;
+    grad[q] = static_cast<R>(e > 0 ? (double(pred[q]) - double(target[q])) / (e * tn * static_cast<double>(batch)) : 0.0);
   }
 }
 
-__global__ void k_gather_rows(const double* x, double* y, const long* rows, long len, long total) {
+template <class R>
+__global__ void k_gather_rows(const R* x, R* y, const long* rows, long len, long total) {
   KRON_NN_LOOP(q, total) y[q] = x[rows[q / len] * len + q % len];
 }
 
@@ -133,17 +154,20 @@ __global__ void k_add_relative(const double* e2, const double* t2, long batch, d
   }
 }
 
-__global__ void k_adam(double* w, const double* g, double* m, double* v, long n, AdamStep a) {
+// In R's arithmetic.
+template <class R>
+__global__ void k_adam(R* w, const R* g, R* m, R* v, long n, R lr, R b1, R b2, R eps, R wd, bool decoupled, R c1, R c2) {
+  const R one = R(1);
   KRON_NN_LOOP(i, n) {
-    double gi = g[i], wi = w[i];
-    if (a.weight_decay > 0) {
-      if (a.decoupled) wi -= a.lr * a.weight_decay * wi;
-      else gi += a.weight_decay * wi;
+    R gi = g[i], wi = w[i];
+    if (wd > R(0)) {
+      if (decoupled) wi -= lr * wd * wi;
+      else gi += wd * wi;
     }
-    const double mi = a.beta1 * m[i] + (1 - a.beta1) * gi, vi = a.beta2 * v[i] + (1 - a.beta2) * gi * gi;
+    const R mi = b1 * m[i] + (one - b1) * gi, vi = b2 * v[i] + (one - b2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    w[i] = wi - a.lr * (mi / a.c1) / (sqrt(vi / a.c2) + a.eps);
+    w[i] = wi - lr * (mi / c1) / (sqrt_r(vi / c2) + eps);
   }
 }
 
@@ -156,13 +180,14 @@ dim3 plane_grid(long planes, long points, long per_block) {
 
 // |pred - target|^2 and |target|^2 of each sample into norms[0, batch) and [batch, 2 batch), and
 // the gradient of the batch's mean relative error when asked.
-double* sample_norms(const double* pred, const double* target, long n, long batch, double* grad) {
+template <class R>
+double* sample_norms(const R* pred, const R* target, long n, long batch, R* grad) {
   auto& ctx = core::device_context();
   double* norms = ctx.scratch<double>(6, static_cast<std::size_t>(2 * batch));
-  k_sample_norms<<<static_cast<unsigned>(batch), kBlock, 0, ctx.stream>>>(pred, target, n, norms, norms + batch);
+  k_sample_norms<R><<<static_cast<unsigned>(batch), kBlock, 0, ctx.stream>>>(pred, target, n, norms, norms + batch);
   launched("the relative L2 kernel");
   if (grad) {
-    k_relative_l2_grad<<<grid_for(n * batch), kBlock, 0, ctx.stream>>>(pred, target, n, batch, norms, norms + batch, grad);
+    k_relative_l2_grad<R><<<grid_for(n * batch), kBlock, 0, ctx.stream>>>(pred, target, n, batch, norms, norms + batch, grad);
     launched("the relative L2 gradient kernel");
   }
   return norms;
@@ -170,49 +195,57 @@ double* sample_norms(const double* pred, const double* target, long n, long batc
 
 }  // namespace
 
-void gather(const double* x, double* y, const long* idx, long lines, long nin, long nout) {
+template <class R>
+void gather(const R* x, R* y, const long* idx, long lines, long nin, long nout) {
   const long total = lines * nout;
   if (total == 0) return;
-  k_gather<<<grid_for(total), kBlock, 0, core::device_context().stream>>>(x, y, idx, nin, nout, total);
+  k_gather<R><<<grid_for(total), kBlock, 0, core::device_context().stream>>>(x, y, idx, nin, nout, total);
   launched("the gather kernel");
 }
 
-void bias_add(double* y, const double* bias, long batch, long c, long points) {
+template <class R>
+void bias_add(R* y, const R* bias, long batch, long c, long points) {
   if (batch * c * points == 0) return;
-  k_bias_add<<<plane_grid(batch * c, points, 4L * kBlock), kBlock, 0, core::device_context().stream>>>(y, bias, c, points, batch * c);
+  k_bias_add<R><<<plane_grid(batch * c, points, 4L * kBlock), kBlock, 0, core::device_context().stream>>>(y, bias, c, points, batch * c);
   launched("the bias kernel");
 }
 
-void bias_gradient(const double* dy, double* g, long batch, long c, long points) {
+template <class R>
+void bias_gradient(const R* dy, R* g, long batch, long c, long points) {
   if (c == 0 || batch * points == 0) return;
   auto& ctx = core::device_context();
   constexpr long kPiece = 8L * kBlock;  // values a block sums
   const long planes = batch * c, pieces = (points + kPiece - 1) / kPiece;
   double* part = ctx.scratch<double>(8, static_cast<std::size_t>(planes * pieces));
-  k_plane_sums<<<plane_grid(planes, points, kPiece), kBlock, 0, ctx.stream>>>(dy, part, points, planes, pieces, kPiece);
-  k_channel_sums<<<grid_for(c), kBlock, 0, ctx.stream>>>(part, g, batch, c, pieces);
+  k_plane_sums<R><<<plane_grid(planes, points, kPiece), kBlock, 0, ctx.stream>>>(dy, part, points, planes, pieces, kPiece);
+  k_channel_sums<R><<<grid_for(c), kBlock, 0, ctx.stream>>>(part, g, batch, c, pieces);
   launched("the bias gradient kernels");
 }
 
-void gelu(const double* x, double* y, long n) {
+template <class R>
+void gelu(const R* x, R* y, long n) {
   if (n == 0) return;
-  k_gelu<<<grid_for(n), kBlock, 0, core::device_context().stream>>>(x, y, n);
+  k_gelu<R><<<grid_for(n), kBlock, 0, core::device_context().stream>>>(x, y, n);
   launched("the GELU kernel");
 }
 
-void gelu_backward(const double* x, const double* dy, double* dx, long n) {
+template <class R>
+void gelu_backward(const R* x, const R* dy, R* dx, long n) {
   if (n == 0) return;
-  k_gelu_backward<<<grid_for(n), kBlock, 0, core::device_context().stream>>>(x, dy, dx, n);
+  k_gelu_backward<R><<<grid_for(n), kBlock, 0, core::device_context().stream>>>(x, dy, dx, n);
   launched("the GELU backward kernel");
 }
 
-void affine_points(double* x, const double* scale, double factor, const double* shift, long points, long batch) {
+template <class R>
+void affine_points(R* x, const R* scale, double factor, const R* shift, long points, long batch) {
   if (points * batch == 0) return;
-  k_affine_points<<<grid_for(points * batch), kBlock, 0, core::device_context().stream>>>(x, scale, factor, shift, points, points * batch);
+  k_affine_points<R><<<grid_for(points * batch), kBlock, 0, core::device_context().stream>>>(x, scale, static_cast<R>(factor), shift, points,
+                                                                                              points * batch);
   launched("the point-wise affine kernel");
 }
 
-void relative_l2(const double* pred, const double* target, long n, long batch, double* grad, std::vector<double>& e2, std::vector<double>& t2) {
+template <class R>
+void relative_l2(const R* pred, const R* target, long n, long batch, R* grad, std::vector<double>& e2, std::vector<double>& t2) {
   e2.assign(static_cast<std::size_t>(batch), 0.0);
   t2.assign(e2.size(), 0.0);
   if (batch == 0) return;
@@ -222,23 +255,30 @@ void relative_l2(const double* pred, const double* target, long n, long batch, d
   core::copy_to_host(t2.data(), norms + batch, t2.size() * sizeof(double));
 }
 
-void relative_l2_accumulate(const double* pred, const double* target, long n, long batch, double* grad, double* sum) {
+template <class R>
+void relative_l2_accumulate(const R* pred, const R* target, long n, long batch, R* grad, double* sum) {
   if (batch == 0) return;
   const double* norms = sample_norms(pred, target, n, batch, grad);
   k_add_relative<<<1, 32, 0, core::device_context().stream>>>(norms, norms + batch, batch, sum);
   launched("the relative L2 sum kernel");
 }
 
-void gather_rows(const double* x, double* y, const long* rows, long count, long len) {
+template <class R>
+void gather_rows(const R* x, R* y, const long* rows, long count, long len) {
   if (count * len == 0) return;
-  k_gather_rows<<<grid_for(count * len), kBlock, 0, core::device_context().stream>>>(x, y, rows, len, count * len);
+  k_gather_rows<R><<<grid_for(count * len), kBlock, 0, core::device_context().stream>>>(x, y, rows, len, count * len);
   launched("the row gather kernel");
 }
 
-void adam(double* w, const double* g, double* m, double* v, long n, const AdamStep& a) {
+template <class R>
+void adam(R* w, const R* g, R* m, R* v, long n, const AdamStep& a) {
   if (n == 0) return;
-  k_adam<<<grid_for(n), kBlock, 0, core::device_context().stream>>>(w, g, m, v, n, a);
+  k_adam<R><<<grid_for(n), kBlock, 0, core::device_context().stream>>>(w, g, m, v, n, R(a.lr), R(a.beta1), R(a.beta2), R(a.eps),
+                                                                       R(a.weight_decay), a.decoupled, R(a.c1), R(a.c2));
   launched("the Adam kernel");
 }
+
+KRON_NN_DEVICE_OPS(double)
+KRON_NN_DEVICE_OPS(float)
 
 }  // namespace kron::nn::ops::device

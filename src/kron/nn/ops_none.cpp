@@ -9,14 +9,26 @@ namespace {
               "rebuild with nvcc available (cmake -DKRON_ENABLE_CUDA=ON), or use device.backend = \"cpu\"");
 }
 }  // namespace
-void gather(const double*, double*, const long*, long, long, long) { absent(); }
-void bias_add(double*, const double*, long, long, long) { absent(); }
-void bias_gradient(const double*, double*, long, long, long) { absent(); }
-void gelu(const double*, double*, long) { absent(); }
-void gelu_backward(const double*, const double*, double*, long) { absent(); }
-void affine_points(double*, const double*, double, const double*, long, long) { absent(); }
-void relative_l2(const double*, const double*, long, long, double*, std::vector<double>&, std::vector<double>&) { absent(); }
-void relative_l2_accumulate(const double*, const double*, long, long, double*, double*) { absent(); }
-void gather_rows(const double*, double*, const long*, long, long) { absent(); }
-void adam(double*, const double*, double*, double*, long, const AdamStep&) { absent(); }
+template <class R>
+void gather(const R*, R*, const long*, long, long, long) { absent(); }
+template <class R>
+void bias_add(R*, const R*, long, long, long) { absent(); }
+template <class R>
+void bias_gradient(const R*, R*, long, long, long) { absent(); }
+template <class R>
+void gelu(const R*, R*, long) { absent(); }
+template <class R>
+void gelu_backward(const R*, const R*, R*, long) { absent(); }
+template <class R>
+void affine_points(R*, const R*, double, const R*, long, long) { absent(); }
+template <class R>
+void relative_l2(const R*, const R*, long, long, R*, std::vector<double>&, std::vector<double>&) { absent(); }
+template <class R>
+void relative_l2_accumulate(const R*, const R*, long, long, R*, double*) { absent(); }
+template <class R>
+void gather_rows(const R*, R*, const long*, long, long) { absent(); }
+template <class R>
+void adam(R*, const R*, R*, R*, long, const AdamStep&) { absent(); }
+KRON_NN_DEVICE_OPS(double)
+KRON_NN_DEVICE_OPS(float)
 }  // namespace kron::nn::ops::device

@@ -50,7 +50,7 @@ nn::FnoOptions fno_options(const core::Deck& deck, long s, int dim) {
 // gradients, Adam's moments, activations of its share of a batch; with device.backend = cuda the
 // model lives on the GPU and the host keeps the parameters' and gradients' copies). An error
 // naming the key that dominates when the neediest node lacks the memory.
-void check_memory(const core::Deck& deck, MPI_Comm comm, long s, int dim) {
+core::MemoryEstimate check_memory(const core::Deck& deck, MPI_Comm comm, long s, int dim) {
   const long np = core::mpi::size(comm), B = deck.integer(S, "batch");
   const double P = dim == 2 ? double(s) * double(s) : double(s);
   const double data = 8.0 * P * (2.0 * double(deck.integer(S, "train") + deck.integer(S, "test")) + 2.0 * double(B));
@@ -73,7 +73,11 @@ void check_memory(const core::Deck& deck, MPI_Comm comm, long s, int dim) {
   namespace text = core::text;
   log::info(S, ": memory estimate ", text::bytes(c.rank_max), " on the largest rank (", est.describe(), ")",
             gpu ? "; on the GPU about " + text::bytes(model.parameters + model.activations) : std::string());
-  if (c.fits()) return;
+  core::MemoryEstimate dev;
+  dev.add("data sets", 8.0 * P * 2.0 * double(deck.integer(S, "train") + deck.integer(S, "test")));
+  dev.add("parameters, gradients and Adam's moments", model.parameters);
+  dev.add("activations", model.activations);
+  if (c.fits()) return dev;
   const bool model_dominates = est.total() - data > data;
   throw deck.error(S, model_dominates ? "width" : "train",
                    "training needs about " + text::bytes(c.node_need) + " on one node (" + std::to_string(c.node_ranks) + " ranks there, each up to " +
@@ -171,7 +175,7 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
                                              std::to_string(sa[1]) + " points + padding " + std::to_string(deck.integer(S, "padding")) + " = " + std::to_string(n),
                        "set surrogate_train.padding = " + std::to_string(r * r - sa[1]) + " for " + std::to_string(r * r) + " padded points");
   }
-  check_memory(deck, comm, sa[1], dim);
+  const core::MemoryEstimate on_gpu = check_memory(deck, comm, sa[1], dim);
   nn::Rng rng(0);
   const long width = deck.integer(S, "width");
   try {
@@ -206,6 +210,19 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   if (deck.boolean(S, "resume") && !std::filesystem::exists(model_path(deck)))
     throw deck.error(S, "resume", "is true, but there is no checkpoint " + model_path(deck), "train without resume first");
   space_ = layout::device_backend(deck, comm);
+  if (space_ == core::MemorySpace::Device) {
+    // The GPU keeps the whole data set and the model: refuse before anything is uploaded.
+    const core::MemoryCheck c = core::check_device_memory(on_gpu, comm);
+    if (!c.fits()) {
+      namespace text = core::text;
+      const bool model_dominates = on_gpu.total() - on_gpu.items[0].bytes > on_gpu.items[0].bytes;
+      throw deck.error(S, model_dominates ? "width" : "train",
+                       "training on the GPU needs about " + text::bytes(c.node_need) + " of its memory (" + std::to_string(c.node_ranks) +
+                           " rank(s) on it, each up to " + text::bytes(c.rank_max) + ": " + on_gpu.describe() + "), but it has " +
+                           text::bytes(c.node_available) + " free",
+                       model_dominates ? "lower surrogate_train.width, modes or batch, or use more GPUs" : "train on fewer samples, or on the CPU backend");
+    }
+  }
 }
 
 core::Json SurrogateTrain::run() {
