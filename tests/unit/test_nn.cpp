@@ -18,6 +18,7 @@
 #include "kron/nn/ops.hpp"
 #include "nn_cases.hpp"
 #include "nn_ops_cases.hpp"
+#include "random_values.hpp"
 
 using namespace kron;
 using namespace kron::nn;
@@ -575,6 +576,66 @@ TEST_CASE("Batches gathered from a resident set, and the summed relative L2 erro
   CHECK(g1 == g2);
   std::vector<double> zero(static_cast<std::size_t>(len), 0.0);
   CHECK_THROWS_WITH(ops::relative_l2_accumulate(core::MemorySpace::Host, x.data(), zero.data(), len, 1, nullptr, &sum), Catch::Contains("zero target"));
+}
+
+// A map in single precision (TS) against its double-precision twin (TD) holding the same values
+// (float-representable parameters and inputs): forward, input gradient and parameter gradients
+// agree to fp32's rounding.
+template <class TS, class TD>
+void compare_precisions(const std::string& spec, long in, long out, long pg) {
+  Rng r1(4), r2(4);
+  auto f = make_map<TS>(spec, in, out, r1, pg);
+  auto d = make_map<TD>(spec, in, out, r2, pg);
+  auto fp = f->parameters();
+  auto dp = d->parameters();
+  REQUIRE(fp.size() == dp.size());
+  for (std::size_t k = 0; k < fp.size(); ++k) {
+    for (long i = 0; i < fp[k]->size(); ++i) dp[k]->value[static_cast<std::size_t>(i)] = TD(fp[k]->value[static_cast<std::size_t>(i)]);
+    dp[k]->changed();
+  }
+  const long points = 2 * pg, batch = 3;
+  std::mt19937 g(6);
+  std::vector<TS> xs(static_cast<std::size_t>(batch * in * points)), ws(static_cast<std::size_t>(batch * out * points));
+  for (auto& v : xs) v = testing::rnd<TS>(g);
+  for (auto& v : ws) v = testing::rnd<TS>(g);
+  const std::vector<TD> xd(xs.begin(), xs.end()), wd(ws.begin(), ws.end());
+  std::vector<TS> ys(ws.size()), dxs(xs.size());
+  std::vector<TD> yd(ws.size()), dxd(xs.size());
+  f->forward(xs.data(), ys.data(), batch, points);
+  f->backward(xs.data(), ws.data(), dxs.data(), batch, points);
+  d->forward(xd.data(), yd.data(), batch, points);
+  d->backward(xd.data(), wd.data(), dxd.data(), batch, points);
+  auto rel = [](const auto& a, const auto& b) {
+    double e = 0, sc = 0;
+    for (std::size_t q = 0; q < b.size(); ++q) {
+      e = std::max(e, std::abs(TD(a[q]) - b[q]));
+      sc = std::max(sc, double(std::abs(b[q])));
+    }
+    return e / std::max(sc, 1e-300);
+  };
+  INFO(d->describe() << ", " << pg << " point groups");
+  CHECK(rel(ys, yd) <= 1e-5);
+  CHECK(rel(dxs, dxd) <= 1e-5);
+  for (std::size_t k = 0; k < fp.size(); ++k) {
+    INFO("parameter " << dp[k]->name);
+    CHECK(rel(fp[k]->grad, dp[k]->grad) <= 1e-5);
+  }
+  CHECK(f->flops() == d->flops());
+}
+
+TEST_CASE("Structured maps in single precision agree with their double-precision twins", "[nn]") {
+  using cf = std::complex<float>;
+  for (const std::string spec : {"dense", "low_rank:3", "block_diag:2", "monarch:2", "butterfly", "flat_butterfly:2", "butterfly+low_rank:2"}) {
+    compare_precisions<float, double>(spec, 8, 8, 1);
+    compare_precisions<cf, cplx>(spec, 8, 8, 3);
+  }
+  compare_precisions<float, double>("monarch:2", 6, 10, 2);
+  // The closed-form projections in float: a low-rank matrix and a Monarch matrix come back.
+  Rng rng(9);
+  auto m = make_map<float>("monarch:2", 8, 8, rng);
+  const Eigen::MatrixXf M = m->matrix(0);
+  auto p = MonarchMap<float>::project(M, 2);
+  CHECK((p->matrix(0) - M).norm() <= 1e-5f * M.norm());
 }
 
 TEST_CASE("Point-wise ops in single precision agree with double precision", "[nn]") {

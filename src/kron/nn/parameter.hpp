@@ -101,6 +101,7 @@ struct ParamRef {
 
 template <class T>
 ParamRef real_view(Parameter<T>& p) {
+  static_assert(std::is_same_v<T, double> || std::is_same_v<T, std::complex<double>>, "ParamRefs view double-precision parameters");
   constexpr long k = std::is_same_v<T, std::complex<double>> ? 2 : 1;
   ParamRef r{p.name, reinterpret_cast<double*>(p.value.data()), reinterpret_cast<double*>(p.grad.data()), k * p.size(), &p.version};
   if (p.on_device()) {
@@ -146,8 +147,13 @@ class Rng {
 template <class T>
 void fill_uniform(std::vector<T>& v, double bound, Rng& rng) {
   for (auto& x : v) {
-    if constexpr (std::is_same_v<T, std::complex<double>>) x = T(rng.uniform(-bound, bound), rng.uniform(-bound, bound));
-    else x = static_cast<T>(rng.uniform(-bound, bound));
+    if constexpr (!std::is_floating_point_v<T>) {
+      using R = typename T::value_type;
+      const double re = rng.uniform(-bound, bound), im = rng.uniform(-bound, bound);
+      x = T(static_cast<R>(re), static_cast<R>(im));
+    } else {
+      x = static_cast<T>(rng.uniform(-bound, bound));
+    }
   }
 }
 

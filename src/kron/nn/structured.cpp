@@ -201,9 +201,9 @@ template <class T>
 bool LowRankMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
   this->check_projection(g, A);
   Eigen::BDCSVD<Mat<T>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const Eigen::VectorXd s = svd.singularValues().cwiseSqrt();
-  u_.set_block(g, svd.matrixU().leftCols(r_) * s.head(r_).cast<T>().asDiagonal());
-  v_.set_block(g, s.head(r_).cast<T>().asDiagonal() * svd.matrixV().leftCols(r_).adjoint());
+  const auto s = svd.singularValues().cwiseSqrt().eval();
+  u_.set_block(g, svd.matrixU().leftCols(r_) * s.head(r_).template cast<T>().asDiagonal());
+  v_.set_block(g, s.head(r_).template cast<T>().asDiagonal() * svd.matrixV().leftCols(r_).adjoint());
   return true;
 }
 
@@ -470,7 +470,8 @@ void FlatButterflyMap<T>::to(core::MemorySpace s) {
 
 template <class T>
 void FlatButterflyMap<T>::swap_blocks(long k, const T* x, T* out, long batch, long points) {
-  constexpr long w = sizeof(T) / sizeof(double);
+  using R = typename Eigen::NumTraits<T>::Real;  // complex values are gathered as pairs of reals
+  constexpr long w = sizeof(T) / sizeof(R);
   const long n = this->in_ * points * w, width = this->in_ / nb_ * points * w;  // one sample; one block
   if (points != points_) {
     for (std::size_t j = 0; j < idx_.size(); ++j) {
@@ -481,7 +482,7 @@ void FlatButterflyMap<T>::swap_blocks(long k, const T* x, T* out, long batch, lo
     }
     points_ = points;
   }
-  ops::gather(this->space_, reinterpret_cast<const double*>(x), reinterpret_cast<double*>(out), idx_[static_cast<std::size_t>(k)].data(), batch, n, n);
+  ops::gather(this->space_, reinterpret_cast<const R*>(x), reinterpret_cast<R*>(out), idx_[static_cast<std::size_t>(k)].data(), batch, n, n);
 }
 
 template <class T>
@@ -671,5 +672,7 @@ std::unique_ptr<StructuredMap<T>> make_map(const std::string& spec, long in, lon
   template std::unique_ptr<StructuredMap<T>> make_map<T>(const std::string&, long, long, Rng&, long);
 KRON_NN_INSTANTIATE(double)
 KRON_NN_INSTANTIATE(std::complex<double>)
+KRON_NN_INSTANTIATE(float)
+KRON_NN_INSTANTIATE(std::complex<float>)
 
 }  // namespace kron::nn

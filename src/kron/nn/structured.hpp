@@ -103,7 +103,7 @@ class StructuredMap {
   StructuredMap(long in, long out, long pg) : in_(in), out_(out), pg_(pg) {
     if (pg < 1) throw Error("internal: " + std::to_string(pg) + " point groups");
   }
-  static double madd_flops() { return std::is_same_v<T, double> ? 2.0 : 8.0; }
+  static double madd_flops() { return std::is_floating_point_v<T> ? 2.0 : 8.0; }
   /// The LineOps' span for `points` points: points / point_groups() (an error unless it divides).
   long span(long points) const;
   /// An error unless A is out x in and g a point group.
@@ -287,5 +287,7 @@ double structure_parameters(const std::string& spec, long in, long out);
 
 extern template class BlockFactor<double>;
 extern template class BlockFactor<std::complex<double>>;
+extern template class BlockFactor<float>;
+extern template class BlockFactor<std::complex<float>>;
 
 }  // namespace kron::nn
