@@ -176,6 +176,20 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
                        "set surrogate_train.padding = " + std::to_string(r * r - sa[1]) + " for " + std::to_string(r * r) + " padded points");
   }
   const core::MemoryEstimate on_gpu = check_memory(deck, comm, sa[1], dim);
+  space_ = layout::device_backend(deck, comm);
+  if (space_ == core::MemorySpace::Device) {
+    // The GPU keeps the whole data set and the model: refuse before anything is uploaded.
+    const core::MemoryCheck c = core::check_device_memory(on_gpu, comm);
+    if (!c.fits()) {
+      namespace text = core::text;
+      const bool model_dominates = on_gpu.total() - on_gpu.items[0].bytes > on_gpu.items[0].bytes;
+      throw deck.error(S, model_dominates ? "width" : "train",
+                       "training on the GPU needs about " + text::bytes(c.node_need) + " of its memory (" + std::to_string(c.node_ranks) +
+                           " rank(s) on it, each up to " + text::bytes(c.rank_max) + ": " + on_gpu.describe() + "), but it has " +
+                           text::bytes(c.node_available) + " free",
+                       model_dominates ? "lower surrogate_train.width, modes or batch, or use more GPUs" : "train on fewer samples, or on the CPU backend");
+    }
+  }
   nn::Rng rng(0);
   const long width = deck.integer(S, "width");
   try {
@@ -209,20 +223,6 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
   }
   if (deck.boolean(S, "resume") && !std::filesystem::exists(model_path(deck)))
     throw deck.error(S, "resume", "is true, but there is no checkpoint " + model_path(deck), "train without resume first");
-  space_ = layout::device_backend(deck, comm);
-  if (space_ == core::MemorySpace::Device) {
-    // The GPU keeps the whole data set and the model: refuse before anything is uploaded.
-    const core::MemoryCheck c = core::check_device_memory(on_gpu, comm);
-    if (!c.fits()) {
-      namespace text = core::text;
-      const bool model_dominates = on_gpu.total() - on_gpu.items[0].bytes > on_gpu.items[0].bytes;
-      throw deck.error(S, model_dominates ? "width" : "train",
-                       "training on the GPU needs about " + text::bytes(c.node_need) + " of its memory (" + std::to_string(c.node_ranks) +
-                           " rank(s) on it, each up to " + text::bytes(c.rank_max) + ": " + on_gpu.describe() + "), but it has " +
-                           text::bytes(c.node_available) + " free",
-                       model_dominates ? "lower surrogate_train.width, modes or batch, or use more GPUs" : "train on fewer samples, or on the CPU backend");
-    }
-  }
 }
 
 core::Json SurrogateTrain::run() {
