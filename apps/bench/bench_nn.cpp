@@ -58,7 +58,11 @@ long isqrt(long n) {
 
 }  // namespace
 
-void fno_training(const Options& opt, core::MemorySpace space, Report& report, MPI_Comm comm) {
+namespace {
+// The training steps in precision R (the model, its gradients, Adam's state and the batch).
+template <class R>
+void fno_training_in(const Options& opt, core::MemorySpace space, Report& report, MPI_Comm comm) {
+  constexpr bool fp32 = std::is_same_v<R, float>;
   // The paper's model and batch (Li et al. 2021, Darcy 85 x 85: 12 x 12 modes, width 32, 4
   // layers, padding 9, head 128, batch 20); --quick a small one.
   nn::FnoOptions o;
@@ -73,15 +77,16 @@ void fno_training(const Options& opt, core::MemorySpace space, Report& report, M
   const int rounds = opt.rounds(opt.quick ? 3 : 10);
   const bool gpu = space == core::MemorySpace::Device;
   nn::Rng rng(7);
-  nn::Fno model(o, rng);
+  nn::FnoT<R> model(o, rng);
   model.to(space);
-  nn::Adam adam(model.parameters(), {1e-3, 0.9, 0.999, 1e-8, 1e-4, false});
+  nn::AdamT<R> adam(model.parameters(), {1e-3, 0.9, 0.999, 1e-8, 1e-4, false});
   // One fixed batch: a field and a smooth positive target, so that the loss must fall.
-  std::vector<double> xh(static_cast<std::size_t>(B * P)), yh(xh.size());
-  for (auto& v : xh) v = rng.normal();
+  std::vector<R> xh(static_cast<std::size_t>(B * P)), yh(xh.size());
+  for (auto& v : xh) v = static_cast<R>(rng.normal());
   for (long b = 0; b < B; ++b)
-    for (long p = 0; p < P; ++p) yh[static_cast<std::size_t>(b * P + p)] = 1.0 + 0.5 * std::sin(0.1 * double(p) + double(b));
-  nn::Array<double> x(space), y(space), out(space), g(space), sum(space);
+    for (long p = 0; p < P; ++p) yh[static_cast<std::size_t>(b * P + p)] = static_cast<R>(1.0 + 0.5 * std::sin(0.1 * double(p) + double(b)));
+  nn::Array<R> x(space), y(space), out(space), g(space);
+  nn::Array<double> sum(space);
   x.assign(xh.data(), xh.size());
   y.assign(yh.data(), yh.size());
   out.resize(xh.size());
@@ -103,7 +108,7 @@ void fno_training(const Options& opt, core::MemorySpace space, Report& report, M
     return v / double(B);
   };
   const double before = loss();
-  core::log::info(gpu ? "gpu" : "nn", " suite: FNO training, ", o.nx, "^2, width ", o.width, ", batch ", B, ", ", steps, " steps a round, ", rounds, " rounds");
+  core::log::info(gpu ? "gpu" : "nn", " suite: FNO training in ", fp32 ? "fp32" : "fp64", ", ", o.nx, "^2, width ", o.width, ", batch ", B, ", ", steps, " steps a round, ", rounds, " rounds");
   const auto st = interleave({{"kron", [&] {
                                  for (long k = 0; k < steps; ++k) step();
                                  if (gpu) core::device_synchronize();
@@ -115,7 +120,7 @@ void fno_training(const Options& opt, core::MemorySpace space, Report& report, M
     throw Error("the FNO training steps did not lower the loss on their fixed batch: " + sci(before) + " before, " + sci(after) + " after");
   const double rate = double(B * steps) / st[0].median;  // one rank's (each trains its own copy here)
   Row r;
-  r.name = std::string("FNO training step, fp64") + (gpu ? ", GPU" : "");
+  r.name = std::string("FNO training step, ") + (fp32 ? "fp32" : "fp64") + (gpu ? ", GPU" : "");
   r.size = std::to_string(o.nx) + "^2, width " + std::to_string(o.width) + ", batch " + std::to_string(B) + " x " + std::to_string(steps) + " steps";
   r.kron = st[0];
   // The anchor: the reference PyTorch script (fp32) on an H200, 1000 samples in 0.26 s.
@@ -128,6 +133,12 @@ void fno_training(const Options& opt, core::MemorySpace space, Report& report, M
   r.details["loss_before"] = before;
   r.details["loss_after"] = after;
   report.add(r);
+}
+}  // namespace
+
+void fno_training(const Options& opt, core::MemorySpace space, Report& report, MPI_Comm comm) {
+  fno_training_in<double>(opt, space, report, comm);
+  fno_training_in<float>(opt, space, report, comm);
 }
 
 void run_nn_suite(const Options& opt, Report& report, MPI_Comm comm) {

@@ -67,6 +67,37 @@ run 1 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=mno/dar
 got=$("$py" -c "import json; print('%.10g' % json.load(open('mnopred/summary.json'))['error_test_relative_l2'])")
 [ "$want" = "$got" ] || fail "MNO prediction error $got, training's test error $want"
 echo "ok: the Monarch neural operator trains and predicts ($got)"
+# Single precision (precision = fp32): 1 and 3 ranks agree to fp32's rounding and with the fp64
+# run to within it; a resumed fp32 run continues bitwise; the checkpoint holds fp32 values (as
+# doubles), and prediction from it (in fp64) gives the training run's test error to fp32 rounding.
+f32="$small surrogate_train.precision=fp32"
+run 1 "$train" $f32 surrogate_train.epochs=3 output.dir=f1 > f1.log 2>&1 || { cat f1.log; fail "fp32 on 1 rank"; }
+grep -q "batch 5 over 1 rank, in fp32" f1.log || fail "no precision in the model line: $(cat f1.log)"
+run 3 "$train" $f32 surrogate_train.epochs=3 output.dir=f3 > f3.log 2>&1 || { cat f3.log; fail "fp32 on 3 ranks"; }
+run 2 "$train" $f32 surrogate_train.epochs=3 output.dir=f2 > f2.log 2>&1 || { cat f2.log; fail "fp32 on 2 ranks"; }
+run 2 "$train" $f32 surrogate_train.epochs=1 output.dir=fres > fres1.log 2>&1 || { cat fres1.log; fail "fp32 1 epoch"; }
+run 2 "$train" $f32 surrogate_train.epochs=3 surrogate_train.resume=true output.dir=fres > fres2.log 2>&1 || { cat fres2.log; fail "fp32 resume"; }
+"$py" - <<'PY' || exit 1
+import h5py, numpy as np, sys
+def params(d):
+    f = h5py.File(d + "/darcy_fno_model.h5", "r")
+    return [f["/parameters/%d" % k][:] for k in range(len(f["parameters"]))], f
+p1, f1 = params("f1"); p3, _ = params("f3"); p2, _ = params("f2"); pr, fr = params("fres"); p64, _ = params("np1")
+s = max(np.abs(a).max() for a in p1)
+d13 = max(np.abs(a - b).max() for a, b in zip(p1, p3)); d64 = max(np.abs(a - b).max() for a, b in zip(p1, p64))
+if f1.attrs["precision"] not in (b"fp32", "fp32"): sys.exit("FAIL: precision attribute %r" % f1.attrs["precision"])
+if any(not np.array_equal(a.astype(np.float32).astype(np.float64), a) for a in p1): sys.exit("FAIL: fp32 weights are not fp32 values")
+if not d13 <= 1e-5 * s: sys.exit("FAIL: fp32 on 1 and 3 ranks differ by %g of %g" % (d13, s))
+if not d64 <= 1e-4 * s: sys.exit("FAIL: fp32 and fp64 training differ by %g of %g" % (d64, s))
+if any(not np.array_equal(a, b) for a, b in zip(p2, pr)): sys.exit("FAIL: the resumed fp32 run is not bitwise the uninterrupted one")
+print("ok: fp32 1 vs 3 ranks %.1e, fp32 vs fp64 %.1e of %.1e; fp32 resume bitwise" % (d13, d64, s))
+PY
+want=$("$py" -c "import json; print(json.load(open('f1/summary.json'))['error_test_relative_l2'])")
+run 2 "$src/inputs/surrogate/darcy_predict.toml" surrogate_predict.model=f1/darcy_fno_model.h5 surrogate_predict.data=data/darcy_000000.h5 \
+  surrogate_predict.first=30 surrogate_predict.samples=10 surrogate_predict.fields=1 output.dir=fpred > fpred.log 2>&1 || { cat fpred.log; fail "predict fp32"; }
+got=$("$py" -c "import json; print(json.load(open('fpred/summary.json'))['error_test_relative_l2'])")
+"$py" -c "import sys; w, g = $want, $got; sys.exit(0 if abs(w - g) <= 1e-5 * w else 1)" || fail "fp64 prediction of the fp32 model: $got, training's fp32 test error $want"
+echo "ok: the fp32 model predicts in fp64 ($got, trained $want)"
 # Bad input: one line naming the key, no training.
 expect() {  # regex args...
   local re=$1; shift
@@ -84,6 +115,8 @@ expect "surrogate_train.init: is projected, but spectral mixing butterfly has no
 expect "surrogate_train.transform: is butterfly, which has no closed-form projection of the DFT" "$train" $small surrogate_train.transform=butterfly output.dir=e9
 expect "surrogate_train.transform: Monarch layer 24 -> 8: 5 blocks do not divide both sizes; the transforms map 24 padded points to 8 and back" "$train" $small surrogate_train.transform=monarch:5 output.dir=e10
 expect "surrogate_train.transform: is monarch_dft, whose exact Monarch factors of the DFT need a square number of padded points, but 21 points + padding 3 = 24" "$train" $small surrogate_train.transform=monarch_dft output.dir=e14
+expect "surrogate_train.precision: is fp32, but transform monarch_dft (the Monarch neural operator) runs in fp64 only" "$train" $small surrogate_train.precision=fp32 surrogate_train.transform=monarch_dft surrogate_train.padding=4 output.dir=e18
+expect "surrogate_train.precision.*fp16.*fp64, fp32" "$train" $small surrogate_train.precision=fp16 output.dir=e19
 expect "surrogate_train.transform: .*unknown structure 'fft'" "$train" $small surrogate_train.transform=fft output.dir=e11
 expect "surrogate_train.mixing: .*unknown structure 'sparse'" "$train" $small surrogate_train.mixing=sparse:2 output.dir=e12
 expect "surrogate_train.resume: is true, but there is no checkpoint e4/darcy_fno_model.h5" "$train" $small surrogate_train.resume=true output.dir=e4

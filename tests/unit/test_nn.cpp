@@ -656,6 +656,59 @@ TEST_CASE("Point-wise ops in single precision agree with double precision", "[nn
   }
 }
 
+TEST_CASE("Models in single precision agree with their double-precision twins: FNO, MLP, Adam", "[nn][fno]") {
+  // The same fp32 weights and inputs through an fp32 model and an fp64 one: agreement to fp32's
+  // rounding, every structure and learnable transform that runs in fp32.
+  for (const auto& [spectral, mixing, transform] : {std::tuple<std::string, std::string, std::string>{"dense", "dense", "fixed"},
+                                                      {"monarch:2", "block_diag:2", "fixed"},
+                                                      {"low_rank:2", "monarch:2", "fixed"},
+                                                      {"butterfly", "dense", "fixed"},
+                                                      {"dense", "block_diag:2", "monarch:2"},
+                                                      {"dense", "dense", "dense"}}) {
+    const auto gap = testing::fp32_fno_gap(testing::small_fno(spectral, mixing, transform), core::MemorySpace::Host);
+    INFO(spectral << " / " << mixing << " / " << transform << ": outputs " << gap.y << ", input gradients " << gap.dx << ", parameter gradients " << gap.grad);
+    CHECK(gap.y <= 1e-5);
+    CHECK(gap.dx <= 1e-5);
+    CHECK(gap.grad <= 1e-5);
+  }
+  // The Monarch neural operator's transforms run in double only: refused by name in fp32.
+  Rng rng(1);
+  CHECK_THROWS_WITH(FnoT<float>(testing::small_fno("dense", "dense", "monarch_dft"), rng), Catch::Contains("runs in double precision only"));
+  // An MLP of any structure, and Adam's steps on it, in both precisions from the same weights.
+  Rng r1(3), r2(3);
+  auto mf = mlp<float>({5, 16, 16, 2}, "monarch:4", r1);
+  auto md = mlp<double>({5, 16, 16, 2}, "monarch:4", r2);
+  const auto pf = mf->parameters();
+  const auto pd = md->parameters();
+  REQUIRE(pf.size() == pd.size());
+  for (std::size_t k = 0; k < pf.size(); ++k) pd[k].assign(pf[k].values_as_double());
+  AdamT<float> af(pf, {1e-2, 0.9, 0.999, 1e-8, 1e-4, false});
+  AdamT<double> ad(pd, {1e-2, 0.9, 0.999, 1e-8, 1e-4, false});
+  std::mt19937 g(2);
+  std::vector<float> x(4 * 5), t(4 * 2), y(t.size()), gy(t.size());
+  for (auto& v : x) v = testing::rnd<float>(g);
+  for (auto& v : t) v = 1.0f + testing::rnd<float>(g);
+  const std::vector<double> xd(x.begin(), x.end()), td(t.begin(), t.end());
+  std::vector<double> yd(t.size()), gyd(t.size());
+  for (int step = 0; step < 5; ++step) {
+    af.zero_grad();
+    ad.zero_grad();
+    mf->forward(x.data(), y.data(), 4);
+    md->forward(xd.data(), yd.data(), 4);
+    const double lf = relative_l2_loss(y.data(), t.data(), 2, 4, gy.data()), ld = relative_l2_loss(yd.data(), td.data(), 2, 4, gyd.data());
+    CHECK(std::abs(lf - ld) <= 1e-5 * ld);
+    mf->backward(x.data(), gy.data(), nullptr, 4);
+    md->backward(xd.data(), gyd.data(), nullptr, 4);
+    af.step();
+    ad.step();
+  }
+  double e = 0;
+  for (std::size_t k = 0; k < pf.size(); ++k) e = std::max(e, testing::max_rel_diff(pf[k].values_as_double(), pd[k].values_as_double()));
+  INFO("weights after 5 steps differ by " << e);
+  CHECK(e <= 1e-4);
+  CHECK(af.first_moment(0).size() == static_cast<std::size_t>(pf[0].size));
+}
+
 TEST_CASE("Adam: the first step and a convex problem", "[nn]") {
   Parameter<double> p("w", 3);
   p.value = {1.0, -2.0, 0.5};

@@ -57,17 +57,25 @@ Eigen::MatrixXd irdft_cols(long n, long m);
 Eigen::MatrixXcd dft_rows(long n, long m);
 Eigen::MatrixXcd idft_cols(long n, long m);
 
-class Fno : public Module {
+/// Bytes an FNO holds to train (FnoT::memory).
+struct FnoMemory {
+  double parameters = 0, activations = 0;
+};
+
+/// In precision R: double, or float for single-precision training (every LineOp and point-wise op
+/// of the model then runs in float; transform "monarch_dft" runs in double only).
+template <class R>
+class FnoT : public ModuleT<R> {
  public:
   /// Throws kron::Error for shapes that do not fit (modes beyond the padded grid's Nyquist
   /// limit, structures that do not divide the width, ...).
-  Fno(const FnoOptions& o, Rng& rng);
-  ~Fno() override;
+  FnoT(const FnoOptions& o, Rng& rng);
+  ~FnoT() override;
   long in() const override { return o_.in_channels * o_.nx * o_.ny; }
   long out() const override { return o_.out_channels * o_.nx * o_.ny; }
-  void forward(const double* x, double* y, long batch) override;
-  void backward(const double* x, const double* dy, double* dx, long batch) override;
-  std::vector<ParamRef> parameters() override;
+  void forward(const R* x, R* y, long batch) override;
+  void backward(const R* x, const R* dy, R* dx, long batch) override;
+  std::vector<ParamRefT<R>> parameters() override;
   std::string describe() const override;
   double flops() const override;
   void to(core::MemorySpace s) override;
@@ -80,13 +88,11 @@ class Fno : public Module {
   /// The largest relative Frobenius distance between a learnable transform's starting matrix and
   /// the DFT rows it stands for (0 when fixed or dense).
   double transform_start_error() const;
-  /// Bytes a model of these options holds to train on `batch` samples a step, from the options
+  /// Bytes a model of these options holds (values of sizeof(R) bytes) to train on `batch` samples a step, from the options
   /// alone (nothing built): parameters with gradients and Adam's two moments, the frozen
   /// transforms, and forward activations and backward scratch. Throws as make_map for unknown
   /// structures.
-  struct Memory {
-    double parameters = 0, activations = 0;
-  };
+  using Memory = FnoMemory;
   static Memory memory(const FnoOptions& o, long batch);
 
  private:
@@ -94,5 +100,9 @@ class Fno : public Module {
   FnoOptions o_;
   std::unique_ptr<Impl> impl_;
 };
+
+using Fno = FnoT<double>;
+extern template class FnoT<double>;
+extern template class FnoT<float>;
 
 }  // namespace kron::nn

@@ -13,17 +13,21 @@
 
 namespace kron::nn {
 
-class Module {
+/// A layer or model in real precision R (double, or float for single-precision training): every
+/// value it takes, gives and trains is an R.
+template <class R>
+class ModuleT {
  public:
-  virtual ~Module() = default;
+  using real_type = R;
+  virtual ~ModuleT() = default;
   virtual long in() const = 0;
   virtual long out() const = 0;
   /// y = f(x) for `batch` samples.
-  virtual void forward(const double* x, double* y, long batch) = 0;
+  virtual void forward(const R* x, R* y, long batch) = 0;
   /// dx = (df/dx)^T dy (skipped when dx is null) and parameters' grad += (df/dtheta)^T dy, x the
   /// input of the last forward, given again.
-  virtual void backward(const double* x, const double* dy, double* dx, long batch) = 0;
-  virtual std::vector<ParamRef> parameters() { return {}; }
+  virtual void backward(const R* x, const R* dy, R* dx, long batch) = 0;
+  virtual std::vector<ParamRefT<R>> parameters() { return {}; }
   virtual std::string describe() const = 0;
   /// Floating-point operations of a forward pass per sample.
   virtual double flops() const { return 0; }
@@ -32,26 +36,29 @@ class Module {
   virtual void to(core::MemorySpace s) = 0;
   virtual core::MemorySpace space() const = 0;
 };
+using Module = ModuleT<double>;
 
 /// y = M x + b with any structured map M.
-class Linear : public Module {
+template <class R>
+class LinearT : public ModuleT<R> {
  public:
-  explicit Linear(std::unique_ptr<StructuredMap<double>> map, bool bias = true);
+  explicit LinearT(std::unique_ptr<StructuredMap<R>> map, bool bias = true);
   long in() const override { return map_->in(); }
   long out() const override { return map_->out(); }
-  void forward(const double* x, double* y, long batch) override;
-  void backward(const double* x, const double* dy, double* dx, long batch) override;
-  std::vector<ParamRef> parameters() override;
+  void forward(const R* x, R* y, long batch) override;
+  void backward(const R* x, const R* dy, R* dx, long batch) override;
+  std::vector<ParamRefT<R>> parameters() override;
   std::string describe() const override { return map_->describe() + (bias_.size() ? " + bias" : ""); }
   double flops() const override { return map_->flops() + static_cast<double>(bias_.size()); }
   void to(core::MemorySpace s) override;
   core::MemorySpace space() const override { return map_->space(); }
-  StructuredMap<double>& map() { return *map_; }
+  StructuredMap<R>& map() { return *map_; }
 
  private:
-  std::unique_ptr<StructuredMap<double>> map_;
-  Parameter<double> bias_;
+  std::unique_ptr<StructuredMap<R>> map_;
+  Parameter<R> bias_;
 };
+using Linear = LinearT<double>;
 
 /// GELU, exact (PyTorch's default): y = x Phi(x) for n values, and dx = dy (Phi(x) + x phi(x))
 /// (dx may be dy).
@@ -61,13 +68,14 @@ template <class R>
 void gelu_backward(const R* x, const R* dy, R* dx, long n);
 
 /// GELU as a layer.
-class Gelu : public Module {
+template <class R>
+class GeluT : public ModuleT<R> {
  public:
-  explicit Gelu(long n) : n_(n) {}
+  explicit GeluT(long n) : n_(n) {}
   long in() const override { return n_; }
   long out() const override { return n_; }
-  void forward(const double* x, double* y, long batch) override;
-  void backward(const double* x, const double* dy, double* dx, long batch) override;
+  void forward(const R* x, R* y, long batch) override;
+  void backward(const R* x, const R* dy, R* dx, long batch) override;
   std::string describe() const override { return "GELU"; }
   double flops() const override { return 20.0 * static_cast<double>(n_); }
   void to(core::MemorySpace s) override { space_ = s; }
@@ -77,36 +85,45 @@ class Gelu : public Module {
   long n_;
   core::MemorySpace space_ = core::MemorySpace::Host;
 };
+using Gelu = GeluT<double>;
 
 /// Modules one after the other; keeps the activations of the last forward for backward.
-class Sequential : public Module {
+template <class R>
+class SequentialT : public ModuleT<R> {
  public:
-  void add(std::unique_ptr<Module> m);
+  void add(std::unique_ptr<ModuleT<R>> m);
   long in() const override { return layers_.front()->in(); }
   long out() const override { return layers_.back()->out(); }
-  void forward(const double* x, double* y, long batch) override;
-  void backward(const double* x, const double* dy, double* dx, long batch) override;
-  std::vector<ParamRef> parameters() override;
+  void forward(const R* x, R* y, long batch) override;
+  void backward(const R* x, const R* dy, R* dx, long batch) override;
+  std::vector<ParamRefT<R>> parameters() override;
   std::string describe() const override;
   double flops() const override;
   void to(core::MemorySpace s) override;
   core::MemorySpace space() const override { return space_; }
   long size() const { return static_cast<long>(layers_.size()); }
-  Module& layer(long i) { return *layers_[static_cast<std::size_t>(i)]; }
+  ModuleT<R>& layer(long i) { return *layers_[static_cast<std::size_t>(i)]; }
 
  private:
-  std::vector<std::unique_ptr<Module>> layers_;
-  std::vector<Array<double>> act_;  // the outputs of layers 0 .. n-2
-  Array<double> g_, prev_;           // backward's gradients
+  std::vector<std::unique_ptr<ModuleT<R>>> layers_;
+  std::vector<Array<R>> act_;  // the outputs of layers 0 .. n-2
+  Array<R> g_, prev_;           // backward's gradients
   core::MemorySpace space_ = core::MemorySpace::Host;
 };
+using Sequential = SequentialT<double>;
 
 /// An MLP through widths w0 -> w1 -> ... -> wL with GELU between layers: the layers from one
 /// hidden width to another use `structure` (make_map's description), the first and the last are
 /// dense (their sizes rarely suit a structure).
-std::unique_ptr<Sequential> mlp(const std::vector<long>& widths, const std::string& structure, Rng& rng);
+template <class R = double>
+std::unique_ptr<SequentialT<R>> mlp(const std::vector<long>& widths, const std::string& structure, Rng& rng);
 
-long parameter_count(const std::vector<ParamRef>& ps);
+template <class R>
+long parameter_count(const std::vector<ParamRefT<R>>& ps) {
+  long c = 0;
+  for (const auto& p : ps) c += p.size;
+  return c;
+}
 
 /// Mean squared error over all values; grad (if given) = dL/dpred.
 double mse_loss(const double* pred, const double* target, long n, long batch, double* grad);
@@ -123,29 +140,37 @@ struct AdamOptions {
   bool decoupled = false;
 };
 
-/// Adam / AdamW (Kingma and Ba; Loshchilov and Hutter), bias-corrected, state per parameter;
-/// parameters on the device are updated there (take the ParamRefs after moving the model).
-class Adam {
+/// Adam / AdamW (Kingma and Ba; Loshchilov and Hutter), bias-corrected, state per parameter in
+/// the parameters' precision R (float: as PyTorch's fp32 Adam); parameters on the device are
+/// updated there (take the ParamRefs after moving the model).
+template <class R>
+class AdamT {
  public:
-  Adam(std::vector<ParamRef> params, AdamOptions o);
+  AdamT(std::vector<ParamRefT<R>> params, AdamOptions o);
   void zero_grad();
   /// One update from the parameters' gradients; marks every parameter changed.
   void step();
   double lr() const { return o_.lr; }
   void set_lr(double lr) { o_.lr = lr; }
   long steps() const { return t_; }
-  /// The moment estimates of parameter k as host arrays (checkpoints), and their restoration (an
-  /// error when the arrays do not fit the parameters). The state lives where each parameter does.
-  std::vector<double> first_moment(std::size_t k) const { return m_[k].to_host(); }
-  std::vector<double> second_moment(std::size_t k) const { return v_[k].to_host(); }
+  /// The moment estimates of parameter k as host arrays of doubles (checkpoints, whatever R), and
+  /// their restoration (rounded to R; an error when the arrays do not fit the parameters). The
+  /// state lives where each parameter does.
+  std::vector<double> first_moment(std::size_t k) const { return as_double(m_[k]); }
+  std::vector<double> second_moment(std::size_t k) const { return as_double(v_[k]); }
   void restore(long steps, const std::vector<std::vector<double>>& m, const std::vector<std::vector<double>>& v);
 
  private:
-  std::vector<ParamRef> p_;
+  static std::vector<double> as_double(const Array<R>& a) {
+    const std::vector<R> h = a.to_host();
+    return std::vector<double>(h.begin(), h.end());
+  }
+  std::vector<ParamRefT<R>> p_;
   AdamOptions o_;
-  std::vector<Array<double>> m_, v_;
+  std::vector<Array<R>> m_, v_;
   long t_ = 0;
 };
+using Adam = AdamT<double>;
 
 /// lr0 gamma^floor(epoch / step_size) (PyTorch's StepLR).
 double step_schedule(double lr0, long epoch, long step_size, double gamma);
@@ -153,6 +178,8 @@ double step_schedule(double lr0, long epoch, long step_size, double gamma);
 /// Data-parallel training: every rank's gradients replaced by their mean over `comm` (one
 /// all-reduce for all parameters), or by their sum (`average` false: a loss summed over samples
 /// split unevenly over the ranks).
-void allreduce_gradients(const std::vector<ParamRef>& ps, MPI_Comm comm, bool average = true);
+/// The sums are formed in double whatever R is.
+template <class R>
+void allreduce_gradients(const std::vector<ParamRefT<R>>& ps, MPI_Comm comm, bool average = true);
 
 }  // namespace kron::nn

@@ -32,22 +32,46 @@ void Normalizer::encode(std::vector<double>& x) const {
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = (x[i] - mean_[i % P]) / scale_[i % P];
 }
 
-const double* Normalizer::scale(core::MemorySpace s) const {
-  if (s == core::MemorySpace::Host) return scale_.data();
-  if (dscale_.size() != scale_.size()) dscale_.assign(scale_.data(), scale_.size());
-  return dscale_.data();
+template <>
+Normalizer::Copies<double>& Normalizer::copies<double>() const {
+  return c64_;
+}
+template <>
+Normalizer::Copies<float>& Normalizer::copies<float>() const {
+  return c32_;
 }
 
-const double* Normalizer::shift(core::MemorySpace s) const {
-  if (s == core::MemorySpace::Host) return mean_.data();
-  if (dmean_.size() != mean_.size()) dmean_.assign(mean_.data(), mean_.size());
-  return dmean_.data();
+template <class R>
+const R* Normalizer::scale(core::MemorySpace s) const {
+  Copies<R>& c = copies<R>();
+  if (c.hscale.size() != scale_.size()) c.hscale.assign(scale_.begin(), scale_.end());
+  if (s == core::MemorySpace::Host) return c.hscale.data();
+  if (c.scale.size() != scale_.size()) c.scale.assign(c.hscale.data(), c.hscale.size());
+  return c.scale.data();
 }
 
-void Normalizer::decode(core::MemorySpace s, double* x, long batch) const { ops::affine_points(s, x, scale(s), 1.0, shift(s), points(), batch); }
-
-void Normalizer::backward(core::MemorySpace s, double* g, double factor, long batch) const {
-  ops::affine_points(s, g, scale(s), factor, nullptr, points(), batch);
+template <class R>
+const R* Normalizer::shift(core::MemorySpace s) const {
+  Copies<R>& c = copies<R>();
+  if (c.hmean.size() != mean_.size()) c.hmean.assign(mean_.begin(), mean_.end());
+  if (s == core::MemorySpace::Host) return c.hmean.data();
+  if (c.mean.size() != mean_.size()) c.mean.assign(c.hmean.data(), c.hmean.size());
+  return c.mean.data();
 }
+
+template <class R>
+void Normalizer::decode(core::MemorySpace s, R* x, long batch) const {
+  ops::affine_points(s, x, scale<R>(s), 1.0, shift<R>(s), points(), batch);
+}
+
+template <class R>
+void Normalizer::backward(core::MemorySpace s, R* g, double factor, long batch) const {
+  ops::affine_points(s, g, scale<R>(s), factor, nullptr, points(), batch);
+}
+
+template void Normalizer::decode<double>(core::MemorySpace, double*, long) const;
+template void Normalizer::decode<float>(core::MemorySpace, float*, long) const;
+template void Normalizer::backward<double>(core::MemorySpace, double*, double, long) const;
+template void Normalizer::backward<float>(core::MemorySpace, float*, double, long) const;
 
 }  // namespace kron::nn

@@ -19,17 +19,30 @@ class Normalizer {
   long points() const { return static_cast<long>(mean_.size()); }
   /// Host samples (any count) encoded in place.
   void encode(std::vector<double>& x) const;
-  /// `batch` samples decoded in place, in memory space s.
-  void decode(core::MemorySpace s, double* x, long batch) const;
+  /// `batch` samples decoded in place, in memory space s, in precision R (double or float).
+  template <class R>
+  void decode(core::MemorySpace s, R* x, long batch) const;
   /// The gradient of a loss of decoded values turned into one of the encoded ones, times
   /// `factor`: g *= factor (sd + eps).
-  void backward(core::MemorySpace s, double* g, double factor, long batch) const;
+  template <class R>
+  void backward(core::MemorySpace s, R* g, double factor, long batch) const;
 
  private:
-  const double* scale(core::MemorySpace s) const;
-  const double* shift(core::MemorySpace s) const;
+  // The scale and the mean in R, in space s (copies made on first use).
+  template <class R>
+  struct Copies {
+    Array<R> scale{core::MemorySpace::Device}, mean{core::MemorySpace::Device};
+    std::vector<R> hscale, hmean;
+  };
+  template <class R>
+  Copies<R>& copies() const;
+  template <class R>
+  const R* scale(core::MemorySpace s) const;
+  template <class R>
+  const R* shift(core::MemorySpace s) const;
   std::vector<double> mean_, sd_, scale_;
-  mutable Array<double> dscale_{core::MemorySpace::Device}, dmean_{core::MemorySpace::Device};
+  mutable Copies<double> c64_;
+  mutable Copies<float> c32_;
 };
 
 }  // namespace kron::nn

@@ -64,49 +64,71 @@ struct Parameter {
   bool on_device_ = false;
 };
 
-/// A parameter seen as real numbers (a complex one as its real and imaginary parts, interleaved;
+/// A parameter seen as real numbers R (a complex one as its real and imaginary parts, interleaved;
 /// its gradient dL/dRe + i dL/dIm then reads as the real gradient): what optimisers, gradient
-/// all-reduces and checkpoints work on, whatever the layer's scalar type. `value`/`grad` are the
-/// host arrays; for a parameter on the device `dvalue`/`dgrad` are the live ones (download and
-/// upload move the values between them).
-struct ParamRef {
+/// all-reduces and checkpoints work on, whatever the layer's scalar type. R is the parameter's own
+/// precision (double, or float for single-precision training), so a view can never misread its
+/// values. `value`/`grad` are the host arrays; for a parameter on the device `dvalue`/`dgrad` are
+/// the live ones (download and upload move the values between them).
+template <class R>
+struct ParamRefT {
+  using real_type = R;
   std::string name;
-  double* value = nullptr;
-  double* grad = nullptr;
+  R* value = nullptr;
+  R* grad = nullptr;
   long size = 0;
   std::uint64_t* version = nullptr;
-  double* dvalue = nullptr;
-  double* dgrad = nullptr;
+  R* dvalue = nullptr;
+  R* dgrad = nullptr;
   bool on_device() const { return dvalue != nullptr; }
-  double* live_value() const { return on_device() ? dvalue : value; }
-  double* live_grad() const { return on_device() ? dgrad : grad; }
+  R* live_value() const { return on_device() ? dvalue : value; }
+  R* live_grad() const { return on_device() ? dgrad : grad; }
   void changed() const { ++*version; }
   void zero_grad() const {
     if (on_device()) {
-      if (size) core::fill_device_bytes(dgrad, 0, static_cast<std::size_t>(size) * sizeof(double));
+      if (size) core::fill_device_bytes(dgrad, 0, static_cast<std::size_t>(size) * sizeof(R));
     } else {
-      std::fill(grad, grad + size, 0.0);
+      std::fill(grad, grad + size, R(0));
     }
   }
   /// Device values to the host arrays (for checkpoints); nothing on the host.
   void download() const {
-    if (on_device() && size) core::copy_to_host(value, dvalue, static_cast<std::size_t>(size) * sizeof(double));
+    if (on_device() && size) core::copy_to_host(value, dvalue, static_cast<std::size_t>(size) * sizeof(R));
   }
   /// Host values (loaded ones) to the device; marks the parameter changed.
   void upload() const {
-    if (on_device() && size) core::copy_to_device(dvalue, value, static_cast<std::size_t>(size) * sizeof(double));
+    if (on_device() && size) core::copy_to_device(dvalue, value, static_cast<std::size_t>(size) * sizeof(R));
     changed();
   }
+  /// The host values as doubles (checkpoints and model files hold doubles whatever the training
+  /// precision), and their assignment from doubles (rounded to R); download/upload move them.
+  std::vector<double> values_as_double() const { return std::vector<double>(value, value + size); }
+  void assign(const std::vector<double>& v) const {
+    for (long i = 0; i < size; ++i) value[i] = static_cast<R>(v[static_cast<std::size_t>(i)]);
+  }
 };
+using ParamRef = ParamRefT<double>;
+
+/// The real type of a scalar (double for complex<double>, ...).
+template <class T>
+struct real_of {
+  using type = T;
+};
+template <class R>
+struct real_of<std::complex<R>> {
+  using type = R;
+};
+template <class T>
+using real_of_t = typename real_of<T>::type;
 
 template <class T>
-ParamRef real_view(Parameter<T>& p) {
-  static_assert(std::is_same_v<T, double> || std::is_same_v<T, std::complex<double>>, "ParamRefs view double-precision parameters");
-  constexpr long k = std::is_same_v<T, std::complex<double>> ? 2 : 1;
-  ParamRef r{p.name, reinterpret_cast<double*>(p.value.data()), reinterpret_cast<double*>(p.grad.data()), k * p.size(), &p.version};
+ParamRefT<real_of_t<T>> real_view(Parameter<T>& p) {
+  using R = real_of_t<T>;
+  constexpr long k = std::is_same_v<T, R> ? 1 : 2;
+  ParamRefT<R> r{p.name, reinterpret_cast<R*>(p.value.data()), reinterpret_cast<R*>(p.grad.data()), k * p.size(), &p.version};
   if (p.on_device()) {
-    r.dvalue = reinterpret_cast<double*>(p.dvalue.data());
-    r.dgrad = reinterpret_cast<double*>(p.dgrad.data());
+    r.dvalue = reinterpret_cast<R*>(p.dvalue.data());
+    r.dgrad = reinterpret_cast<R*>(p.dgrad.data());
   }
   return r;
 }

@@ -52,11 +52,14 @@ nn::FnoOptions fno_options(const core::Deck& deck, long s, int dim) {
 // naming the key that dominates when the neediest node lacks the memory.
 core::MemoryEstimate check_memory(const core::Deck& deck, MPI_Comm comm, long s, int dim) {
   const long np = core::mpi::size(comm), B = deck.integer(S, "batch");
-  const double P = dim == 2 ? double(s) * double(s) : double(s);
-  const double data = 8.0 * P * (2.0 * double(deck.integer(S, "train") + deck.integer(S, "test")) + 2.0 * double(B));
+  const bool fp32 = deck.string(S, "precision") == "fp32";
+  const double P = dim == 2 ? double(s) * double(s) : double(s), bytes = fp32 ? 4.0 : 8.0;
+  const double samples = double(deck.integer(S, "train") + deck.integer(S, "test"));
+  // The host reads the sets in double (and keeps fp32 copies to train from in fp32).
+  const double data = 8.0 * P * 2.0 * samples + (fp32 ? 4.0 * P * 2.0 * samples : 0.0) + bytes * P * 2.0 * double(B);
   nn::Fno::Memory model;
   try {
-    model = nn::Fno::memory(fno_options(deck, s, dim), (B + np - 1) / np);
+    model = fp32 ? nn::FnoT<float>::memory(fno_options(deck, s, dim), (B + np - 1) / np) : nn::Fno::memory(fno_options(deck, s, dim), (B + np - 1) / np);
   } catch (const Error& e) {
     throw deck.error(S, "spectral", e.message(), e.hint());
   }
@@ -74,7 +77,7 @@ core::MemoryEstimate check_memory(const core::Deck& deck, MPI_Comm comm, long s,
   log::info(S, ": memory estimate ", text::bytes(c.rank_max), " on the largest rank (", est.describe(), ")",
             gpu ? "; on the GPU about " + text::bytes(model.parameters + model.activations) : std::string());
   core::MemoryEstimate dev;
-  dev.add("data sets", 8.0 * P * 2.0 * double(deck.integer(S, "train") + deck.integer(S, "test")));
+  dev.add("data sets", bytes * P * 2.0 * samples);
   dev.add("parameters, gradients and Adam's moments", model.parameters);
   dev.add("activations", model.activations);
   if (c.fits()) return dev;
@@ -88,6 +91,9 @@ core::MemoryEstimate check_memory(const core::Deck& deck, MPI_Comm comm, long s,
 std::string model_path(const core::Deck& deck) {
   return deck.string("output", "dir") + "/" + deck.string("output", "name") + "_model.h5";
 }
+
+template <class R>
+core::Json train_fno(const core::Deck& deck, MPI_Comm comm, core::MemorySpace space);
 }  // namespace
 
 void SurrogateTrain::declare(core::Schema& schema) {
@@ -127,7 +133,12 @@ void SurrogateTrain::declare(core::Schema& schema) {
       {"seed", ValueKind::Integer, "0", "Seeds the weights and the epochs' shuffles.", 0, 1e15},
       {"progress_every", ValueKind::Integer, "1", "A progress line with the test error every this many epochs.", 1, 1e9},
       {"checkpoint_every", ValueKind::Integer, "50", "A checkpoint every this many epochs (and always at the end).", 1, 1e9},
-      {"resume", ValueKind::Boolean, "false", "Continue from the checkpoint in output.dir (same model; bitwise on the same rank count)."},
+      {"resume", ValueKind::Boolean, "false", "Continue from the checkpoint in output.dir (same model; bitwise on the same rank count and precision)."},
+      {"precision", ValueKind::String, "\"fp64\"",
+       "The arithmetic of the model, its gradients and Adam's state: fp64, or fp32 (single precision, as PyTorch's default; sums "
+       "such as losses and the gradient all-reduce are still formed in double, checkpoints hold doubles either way, and the "
+       "monarch_dft transform runs in fp64 only).",
+       -1e300, 1e300, {"fp64", "fp32"}},
   };
   schema.add(s);
 }
@@ -164,6 +175,9 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
       throw deck.error(S, key, e.message(), e.hint());
     }
   }
+  if (transform == "monarch_dft" && deck.string(S, "precision") == "fp32")
+    throw deck.error(S, "precision", "is fp32, but transform monarch_dft (the Monarch neural operator) runs in fp64 only",
+                     "set surrogate_train.precision = \"fp64\", or use a structured transform (dense, low_rank:R, block_diag:NB, monarch:NB)");
   if (transform.rfind("butterfly", 0) == 0)
     throw deck.error(S, "transform", "is " + transform + ", which has no closed-form projection of the DFT to start from",
                      "use fixed, monarch_dft, dense, low_rank:R, block_diag:NB or monarch:NB");
@@ -217,7 +231,8 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
     }
   }
   try {
-    nn::Fno probe(fno_options(deck, sa[1], dim), rng);
+    if (deck.string(S, "precision") == "fp32") nn::FnoT<float> probe(fno_options(deck, sa[1], dim), rng);
+    else nn::Fno probe(fno_options(deck, sa[1], dim), rng);
   } catch (const Error& e) {
     throw deck.error(S, "modes", e.message(), e.hint());
   }
@@ -226,17 +241,25 @@ SurrogateTrain::SurrogateTrain(const core::Deck& deck, MPI_Comm comm) : deck_(de
 }
 
 core::Json SurrogateTrain::run() {
-  const int np = core::mpi::size(comm_), rank = core::mpi::rank(comm_);
-  const std::string data = deck_.string(S, "data");
-  const long train = deck_.integer(S, "train"), test = deck_.integer(S, "test"), B = deck_.integer(S, "batch");
-  const long epochs = deck_.integer(S, "epochs"), every = deck_.integer(S, "progress_every"), ck_every = deck_.integer(S, "checkpoint_every");
-  const long seed = deck_.integer(S, "seed");
+  return deck_.string(S, "precision") == "fp32" ? train_fno<float>(deck_, comm_, space_) : train_fno<double>(deck_, comm_, space_);
+}
+
+namespace {
+// The training in precision R: the model, its gradients, Adam's state and the batches in R; the
+// data read and the normalisers fitted in double, the sets rounded to R once.
+template <class R>
+core::Json train_fno(const core::Deck& deck, MPI_Comm comm, core::MemorySpace space) {
+  const int np = core::mpi::size(comm), rank = core::mpi::rank(comm);
+  const std::string data = deck.string(S, "data");
+  const long train = deck.integer(S, "train"), test = deck.integer(S, "test"), B = deck.integer(S, "batch");
+  const long epochs = deck.integer(S, "epochs"), every = deck.integer(S, "progress_every"), ck_every = deck.integer(S, "checkpoint_every");
+  const long seed = deck.integer(S, "seed");
   std::vector<double> a_train, u_train, a_test, u_test;
   long s = 0;
   int dim = 2;
   {
     core::ScopedTimer t("read data");
-    layout::H5File f(data, layout::H5File::Mode::Read, comm_);
+    layout::H5File f(data, layout::H5File::Mode::Read, comm);
     const auto shape = f.shape("/samples/a");
     s = shape[1];
     dim = static_cast<int>(shape.size()) - 1;
@@ -249,7 +272,7 @@ core::Json SurrogateTrain::run() {
     const long P1 = dim == 2 ? s * s : s;
     const double bad = std::min(nn::first_bad_sample(a_train.data(), u_train.data(), train, P1, 0),
                                 nn::first_bad_sample(a_test.data(), u_test.data(), test, P1, train));
-    if (std::isfinite(bad)) throw deck_.error(S, "data", data + ": " + nn::bad_sample_message(bad), "regenerate the data set, or train on other samples");
+    if (std::isfinite(bad)) throw deck.error(S, "data", data + ": " + nn::bad_sample_message(bad), "regenerate the data set, or train on other samples");
   }
   const long P = dim == 2 ? s * s : s;
   const auto xn = nn::Normalizer::fit(a_train, train, P), yn = nn::Normalizer::fit(u_train, train, P);
@@ -257,22 +280,23 @@ core::Json SurrogateTrain::run() {
   xn.encode(a_test);
 
   nn::Rng rng(static_cast<std::uint64_t>(seed));
-  nn::Fno model(fno_options(deck_, s, dim), rng);
-  const auto space = space_;
+  const std::string precision = deck.string(S, "precision");
+  nn::FnoT<R> model(fno_options(deck, s, dim), rng);
   model.to(space);
   const auto params = model.parameters();
-  nn::Adam opt(params, {deck_.real(S, "lr"), 0.9, 0.999, 1e-8, deck_.real(S, "weight_decay"), false});
+  nn::AdamT<R> opt(params, {deck.real(S, "lr"), 0.9, 0.999, 1e-8, deck.real(S, "weight_decay"), false});
   std::vector<double> train_hist, test_hist;
   long start = 0;
-  const std::string ckpt = model_path(deck_);
-  layout::make_directory(deck_.string("output", "dir"), comm_);
-  if (deck_.boolean(S, "resume")) {
+  const std::string ckpt = model_path(deck);
+  layout::make_directory(deck.string("output", "dir"), comm);
+  if (deck.boolean(S, "resume")) {
     // The checkpoint is untrusted input: everything is checked before the model or the optimiser
     // takes any of it, and every failure names surrogate_train.resume and the file.
-    auto bad = [&](const std::string& what) { return deck_.error(S, "resume", ckpt + ": " + what, "train it again without resume"); };
+    auto bad = [&](const std::string& what) { return deck.error(S, "resume", ckpt + ": " + what, "train it again without resume"); };
     int ranks_then = np;
+    std::string precision_then = precision;
     try {
-      layout::H5File f(ckpt, layout::H5File::Mode::Read, comm_);
+      layout::H5File f(ckpt, layout::H5File::Mode::Read, comm);
       const std::string described = f.read_attribute_string("model");
       if (described != model.describe()) throw bad("holds another model: " + described);
       auto count = [&](const char* name, double most) {
@@ -282,6 +306,7 @@ core::Json SurrogateTrain::run() {
       };
       const long done = count("epochs_done", 1e12), steps = count("adam_steps", 1e15);
       ranks_then = static_cast<int>(count("nranks", 1e8));
+      precision_then = f.has_attribute("precision") ? f.read_attribute_string("precision") : "fp64";  // older checkpoints: fp64
       std::vector<std::vector<double>> w, m, v;
       for (std::size_t k = 0; k < params.size(); ++k) {
         const std::string K = std::to_string(k);
@@ -301,7 +326,7 @@ core::Json SurrogateTrain::run() {
       if (static_cast<long>(train_hist.size()) != done || static_cast<long>(test_hist.size()) != done)
         throw bad("its history has " + std::to_string(train_hist.size()) + " and " + std::to_string(test_hist.size()) + " entries for " + std::to_string(done) + " epochs");
       for (std::size_t k = 0; k < params.size(); ++k) {
-        std::copy(w[k].begin(), w[k].end(), params[k].value);
+        params[k].assign(w[k]);
         params[k].upload();
       }
       opt.restore(steps, std::move(m), std::move(v));
@@ -310,20 +335,23 @@ core::Json SurrogateTrain::run() {
       if (!e.where().key.empty()) throw;
       throw bad(e.message());
     }
-    log::info(S, ": resuming from ", ckpt, " after epoch ", start, ranks_then == np ? "" : " (written on " + std::to_string(ranks_then) + " ranks: the continuation agrees within rounding, not bitwise)");
+    std::string differs;
+    if (ranks_then != np) differs = "written on " + std::to_string(ranks_then) + " ranks";
+    if (precision_then != precision) differs += (differs.empty() ? "" : ", ") + std::string("trained in ") + precision_then + ", continued in " + precision;
+    log::info(S, ": resuming from ", ckpt, " after epoch ", start, differs.empty() ? "" : " (" + differs + ": the continuation agrees within rounding, not bitwise)");
   }
   log::info(S, ": ", model.describe(), "; ", nn::parameter_count(params), " parameters (", model.mixing_parameters(), " in the mixing); ", train,
-            " training and ", test, " test samples of ", s, dim == 2 ? "^2" : " points", " from ", data, "; batch ", B, " over ", np, " rank", np == 1 ? "" : "s");
+            " training and ", test, " test samples of ", s, dim == 2 ? "^2" : " points", " from ", data, "; batch ", B, " over ", np, " rank", np == 1 ? "" : "s", ", in ", precision);
   if (model.transform_parameters() > 0)
     log::info(S, ": learnable transforms: ", model.transform_parameters(), " parameters, starting ", model.transform_start_error(),
               " (relative, largest) from the DFT rows they replace");
 
   auto checkpoint = [&](long done) {
     core::ScopedTimer t("checkpoint");
-    layout::write_h5_atomic(ckpt, comm_, [&](layout::H5File& f) {
+    layout::write_h5_atomic(ckpt, comm, [&](layout::H5File& f) {
       for (std::size_t k = 0; k < params.size(); ++k) {
         params[k].download();
-        f.write_vector("/parameters/" + std::to_string(k), std::vector<double>(params[k].value, params[k].value + params[k].size));
+        f.write_vector("/parameters/" + std::to_string(k), params[k].values_as_double());
         f.write_vector("/adam/m" + std::to_string(k), opt.first_moment(k));
         f.write_vector("/adam/v" + std::to_string(k), opt.second_moment(k));
       }
@@ -338,20 +366,21 @@ core::Json SurrogateTrain::run() {
       f.write_attribute("adam_steps", static_cast<long long>(opt.steps()));
       f.write_attribute("grid_points", static_cast<long long>(s));
       f.write_attribute("dim", static_cast<long long>(dim));
-      f.write_attribute("modes", static_cast<long long>(deck_.integer(S, "modes")));
-      f.write_attribute("width", static_cast<long long>(deck_.integer(S, "width")));
-      f.write_attribute("layers", static_cast<long long>(deck_.integer(S, "layers")));
-      f.write_attribute("padding", static_cast<long long>(deck_.integer(S, "padding")));
-      f.write_attribute("head", static_cast<long long>(deck_.integer(S, "head")));
-      f.write_attribute("spectral", deck_.string(S, "spectral"));
-      f.write_attribute("mixing", deck_.string(S, "mixing"));
-      f.write_attribute("init", deck_.string(S, "init"));
-      f.write_attribute("transform", deck_.string(S, "transform"));
+      f.write_attribute("modes", static_cast<long long>(deck.integer(S, "modes")));
+      f.write_attribute("width", static_cast<long long>(deck.integer(S, "width")));
+      f.write_attribute("layers", static_cast<long long>(deck.integer(S, "layers")));
+      f.write_attribute("padding", static_cast<long long>(deck.integer(S, "padding")));
+      f.write_attribute("head", static_cast<long long>(deck.integer(S, "head")));
+      f.write_attribute("spectral", deck.string(S, "spectral"));
+      f.write_attribute("mixing", deck.string(S, "mixing"));
+      f.write_attribute("init", deck.string(S, "init"));
+      f.write_attribute("transform", deck.string(S, "transform"));
       f.write_attribute("data", data);
       f.write_attribute("kron_version", std::string(core::version_string));
       f.write_attribute("git_hash", std::string(core::git_hash));
-      f.write_attribute("deck", deck_.provenance_text());
+      f.write_attribute("deck", deck.provenance_text());
       f.write_attribute("nranks", static_cast<long long>(np));
+      f.write_attribute("precision", precision);
     });
   };
 
@@ -359,17 +388,26 @@ core::Json SurrogateTrain::run() {
   // batch is gathered there and the losses are summed there, so a training step neither copies
   // from the host nor waits for the GPU (the sums are read once an epoch).
   const bool on_device = space == core::MemorySpace::Device;
-  nn::Array<double> resident_sets[4];
+  // In fp32 the sets are rounded once (host copies; the device holds only the rounded ones).
+  nn::Array<R> resident_sets[4];
   std::vector<double>* host_sets[4] = {&a_train, &u_train, &a_test, &u_test};
-  const double* sets[4];
+  std::vector<R> rounded[4];
+  const R* sets[4];
   for (int k = 0; k < 4; ++k) {
-    sets[k] = host_sets[k]->data();
+    if constexpr (std::is_same_v<R, double>) {
+      sets[k] = host_sets[k]->data();
+    } else {
+      rounded[k].assign(host_sets[k]->begin(), host_sets[k]->end());
+      sets[k] = rounded[k].data();
+    }
     if (!on_device) continue;
     resident_sets[k].set_space(space);
-    resident_sets[k].assign(host_sets[k]->data(), host_sets[k]->size());
+    resident_sets[k].assign(sets[k], static_cast<std::size_t>(host_sets[k]->size()));
     sets[k] = resident_sets[k].data();
+    rounded[k] = {};
   }
-  nn::Array<double> xd(space), yd(space), out(space), g(space), sum(space);
+  nn::Array<R> xd(space), yd(space), out(space), g(space);
+  nn::Array<double> sum(space);
   for (auto* a : {&xd, &yd, &out, &g}) a->resize(static_cast<std::size_t>(B * P));
   sum.resize(1);
   auto read_sum = [&]() {
@@ -388,7 +426,7 @@ core::Json SurrogateTrain::run() {
       yn.decode(space, out.data(), bs);
       nn::ops::relative_l2_accumulate(space, out.data(), sets[3] + b0 * P, P, bs, nullptr, sum.data());
     }
-    return core::mpi::sum(read_sum(), comm_) / double(test);
+    return core::mpi::sum(read_sum(), comm) / double(test);
   };
 
   std::vector<long> order(static_cast<std::size_t>(train));
@@ -398,7 +436,7 @@ core::Json SurrogateTrain::run() {
   long trained_samples = 0;
   for (long e = start; e < epochs; ++e) {
     const double te0 = core::wall_time();
-    opt.set_lr(nn::step_schedule(deck_.real(S, "lr"), e, deck_.integer(S, "step_size"), deck_.real(S, "gamma")));
+    opt.set_lr(nn::step_schedule(deck.real(S, "lr"), e, deck.integer(S, "step_size"), deck.real(S, "gamma")));
     // The epoch's shuffle, the same on every rank (Fisher-Yates from a per-epoch seed).
     std::iota(order.begin(), order.end(), 0L);
     nn::Rng shuffle(static_cast<std::uint64_t>(seed) * 1000003ULL + static_cast<std::uint64_t>(e) + 1);
@@ -423,16 +461,16 @@ core::Json SurrogateTrain::run() {
           yn.backward(space, g.data(), double(nb), nb);
           model.backward(xd.data(), g.data(), nullptr, nb);
         }
-        nn::allreduce_gradients(params, comm_, false);
+        nn::allreduce_gradients(params, comm, false);
         opt.step();
       }
       loss_sum = read_sum();
     }
-    train_loss = core::mpi::sum(loss_sum, comm_) / double(train);
+    train_loss = core::mpi::sum(loss_sum, comm) / double(train);
     if (!std::isfinite(train_loss))
       throw Error(std::string(S) + ": training diverged in epoch " + std::to_string(e + 1) + ": the training loss is not finite", {},
                   "lower surrogate_train.lr");
-    const double dt = core::mpi::max(core::wall_time() - te0, comm_);
+    const double dt = core::mpi::max(core::wall_time() - te0, comm);
     train_seconds += dt;
     trained_samples += train;
     train_hist.push_back(train_loss);
@@ -461,7 +499,10 @@ core::Json SurrogateTrain::run() {
   j["train_seconds"] = train_seconds;
   j["samples_per_second"] = train_seconds > 0 ? double(trained_samples) / train_seconds : 0.0;
   j["checkpoint"] = ckpt;
+  j["precision"] = precision;
   return j;
 }
+
+}  // namespace
 
 }  // namespace kron::problems
