@@ -219,29 +219,6 @@ std::vector<T> sums(const T* x, const Interior& box) {
   return r;
 }
 
-#define KRON_INSTANTIATE(T)                                        \
-  template void copy<T>(const T*, T*, std::size_t);                \
-  template void axpby<T>(T, const T*, T, T*, std::size_t);         \
-  template void scale<T>(T, T*, std::size_t);                      \
-  template void add<T>(T, T*, std::size_t);                        \
-  template void fill<T>(T, T*, std::size_t);                       \
-  template void fill_box<T>(T, T*, const long*, const long*);      \
-  template double reduce<T>(const T*, const Interior&, Reduce);    \
-  template T dot<T>(const T*, const T*, const Interior&);          \
-  template std::vector<T> sums<T>(const T*, const Interior&);
-KRON_INSTANTIATE(double)
-KRON_INSTANTIATE(std::complex<double>)
-#undef KRON_INSTANTIATE
-// Single precision (nn's fp32 training): the element operations.
-#define KRON_INSTANTIATE_ELEMENTS(T)                               \
-  template void copy<T>(const T*, T*, std::size_t);                \
-  template void axpby<T>(T, const T*, T, T*, std::size_t);         \
-  template void scale<T>(T, T*, std::size_t);                      \
-  template void add<T>(T, T*, std::size_t);                        \
-  template void fill<T>(T, T*, std::size_t);                       \
-  template void fill_box<T>(T, T*, const long*, const long*);
-KRON_INSTANTIATE_ELEMENTS(float)
-KRON_INSTANTIATE_ELEMENTS(std::complex<float>)
-#undef KRON_INSTANTIATE_ELEMENTS
+KRON_FIELD_OPS_INSTANTIATE
 
 }  // namespace kron::layout::device_ops

@@ -51,4 +51,26 @@ T dot(const T* x, const T* y, const Interior& box);
 template <class T>
 std::vector<T> sums(const T* x, const Interior& box);
 
+/// The explicit instantiations every executor (CUDA or none) provides: the element operations for
+/// T = double, complex<double>, float and complex<float> (nn's fp32 training), the reductions for
+/// the double-precision types.
+#define KRON_FIELD_OPS_ELEMENTS(T)                         \
+  template void copy<T>(const T*, T*, std::size_t);        \
+  template void axpby<T>(T, const T*, T, T*, std::size_t); \
+  template void scale<T>(T, T*, std::size_t);              \
+  template void add<T>(T, T*, std::size_t);                \
+  template void fill<T>(T, T*, std::size_t);               \
+  template void fill_box<T>(T, T*, const long*, const long*);
+#define KRON_FIELD_OPS_REDUCTIONS(T)                            \
+  template double reduce<T>(const T*, const Interior&, Reduce); \
+  template T dot<T>(const T*, const T*, const Interior&);       \
+  template std::vector<T> sums<T>(const T*, const Interior&);
+#define KRON_FIELD_OPS_INSTANTIATE                    \
+  KRON_FIELD_OPS_ELEMENTS(double)                     \
+  KRON_FIELD_OPS_ELEMENTS(std::complex<double>)       \
+  KRON_FIELD_OPS_ELEMENTS(float)                      \
+  KRON_FIELD_OPS_ELEMENTS(std::complex<float>)        \
+  KRON_FIELD_OPS_REDUCTIONS(double)                   \
+  KRON_FIELD_OPS_REDUCTIONS(std::complex<double>)
+
 }  // namespace kron::layout::device_ops

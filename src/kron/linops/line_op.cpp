@@ -647,12 +647,14 @@ LineOp<T>& LineOp<T>::operator=(LineOp&&) noexcept = default;
 
 // Single-precision LineOps are the coefficient kinds; the real-coefficient (Operator1D) and
 // transform kinds are double precision only, and asking for them in float is refused by name.
+namespace {
 template <class T>
 void refuse_single(const char* what) {
   if constexpr (!is_fp64<T>)
     throw Error(std::string("LineOp: ") + what + " operators run in double precision only", {},
                 "single-precision line operators are dense, block-dense and diagonal; apply this one to double lines");
 }
+}  // namespace
 
 template <class T>
 LineOp<T> LineOp<T>::real(const Operator1D& op) {
