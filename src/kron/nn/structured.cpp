@@ -16,6 +16,15 @@ using linops::Trans;
 namespace {
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+// The closed-form projections' SVDs run in double precision whatever T is: a projection runs once,
+// at set-up, and fp32 factors are the fp64 ones rounded once. (Eigen's vectorised complex<float>
+// kernels also load a complex<float> through a double broadcast, a misaligned load to UBSan.)
+template <class T>
+using Wide = std::conditional_t<std::is_same_v<T, real_of_t<T>>, double, std::complex<double>>;
+template <class T>
+Eigen::BDCSVD<Mat<Wide<T>>> thin_svd(const Mat<T>& A) {
+  return Eigen::BDCSVD<Mat<Wide<T>>>(A.template cast<Wide<T>>(), Eigen::ComputeThinU | Eigen::ComputeThinV);
+}
 
 bool power_of_two(long n) { return n >= 2 && (n & (n - 1)) == 0; }
 
@@ -200,10 +209,11 @@ std::unique_ptr<LowRankMap<T>> LowRankMap<T>::project(const typename StructuredM
 template <class T>
 bool LowRankMap<T>::project_group(long g, const typename StructuredMap<T>::Matrix& A) {
   this->check_projection(g, A);
-  Eigen::BDCSVD<Mat<T>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  using W = Wide<T>;
+  const auto svd = thin_svd<T>(A);
   const auto s = svd.singularValues().cwiseSqrt().eval();
-  u_.set_block(g, svd.matrixU().leftCols(r_) * s.head(r_).template cast<T>().asDiagonal());
-  v_.set_block(g, s.head(r_).template cast<T>().asDiagonal() * svd.matrixV().leftCols(r_).adjoint());
+  u_.set_block(g, Mat<T>((svd.matrixU().leftCols(r_) * s.head(r_).template cast<W>().asDiagonal()).template cast<T>()));
+  v_.set_block(g, Mat<T>((s.head(r_).template cast<W>().asDiagonal() * svd.matrixV().leftCols(r_).adjoint()).template cast<T>()));
   return true;
 }
 
@@ -316,13 +326,14 @@ bool MonarchMap<T>::project_group(long g, const typename StructuredMap<T>::Matri
       Mat<T> B(s, p);
       for (long i = 0; i < s; ++i)
         for (long j = 0; j < p; ++j) B(i, j) = A(i * nb + l, k * p + j);
-      Eigen::BDCSVD<Mat<T>> svd(B, Eigen::ComputeThinU | Eigen::ComputeThinV);
+      const auto svd = thin_svd<T>(B);
       const long rank = std::min<long>(static_cast<long>(ts.size()), svd.singularValues().size());
       for (long c = 0; c < rank; ++c) {
         const double sq = std::sqrt(svd.singularValues()[c]);
         const long t = ts[static_cast<std::size_t>(c)];
-        L[static_cast<std::size_t>(l)].col(t / nb) = svd.matrixU().col(c) * T(sq);
-        R[static_cast<std::size_t>(k)].row(t - k * q) = (svd.matrixV().col(c) * T(sq)).adjoint();
+        using W = Wide<T>;
+        L[static_cast<std::size_t>(l)].col(t / nb) = (svd.matrixU().col(c) * W(sq)).template cast<T>();
+        R[static_cast<std::size_t>(k)].row(t - k * q) = (svd.matrixV().col(c) * W(sq)).adjoint().template cast<T>();
       }
     }
   for (long b = 0; b < nb; ++b) {
